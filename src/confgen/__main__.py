@@ -1,0 +1,3 @@
+from confgen.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""What confgen reports about a user's input, and the exceptions that carry it."""
+
+from __future__ import annotations
+
+import enum
+
+from attrs import frozen
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@frozen(kw_only=True)
+class Problem:
+    """One thing wrong with the input: where (a key path such as `hosts[1].fqdn`) and what."""
+
+    severity: Severity
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}: " if self.path else ""
+        kind = "" if self.severity is Severity.ERROR else "warning: "
+        return f"{kind}{where}{self.message}"
+
+
+class ConfgenError(Exception):
+    """A problem with the user's input or output tree; the CLI prints it without a traceback."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class LoadError(ConfgenError):
+    """The cluster file could not be read, parsed or structured into models."""
+
+
+class ValidationError(ConfgenError):
+    """The cluster file parsed, but breaks a rule that relates its parts."""
+
+
+class OutputError(ConfgenError):
+    """The output tree could not be written."""
+
+
+def error(path: str, message: str) -> Problem:
+    return Problem(severity=Severity.ERROR, path=path, message=message)
+
+
+def warning(path: str, message: str) -> Problem:
+    return Problem(severity=Severity.WARNING, path=path, message=message)

@@ -1,0 +1,153 @@
+"""Load: TOML text -> `Cluster`, with every structural problem reported by its key path."""
+
+from __future__ import annotations
+
+import difflib
+import enum
+import tomllib
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.errors import ForbiddenExtraKeysError
+
+from confgen.errors import LoadError, Problem, error
+from confgen.models import Cluster, PortRange, Protocol, Role, Target
+
+
+def _ip_hook(kind: type[Any], what: str) -> Any:
+    def parse(value: object, _type: object) -> Any:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not {what}")
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not {what}") from None
+
+    return parse
+
+
+def _str_hook(value: object, _type: object) -> str:
+    # cattrs would turn 3 into "3"; a number where text belongs is a mistake worth reporting.
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a string")
+    return value
+
+
+def _int_hook(value: object, _type: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{value!r} is not an integer")
+    return value
+
+
+def _bool_hook(value: object, _type: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false")
+    return value
+
+
+def _enum_hook(kind: type[enum.Enum]) -> Any:
+    choices = ", ".join(repr(member.value) for member in kind)
+
+    def parse(value: object, _type: object) -> enum.Enum:
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not one of {choices}") from None
+
+    return parse
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(str, _str_hook)
+    converter.register_structure_hook(int, _int_hook)
+    converter.register_structure_hook(bool, _bool_hook)
+    converter.register_structure_hook(IPv4Address, _ip_hook(IPv4Address, "an IPv4 address"))
+    converter.register_structure_hook(
+        IPv4Network, _ip_hook(IPv4Network, "an IPv4 network in CIDR form (10.0.0.0/24)")
+    )
+    converter.register_structure_hook(
+        IPv4Interface, _ip_hook(IPv4Interface, "an IPv4 address with a prefix (10.0.0.5/24)")
+    )
+    for kind in (Target, Role, Protocol):
+        converter.register_structure_hook(kind, _enum_hook(kind))
+    converter.register_structure_hook(PortRange, lambda value, _t: PortRange.parse(value))
+    return converter
+
+
+_CONVERTER = _make_converter()
+
+
+def _format_path(path: str) -> str:
+    """`$.hosts[0].fqdn` -> `hosts[0].fqdn`; cattrs also writes mapping keys as `['key']`."""
+    path = path.removeprefix("$").removeprefix(".")
+    return path.replace("['", ".").replace("']", "")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return "required key is missing"
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    if isinstance(exc, TypeError | AttributeError):
+        # cattrs raises these when a table is found where a list or value belongs, or the reverse.
+        return "has the wrong type: a table, list or value is not where one belongs"
+    return str(exc) or type(exc).__name__
+
+
+def _unknown_keys(exc: ForbiddenExtraKeysError, path: str) -> list[Problem]:
+    """One problem per unknown key, with the closest known key as a hint."""
+    known = [a.name for a in attrs.fields(exc.cl)]
+    problems = []
+    for key in sorted(exc.extra_fields):
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f"did you mean '{hint[0]}'?" if hint else f"known keys: {', '.join(known)}"
+        problems.append(error(_format_path(f"{path}.{key}"), f"unknown key; {suggestion}"))
+    return problems
+
+
+def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
+    """Flatten cattrs' tree of exceptions into problems, each tagged with its key path."""
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return _unknown_keys(exc, path)
+    if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError):
+        with_notes, others = exc.group_exceptions()
+        problems: list[Problem] = []
+        for inner, note in with_notes:
+            if isinstance(note, cattrs.errors.AttributeValidationNote):
+                sub = f"{path}.{note.name}"
+            elif isinstance(note.index, int):
+                sub = f"{path}[{note.index}]"
+            else:
+                sub = f"{path}.{note.index}"
+            problems.extend(_collect(inner, sub))
+        for inner in others:
+            problems.extend(_collect(inner, path))
+        return problems
+    return [error(_format_path(path), _describe(exc))]
+
+
+def loads(text: str, *, source: str = "cluster.toml") -> Cluster:
+    """Parse cluster TOML text into a `Cluster`; raise `LoadError` listing every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LoadError([error("", f"{source}: not valid TOML: {exc}")]) from None
+    try:
+        return _CONVERTER.structure(data, Cluster)
+    except Exception as exc:  # cattrs wraps every structuring failure; report them all
+        raise LoadError(_collect(exc)) from None
+
+
+def load(path: str | Path) -> Cluster:
+    """Read and parse a cluster file; unreadable files are reported like any other problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise LoadError([error("", f"{path}: cannot read: {reason}")]) from None
+    return loads(text, source=str(path))

@@ -1,0 +1,20 @@
+"""Paths on the hosts that the seed edits, and the kinds of folder in a host's output tree."""
+
+# Where the seed puts the files it edits on a host.
+IPTABLES = "/etc/sysconfig/iptables"
+NFSMOUNT_CONF = "/etc/nfsmount.conf"
+ETC_HOSTS = "/etc/hosts"
+FSTAB = "/etc/fstab"
+SELINUX_CONFIG = "/etc/selinux/config"
+CTDB_SYSCONFIG = "/etc/sysconfig/ctdb"
+CTDB_NODES_LINK = "/etc/ctdb/nodes"
+CTDB_PUBLIC_ADDRESSES_LINK = "/etc/ctdb/public_addresses"
+SYSTEMD_DIR = "/etc/systemd/system"
+CTDB_SERVICE = "ctdb.service"
+HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
+
+# Kinds of file in a host's folder of the output tree.
+FILES = "files"  # installed whole at the path below this folder
+BLOCKS = "blocks"  # kept as a marked block inside the file at the path below this folder
+DATA = "data"  # read by the scripts, not installed
+SCRIPTS = "scripts"

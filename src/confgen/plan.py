@@ -1,0 +1,372 @@
+"""Plan: what goes on which host, and in which order, for a valid cluster.
+
+Every fact derived from the cluster file is computed here once (brick lists, the CTDB node
+list, unit names, the steps and their order), so templates only lay it out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from ipaddress import IPv4Address
+
+from attrs import frozen
+
+from confgen.models import Cluster, FirewallRule, Host, Role, Target, Volume
+from confgen.paths import (
+    BLOCKS,
+    CTDB_SERVICE,
+    DATA,
+    ETC_HOSTS,
+    FILES,
+    IPTABLES,
+    NFSMOUNT_CONF,
+    SCRIPTS,
+    SYSTEMD_DIR,
+)
+from confgen.systemd import mount_unit_name
+
+@frozen(kw_only=True)
+class HostPlan:
+    """One host and the facts about it that the files and scripts need."""
+
+    host: Host
+    is_first: bool
+    management_address: IPv4Address
+    storage_address: IPv4Address
+    heartbeat_address: IPv4Address
+    management_nic: str
+    peer: str  # the name Gluster knows this host by
+    brick_dirs: tuple[str, ...]  # brick directories on this host, in volume order
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    @property
+    def dir(self) -> str:
+        """This host's folder in the output tree: copy it to the host and run its scripts."""
+        return f"hosts/{self.host.name}"
+
+
+@frozen(kw_only=True)
+class Brick:
+    host: str
+    peer: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.peer}:{self.path}"
+
+
+@frozen(kw_only=True)
+class VolumePlan:
+    name: str
+    replica: int
+    existing: bool
+    brick_dir: str
+    bricks: tuple[Brick, ...]
+
+    @property
+    def add_brick_groups(self) -> tuple[tuple[Brick, ...], ...]:
+        """For a volume that exists with one brick: the bricks each add-brick call adds.
+
+        The first call turns the single brick into a replica set (`add-brick V replica N ...`);
+        each later call adds one more replica set, making the volume distributed-replicated.
+        """
+        sets = [self.bricks[i : i + self.replica] for i in range(0, len(self.bricks), self.replica)]
+        return (sets[0][1:], *sets[1:]) if sets else ()
+
+
+@frozen(kw_only=True)
+class FirewallGroup:
+    """Consecutive rules for one service, rendered under one comment as the seed does."""
+
+    service: str
+    rules: tuple[FirewallRule, ...]
+
+
+@frozen(kw_only=True)
+class Step:
+    """One script run on one or more hosts; `after` are the steps that must be done first."""
+
+    number: int
+    slug: str
+    title: str
+    hosts: tuple[str, ...]
+    after: tuple[int, ...]
+    template: str
+
+    @property
+    def script(self) -> str:
+        return f"{self.number:02d}-{self.slug}.sh"
+
+
+@frozen(kw_only=True)
+class OutputFile:
+    """One file of the output tree and how to render it."""
+
+    path: str  # relative to the output tree
+    template: str
+    mode: int
+    host: str | None = None
+    step: int | None = None
+
+
+@frozen(kw_only=True)
+class Plan:
+    cluster: Cluster
+    hosts: tuple[HostPlan, ...]  # by host ID
+    volumes: tuple[VolumePlan, ...]
+    nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
+    public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
+    mount_unit: str  # the meta volume's mount unit, named from its mount point
+    hosts_entries: tuple[tuple[IPv4Address, tuple[str, ...]], ...]  # /etc/hosts lines
+    firewall_groups: tuple[FirewallGroup, ...]
+    steps: tuple[Step, ...]
+    files: tuple[OutputFile, ...]
+
+    @property
+    def first(self) -> HostPlan:
+        return next(h for h in self.hosts if h.is_first)
+
+    def host(self, name: str) -> HostPlan:
+        return next(h for h in self.hosts if h.name == name)
+
+    def step(self, number: int) -> Step:
+        return self.steps[number - 1]
+
+    def first_step(self, slug: str) -> Step:
+        """The first step of that name, for prose that refers to a step by what it does."""
+        return next(s for s in self.steps if s.slug == slug)
+
+    def volume(self, name: str) -> VolumePlan:
+        return next(v for v in self.volumes if v.name == name)
+
+    @property
+    def engine_storage(self) -> str:
+        """The NFS share the hosted engine mounts, through the VIP: ovirtmount.osas.lab:/engine."""
+        return f"{self.cluster.ctdb.mount_hostname}:/{self.cluster.hosted_engine.volume}"
+
+    @property
+    def existing_volumes(self) -> tuple[VolumePlan, ...]:
+        return tuple(v for v in self.volumes if v.existing)
+
+
+def _network_for(cluster: Cluster, role: Role) -> str:
+    return next(n.name for n in cluster.networks if role in n.roles)
+
+
+def _brick_dir(cluster: Cluster, volume: Volume) -> str:
+    if volume.brick_dir is not None:
+        return volume.brick_dir
+    return f"{cluster.gluster.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
+
+
+def _brick_hosts(hosts: tuple[Host, ...], volume: Volume) -> tuple[str, ...]:
+    if volume.hosts is not None:
+        return volume.hosts
+    return tuple(h.name for h in hosts[: volume.replica])
+
+
+def _host_plans(cluster: Cluster, hosts: tuple[Host, ...]) -> tuple[HostPlan, ...]:
+    management = _network_for(cluster, Role.MANAGEMENT)
+    storage = _network_for(cluster, Role.STORAGE)
+    heartbeat = _network_for(cluster, Role.HEARTBEAT)
+    plans = []
+    for host in hosts:
+        # Gluster peers are named by FQDN when storage shares the management network (the
+        # FQDN resolves there through /etc/hosts); on a separate storage network, by address.
+        peer = host.fqdn if storage == management else str(host.interfaces[storage].address)
+        brick_dirs = tuple(
+            _brick_dir(cluster, v)
+            for v in cluster.gluster.volumes
+            if host.name in _brick_hosts(hosts, v)
+        )
+        plans.append(
+            HostPlan(
+                host=host,
+                is_first=host.first,
+                management_address=host.interfaces[management].address,
+                storage_address=host.interfaces[storage].address,
+                heartbeat_address=host.interfaces[heartbeat].address,
+                management_nic=host.interfaces[management].nic,
+                peer=peer,
+                brick_dirs=brick_dirs,
+            )
+        )
+    return tuple(plans)
+
+
+def _volume_plans(
+    cluster: Cluster, hosts: tuple[Host, ...], plans: tuple[HostPlan, ...]
+) -> tuple[VolumePlan, ...]:
+    peers = {p.name: p.peer for p in plans}
+    result = []
+    for volume in cluster.gluster.volumes:
+        brick_dir = _brick_dir(cluster, volume)
+        bricks = tuple(
+            Brick(host=name, peer=peers[name], path=brick_dir)
+            for name in _brick_hosts(hosts, volume)
+        )
+        result.append(
+            VolumePlan(
+                name=volume.name,
+                replica=volume.replica,
+                existing=volume.existing,
+                brick_dir=brick_dir,
+                bricks=bricks,
+            )
+        )
+    return tuple(result)
+
+
+def _firewall_groups(rules: tuple[FirewallRule, ...]) -> tuple[FirewallGroup, ...]:
+    groups: list[FirewallGroup] = []
+    for rule in rules:
+        if groups and groups[-1].service == rule.service:
+            groups[-1] = FirewallGroup(service=rule.service, rules=(*groups[-1].rules, rule))
+        else:
+            groups.append(FirewallGroup(service=rule.service, rules=(rule,)))
+    return tuple(groups)
+
+
+@frozen(kw_only=True)
+class _StepSpec:
+    key: str
+    slug: str
+    title: str
+    hosts: tuple[str, ...]
+    after: tuple[str, ...]
+
+
+def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
+    """The seed's procedure, step by step, in the order the seed gives it."""
+    every = tuple(h.name for h in hosts)
+    first = tuple(h.name for h in hosts if h.is_first)
+    others = tuple(h.name for h in hosts if not h.is_first)
+    second = others[:1]
+    specs = [
+        _StepSpec(key="stop-engine", slug="stop-engine", hosts=first, after=(),
+                  title="Global maintenance, shut the engine VM down, stop its services"),
+        _StepSpec(key="base", slug="selinux-and-hosts", hosts=every, after=("stop-engine",),
+                  title="SELinux permissive; /etc/hosts names every host and the NFS mount name"),
+        _StepSpec(key="packages", slug="install-packages", hosts=every, after=("base",),
+                  title="firewalld and NetworkManager off, iptables on, oVirt release and "
+                        "packages installed; reboots if anything changed"),
+        _StepSpec(key="firewall", slug="firewall", hosts=every, after=("packages",),
+                  title="Install the iptables rules for oVirt, Gluster and CTDB and reload them"),
+        _StepSpec(key="bricks", slug="brick-storage", hosts=every, after=("firewall",),
+                  title="Brick filesystem (ssm), brick directories, meta mount point, glusterd, "
+                        "fstab"),
+        _StepSpec(key="probe", slug="peer-probe", hosts=first, after=("bricks",),
+                  title="Probe every other host into the Gluster trusted pool"),
+        _StepSpec(key="add-bricks", slug="add-bricks", hosts=first, after=("probe",),
+                  title="Grow the existing volumes to replica sets across the hosts; heal full"),
+        _StepSpec(key="heal", slug="heal-workaround", hosts=second, after=("add-bricks",),
+                  title="Force replication: mount each grown volume and stat its top-level "
+                        "entries"),
+        _StepSpec(key="nfsmount", slug="nfsmount-conf", hosts=every, after=("heal",),
+                  title="Disable NFS client locking in /etc/nfsmount.conf (Lock=False)"),
+        _StepSpec(key="meta", slug="meta-volume", hosts=first, after=("nfsmount",),
+                  title="Create, start and mount the meta volume for CTDB"),
+        _StepSpec(key="ctdb-first", slug="ctdb", hosts=first, after=("meta",),
+                  title="Write the CTDB files on the meta volume, link them into place, start "
+                        "ctdb"),
+        _StepSpec(key="ctdb-others", slug="ctdb", hosts=others, after=("ctdb-first",),
+                  title="Mount the meta volume, link the CTDB files into place, start ctdb"),
+        _StepSpec(key="units", slug="systemd-units", hosts=every, after=("ctdb-others",),
+                  title="Install the ctdb service and meta mount units so both come back after "
+                        "a reboot"),
+        _StepSpec(key="start-engine", slug="start-engine", hosts=first, after=("units",),
+                  title="Start the HA agent and broker, leave maintenance, wait for the engine"),
+    ]
+    previous = "start-engine"
+    for name in others:
+        deploy, restore = f"deploy:{name}", f"restore-firewall:{name}"
+        specs += [
+            _StepSpec(key=deploy, slug="hosted-engine-deploy", hosts=(name,), after=(previous,),
+                      title=f"hosted-engine --deploy: add {name} as a hosted-engine host"),
+            _StepSpec(key=restore, slug="restore-firewall", hosts=(name,), after=(deploy,),
+                      title="Put back the iptables rules the installer replaced"),
+        ]
+        previous = restore
+    return specs
+
+
+def _number(specs: list[_StepSpec], target: Target) -> tuple[Step, ...]:
+    numbers = {spec.key: i for i, spec in enumerate(specs, start=1)}
+    return tuple(
+        Step(
+            number=numbers[spec.key],
+            slug=spec.slug,
+            title=spec.title,
+            hosts=spec.hosts,
+            after=tuple(numbers[key] for key in spec.after),
+            template=f"{target.value}/{spec.slug}.sh.j2",
+        )
+        for spec in specs
+    )
+
+
+def _ovirt35_el7_files(
+    cluster: Cluster, hosts: tuple[HostPlan, ...], steps: tuple[Step, ...], mount_unit: str
+) -> tuple[OutputFile, ...]:
+    target = cluster.target.value
+    meta = cluster.ctdb.mount_point.rstrip("/")
+    files = [OutputFile(path="RUNBOOK.md", template=f"{target}/RUNBOOK.md.j2", mode=0o644)]
+    for host in hosts:
+        name = host.name
+
+        def out(kind: str, path: str, template: str, mode: int = 0o644, *, h: str = name) -> None:
+            files.append(
+                OutputFile(path=f"hosts/{h}/{kind}{path}", template=f"{target}/{template}",
+                           mode=mode, host=h)
+            )
+
+        out(FILES, IPTABLES, "iptables.j2", 0o600)
+        out(FILES, NFSMOUNT_CONF, "nfsmount.conf.j2")
+        out(FILES, f"{SYSTEMD_DIR}/{CTDB_SERVICE}", "ctdb.service.j2")
+        out(FILES, f"{SYSTEMD_DIR}/{mount_unit}", "meta.mount.j2")
+        out(BLOCKS, ETC_HOSTS, "hosts.j2")
+        if host.is_first:
+            out(FILES, f"{meta}/ctdb", "ctdb.sysconfig.j2")
+            out(FILES, f"{meta}/nodes", "nodes.j2")
+            out(FILES, f"{meta}/public_addresses", "public_addresses.j2")
+        else:
+            out(DATA, "/hosted-engine-answers.conf", "hosted-engine-answers.conf.j2")
+        for step in steps:
+            if name in step.hosts:
+                files.append(
+                    OutputFile(path=f"{host.dir}/{SCRIPTS}/{step.script}", template=step.template,
+                               mode=0o755, host=name, step=step.number)
+                )
+    return tuple(sorted(files, key=lambda f: f.path))
+
+
+_TARGETS: dict[Target, tuple[Callable[[tuple[HostPlan, ...]], list[_StepSpec]], Callable[..., tuple[OutputFile, ...]]]] = {
+    Target.OVIRT35_EL7: (_ovirt35_el7_steps, _ovirt35_el7_files),
+}
+
+
+def plan(cluster: Cluster) -> Plan:
+    """Lay out the output tree for a cluster that `validate` found no errors in."""
+    hosts = tuple(sorted(cluster.hosts, key=lambda h: h.host_id))
+    host_plans = _host_plans(cluster, hosts)
+    steps_for, files_for = _TARGETS[cluster.target]
+    steps = _number(steps_for(host_plans), cluster.target)
+    mount_unit = mount_unit_name(cluster.ctdb.mount_point)
+    entries = tuple(
+        (h.management_address, (h.host.fqdn, h.name)) for h in host_plans
+    ) + tuple((vip.address.ip, (cluster.ctdb.mount_hostname,)) for vip in cluster.ctdb.vips[:1])
+    return Plan(
+        cluster=cluster,
+        hosts=host_plans,
+        volumes=_volume_plans(cluster, hosts, host_plans),
+        nodes=tuple(h.heartbeat_address for h in host_plans),
+        public_addresses=tuple(f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips),
+        mount_unit=mount_unit,
+        hosts_entries=entries,
+        firewall_groups=_firewall_groups(cluster.firewall.rules),
+        steps=steps,
+        files=files_for(cluster, host_plans, steps, mount_unit),
+    )

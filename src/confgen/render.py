@@ -1,0 +1,93 @@
+"""Render: a plan -> the text and mode of every file of the output tree, in memory.
+
+Rendering is pure: no clock, no host, no file written. The same plan gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+from attrs import frozen
+
+from confgen import paths
+from confgen._resources import templates_dir
+from confgen.errors import Severity, ValidationError
+from confgen.models import Cluster
+from confgen.plan import Plan, plan
+from confgen.validate import validate
+
+
+@frozen(kw_only=True)
+class RenderedFile:
+    text: str
+    mode: int
+
+
+def _finalize(value: object) -> object:
+    # A None reaching a template is a bug in the plan, never something to print as "None".
+    if value is None:
+        raise ValueError("a template tried to print None")
+    return value
+
+
+def _shell_quote(value: object) -> str:
+    """Quote a value as one shell word; plain words stay readable (eth0, /mnt/lock)."""
+    return shlex.quote(str(value))
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        # These are configuration files and shell scripts, not HTML: escaping is the shell
+        # filter's job, applied where a value lands in a script.
+        autoescape=False,
+        finalize=_finalize,
+    )
+    env.filters["sh"] = _shell_quote
+    return env
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def _env() -> jinja2.Environment:
+    global _ENV
+    if _ENV is None:
+        _ENV = _environment()
+    return _ENV
+
+
+def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
+    """Render every file of a plan: relative path -> text and mode, sorted by path."""
+    env = _env()
+    out: dict[str, RenderedFile] = {}
+    for file in the_plan.files:
+        context: dict[str, Any] = {
+            "cluster": the_plan.cluster,
+            "plan": the_plan,
+            "paths": paths,
+            "host": the_plan.host(file.host) if file.host else None,
+            "step": the_plan.step(file.step) if file.step else None,
+        }
+        out[file.path] = RenderedFile(
+            text=env.get_template(file.template).render(context), mode=file.mode
+        )
+    return out
+
+
+def render(cluster: Cluster) -> Mapping[str, RenderedFile]:
+    """Validate, plan and render a cluster: relative path -> text and mode.
+
+    Raises `ValidationError` when `validate` finds errors; warnings do not stop it.
+    """
+    errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
+    if errors:
+        raise ValidationError(errors)
+    return render_plan(plan(cluster))

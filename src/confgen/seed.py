@@ -1,0 +1,83 @@
+"""Every default that comes from the seed procedure, in one place.
+
+The seed is "Up and Running with oVirt 3.5, Part Two". Each constant names the part of the
+procedure it comes from, so a reader can check it against the text.
+"""
+
+from __future__ import annotations
+
+# "Setting up the additional pair of hosts": the release RPM and the package list.
+RELEASE_RPM = "http://resources.ovirt.org/pub/yum-repo/ovirt-release35.rpm"
+PACKAGES: tuple[str, ...] = (
+    "ovirt-hosted-engine-setup",
+    "screen",
+    "glusterfs-server",
+    "nfs-utils",
+    # The seed writes `netstat`, which is a command, not a package: on EL7 it ships in net-tools.
+    "net-tools",
+    "vdsm-gluster",
+    "system-storage-manager",
+    "ctdb",
+    # The seed runs `systemctl enable iptables`; on EL7 iptables.service ships in iptables-services,
+    # which a minimal install lacks.
+    "iptables-services",
+)
+
+# "Configure your firewall": (service comment, protocol, port or first:last range), in the
+# seed's order. The seed spells some rules with `-m multiport --dports a:b`; a single range
+# needs no multiport match, so every rule renders as `-m <proto> --dport <port|range>`.
+FIREWALL_RULES: tuple[tuple[str, str, str], ...] = (
+    ("vdsm", "tcp", "54321"),
+    ("SSH", "tcp", "22"),
+    ("snmp", "udp", "161"),
+    ("libvirt tls", "tcp", "16514"),
+    ("guest consoles", "tcp", "5900:6923"),
+    ("migration", "tcp", "49152:49216"),
+    ("glusterd", "tcp", "24007"),
+    ("portmapper", "udp", "111"),
+    ("portmapper", "tcp", "38465"),
+    ("portmapper", "tcp", "38466"),
+    ("nfs", "tcp", "111"),
+    ("nfs", "tcp", "38467"),
+    ("nfs", "tcp", "2049"),
+    ("status", "tcp", "39543"),
+    ("status", "tcp", "55863"),
+    ("nlockmgr", "tcp", "38468"),
+    ("nlockmgr", "udp", "963"),
+    ("nlockmgr", "tcp", "965"),
+    ("ctdbd", "tcp", "4379"),
+    ("Ports for gluster volume bricks (default 100 ports)", "tcp", "24009:24108"),
+    ("Ports for gluster volume bricks (default 100 ports)", "tcp", "49152:49251"),
+    ("Ports for gluster volume bricks (default 100 ports)", "tcp", "34865:34867"),
+)
+
+# "Gluster preparations": `ssm create -p gluster --fstype xfs -n gluster /gluster /dev/vdb`.
+BRICK_POOL = "gluster"
+BRICK_VOLUME = "gluster"
+BRICK_MOUNT_POINT = "/gluster"
+BRICK_FSTYPE = "xfs"
+
+# "Gluster preparations" and "CTDB configuration": engine and data exist from part one with a
+# single brick on the first host and become replica 3; meta is created as replica 3.
+ENGINE_VOLUME = "engine"
+META_VOLUME = "meta"
+VOLUMES: tuple[tuple[str, bool], ...] = (
+    (ENGINE_VOLUME, True),
+    ("data", True),
+    (META_VOLUME, False),
+)
+REPLICA = 3
+
+# "CTDB configuration": the meta volume's mount point, the recovery lock and the tunables.
+CTDB_MOUNT_POINT = "/mnt/lock"
+CTDB_RECOVERY_LOCK_NAME = "reclock"
+CTDB_TUNABLES: tuple[tuple[str, int], ...] = (
+    ("DeterministicIPs", 1),
+    ("RecoveryBanPeriod", 120),
+    ("KeepaliveInterval", 5),
+    ("KeepaliveLimit", 5),
+    ("MonitorInterval", 15),
+)
+
+# "Installing the hosted engine": answer `nfs3` for the storage type.
+HOSTED_ENGINE_DOMAIN_TYPE = "nfs3"

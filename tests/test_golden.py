@@ -1,0 +1,77 @@
+"""Each golden/<case>/cluster.toml renders to exactly golden/<case>/expected/.
+
+A failure shows a unified diff per file. After a deliberate change, run
+`pytest tests/test_golden.py --update-golden` and review `git diff golden/` line by line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+import confgen
+from confgen._resources import example_text
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
+
+
+def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
+    return {
+        str(path.relative_to(root)): (path.read_bytes(), bool(path.stat().st_mode & stat.S_IXUSR))
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _rendered(case: str) -> dict[str, tuple[bytes, bool]]:
+    files = confgen.render(confgen.load(GOLDEN / case / "cluster.toml"))
+    return {path: (f.text.encode(), bool(f.mode & stat.S_IXUSR)) for path, f in files.items()}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_golden_tree(case: str, update_golden: bool, tmp_path: Path) -> None:
+    expected_dir = GOLDEN / case / "expected"
+    if update_golden:
+        shutil.rmtree(expected_dir, ignore_errors=True)
+        confgen.write_tree(confgen.render(confgen.load(GOLDEN / case / "cluster.toml")), expected_dir)
+    expected = _tree(expected_dir)
+    actual = _rendered(case)
+
+    assert sorted(actual) == sorted(expected), "the set of paths differs"
+    diffs = []
+    for path, (data, executable) in actual.items():
+        want, want_executable = expected[path]
+        if data != want:
+            diffs.append("".join(difflib.unified_diff(
+                want.decode().splitlines(keepends=True), data.decode().splitlines(keepends=True),
+                fromfile=f"golden/{case}/expected/{path}", tofile=f"rendered/{path}",
+            )))
+        if executable != want_executable:
+            diffs.append(f"{path}: executable bit is {executable}, golden has {want_executable}")
+    assert not diffs, "\n".join(diffs)
+
+
+def test_seed_case_is_the_built_in_example() -> None:
+    # `confgen init` writes the example; the seed golden case is that file, so both stay true.
+    assert (GOLDEN / "seed-3host" / "cluster.toml").read_text() == example_text()
+
+
+def test_write_tree_reproduces_golden_modes(tmp_path: Path) -> None:
+    confgen.write_tree(_as_files("seed-3host"), tmp_path)
+    for path in _tree(tmp_path):
+        mode = (tmp_path / path).stat().st_mode & 0o777
+        if path.endswith(".sh"):
+            assert mode == 0o755, path
+        elif path.endswith("sysconfig/iptables"):
+            assert mode == 0o600, path
+        else:
+            assert mode == 0o644, path
+
+
+def _as_files(case: str) -> dict[str, confgen.RenderedFile]:
+    return dict(confgen.render(confgen.load(GOLDEN / case / "cluster.toml")))

@@ -1,0 +1,123 @@
+"""Invariants of the whole pipeline over generated valid clusters: TOML text -> output tree."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, strategies as st
+
+import confgen
+from confgen.systemd import escape_path
+from strategies import clusters, to_toml
+
+
+def _render(data: dict[str, Any]) -> dict[str, str]:
+    files = confgen.render(confgen.loads(to_toml(data)))
+    return {path: f.text for path, f in files.items()}
+
+
+def _first(data: dict[str, Any]) -> str:
+    return next(h["name"] for h in data["hosts"] if h.get("first"))
+
+
+def _by_id(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return sorted(data["hosts"], key=lambda h: h["host_id"])
+
+
+def _heartbeat(data: dict[str, Any], host: dict[str, Any]) -> str:
+    network = next(n["name"] for n in data["networks"] if "heartbeat" in n["roles"])
+    return str(host["interfaces"][network]["address"])
+
+
+@given(clusters())
+def test_same_input_gives_identical_output(data: dict[str, Any]) -> None:
+    text = to_toml(data)
+    first = confgen.render(confgen.loads(text))
+    second = confgen.render(confgen.loads(text))
+    assert list(first) == list(second)
+    assert all(first[p].text == second[p].text and first[p].mode == second[p].mode for p in first)
+
+
+@given(clusters())
+def test_nodes_lists_every_heartbeat_address_once_in_host_id_order(data: dict[str, Any]) -> None:
+    files = _render(data)
+    copies = [text for path, text in files.items() if path.endswith("/nodes")]
+    assert copies, "no nodes file rendered"
+    expected = [_heartbeat(data, h) for h in _by_id(data)]
+    for text in copies:
+        assert text.splitlines() == expected
+
+
+@given(clusters())
+def test_every_vip_is_in_public_addresses(data: dict[str, Any]) -> None:
+    files = _render(data)
+    [text] = [t for p, t in files.items() if p.endswith("/public_addresses")]
+    lines = text.splitlines()
+    assert lines == [f"{v['address']} {v['nic']}" for v in data["ctdb"]["vips"]]
+
+
+@given(clusters())
+def test_every_host_is_in_every_cluster_wide_list(data: dict[str, Any]) -> None:
+    files = _render(data)
+    first = _first(data)
+    probe = files[f"hosts/{first}/scripts/06-peer-probe.sh"]
+    for host in data["hosts"]:
+        for name in {h["name"] for h in data["hosts"]}:
+            assert f"{host['fqdn']} {host['name']}" in files[f"hosts/{name}/blocks/etc/hosts"]
+        if host["name"] != first:
+            peer_line = next(line for line in probe.splitlines() if line.startswith("for peer in"))
+            storage = next(n["name"] for n in data["networks"] if "storage" in n["roles"])
+            shared = len(data["networks"]) == 1
+            peer = host["fqdn"] if shared else host["interfaces"][storage]["address"]
+            assert f" {peer}" in peer_line
+        assert any(path.startswith(f"hosts/{host['name']}/scripts/") for path in files)
+
+
+@given(clusters())
+def test_mount_unit_is_named_by_its_escaped_mount_point(data: dict[str, Any]) -> None:
+    files = _render(data)
+    units = {p: t for p, t in files.items() if p.endswith(".mount")}
+    assert len(units) == len(data["hosts"])
+    for path, text in units.items():
+        where = re.search(r"^Where=(.*)$", text, re.MULTILINE)
+        assert where is not None
+        assert Path(path).name == escape_path(where.group(1)) + ".mount"
+        service = files[str(Path(path).parent / "ctdb.service")]
+        assert f"Requires={Path(path).name}\n" in service
+        assert f"After={Path(path).name}\n" in service
+
+
+@given(clusters())
+def test_nothing_unrendered_reaches_the_tree(data: dict[str, Any]) -> None:
+    for path, text in _render(data).items():
+        for marker in ("None", "{{", "{%", "{#"):
+            assert marker not in text, f"{marker!r} in {path}"
+        assert text.endswith("\n"), path
+
+
+@given(data=clusters())
+def test_every_script_parses_with_bash(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
+    tmp = tmp_path_factory.mktemp("scripts")
+    scripts = {p: t for p, t in _render(data).items() if p.endswith(".sh")}
+    for i, (path, text) in enumerate(scripts.items()):
+        script = tmp / f"{i}.sh"
+        script.write_text(text)
+        result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{path}: {result.stderr}"
+
+
+@pytest.mark.skipif(shutil.which("systemd-escape") is None, reason="systemd-escape is missing (install systemd)")
+@given(st.lists(st.text(alphabet="abcz09-_.:@ é/", min_size=1, max_size=8), min_size=1, max_size=4))
+def test_escape_path_matches_systemd_escape(parts: list[str]) -> None:
+    path = "/" + "/".join(parts)
+    if any(part in {".", ".."} for part in path.split("/")):
+        return  # systemd-escape refuses paths that are not normalised; so does validation
+    result = subprocess.run(["systemd-escape", "--path", path], capture_output=True, text=True)
+    if result.returncode != 0:
+        return
+    assert escape_path(path) == result.stdout.strip()

@@ -30,7 +30,9 @@ def to_toml(data: dict[str, Any]) -> str:
     lines: list[str] = []
     tables: list[tuple[str, Any]] = []
     for key, value in data.items():
-        if isinstance(value, dict) or (isinstance(value, list) and value and isinstance(value[0], dict)):
+        if isinstance(value, dict) or (
+            isinstance(value, list) and value and isinstance(value[0], dict)
+        ):
             tables.append((key, value))
         else:
             lines.append(f"{key} = {_toml_value(value)}")
@@ -103,4 +105,3 @@ def clusters(draw: st.DrawFn) -> dict[str, Any]:
         }
     data["ctdb"] = ctdb
     return data
-

@@ -38,7 +38,9 @@ def test_golden_tree(case: str, update_golden: bool, tmp_path: Path) -> None:
     expected_dir = GOLDEN / case / "expected"
     if update_golden:
         shutil.rmtree(expected_dir, ignore_errors=True)
-        confgen.write_tree(confgen.render(confgen.load(GOLDEN / case / "cluster.toml")), expected_dir)
+        confgen.write_tree(
+            confgen.render(confgen.load(GOLDEN / case / "cluster.toml")), expected_dir
+        )
     expected = _tree(expected_dir)
     actual = _rendered(case)
 
@@ -47,10 +49,16 @@ def test_golden_tree(case: str, update_golden: bool, tmp_path: Path) -> None:
     for path, (data, executable) in actual.items():
         want, want_executable = expected[path]
         if data != want:
-            diffs.append("".join(difflib.unified_diff(
-                want.decode().splitlines(keepends=True), data.decode().splitlines(keepends=True),
-                fromfile=f"golden/{case}/expected/{path}", tofile=f"rendered/{path}",
-            )))
+            diffs.append(
+                "".join(
+                    difflib.unified_diff(
+                        want.decode().splitlines(keepends=True),
+                        data.decode().splitlines(keepends=True),
+                        fromfile=f"golden/{case}/expected/{path}",
+                        tofile=f"rendered/{path}",
+                    )
+                )
+            )
         if executable != want_executable:
             diffs.append(f"{path}: executable bit is {executable}, golden has {want_executable}")
     assert not diffs, "\n".join(diffs)

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 import confgen
 from confgen.systemd import escape_path
@@ -101,7 +102,9 @@ def test_nothing_unrendered_reaches_the_tree(data: dict[str, Any]) -> None:
 
 
 @given(data=clusters())
-def test_every_script_parses_with_bash(data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_every_script_parses_with_bash(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     tmp = tmp_path_factory.mktemp("scripts")
     scripts = {p: t for p, t in _render(data).items() if p.endswith(".sh")}
     for i, (path, text) in enumerate(scripts.items()):
@@ -111,7 +114,9 @@ def test_every_script_parses_with_bash(data: dict[str, Any], tmp_path_factory: p
         assert result.returncode == 0, f"{path}: {result.stderr}"
 
 
-@pytest.mark.skipif(shutil.which("systemd-escape") is None, reason="systemd-escape is missing (install systemd)")
+@pytest.mark.skipif(
+    shutil.which("systemd-escape") is None, reason="systemd-escape is missing (install systemd)"
+)
 @given(st.lists(st.text(alphabet="abcz09-_.:@ é/", min_size=1, max_size=8), min_size=1, max_size=4))
 def test_escape_path_matches_systemd_escape(parts: list[str]) -> None:
     path = "/" + "/".join(parts)

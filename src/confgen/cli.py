@@ -63,8 +63,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
         return 1
     files = render_plan(plan(cluster))  # type: ignore[arg-type]
     changed = write_tree(files, args.out)
-    print(f"{args.out}: {len(files)} files, {len(changed)} written; start with "
-          f"{Path(args.out) / 'RUNBOOK.md'}")
+    print(
+        f"{args.out}: {len(files)} files, {len(changed)} written; start with "
+        f"{Path(args.out) / 'RUNBOOK.md'}"
+    )
     return 0
 
 
@@ -126,8 +128,13 @@ def _parser() -> argparse.ArgumentParser:
         "commented, with every default left out. Edit names, addresses, NICs and the brick "
         "device to match your hosts.",
     )
-    init.add_argument("path", nargs="?", default="cluster.toml", metavar="PATH",
-                      help="where to write it (default: cluster.toml)")
+    init.add_argument(
+        "path",
+        nargs="?",
+        default="cluster.toml",
+        metavar="PATH",
+        help="where to write it (default: cluster.toml)",
+    )
     init.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     init.set_defaults(run=_cmd_init)
     return parser

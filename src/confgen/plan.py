@@ -25,6 +25,7 @@ from confgen.paths import (
 )
 from confgen.systemd import mount_unit_name
 
+
 @frozen(kw_only=True)
 class HostPlan:
     """One host and the facts about it that the files and scripts need."""
@@ -246,48 +247,124 @@ def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
     others = tuple(h.name for h in hosts if not h.is_first)
     second = others[:1]
     specs = [
-        _StepSpec(key="stop-engine", slug="stop-engine", hosts=first, after=(),
-                  title="Global maintenance, shut the engine VM down, stop its services"),
-        _StepSpec(key="base", slug="selinux-and-hosts", hosts=every, after=("stop-engine",),
-                  title="SELinux permissive; /etc/hosts names every host and the NFS mount name"),
-        _StepSpec(key="packages", slug="install-packages", hosts=every, after=("base",),
-                  title="firewalld and NetworkManager off, iptables on, oVirt release and "
-                        "packages installed; reboots if anything changed"),
-        _StepSpec(key="firewall", slug="firewall", hosts=every, after=("packages",),
-                  title="Install the iptables rules for oVirt, Gluster and CTDB and reload them"),
-        _StepSpec(key="bricks", slug="brick-storage", hosts=every, after=("firewall",),
-                  title="Brick filesystem (ssm), brick directories, meta mount point, glusterd, "
-                        "fstab"),
-        _StepSpec(key="probe", slug="peer-probe", hosts=first, after=("bricks",),
-                  title="Probe every other host into the Gluster trusted pool"),
-        _StepSpec(key="add-bricks", slug="add-bricks", hosts=first, after=("probe",),
-                  title="Grow the existing volumes to replica sets across the hosts; heal full"),
-        _StepSpec(key="heal", slug="heal-workaround", hosts=second, after=("add-bricks",),
-                  title="Force replication: mount each grown volume and stat its top-level "
-                        "entries"),
-        _StepSpec(key="nfsmount", slug="nfsmount-conf", hosts=every, after=("heal",),
-                  title="Disable NFS client locking in /etc/nfsmount.conf (Lock=False)"),
-        _StepSpec(key="meta", slug="meta-volume", hosts=first, after=("nfsmount",),
-                  title="Create, start and mount the meta volume for CTDB"),
-        _StepSpec(key="ctdb-first", slug="ctdb", hosts=first, after=("meta",),
-                  title="Write the CTDB files on the meta volume, link them into place, start "
-                        "ctdb"),
-        _StepSpec(key="ctdb-others", slug="ctdb", hosts=others, after=("ctdb-first",),
-                  title="Mount the meta volume, link the CTDB files into place, start ctdb"),
-        _StepSpec(key="units", slug="systemd-units", hosts=every, after=("ctdb-others",),
-                  title="Install the ctdb service and meta mount units so both come back after "
-                        "a reboot"),
-        _StepSpec(key="start-engine", slug="start-engine", hosts=first, after=("units",),
-                  title="Start the HA agent and broker, leave maintenance, wait for the engine"),
+        _StepSpec(
+            key="stop-engine",
+            slug="stop-engine",
+            hosts=first,
+            after=(),
+            title="Global maintenance, shut the engine VM down, stop its services",
+        ),
+        _StepSpec(
+            key="base",
+            slug="selinux-and-hosts",
+            hosts=every,
+            after=("stop-engine",),
+            title="SELinux permissive; /etc/hosts names every host and the NFS mount name",
+        ),
+        _StepSpec(
+            key="packages",
+            slug="install-packages",
+            hosts=every,
+            after=("base",),
+            title="firewalld and NetworkManager off, iptables on, oVirt release and "
+            "packages installed; reboots if anything changed",
+        ),
+        _StepSpec(
+            key="firewall",
+            slug="firewall",
+            hosts=every,
+            after=("packages",),
+            title="Install the iptables rules for oVirt, Gluster and CTDB and reload them",
+        ),
+        _StepSpec(
+            key="bricks",
+            slug="brick-storage",
+            hosts=every,
+            after=("firewall",),
+            title="Brick filesystem (ssm), brick directories, meta mount point, glusterd, fstab",
+        ),
+        _StepSpec(
+            key="probe",
+            slug="peer-probe",
+            hosts=first,
+            after=("bricks",),
+            title="Probe every other host into the Gluster trusted pool",
+        ),
+        _StepSpec(
+            key="add-bricks",
+            slug="add-bricks",
+            hosts=first,
+            after=("probe",),
+            title="Grow the existing volumes to replica sets across the hosts; heal full",
+        ),
+        _StepSpec(
+            key="heal",
+            slug="heal-workaround",
+            hosts=second,
+            after=("add-bricks",),
+            title="Force replication: mount each grown volume and stat its top-level entries",
+        ),
+        _StepSpec(
+            key="nfsmount",
+            slug="nfsmount-conf",
+            hosts=every,
+            after=("heal",),
+            title="Disable NFS client locking in /etc/nfsmount.conf (Lock=False)",
+        ),
+        _StepSpec(
+            key="meta",
+            slug="meta-volume",
+            hosts=first,
+            after=("nfsmount",),
+            title="Create, start and mount the meta volume for CTDB",
+        ),
+        _StepSpec(
+            key="ctdb-first",
+            slug="ctdb",
+            hosts=first,
+            after=("meta",),
+            title="Write the CTDB files on the meta volume, link them into place, start ctdb",
+        ),
+        _StepSpec(
+            key="ctdb-others",
+            slug="ctdb",
+            hosts=others,
+            after=("ctdb-first",),
+            title="Mount the meta volume, link the CTDB files into place, start ctdb",
+        ),
+        _StepSpec(
+            key="units",
+            slug="systemd-units",
+            hosts=every,
+            after=("ctdb-others",),
+            title="Install the ctdb service and meta mount units so both come back after a reboot",
+        ),
+        _StepSpec(
+            key="start-engine",
+            slug="start-engine",
+            hosts=first,
+            after=("units",),
+            title="Start the HA agent and broker, leave maintenance, wait for the engine",
+        ),
     ]
     previous = "start-engine"
     for name in others:
         deploy, restore = f"deploy:{name}", f"restore-firewall:{name}"
         specs += [
-            _StepSpec(key=deploy, slug="hosted-engine-deploy", hosts=(name,), after=(previous,),
-                      title=f"hosted-engine --deploy: add {name} as a hosted-engine host"),
-            _StepSpec(key=restore, slug="restore-firewall", hosts=(name,), after=(deploy,),
-                      title="Put back the iptables rules the installer replaced"),
+            _StepSpec(
+                key=deploy,
+                slug="hosted-engine-deploy",
+                hosts=(name,),
+                after=(previous,),
+                title=f"hosted-engine --deploy: add {name} as a hosted-engine host",
+            ),
+            _StepSpec(
+                key=restore,
+                slug="restore-firewall",
+                hosts=(name,),
+                after=(deploy,),
+                title="Put back the iptables rules the installer replaced",
+            ),
         ]
         previous = restore
     return specs
@@ -319,8 +396,12 @@ def _ovirt35_el7_files(
 
         def out(kind: str, path: str, template: str, mode: int = 0o644, *, h: str = name) -> None:
             files.append(
-                OutputFile(path=f"hosts/{h}/{kind}{path}", template=f"{target}/{template}",
-                           mode=mode, host=h)
+                OutputFile(
+                    path=f"hosts/{h}/{kind}{path}",
+                    template=f"{target}/{template}",
+                    mode=mode,
+                    host=h,
+                )
             )
 
         out(FILES, IPTABLES, "iptables.j2", 0o600)
@@ -337,13 +418,21 @@ def _ovirt35_el7_files(
         for step in steps:
             if name in step.hosts:
                 files.append(
-                    OutputFile(path=f"{host.dir}/{SCRIPTS}/{step.script}", template=step.template,
-                               mode=0o755, host=name, step=step.number)
+                    OutputFile(
+                        path=f"{host.dir}/{SCRIPTS}/{step.script}",
+                        template=step.template,
+                        mode=0o755,
+                        host=name,
+                        step=step.number,
+                    )
                 )
     return tuple(sorted(files, key=lambda f: f.path))
 
 
-_TARGETS: dict[Target, tuple[Callable[[tuple[HostPlan, ...]], list[_StepSpec]], Callable[..., tuple[OutputFile, ...]]]] = {
+_TARGETS: dict[
+    Target,
+    tuple[Callable[[tuple[HostPlan, ...]], list[_StepSpec]], Callable[..., tuple[OutputFile, ...]]],
+] = {
     Target.OVIRT35_EL7: (_ovirt35_el7_steps, _ovirt35_el7_files),
 }
 
@@ -355,15 +444,17 @@ def plan(cluster: Cluster) -> Plan:
     steps_for, files_for = _TARGETS[cluster.target]
     steps = _number(steps_for(host_plans), cluster.target)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
-    entries = tuple(
-        (h.management_address, (h.host.fqdn, h.name)) for h in host_plans
-    ) + tuple((vip.address.ip, (cluster.ctdb.mount_hostname,)) for vip in cluster.ctdb.vips[:1])
+    entries = tuple((h.management_address, (h.host.fqdn, h.name)) for h in host_plans) + tuple(
+        (vip.address.ip, (cluster.ctdb.mount_hostname,)) for vip in cluster.ctdb.vips[:1]
+    )
     return Plan(
         cluster=cluster,
         hosts=host_plans,
         volumes=_volume_plans(cluster, hosts, host_plans),
         nodes=tuple(h.heartbeat_address for h in host_plans),
-        public_addresses=tuple(f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips),
+        public_addresses=tuple(
+            f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips
+        ),
         mount_unit=mount_unit,
         hosts_entries=entries,
         firewall_groups=_firewall_groups(cluster.firewall.rules),

@@ -30,5 +30,7 @@ def write_tree(files: Mapping[str, RenderedFile], out_dir: str | Path) -> list[s
             os.chmod(target, file.mode)
             changed.append(relative)
     except OSError as exc:
-        raise OutputError([error("", f"cannot write {exc.filename or root}: {exc.strerror}")]) from None
+        raise OutputError(
+            [error("", f"cannot write {exc.filename or root}: {exc.strerror}")]
+        ) from None
     return changed

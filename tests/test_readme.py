@@ -1,0 +1,48 @@
+"""The README's library example runs as written."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_library_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = (ROOT / "README.md").read_text()
+    [code] = re.findall(r"## As a library\n\n```python\n(.*?)```", readme, re.DOTALL)
+    assert len(code.strip().splitlines()) <= 12
+    (tmp_path / "golden" / "seed-3host").mkdir(parents=True)
+    (tmp_path / "golden" / "seed-3host" / "cluster.toml").write_text(
+        (ROOT / "golden" / "seed-3host" / "cluster.toml").read_text()
+    )
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "192.168.122.11\n192.168.122.12\n192.168.122.13" in printed
+    assert "['01-stop-engine.sh', '02-selinux-and-hosts.sh', '03-install-packages.sh']" in printed
+    assert (tmp_path / "out" / "RUNBOOK.md").is_file()
+    assert os.access(
+        tmp_path / "out" / "hosts" / "host1" / "scripts" / "01-stop-engine.sh", os.X_OK
+    )
+
+
+def test_setup_lines_install_and_test() -> None:
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"## Set-up\n.*?```sh\n(.*?)\n```\n\n```sh\n(.*?)\n```", readme, re.DOTALL)
+    [(render_line, test_line)] = blocks
+    assert "confgen render" in render_line and "pip install" in render_line
+    assert test_line.endswith("python -m pytest -q") and "[test]" in test_line
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text()
+    [(_, test_line)] = re.findall(
+        r"## Set-up\n.*?```sh\n(.*?)\n```\n\n```sh\n(.*?)\n```", readme, re.DOTALL
+    )
+    assert test_line in (ROOT / ".ci" / "run").read_text().splitlines()

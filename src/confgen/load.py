@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import collections.abc
 import difflib
 import enum
 import tomllib
+import typing
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, mapping_structure_factory
 from cattrs.errors import ForbiddenExtraKeysError
+from cattrs.gen import make_dict_structure_fn
 
 from confgen.errors import LoadError, Problem, error
 from confgen.models import Cluster, PortRange, Protocol, Role, Target
@@ -60,6 +64,35 @@ def _enum_hook(kind: type[enum.Enum]) -> Any:
     return parse
 
 
+def _is_list_type(kind: Any) -> bool:
+    args = typing.get_args(kind)
+    return typing.get_origin(kind) is tuple and len(args) == 2 and args[1] is Ellipsis
+
+
+def _is_table_type(kind: Any) -> bool:
+    return typing.get_origin(kind) is collections.abc.Mapping
+
+
+def _shape_checked(factory: Any, expected: type, what: str) -> Any:
+    """Wrap cattrs' own hook: it would read a string as a list of its characters."""
+
+    def make(kind: Any, converter: cattrs.Converter) -> Any:
+        inner = factory(kind, converter)
+
+        def structure(value: object, _type: object) -> Any:
+            if not isinstance(value, expected):
+                raise ValueError(f"{value!r} is not {what}")
+            return inner(value, _type)
+
+        return structure
+
+    return make
+
+
+def _table_of_fields(kind: Any, converter: cattrs.Converter) -> Any:
+    return make_dict_structure_fn(kind, converter, _cattrs_forbid_extra_keys=True)
+
+
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(str, _str_hook)
@@ -74,6 +107,15 @@ def _make_converter() -> cattrs.Converter:
     )
     for kind in (Target, Role, Protocol):
         converter.register_structure_hook(kind, _enum_hook(kind))
+    converter.register_structure_hook_factory(
+        _is_list_type, _shape_checked(homogenous_tuple_structure_factory, list, "a list [...]")
+    )
+    converter.register_structure_hook_factory(
+        _is_table_type, _shape_checked(mapping_structure_factory, dict, "a table {...}")
+    )
+    converter.register_structure_hook_factory(
+        attrs.has, _shape_checked(_table_of_fields, dict, "a table {...}")
+    )
     converter.register_structure_hook(PortRange, lambda value, _t: PortRange.parse(value))
     return converter
 

@@ -6,11 +6,89 @@ no errors: one first host, unique names, an interface on every network, bricks o
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from confgen.errors import Problem, error, warning
 from confgen.models import Cluster, Role
+
+# The forms values must take. Each lands in files and scripts on the hosts, so each is held to
+# what the program that reads it accepts, and to characters that need no quoting there.
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_FORMS: dict[str, tuple[str, str]] = {
+    "label": (_LABEL, "a host name label: letters, digits and inner '-', at most 63 (RFC 1123)"),
+    "hostname": (
+        rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*",
+        "a host name: dot-separated labels of letters, digits and inner '-' (RFC 1123)",
+    ),
+    "nic": (r"[A-Za-z0-9_.-]{1,15}", "a NIC name: at most 15 letters, digits, '_', '.' or '-'"),
+    "name": (r"[A-Za-z0-9_-]{1,64}", "a name of letters, digits, '_' and '-'"),
+    "path": (r"/[A-Za-z0-9_.@+/-]*", "an absolute path of letters, digits and '_.@+-/'"),
+    "package": (r"[A-Za-z0-9_.+-]+", "a package name"),
+    "url": (r"https?://[A-Za-z0-9_.~:/?#@!$&*+,;=%-]+", "an http(s) URL"),
+    "text": (r"[^\x00-\x1f\x7f]{1,80}", "one line of printable text, at most 80 characters"),
+    "word": (r"[a-z0-9]{1,16}", "a lowercase word"),
+}
+
+
+def _form(path: str, value: str, form: str) -> Iterator[Problem]:
+    pattern, description = _FORMS[form]
+    if not re.fullmatch(pattern, value):
+        yield error(path, f"{value!r} is not {description}")
+    elif form == "path" and (posixpath.normpath(value) != value or "/." in value):
+        yield error(
+            path, f"{value!r} is not a normalised path (no '//', '.', '..' or trailing '/')"
+        )
+
+
+def _forms(cluster: Cluster) -> Iterator[Problem]:
+    for i, network in enumerate(cluster.networks):
+        yield from _form(f"networks[{i}].name", network.name, "name")
+    for i, host in enumerate(cluster.hosts):
+        path = f"hosts[{i}]"
+        yield from _form(f"{path}.name", host.name, "label")
+        yield from _form(f"{path}.fqdn", host.fqdn, "hostname")
+        yield from _form(f"{path}.brick_device", host.brick_device, "path")
+        if not host.brick_device.startswith("/dev/"):
+            yield error(f"{path}.brick_device", f"{host.brick_device!r} is not a device under /dev")
+        if host.host_id < 1:
+            yield error(f"{path}.host_id", f"host IDs start at 1, found {host.host_id}")
+        for name, interface in host.interfaces.items():
+            yield from _form(f"{path}.interfaces.{name}.nic", interface.nic, "nic")
+    fs = cluster.gluster.brick_fs
+    yield from _form("gluster.brick_fs.pool", fs.pool, "name")
+    yield from _form("gluster.brick_fs.volume", fs.volume, "name")
+    yield from _form("gluster.brick_fs.mount_point", fs.mount_point, "path")
+    yield from _form("gluster.brick_fs.fstype", fs.fstype, "word")
+    for i, volume in enumerate(cluster.gluster.volumes):
+        yield from _form(f"gluster.volumes[{i}].name", volume.name, "name")
+        if volume.brick_dir is not None:
+            yield from _form(f"gluster.volumes[{i}].brick_dir", volume.brick_dir, "path")
+    ctdb = cluster.ctdb
+    yield from _form("ctdb.mount_hostname", ctdb.mount_hostname, "hostname")
+    yield from _form("ctdb.meta_volume", ctdb.meta_volume, "name")
+    yield from _form("ctdb.mount_point", ctdb.mount_point, "path")
+    yield from _form("ctdb.recovery_lock", ctdb.recovery_lock, "path")
+    for i, vip in enumerate(ctdb.vips):
+        yield from _form(f"ctdb.vips[{i}].nic", vip.nic, "nic")
+    for name in ctdb.tunables:
+        yield from _form(f"ctdb.tunables.{name}", name, "name")
+    for i, rule in enumerate(cluster.firewall.extra_rules):
+        path = f"firewall.extra_rules[{i}]"
+        yield from _form(f"{path}.service", rule.service, "text")
+        first, last = rule.ports.first, rule.ports.last
+        if not (1 <= first <= last <= 65535):
+            yield error(
+                f"{path}.ports",
+                f"{rule.ports} is not a port in 1..65535 or a range first:last with first <= last",
+            )
+    yield from _form("packages.release_rpm", cluster.packages.release_rpm, "url")
+    for i, package in enumerate(cluster.packages.install):
+        yield from _form(f"packages.install[{i}]", package, "package")
+    yield from _form("hosted_engine.volume", cluster.hosted_engine.volume, "name")
+    yield from _form("hosted_engine.domain_type", cluster.hosted_engine.domain_type, "word")
 
 
 def _duplicates(values: Iterable[object]) -> set[object]:
@@ -146,6 +224,7 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
 def validate(cluster: Cluster) -> list[Problem]:
     """Every problem with a loaded cluster, errors and warnings, in the order of the file."""
     return [
+        *_forms(cluster),
         *_networks(cluster),
         *_hosts(cluster),
         *_volumes(cluster),

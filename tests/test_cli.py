@@ -97,7 +97,7 @@ def test_broken_input_is_an_error_not_a_traceback(tmp_path: Path, content: str) 
     result = _run("check", str(tmp_path / "c.toml"))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith(f"{tmp_path / 'c.toml'}: ")
+    assert result.stderr.startswith(f"{tmp_path / 'c.toml'}:")
 
 
 def test_a_directory_or_missing_file_is_an_error(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """The `confgen` command: a thin shell around the library that turns its errors into messages.
 
-Exit codes: 0 success, 1 invalid input or output, 2 usage error (argparse's own).
+Exit codes: 0 success, 1 invalid input (or, for `diff`, differences found), 2 usage error.
 """
 
 from __future__ import annotations
@@ -9,13 +9,14 @@ import argparse
 import sys
 from pathlib import Path
 
+import attrs
+
 from confgen import __version__
 from confgen._resources import example_text
-from confgen.errors import ConfgenError, Problem, Severity
-from confgen.load import load
-from confgen.render import render_plan
+from confgen.errors import ConfgenError, OutputError, Problem, Severity
+from confgen.load import loads, read, with_lines
+from confgen.models import Cluster
 from confgen.validate import validate
-from confgen.write import write_tree
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS + CTDB
@@ -23,8 +24,13 @@ cluster, into every file and script that sets it up: iptables rules, CTDB config
 systemd units, fstab and nfsmount.conf changes, and numbered shell scripts for each host,
 with a RUNBOOK.md saying which host runs which script in which order.
 
-Start with `confgen init` (a commented example of the seed's three hosts), edit it, then
-`confgen render cluster.toml out/` and follow out/RUNBOOK.md.
+  confgen init cluster.toml          write a commented example (the seed's three hosts)
+  confgen check cluster.toml         report every problem in it, write nothing
+  confgen render cluster.toml out/   write the output tree; then follow out/RUNBOOK.md
+  confgen diff cluster.toml out/     show what a render would change in out/
+
+Problems are printed as FILE:LINE: KEY.PATH: message. Exit codes: 0 success, 1 invalid
+input (for diff: differences found), 2 usage error.
 """
 
 _RENDER_HELP = """\
@@ -35,48 +41,69 @@ Validate CLUSTER and write the output tree into OUT:
   OUT/hosts/NAME/files/PATH      whole files the scripts install at /PATH
   OUT/hosts/NAME/blocks/PATH     lines the scripts keep in a marked block of /PATH
   OUT/hosts/NAME/data/           files the scripts read without installing them
+  OUT/.confgen-manifest.json     every file's sha256 and mode, as confgen wrote it
 
-Copy hosts/NAME to host NAME and run its scripts as root in runbook order. Files whose content
-is already right are not rewritten. Nothing is written when the cluster file has errors.
+Copy hosts/NAME to host NAME and run its scripts as root in runbook order.
+
+Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in,
+so a failed render leaves OUT as it was; files whose content is already right keep their
+mtime. confgen refuses to write into a non-empty folder it did not create, and to overwrite
+or remove a file edited by hand since it wrote it (it lists every such file) unless --force.
 """
 
 
-def _report(source: str, problems: list[Problem]) -> None:
+def _print(source: str, problems: list[Problem]) -> None:
     for problem in problems:
-        print(f"{source}: {problem}", file=sys.stderr)
+        where = f"{source}:{problem.line}" if problem.line is not None else source
+        print(f"{where}: {problem}", file=sys.stderr)
 
 
-def _validated(cluster_file: str) -> tuple[object, list[Problem]]:
-    cluster = load(cluster_file)
-    problems = validate(cluster)
-    _report(cluster_file, [p for p in problems if p.severity is Severity.WARNING])
-    errors = [p for p in problems if p.severity is Severity.ERROR]
-    return cluster, errors
+def _valid_cluster(args: argparse.Namespace) -> Cluster | None:
+    """Load and validate; print every problem; None when there are errors (or, strict, warnings)."""
+    text = read(args.cluster)
+    cluster = loads(text)
+    problems = with_lines(validate(cluster), text)
+    if args.strict:
+        problems = [attrs.evolve(p, severity=Severity.ERROR) for p in problems]
+    _print(args.cluster, problems)
+    return None if any(p.severity is Severity.ERROR for p in problems) else cluster
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    if _valid_cluster(args) is None:
+        return 1
+    print(f"{args.cluster}: valid")
+    return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from confgen.plan import plan  # imported here: `check` needs no planning
+    from confgen.plan import plan
+    from confgen.render import render_plan  # imported here: `check` needs no Jinja2
+    from confgen.write import write_tree
 
-    cluster, errors = _validated(args.cluster)
-    if errors:
-        _report(args.cluster, errors)
+    cluster = _valid_cluster(args)
+    if cluster is None:
         return 1
-    files = render_plan(plan(cluster))  # type: ignore[arg-type]
-    changed = write_tree(files, args.out)
+    files = render_plan(plan(cluster))
+    changed = write_tree(files, args.out, force=args.force)
     print(
-        f"{args.out}: {len(files)} files, {len(changed)} written; start with "
-        f"{Path(args.out) / 'RUNBOOK.md'}"
+        f"{args.out}: {len(files)} files, {len(changed)} written; "
+        f"start with {Path(args.out) / 'RUNBOOK.md'}"
     )
     return 0
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    _, errors = _validated(args.cluster)
-    if errors:
-        _report(args.cluster, errors)
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from confgen.plan import plan
+    from confgen.render import render_plan
+    from confgen.write import diff_tree
+
+    cluster = _valid_cluster(args)
+    if cluster is None:
         return 1
-    print(f"{args.cluster}: valid")
-    return 0
+    chunks = diff_tree(render_plan(plan(cluster)), args.out)
+    sys.stdout.write("".join(chunks))
+    return 1 if chunks else 0
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -102,24 +129,46 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"confgen {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def cluster_arguments(command: argparse.ArgumentParser) -> None:
+        command.add_argument("cluster", metavar="CLUSTER", help="the cluster file (cluster.toml)")
+        command.add_argument(
+            "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"
+        )
+
     render = commands.add_parser(
         "render",
         help="validate a cluster file and write its output tree",
         description=_RENDER_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    render.add_argument("cluster", metavar="CLUSTER", help="the cluster file (cluster.toml)")
+    cluster_arguments(render)
     render.add_argument("out", metavar="OUT", help="the output folder (created if missing)")
+    render.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite or remove files edited by hand since confgen wrote them",
+    )
     render.set_defaults(run=_cmd_render)
 
     check = commands.add_parser(
         "check",
         help="validate a cluster file and write nothing",
-        description="Load and validate CLUSTER, print every problem, write nothing. "
-        "Exit 0 when it is valid, 1 when it is not.",
+        description="Load and validate CLUSTER, print every problem as FILE:LINE: KEY: message, "
+        "write nothing. Exit 0 when it is valid, 1 when it is not.",
     )
-    check.add_argument("cluster", metavar="CLUSTER", help="the cluster file (cluster.toml)")
+    cluster_arguments(check)
     check.set_defaults(run=_cmd_check)
+
+    diff = commands.add_parser(
+        "diff",
+        help="show what a render would change in an output tree",
+        description="Render CLUSTER in memory and print, as a unified diff, what writing it into "
+        "OUT would change. Exit 0 when nothing would, 1 when something would (or CLUSTER is "
+        "invalid). Writes nothing.",
+    )
+    cluster_arguments(diff)
+    diff.add_argument("out", metavar="OUT", help="the output folder to compare with")
+    diff.set_defaults(run=_cmd_diff)
 
     init = commands.add_parser(
         "init",
@@ -144,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except OutputError as exc:
+        _print(args.out, exc.problems)
+        return 1
     except ConfgenError as exc:
-        _report(getattr(args, "cluster", "confgen"), exc.problems)
+        _print(getattr(args, "cluster", "confgen"), exc.problems)
         return 1

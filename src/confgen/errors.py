@@ -19,6 +19,7 @@ class Problem:
     severity: Severity
     path: str
     message: str
+    line: int | None = None  # where the key is in the cluster file, when it is there
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
@@ -46,9 +47,9 @@ class OutputError(ConfgenError):
     """The output tree could not be written."""
 
 
-def error(path: str, message: str) -> Problem:
-    return Problem(severity=Severity.ERROR, path=path, message=message)
+def error(path: str, message: str, *, line: int | None = None) -> Problem:
+    return Problem(severity=Severity.ERROR, path=path, message=message, line=line)
 
 
-def warning(path: str, message: str) -> Problem:
-    return Problem(severity=Severity.WARNING, path=path, message=message)
+def warning(path: str, message: str, *, line: int | None = None) -> Problem:
+    return Problem(severity=Severity.WARNING, path=path, message=message, line=line)

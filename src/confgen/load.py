@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections.abc
 import difflib
 import enum
+import re
 import tomllib
 import typing
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -18,6 +19,7 @@ from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
 from confgen.errors import LoadError, Problem, error
+from confgen.locate import index_lines, line_of
 from confgen.models import Cluster, PortRange, Protocol, Role, Target
 
 
@@ -172,24 +174,40 @@ def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
     return [error(_format_path(path), _describe(exc))]
 
 
-def loads(text: str, *, source: str = "cluster.toml") -> Cluster:
+def with_lines(problems: list[Problem], text: str) -> list[Problem]:
+    """Give each problem the line of its key (or nearest ancestor) in the cluster file."""
+    lines = index_lines(text)
+    return [
+        p if p.line is not None else attrs.evolve(p, line=line_of(lines, p.path)) for p in problems
+    ]
+
+
+def loads(text: str) -> Cluster:
     """Parse cluster TOML text into a `Cluster`; raise `LoadError` listing every problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise LoadError([error("", f"{source}: not valid TOML: {exc}")]) from None
+        at = re.search(r"at line (\d+)", str(exc))
+        line = int(at.group(1)) if at else None
+        raise LoadError([error("", f"not valid TOML: {exc}", line=line)]) from None
     try:
         return _CONVERTER.structure(data, Cluster)
     except Exception as exc:  # cattrs wraps every structuring failure; report them all
-        raise LoadError(_collect(exc)) from None
+        raise LoadError(with_lines(_collect(exc), text)) from None
+
+
+def read(path: str | Path) -> str:
+    """The text of a cluster file; an unreadable file is reported like any other problem."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(
+            [error("", f"cannot read: not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        ) from None
+    except OSError as exc:
+        raise LoadError([error("", f"cannot read: {exc.strerror or exc}")]) from None
 
 
 def load(path: str | Path) -> Cluster:
-    """Read and parse a cluster file; unreadable files are reported like any other problem."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise LoadError([error("", f"{path}: cannot read: {reason}")]) from None
-    return loads(text, source=str(path))
+    """Read and parse a cluster file."""
+    return loads(read(path))

@@ -1,0 +1,77 @@
+"""Find the line of a key path (`hosts[1].fqdn`) in cluster TOML text, for error messages.
+
+tomllib keeps no positions, so this reads the text the way a person does: table headers,
+`[[array]]` headers and `key =` lines, with dotted keys. A path whose own key is not in the
+file (a missing key, a default) gets the line of its nearest ancestor that is.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(
+    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"))*)\s*="
+)
+
+
+def _key_parts(key: str) -> list[str]:
+    return [
+        part.strip().strip('"') for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", key)
+    ]
+
+
+def index_lines(text: str) -> dict[str, int]:
+    """Map each key path defined in the text to its 1-based line number."""
+    lines: dict[str, int] = {}
+    counts: dict[str, int] = {}
+    table = ""
+    depth = 0  # open brackets of a multi-line array or inline table
+    for number, line in enumerate(text.splitlines(), start=1):
+        if depth == 0:
+            header = _HEADER.match(line)
+            if header:
+                name = ".".join(_key_parts(header.group(2)))
+                if header.group(1) == "[[":
+                    counts[name] = counts.get(name, -1) + 1
+                    table = f"{name}[{counts[name]}]"
+                else:
+                    table = name
+                lines.setdefault(table, number)
+                continue
+            key = _KEY.match(line)
+            if key:
+                path = ".".join(
+                    [table, *_key_parts(key.group(1))] if table else _key_parts(key.group(1))
+                )
+                lines.setdefault(path, number)
+        depth = max(0, depth + _bracket_balance(line if depth else line.partition("=")[2]))
+    return lines
+
+
+def _bracket_balance(value: str) -> int:
+    """Open minus closed brackets outside strings and comments."""
+    balance, quote = 0, ""
+    for char in value:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            break
+        elif char in "[{":
+            balance += 1
+        elif char in "]}":
+            balance -= 1
+    return balance
+
+
+def line_of(lines: dict[str, int], path: str) -> int | None:
+    """The line of `path`, or of its nearest ancestor that the file defines."""
+    while path:
+        if path in lines:
+            return lines[path]
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[:cut] if cut > 0 else ""
+    return None

@@ -1,4 +1,5 @@
-"""Each rule of load and validate, as a user meets it: an edit to a valid file, and the message."""
+"""Each rule of load and validate as a user meets it: an edit to a valid file, then the exit
+code and the exact lines `confgen check` prints."""
 
 from __future__ import annotations
 
@@ -7,19 +8,9 @@ from pathlib import Path
 import pytest
 
 import confgen
+from confgen.cli import main
 
 SEED = (Path(__file__).resolve().parents[1] / "golden" / "seed-3host" / "cluster.toml").read_text()
-HOST3_ADDRESS = 'nic = "eth0", address = "192.168.122.13"'
-
-
-def _problems(old: str, new: str) -> list[str]:
-    assert old in SEED, old
-    text = SEED.replace(old, new, 1)
-    try:
-        cluster = confgen.loads(text)
-    except confgen.LoadError as exc:
-        return [str(p) for p in exc.problems]
-    return [str(p) for p in confgen.validate(cluster)]
 
 
 def test_the_seed_example_has_no_problems() -> None:
@@ -28,190 +19,332 @@ def test_the_seed_example_has_no_problems() -> None:
 
 CASES = [
     # loading: types, shapes and unknown keys
-    ("host_id = 2", 'host_id = "2"', ["hosts[1].host_id: '2' is not an integer"]),
-    ("first = true", 'first = "yes"', ["hosts[0].first: 'yes' is not true or false"]),
-    ('name = "host1"', "name = 1", ["hosts[0].name: 1 is not a string"]),
+    (
+        "host_id = 2",
+        'host_id = "2"',
+        1,
+        ["cluster.toml:32: hosts[1].host_id: '2' is not an integer"],
+    ),
+    (
+        "first = true",
+        'first = "yes"',
+        1,
+        ["cluster.toml:25: hosts[0].first: 'yes' is not true or false"],
+    ),
+    ('name = "host1"', "name = 1", 1, ["cluster.toml:22: hosts[0].name: 1 is not a string"]),
     (
         'name = "host1"',
         'nam = "host1"',
+        1,
         [
-            "hosts[0].name: required key is missing",
-            "hosts[0].nam: unknown key; did you mean 'name'?",
+            "cluster.toml:21: hosts[0].name: required key is missing",
+            "cluster.toml:22: hosts[0].nam: unknown key; did you mean 'name'?",
         ],
     ),
     (
         'address = "192.168.122.12"',
         'address = "192.168.122.300"',
-        ["hosts[1].interfaces.lan.address: '192.168.122.300' is not an IPv4 address"],
+        1,
+        [
+            "cluster.toml:34: hosts[1].interfaces.lan.address: '192.168.122.300' is not an IPv4 address"
+        ],
     ),
     (
         'cidr = "192.168.122.0/24"',
         'cidr = "192.168.122.0/33"',
-        ["networks[0].cidr: '192.168.122.0/33' is not an IPv4 network in CIDR form (10.0.0.0/24)"],
+        1,
+        [
+            "cluster.toml:16: networks[0].cidr: '192.168.122.0/33' is not an IPv4 network in CIDR form (10.0.0.0/24)"
+        ],
     ),
     (
         'roles = ["management", "storage", "heartbeat"]',
         'roles = "management"',
-        ["networks[0].roles: 'management' is not a list [...]"],
+        1,
+        ["cluster.toml:17: networks[0].roles: 'management' is not a list [...]"],
     ),
     (
         '"storage", "heartbeat"]',
         '"storage", "hartbeat"]',
-        ["networks[0].roles[2]: 'hartbeat' is not one of 'management', 'storage', 'heartbeat'"],
+        1,
+        [
+            "cluster.toml:17: networks[0].roles[2]: 'hartbeat' is not one of 'management', 'storage', 'heartbeat'"
+        ],
     ),
-    ('target = "ovirt35-el7"', 'target = "el9"', ["target: 'el9' is not one of 'ovirt35-el7'"]),
+    (
+        'target = "ovirt35-el7"',
+        'target = "el9"',
+        1,
+        ["cluster.toml:9: target: 'el9' is not one of 'ovirt35-el7'"],
+    ),
     (
         'vips = [{ address = "192.168.122.200/24", nic = "eth0" }]',
         "vips = [3]",
-        ["ctdb.vips[0]: 3 is not a table {...}"],
+        1,
+        ["cluster.toml:47: ctdb.vips[0]: 3 is not a table {...}"],
     ),
     (
         "[ctdb]",
         '[ctdb]\ntunables = { MonitorInterval = "15" }',
-        ["ctdb.tunables.MonitorInterval: '15' is not an integer"],
+        1,
+        ["cluster.toml:44: ctdb.tunables.MonitorInterval: '15' is not an integer"],
     ),
     (
         "[ctdb]",
         '[firewall]\nextra_rules = [{ service = "x", ports = "80:a" }]\n\n[ctdb]',
-        ["firewall.extra_rules[0].ports: '80:a' is not a port or a range 'first:last'"],
+        1,
+        [
+            "cluster.toml:44: firewall.extra_rules[0].ports: '80:a' is not a port or a range 'first:last'"
+        ],
     ),
     # validation: hosts
     (
         "host_id = 3",
         "host_id = 2",
+        1,
         [
-            "hosts[1].host_id: 2 is used by another host",
-            "hosts[2].host_id: 2 is used by another host",
+            "cluster.toml:32: hosts[1].host_id: 2 is used by another host",
+            "cluster.toml:39: hosts[2].host_id: 2 is used by another host",
         ],
     ),
-    ("host_id = 3", "host_id = 4", ["hosts: host_id values must be 1..3, found [1, 2, 4]"]),
+    (
+        "host_id = 3",
+        "host_id = 4",
+        1,
+        ["cluster.toml:21: hosts: host_id values must be 1..3, found [1, 2, 4]"],
+    ),
     (
         'fqdn = "host3.osas.lab"',
         'fqdn = "host2.osas.lab"',
+        1,
         [
-            "hosts[1].fqdn: 'host2.osas.lab' is used by another host",
-            "hosts[2].fqdn: 'host2.osas.lab' is used by another host",
+            "cluster.toml:31: hosts[1].fqdn: 'host2.osas.lab' is used by another host",
+            "cluster.toml:38: hosts[2].fqdn: 'host2.osas.lab' is used by another host",
         ],
     ),
     (
         "first = true\n",
         "",
-        ["hosts: no host has first = true; mark the host that runs the hosted engine"],
+        1,
+        [
+            "cluster.toml:21: hosts: no host has first = true; mark the host that runs the hosted engine"
+        ],
     ),
     (
         "host_id = 3",
         "host_id = 3\nfirst = true",
-        ["hosts[2].first: only one host can be the first host"],
+        1,
+        ["cluster.toml:40: hosts[2].first: only one host can be the first host"],
     ),
     (
         'name = "host1"',
         'name = "host_1"',
+        1,
         [
-            "hosts[0].name: 'host_1' is not a host name label: letters, digits and inner '-', "
-            "at most 63 (RFC 1123)"
+            "cluster.toml:22: hosts[0].name: 'host_1' is not a host name label: letters, digits and inner '-', at most 63 (RFC 1123)"
         ],
     ),
     (
         'brick_device = "/dev/vdb"',
         'brick_device = "/srv/vdb"',
-        ["hosts[0].brick_device: '/srv/vdb' is not a device under /dev"],
+        1,
+        ["cluster.toml:26: hosts[0].brick_device: '/srv/vdb' is not a device under /dev"],
     ),
     # validation: networks and addresses
     (
-        HOST3_ADDRESS,
+        'nic = "eth0", address = "192.168.122.13"',
         'nic = "eth0", address = "10.0.0.13"',
-        ["hosts[2].interfaces.lan.address: 10.0.0.13 is outside 192.168.122.0/24"],
+        1,
+        ["cluster.toml:41: hosts[2].interfaces.lan.address: 10.0.0.13 is outside 192.168.122.0/24"],
     ),
     (
-        HOST3_ADDRESS,
+        'nic = "eth0", address = "192.168.122.13"',
         'nic = "eth0", address = "192.168.122.12"',
+        1,
         [
-            "hosts[1].interfaces.lan.address: 192.168.122.12 is used twice",
-            "hosts[2].interfaces.lan.address: 192.168.122.12 is used twice",
+            "cluster.toml:34: hosts[1].interfaces.lan.address: 192.168.122.12 is used twice",
+            "cluster.toml:41: hosts[2].interfaces.lan.address: 192.168.122.12 is used twice",
         ],
     ),
     (
-        HOST3_ADDRESS,
+        'nic = "eth0", address = "192.168.122.13"',
         'nic = "eth1", address = "192.168.122.13"',
+        1,
         [
-            "hosts[2].interfaces.lan.nic: 'eth1' differs from 'eth0', the NIC of ctdb.vips[0]: "
-            "CTDB's shared public_addresses file names one NIC for every host"
+            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'eth1' differs from 'eth0', the NIC of ctdb.vips[0]: CTDB's shared public_addresses file names one NIC for every host"
         ],
     ),
     (
-        HOST3_ADDRESS,
+        'nic = "eth0", address = "192.168.122.13"',
         'nic = "eth0;reboot", address = "192.168.122.13"',
+        1,
         [
-            "hosts[2].interfaces.lan.nic: 'eth0;reboot' is not a NIC name: at most 15 letters, "
-            "digits, '_', '.' or '-'",
-            "hosts[2].interfaces.lan.nic: 'eth0;reboot' differs from 'eth0', the NIC of ctdb.vips[0]: "
-            "CTDB's shared public_addresses file names one NIC for every host",
+            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'eth0;reboot' is not a NIC name: at most 15 letters, digits, '_', '.' or '-'",
+            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'eth0;reboot' differs from 'eth0', the NIC of ctdb.vips[0]: CTDB's shared public_addresses file names one NIC for every host",
         ],
     ),
     (
         'roles = ["management", "storage", "heartbeat"]',
         'roles = ["management", "storage"]',
-        ["networks: exactly one network must carry role 'heartbeat' (none)"],
+        1,
+        ["cluster.toml:14: networks: exactly one network must carry role 'heartbeat' (none)"],
     ),
     # validation: ctdb
     (
         'address = "192.168.122.200/24"',
         'address = "192.168.122.12/24"',
-        ["ctdb.vips[0].address: 192.168.122.12 is the address of host2"],
+        1,
+        ["cluster.toml:47: ctdb.vips[0].address: 192.168.122.12 is the address of host2"],
     ),
     (
         'address = "192.168.122.200/24"',
         'address = "10.9.9.9/24"',
-        ["ctdb.vips[0].address: 10.9.9.9 is in none of the networks"],
+        1,
+        ["cluster.toml:47: ctdb.vips[0].address: 10.9.9.9 is outside the network of eth0 (lan)"],
     ),
     (
         "[ctdb]",
         '[ctdb]\nmount_point = "/mnt//lock"',
+        1,
         [
-            "ctdb.mount_point: '/mnt//lock' is not a normalised path (no '//', '.', '..' or trailing '/')",
-            "ctdb.recovery_lock: '/mnt//lock/reclock' is not a normalised path (no '//', '.', '..' or "
-            "trailing '/')",
+            "cluster.toml:44: ctdb.mount_point: '/mnt//lock' is not a normalised path (no '//', '.', '..' or trailing '/')",
+            "cluster.toml:43: ctdb.recovery_lock: '/mnt//lock/reclock' is not a normalised path (no '//', '.', '..' or trailing '/')",
         ],
     ),
     (
         "[ctdb]",
         '[ctdb]\nmeta_volume = "lock"',
-        ["ctdb.meta_volume: no Gluster volume named 'lock'; volumes are: engine, data, meta"],
+        1,
+        [
+            "cluster.toml:44: ctdb.meta_volume: no Gluster volume named 'lock'; volumes are: engine, data, meta"
+        ],
     ),
     # validation: gluster layout
     (
         "[ctdb]",
-        '[[gluster.volumes]]\nname = "engine"\nexisting = true\nhosts = ["host1", "host2"]\n'
-        '[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
-        ["gluster.volumes[0].hosts: 2 bricks is not a multiple of replica 3"],
+        '[[gluster.volumes]]\nname = "engine"\nexisting = true\nhosts = ["host1", "host2"]\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        1,
+        ["cluster.toml:46: gluster.volumes[0].hosts: 2 bricks is not a multiple of replica 3"],
     ),
     (
         "[ctdb]",
-        '[[gluster.volumes]]\nname = "engine"\nexisting = true\n'
-        'hosts = ["host1", "host2", "host2"]\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        '[[gluster.volumes]]\nname = "engine"\nexisting = true\nhosts = ["host1", "host2", "host2"]\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        1,
         [
-            "gluster.volumes[0].hosts: host 'host2' holds two bricks of one replica set; each copy "
-            "must be on its own host"
+            "cluster.toml:46: gluster.volumes[0].hosts: host 'host2' holds two bricks of one replica set; each copy must be on its own host"
         ],
     ),
     (
         "[ctdb]",
-        '[[gluster.volumes]]\nname = "engine"\nexisting = true\n'
-        'hosts = ["host2", "host1", "host3"]\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        '[[gluster.volumes]]\nname = "engine"\nexisting = true\nhosts = ["host2", "host1", "host3"]\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        1,
         [
-            "gluster.volumes[0].hosts[0]: volume 'engine' exists with its brick on the first host "
-            "'host1', which must come first"
+            "cluster.toml:46: gluster.volumes[0].hosts[0]: volume 'engine' exists with its brick on the first host 'host1', which must come first"
         ],
     ),
     (
         "[ctdb]",
-        '[[gluster.volumes]]\nname = "engine"\nreplica = 2\nexisting = true\n'
-        '[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
-        ["warning: gluster.volumes[0].replica: replica 2 without an arbiter risks split-brain"],
+        '[[gluster.volumes]]\nname = "engine"\nreplica = 2\nexisting = true\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        0,
+        [
+            "cluster.toml:45: warning: gluster.volumes[0].replica: replica 2 without an arbiter risks split-brain"
+        ],
+    ),
+    # validation: ctdb tunables, lock, firewall, brick placement
+    (
+        "[ctdb]",
+        "[ctdb]\ntunables = { MonitorIntervall = 3 }",
+        1,
+        [
+            "cluster.toml:44: ctdb.tunables.MonitorIntervall: ctdb has no tunable 'MonitorIntervall'; did you mean 'MonitorInterval'?"
+        ],
+    ),
+    (
+        "[ctdb]",
+        "[ctdb]\ntunables = { KeepaliveLimit = -1 }",
+        1,
+        [
+            "cluster.toml:44: ctdb.tunables.KeepaliveLimit: -1 is not a value ctdb accepts (0..4294967295)"
+        ],
+    ),
+    (
+        "[ctdb]",
+        "[ctdb]\ntunables = { MonitorInterval = 20, monitorinterval = 30 }",
+        1,
+        [
+            "cluster.toml:44: ctdb.tunables.monitorinterval: sets the same tunable as 'MonitorInterval'"
+        ],
+    ),
+    (
+        "[ctdb]",
+        '[ctdb]\nrecovery_lock = "/var/lock/reclock"',
+        1,
+        [
+            "cluster.toml:44: ctdb.recovery_lock: '/var/lock/reclock' is not on the meta volume mounted at /mnt/lock: every node must see the same lock file"
+        ],
+    ),
+    (
+        "[ctdb]",
+        '[firewall]\nextra_rules = [{ service = "nfs again", ports = 2049 }]\n\n[ctdb]',
+        0,
+        [
+            "cluster.toml:44: warning: firewall.extra_rules[0].ports: tcp 2049 repeats the seed's 'nfs' rule (tcp 2049)"
+        ],
+    ),
+    (
+        "[ctdb]",
+        '[firewall]\nextra_rules = [{ service = "web", ports = "8000:8100" }, { service = "alt", ports = 8080 }]\n\n[ctdb]',
+        0,
+        [
+            "cluster.toml:44: warning: firewall.extra_rules[1].ports: tcp 8080 overlaps firewall.extra_rules[0] (tcp 8000:8100)"
+        ],
+    ),
+    (
+        "[ctdb]",
+        '[firewall]\nextra_rules = [{ service = "x", ports = "9000:8000" }]\n\n[ctdb]',
+        1,
+        [
+            "cluster.toml:44: firewall.extra_rules[0].ports: 9000:8000 is not a port in 1..65535 or a range first:last with first <= last"
+        ],
+    ),
+    (
+        "[ctdb]",
+        '[[gluster.volumes]]\nname = "engine"\nexisting = true\nbrick_dir = "/srv/engine"\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        1,
+        [
+            "cluster.toml:46: gluster.volumes[0].brick_dir: '/srv/engine' is not on the brick filesystem at /gluster"
+        ],
     ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "expected"), CASES, ids=[c[2][0][:60] for c in CASES])
-def test_rule(old: str, new: str, expected: list[str]) -> None:
-    assert _problems(old, new) == expected
+@pytest.mark.parametrize(
+    ("old", "new", "code", "expected"), CASES, ids=[c[3][0][:70] for c in CASES]
+)
+def test_check_reports(
+    old: str,
+    new: str,
+    code: int,
+    expected: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert old in SEED, old
+    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "cluster.toml"]) == code
+    assert capsys.readouterr().err.splitlines() == expected
+
+
+def test_strict_turns_warnings_into_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old, new, code, expected = next(c for c in CASES if "replica 2" in c[3][0])
+    assert code == 0
+    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--strict", "cluster.toml"]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        line.replace("warning: ", "") for line in expected
+    ]

@@ -33,6 +33,7 @@ def index_lines(text: str) -> dict[str, int]:
             if header:
                 name = ".".join(_key_parts(header.group(2)))
                 if header.group(1) == "[[":
+                    lines.setdefault(name, number)
                     counts[name] = counts.get(name, -1) + 1
                     table = f"{name}[{counts[name]}]"
                 else:

@@ -139,10 +139,6 @@ class VirtualIP:
     nic: str
 
 
-def _seed_tunables() -> dict[str, int]:
-    return dict(seed.CTDB_TUNABLES)
-
-
 def _default_recovery_lock(ctdb: Ctdb) -> str:
     return f"{ctdb.mount_point}/{seed.CTDB_RECOVERY_LOCK_NAME}"
 
@@ -156,7 +152,15 @@ class Ctdb:
     meta_volume: str = seed.META_VOLUME
     mount_point: str = seed.CTDB_MOUNT_POINT
     recovery_lock: str = field(default=Factory(_default_recovery_lock, takes_self=True))
-    tunables: Mapping[str, int] = Factory(_seed_tunables)
+    # Added to the seed's tunables, or replacing one of the same name (any case, as in ctdb).
+    tunables: Mapping[str, int] = Factory(dict)
+
+    @property
+    def all_tunables(self) -> tuple[tuple[str, int], ...]:
+        """The seed's tunables with this cluster's values over them, then its new ones."""
+        mine = {name.lower(): (name, value) for name, value in self.tunables.items()}
+        merged = [mine.pop(name.lower(), (name, value)) for name, value in seed.CTDB_TUNABLES]
+        return (*merged, *mine.values())
 
 
 @frozen(kw_only=True)
@@ -182,8 +186,12 @@ class Firewall:
     extra_rules: tuple[FirewallRule, ...] = ()
 
     @property
+    def seed_rules(self) -> tuple[FirewallRule, ...]:
+        return _seed_firewall_rules()
+
+    @property
     def rules(self) -> tuple[FirewallRule, ...]:
-        return _seed_firewall_rules() + self.extra_rules
+        return self.seed_rules + self.extra_rules
 
 
 @frozen(kw_only=True)

@@ -6,11 +6,13 @@ no errors: one first host, unique names, an interface on every network, bricks o
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
+from confgen import seed
 from confgen.errors import Problem, error, warning
 from confgen.models import Cluster, Role
 
@@ -73,8 +75,6 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
     yield from _form("ctdb.recovery_lock", ctdb.recovery_lock, "path")
     for i, vip in enumerate(ctdb.vips):
         yield from _form(f"ctdb.vips[{i}].nic", vip.nic, "nic")
-    for name in ctdb.tunables:
-        yield from _form(f"ctdb.tunables.{name}", name, "name")
     for i, rule in enumerate(cluster.firewall.extra_rules):
         path = f"firewall.extra_rules[{i}]"
         yield from _form(f"{path}.service", rule.service, "text")
@@ -89,6 +89,9 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         yield from _form(f"packages.install[{i}]", package, "package")
     yield from _form("hosted_engine.volume", cluster.hosted_engine.volume, "name")
     yield from _form("hosted_engine.domain_type", cluster.hosted_engine.domain_type, "word")
+
+
+_UINT32_MAX = 2**32 - 1
 
 
 def _duplicates(values: Iterable[object]) -> set[object]:
@@ -158,8 +161,15 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             yield error(key, f"no Gluster volume named {name!r}; volumes are: {', '.join(names)}")
     host_names = [h.name for h in cluster.hosts]
     first = next((h.name for h in cluster.hosts if h.first), None)
+    bricks_root = cluster.gluster.brick_fs.mount_point.rstrip("/") + "/"
     for i, volume in enumerate(volumes):
         path = f"gluster.volumes[{i}]"
+        if volume.brick_dir is not None and not volume.brick_dir.startswith(bricks_root):
+            yield error(
+                f"{path}.brick_dir",
+                f"{volume.brick_dir!r} is not on the brick filesystem at "
+                f"{cluster.gluster.brick_fs.mount_point}",
+            )
         if volume.replica < 1:
             yield error(f"{path}.replica", f"replica must be at least 1, found {volume.replica}")
             continue
@@ -194,7 +204,50 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             )
 
 
+def _tunables(cluster: Cluster) -> Iterator[Problem]:
+    known = {name.lower(): name for name in seed.CTDB_KNOWN_TUNABLES}
+    seen: dict[str, str] = {}
+    for name, value in cluster.ctdb.tunables.items():
+        path = f"ctdb.tunables.{name}"
+        if name.lower() in seen:
+            yield error(path, f"sets the same tunable as {seen[name.lower()]!r}")
+        seen.setdefault(name.lower(), name)
+        if name.lower() not in known:
+            hint = difflib.get_close_matches(name, seed.CTDB_KNOWN_TUNABLES, n=1)
+            suggestion = f"did you mean {hint[0]!r}?" if hint else "see ctdb-tunables(7)"
+            yield error(path, f"ctdb has no tunable {name!r}; {suggestion}")
+        if not 0 <= value <= _UINT32_MAX:
+            yield error(path, f"{value} is not a value ctdb accepts (0..{_UINT32_MAX})")
+
+
+def _firewall(cluster: Cluster) -> Iterator[Problem]:
+    extra = cluster.firewall.extra_rules
+    for i, rule in enumerate(extra):
+        others = [(f"the seed's {r.service!r} rule", r) for r in cluster.firewall.seed_rules]
+        others += [(f"firewall.extra_rules[{j}]", r) for j, r in enumerate(extra[:i])]
+        for name, other in others:
+            if (
+                other.protocol is rule.protocol
+                and other.ports.first <= rule.ports.last
+                and rule.ports.first <= other.ports.last
+            ):
+                same = (other.ports.first, other.ports.last) == (rule.ports.first, rule.ports.last)
+                yield warning(
+                    f"firewall.extra_rules[{i}].ports",
+                    f"{rule.protocol.value} {rule.ports} {'repeats' if same else 'overlaps'} "
+                    f"{name} ({other.protocol.value} {other.ports})",
+                )
+                break
+
+
 def _ctdb(cluster: Cluster) -> Iterator[Problem]:
+    ctdb = cluster.ctdb
+    if not ctdb.recovery_lock.startswith(ctdb.mount_point.rstrip("/") + "/"):
+        yield error(
+            "ctdb.recovery_lock",
+            f"{ctdb.recovery_lock!r} is not on the {ctdb.meta_volume} volume mounted at "
+            f"{ctdb.mount_point}: every node must see the same lock file",
+        )
     vips = cluster.ctdb.vips
     if not vips:
         yield error("ctdb.vips", "at least one virtual IP is needed for the NFS mount hostname")
@@ -203,10 +256,20 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
     for i, vip in enumerate(vips):
         path = f"ctdb.vips[{i}]"
         networks = [n for n in cluster.networks if vip.address.ip in n.cidr]
+        on_nic = sorted(
+            {name for h in cluster.hosts for name, i in h.interfaces.items() if i.nic == vip.nic}
+        )
         if not networks:
-            yield error(f"{path}.address", f"{vip.address.ip} is in none of the networks")
+            where = f"the network of {vip.nic} ({', '.join(on_nic)})" if on_nic else "any network"
+            yield error(f"{path}.address", f"{vip.address.ip} is outside {where}")
             continue
         network = networks[0].name
+        if on_nic and network not in on_nic:
+            yield error(
+                f"{path}.address",
+                f"{vip.address.ip} is on network {network!r}, but {vip.nic} is on "
+                f"{', '.join(on_nic)}",
+            )
         # public_addresses is one file on the shared meta volume, so its NIC names hold on
         # every host at once.
         for j, host in enumerate(cluster.hosts):
@@ -229,4 +292,6 @@ def validate(cluster: Cluster) -> list[Problem]:
         *_hosts(cluster),
         *_volumes(cluster),
         *_ctdb(cluster),
+        *_tunables(cluster),
+        *_firewall(cluster),
     ]

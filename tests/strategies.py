@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from ipaddress import IPv4Network
 from typing import Any
 
@@ -11,17 +12,24 @@ from hypothesis import strategies as st
 ROLES = ("management", "storage", "heartbeat")
 
 
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        return json.dumps(value)  # a JSON string of printable text is a TOML basic string
+        # A JSON string is a TOML basic string once DEL, which JSON leaves bare, is escaped.
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
     raise TypeError(value)
 
 
@@ -31,16 +39,16 @@ def to_toml(data: dict[str, Any]) -> str:
     tables: list[tuple[str, Any]] = []
     for key, value in data.items():
         if isinstance(value, dict) or (
-            isinstance(value, list) and value and isinstance(value[0], dict)
+            isinstance(value, list) and value and all(isinstance(v, dict) for v in value)
         ):
             tables.append((key, value))
         else:
-            lines.append(f"{key} = {_toml_value(value)}")
+            lines.append(f"{_toml_key(key)} = {_toml_value(value)}")
     for key, value in tables:
         for item in value if isinstance(value, list) else [value]:
             lines.append("")
             lines.append(f"[[{key}]]" if isinstance(value, list) else f"[{key}]")
-            lines.extend(f"{k} = {_toml_value(v)}" for k, v in item.items())
+            lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items())
     return "\n".join(lines) + "\n"
 
 
@@ -105,3 +113,39 @@ def clusters(draw: st.DrawFn) -> dict[str, Any]:
         }
     data["ctdb"] = ctdb
     return data
+
+
+# Strings that break out of careless quoting, or pass for options, or trip up parsers.
+hostile_strings = st.one_of(
+    st.sampled_from(
+        [
+            "$(touch /tmp/confgen-pwned)",
+            "`reboot`",
+            "; rm -rf /",
+            "a b",
+            "-rf",
+            "--force",
+            "x'y",
+            'x"y',
+            "x\\y",
+            "line\nbreak",
+            "tab\there",
+            "ünïcødé",
+            "*",
+            "~root",
+            "$HOME",
+            "a;b",
+            "a&&b",
+            "a|b",
+            "a>b",
+            "#comment",
+            "",
+            " ",
+            "x" * 300,
+            # Valid URLs that a shell would still take apart unquoted.
+            "http://mirror.example/x;reboot",
+            "http://mirror.example/$HOME/*&a=1",
+        ]
+    ),
+    st.text(alphabet=st.sampled_from(list("ab-_./:;$`'\"()\n\t {}[]*?~#&|<>é\\")), max_size=24),
+)

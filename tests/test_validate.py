@@ -179,7 +179,7 @@ CASES = [
         'nic = "eth0;reboot", address = "192.168.122.13"',
         1,
         [
-            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'eth0;reboot' is not a NIC name: at most 15 letters, digits, '_', '.' or '-'",
+            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'eth0;reboot' is not a NIC name: at most 15 letters, digits, '_', '.' or '-', starting with a letter or digit",
             "cluster.toml:41: hosts[2].interfaces.lan.nic: 'eth0;reboot' differs from 'eth0', the NIC of ctdb.vips[0]: CTDB's shared public_addresses file names one NIC for every host",
         ],
     ),
@@ -216,7 +216,7 @@ CASES = [
         '[ctdb]\nmeta_volume = "lock"',
         1,
         [
-            "cluster.toml:44: ctdb.meta_volume: no Gluster volume named 'lock'; volumes are: engine, data, meta"
+            "cluster.toml:44: ctdb.meta_volume: no Gluster volume named 'lock' for the CTDB meta volume (ctdb.meta_volume); volumes are: engine, data, meta"
         ],
     ),
     # validation: gluster layout

@@ -188,7 +188,8 @@ def loads(text: str) -> Cluster:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+)", str(exc))
-        line = int(at.group(1)) if at else None
+        # tomllib says "at end of document" for a file cut short: that is its last line.
+        line = int(at.group(1)) if at else max(1, len(text.splitlines()))
         raise LoadError([error("", f"not valid TOML: {exc}", line=line)]) from None
     try:
         return _CONVERTER.structure(data, Cluster)

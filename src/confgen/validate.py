@@ -25,10 +25,17 @@ _FORMS: dict[str, tuple[str, str]] = {
         rf"(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*",
         "a host name: dot-separated labels of letters, digits and inner '-' (RFC 1123)",
     ),
-    "nic": (r"[A-Za-z0-9_.-]{1,15}", "a NIC name: at most 15 letters, digits, '_', '.' or '-'"),
-    "name": (r"[A-Za-z0-9_-]{1,64}", "a name of letters, digits, '_' and '-'"),
+    # Identifiers start with a letter or digit, so none can pass for a command's option.
+    "nic": (
+        r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}",
+        "a NIC name: at most 15 letters, digits, '_', '.' or '-', starting with a letter or digit",
+    ),
+    "name": (
+        r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}",
+        "a name of letters, digits, '_' and '-', starting with a letter or digit",
+    ),
     "path": (r"/[A-Za-z0-9_.@+/-]*", "an absolute path of letters, digits and '_.@+-/'"),
-    "package": (r"[A-Za-z0-9_.+-]+", "a package name"),
+    "package": (r"[A-Za-z0-9][A-Za-z0-9_.+-]*", "a package name"),
     "url": (r"https?://[A-Za-z0-9_.~:/?#@!$&*+,;=%-]+", "an http(s) URL"),
     "text": (r"[^\x00-\x1f\x7f]{1,80}", "one line of printable text, at most 80 characters"),
     "word": (r"[a-z0-9]{1,16}", "a lowercase word"),
@@ -153,12 +160,18 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
     names = [v.name for v in volumes]
     for name in _duplicates(names):
         yield error("gluster.volumes", f"volume {name!r} is defined twice")
-    for key, name in (
-        ("hosted_engine.volume", cluster.hosted_engine.volume),
-        ("ctdb.meta_volume", cluster.ctdb.meta_volume),
+    for key, name, default, role in (
+        ("hosted_engine.volume", cluster.hosted_engine.volume, seed.ENGINE_VOLUME, "hosted engine"),
+        ("ctdb.meta_volume", cluster.ctdb.meta_volume, seed.META_VOLUME, "CTDB meta"),
     ):
         if name not in names:
-            yield error(key, f"no Gluster volume named {name!r}; volumes are: {', '.join(names)}")
+            # Point at what the file says: the key if it was set, else the volume list.
+            path = key if name != default else "gluster.volumes"
+            yield error(
+                path,
+                f"no Gluster volume named {name!r} for the {role} volume ({key}); "
+                f"volumes are: {', '.join(names)}",
+            )
     host_names = [h.name for h in cluster.hosts]
     first = next((h.name for h in cluster.hosts if h.first), None)
     bricks_root = cluster.gluster.brick_fs.mount_point.rstrip("/") + "/"
@@ -177,7 +190,8 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             yield warning(f"{path}.replica", "replica 2 without an arbiter risks split-brain")
         hosts = volume.hosts
         if hosts is None:
-            if len(host_names) < volume.replica:
+            # Fewer than 3 hosts is reported once, on `hosts`; defaults need no second report.
+            if len(host_names) >= 3 and len(host_names) < volume.replica:
                 yield error(f"{path}.replica", f"replica {volume.replica} needs that many hosts")
             continue
         for j, name in enumerate(hosts):

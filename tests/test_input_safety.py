@@ -1,0 +1,218 @@
+"""No input, however hostile or broken, escapes its quoting or ends in a traceback."""
+
+from __future__ import annotations
+
+import copy
+import os
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import confgen
+import standins
+from confgen.cli import main
+from strategies import hostile_strings, to_toml
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SEED_TEXT = (GOLDEN / "seed-3host" / "cluster.toml").read_text()
+SPLIT_TEXT = (GOLDEN / "split-6host" / "cluster.toml").read_text()
+
+# Every free-text field of a cluster file: (where in the data, the key path a problem names).
+FIELDS: list[tuple[tuple[Any, ...], str]] = [
+    (("hosts", 1, "name"), "hosts[1].name"),
+    (("hosts", 1, "fqdn"), "hosts[1].fqdn"),
+    (("hosts", 1, "brick_device"), "hosts[1].brick_device"),
+    (("hosts", 1, "interfaces", "lan", "nic"), "hosts[1].interfaces.lan.nic"),
+    (("networks", 0, "name"), "networks[0].name"),
+    (("ctdb", "mount_hostname"), "ctdb.mount_hostname"),
+    (("ctdb", "mount_point"), "ctdb.mount_point"),
+    (("ctdb", "meta_volume"), "ctdb.meta_volume"),
+    (("ctdb", "recovery_lock"), "ctdb.recovery_lock"),
+    (("ctdb", "vips", 0, "nic"), "ctdb.vips[0].nic"),
+    (("gluster", "brick_fs", "pool"), "gluster.brick_fs.pool"),
+    (("gluster", "brick_fs", "volume"), "gluster.brick_fs.volume"),
+    (("gluster", "brick_fs", "mount_point"), "gluster.brick_fs.mount_point"),
+    (("gluster", "brick_fs", "fstype"), "gluster.brick_fs.fstype"),
+    (("gluster", "volumes", 0, "name"), "gluster.volumes[0].name"),
+    (("gluster", "volumes", 0, "brick_dir"), "gluster.volumes[0].brick_dir"),
+    (("firewall", "extra_rules", 0, "service"), "firewall.extra_rules[0].service"),
+    (("packages", "release_rpm"), "packages.release_rpm"),
+    (("packages", "install", 0), "packages.install[0]"),
+    (("hosted_engine", "volume"), "hosted_engine.volume"),
+    (("hosted_engine", "domain_type"), "hosted_engine.domain_type"),
+]
+
+
+def _seed_with(where: tuple[Any, ...], value: str) -> dict[str, Any]:
+    data = copy.deepcopy(tomllib.loads(SEED_TEXT))
+    data.setdefault(
+        "gluster",
+        {
+            "brick_fs": {},
+            "volumes": [
+                {"name": "engine", "existing": True},
+                {"name": "data", "existing": True},
+                {"name": "meta"},
+            ],
+        },
+    )
+    data["gluster"].setdefault("brick_fs", {})
+    data.setdefault("firewall", {"extra_rules": [{"service": "web", "ports": 8080}]})
+    data.setdefault("packages", {"install": ["ctdb", "screen"]})
+    data.setdefault("hosted_engine", {})
+    node: Any = data
+    for key in where[:-1]:
+        node = node[key]
+    node[where[-1]] = value
+    return data
+
+
+@settings(
+    max_examples=300 if os.environ.get("CI") else 60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(field=st.sampled_from(FIELDS), value=hostile_strings)
+@example(
+    field=(("packages", "release_rpm"), "packages.release_rpm"),
+    value="http://mirror.example/x;reboot&$HOME*",
+)
+@example(field=(("packages", "install", 0), "packages.install[0]"), value="a+b")
+def test_hostile_strings_are_rejected_by_path_or_stay_one_quoted_word(
+    field: tuple[tuple[Any, ...], str], value: str, tmp_path: Path
+) -> None:
+    where, path = field
+    text = to_toml(_seed_with(where, value))
+    try:
+        cluster = confgen.loads(text)
+        problems = confgen.validate(cluster)
+    except confgen.LoadError as exc:
+        problems = exc.problems
+    errors = [p for p in problems if p.severity is confgen.Severity.ERROR]
+    if errors:
+        assert any(p.path == path for p in errors), (path, value, [str(p) for p in errors])
+        return
+
+    files = confgen.render(cluster)
+    run_dir = tmp_path / f"run{abs(hash((path, value)))}"
+    confgen.write_tree(files, run_dir / "out")
+    for name, file in files.items():
+        if name.endswith(".sh"):
+            checked = subprocess.run(
+                ["bash", "-n", str(run_dir / "out" / name)], capture_output=True
+            )
+            assert checked.returncode == 0, (name, checked.stderr)
+        if "\n" in value or "\r" in value:
+            assert value not in file.text, name  # a line break never lands in any file
+    if path.startswith("packages."):
+        # Run the script that uses these values, with stand-ins recording the calls it makes.
+        bin_dir, calls = run_dir / "bin", run_dir / "calls"
+        standins.install(bin_dir)
+        script = run_dir / "out" / "hosts" / "host2" / "scripts" / "03-install-packages.sh"
+        result = standins.run(script, bin_dir, calls)
+        assert result.returncode == 0, result.stderr
+        yum_calls = [c for c in standins.calls(calls) if c[0] == "yum"]
+        assert any(value in call[1:] for call in yum_calls), (value, yum_calls)
+        if path == "packages.release_rpm":
+            assert ["yum", "localinstall", "-y", value] in yum_calls
+        assert not Path("/tmp/confgen-pwned").exists()
+
+
+def _paths(data: Any, prefix: str = "") -> set[str]:
+    """Every key path of parsed TOML data, in the form problems use."""
+    found = {prefix} if prefix else {""}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found |= _paths(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found |= _paths(value, f"{prefix}[{i}]")
+    return found
+
+
+def _parent(path: str) -> str:
+    cut = max(path.rfind("."), path.rfind("["))
+    return path[:cut] if cut > 0 else ""
+
+
+@st.composite
+def mutated_files(draw: st.DrawFn) -> str:
+    """A golden cluster file with one mutation: a key deleted, a value of another type or a
+    random string or number, an unknown key, or the text cut short."""
+    text = draw(st.sampled_from([SEED_TEXT, SPLIT_TEXT]))
+    kind = draw(st.sampled_from(["delete", "retype", "unknown", "truncate"]))
+    if kind == "truncate":
+        return text[: draw(st.integers(min_value=0, max_value=len(text)))]
+    data = tomllib.loads(text)
+    paths = sorted(p for p in _paths(data) if p)
+    target = draw(st.sampled_from(paths))
+    parent: Any = data
+    keys = _split(target)
+    for key in keys[:-1]:
+        parent = parent[key]
+    last = keys[-1]
+    if kind == "delete":
+        if isinstance(parent, list):
+            del parent[last]
+        else:
+            del parent[last]
+    elif kind == "retype":
+        parent[last] = draw(
+            st.one_of(
+                st.integers(min_value=-(2**63), max_value=2**63 - 1),
+                st.booleans(),
+                st.text(max_size=20),
+                st.lists(st.integers(), max_size=2),
+                st.dictionaries(st.sampled_from(["a", "name", "x"]), st.integers(), max_size=2),
+            )
+        )
+    else:
+        container = parent[last] if isinstance(parent[last], dict) else data
+        container[draw(st.sampled_from(["nmae", "extra", "hosts_", "adress", "zz"]))] = 1
+    return to_toml(data)
+
+
+def _split(path: str) -> list[Any]:
+    keys: list[Any] = []
+    for part in path.replace("[", ".[").split("."):
+        if part.startswith("["):
+            keys.append(int(part[1:-1]))
+        elif part:
+            keys.append(part)
+    return keys
+
+
+@settings(
+    max_examples=2000 if os.environ.get("CI") else 200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=mutated_files())
+def test_mutated_inputs_exit_0_or_1_naming_a_path_of_the_input(
+    text: str, tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path_factory.getbasetemp() / "mutated.toml"
+    file.write_text(text)
+    code = main(["check", str(file)])  # an uncaught exception fails the test: no traceback
+    capsys.readouterr()
+    assert code in (0, 1)
+    try:
+        problems = confgen.validate(confgen.loads(text))
+    except confgen.LoadError as exc:
+        problems = exc.problems
+    errors = [p for p in problems if p.severity is confgen.Severity.ERROR]
+    assert (code == 1) == bool(errors)
+    try:
+        known = _paths(tomllib.loads(text))
+    except tomllib.TOMLDecodeError:
+        assert [(p.message.startswith("not valid TOML"), p.line is not None) for p in errors] == [
+            (True, True)
+        ]
+        return
+    for problem in errors:
+        assert problem.path in known or _parent(problem.path) in known, (str(problem), text)

@@ -1,0 +1,152 @@
+"""Writing the output tree: whole or not at all, never over a hand edit, diff before writing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import confgen
+from confgen import write
+from confgen.cli import main
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SEED = GOLDEN / "seed-3host" / "cluster.toml"
+SPLIT = GOLDEN / "split-6host" / "cluster.toml"
+
+
+def _snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:
+    return {
+        str(p.relative_to(root)): (p.read_bytes(), p.stat().st_mode, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _files(path: Path) -> dict[str, confgen.RenderedFile]:
+    return dict(confgen.render(confgen.load(path)))
+
+
+@pytest.mark.parametrize("fail_after", [0, 1, 7, 30])
+def test_a_failure_while_writing_leaves_the_previous_tree_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fail_after: int
+) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    before = _snapshot(out)
+    written = []
+
+    def failing_write(path: Path, data: bytes, mode: int) -> None:
+        if len(written) == fail_after:
+            raise OSError(28, "No space left on device", str(path))
+        written.append(path)
+        path.write_bytes(data)
+
+    monkeypatch.setattr(write, "_write_file", failing_write)
+    with pytest.raises(confgen.OutputError, match="No space left on device"):
+        write.write_tree(_files(SPLIT), out)  # a different cluster: every file changes
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+
+
+def test_an_interrupted_swap_is_finished_by_the_next_write(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    # A kill between the two renames leaves the old tree aside and no target.
+    out.rename(tmp_path / ".out.confgen-old")
+    (tmp_path / ".out.confgen-new").mkdir()
+    assert write.write_tree(_files(SEED), out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert (out / "RUNBOOK.md").is_file()
+
+
+def test_manifest_lists_every_file_with_its_hash_and_mode(tmp_path: Path) -> None:
+    files = _files(SEED)
+    write.write_tree(files, tmp_path / "out")
+    manifest = json.loads((tmp_path / "out" / write.MANIFEST).read_text())
+    assert sorted(manifest["files"]) == sorted(files)
+    script = manifest["files"]["hosts/host1/scripts/01-stop-engine.sh"]
+    assert script["mode"] == "0755"
+    assert len(script["sha256"]) == 64
+
+
+def test_refuses_a_folder_confgen_did_not_create(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine\n")
+    assert main(["render", str(SEED), str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "is not empty and confgen did not create it" in err
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_an_empty_folder_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    assert main(["render", str(SEED), str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "RUNBOOK.md").is_file()
+
+
+def test_refuses_to_overwrite_hand_edits_and_lists_them_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    edited = out / "hosts/host1/files/etc/nfsmount.conf"
+    edited.write_text(edited.read_text() + "Proto=Tcp\n")
+    (out / "hosts/host2/notes.txt").write_text("mine\n")
+    before = _snapshot(out)
+    capsys.readouterr()
+
+    assert main(["render", str(SPLIT), str(out)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{out}: hosts/host1/files/etc/nfsmount.conf: was edited since confgen wrote it: "
+        "a render would remove it",
+        f"{out}: hosts/host2/notes.txt: is not confgen's: a render would remove it",
+        f"{out}: nothing was written to {out}; pass --force to replace those files",
+    ]
+    assert _snapshot(out) == before
+
+    assert main(["render", str(SEED), str(out)]) == 1
+    assert (
+        "hosts/host1/files/etc/nfsmount.conf: was edited since confgen wrote it: "
+        "a render would overwrite it" in capsys.readouterr().err
+    )
+
+    assert main(["render", "--force", str(SEED), str(out)]) == 0
+    assert not (out / "hosts/host2/notes.txt").exists()
+    assert "Proto=Tcp" not in edited.read_text()
+
+
+def test_diff_shows_what_a_render_would_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["diff", str(SEED), str(out)]) == 1  # nothing there yet: every file is new
+    assert "+++ b/RUNBOOK.md" in capsys.readouterr().out
+    assert main(["render", str(SEED), str(out)]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(SEED), str(out)]) == 0
+    assert capsys.readouterr().out == ""
+
+    nodes = out / "hosts/host1/files/mnt/lock/nodes"
+    nodes.write_text("192.168.122.11\n")
+    before = _snapshot(out)
+    assert main(["diff", str(SEED), str(out)]) == 1
+    shown = capsys.readouterr().out
+    assert "--- a/hosts/host1/files/mnt/lock/nodes" in shown
+    assert "+192.168.122.12\n+192.168.122.13\n" in shown
+    assert _snapshot(out) == before  # diff writes nothing
+
+
+def test_diff_reports_mode_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    (out / "hosts/host1/scripts/01-stop-engine.sh").chmod(0o644)
+    capsys.readouterr()
+    assert main(["diff", str(SEED), str(out)]) == 1
+    assert (
+        capsys.readouterr().out == "mode of hosts/host1/scripts/01-stop-engine.sh: 0644 -> 0755\n"
+    )

@@ -130,3 +130,18 @@ def test_version() -> None:
     result = _run("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"confgen {confgen.__version__}"
+
+
+def test_a_binary_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_bytes(b"\xff\xfe\x00garbage\x80")
+    result = _run("check", str(tmp_path / "c.toml"))
+    assert result.returncode == 1
+    assert "cannot read: not UTF-8 text" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_output_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("x")
+    result = _run("render", str(SEED), str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr == f"{tmp_path / 'out'}: {tmp_path / 'out'} exists and is not a folder\n"

@@ -315,6 +315,38 @@ CASES = [
             "cluster.toml:46: gluster.volumes[0].brick_dir: '/srv/engine' is not on the brick filesystem at /gluster"
         ],
     ),
+    (
+        'vips = [{ address = "192.168.122.200/24", nic = "eth0" }]',
+        'vips = [{ address = "192.168.122.200/24", nic = "eth0" }, { address = "192.168.122.200/24", nic = "eth0" }]',
+        1,
+        ["cluster.toml:47: ctdb.vips: virtual IP 192.168.122.200 is listed twice"],
+    ),
+    (
+        'nic = "eth0", address = "192.168.122.13"',
+        'nic = "enp0s31f6abcdefgh", address = "192.168.122.13"',
+        1,
+        [
+            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'enp0s31f6abcdefgh' is not a NIC name: at most 15 letters, digits, '_', '.' or '-', starting with a letter or digit",
+            "cluster.toml:41: hosts[2].interfaces.lan.nic: 'enp0s31f6abcdefgh' differs from 'eth0', the NIC of ctdb.vips[0]: CTDB's shared public_addresses file names one NIC for every host",
+        ],
+    ),
+    (
+        "[ctdb]",
+        '[firewall]\nextra_rules = [{ service = "x", ports = 70000 }]\n\n[ctdb]',
+        1,
+        [
+            "cluster.toml:44: firewall.extra_rules[0].ports: 70000 is not a port in 1..65535 or a range first:last with first <= last"
+        ],
+    ),
+    (
+        'brick_device = "/dev/vdb"',
+        'brick_device = "vdb"',
+        1,
+        [
+            "cluster.toml:26: hosts[0].brick_device: 'vdb' is not an absolute path of letters, digits and '_.@+-/'",
+            "cluster.toml:26: hosts[0].brick_device: 'vdb' is not a device under /dev",
+        ],
+    ),
 ]
 
 

@@ -59,9 +59,9 @@ mount_points = st.sampled_from(
 
 
 @st.composite
-def clusters(draw: st.DrawFn) -> dict[str, Any]:
+def clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
     """A valid cluster as a dict: 3 to 9 hosts, one shared network or one per role."""
-    count = draw(st.integers(min_value=3, max_value=9))
+    count = draw(st.integers(min_value=3, max_value=max_hosts))
     split = draw(st.booleans())
     names = draw(st.lists(labels, min_size=count, max_size=count, unique=True))
     domain = draw(labels)

@@ -28,9 +28,16 @@ def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
     }
 
 
+def _render(case: str) -> dict[str, confgen.RenderedFile]:
+    """Render a case as `confgen render` does, naming its cluster file in the scripts."""
+    text = (GOLDEN / case / "cluster.toml").read_text()
+    source = confgen.Source.of_text("cluster.toml", text)
+    return dict(confgen.render(confgen.loads(text), source))
+
+
 def _rendered(case: str, out: Path) -> dict[str, tuple[bytes, bool]]:
     """The tree a render writes, manifest included."""
-    confgen.write_tree(confgen.render(confgen.load(GOLDEN / case / "cluster.toml")), out)
+    confgen.write_tree(_render(case), out)
     return _tree(out)
 
 
@@ -69,7 +76,7 @@ def test_seed_case_is_the_built_in_example() -> None:
 
 
 def test_write_tree_reproduces_golden_modes(tmp_path: Path) -> None:
-    confgen.write_tree(_as_files("seed-3host"), tmp_path)
+    confgen.write_tree(_render("seed-3host"), tmp_path)
     for path in _tree(tmp_path):
         mode = (tmp_path / path).stat().st_mode & 0o777
         if path.endswith(".sh"):
@@ -78,7 +85,3 @@ def test_write_tree_reproduces_golden_modes(tmp_path: Path) -> None:
             assert mode == 0o600, path
         else:
             assert mode == 0o644, path
-
-
-def _as_files(case: str) -> dict[str, confgen.RenderedFile]:
-    return dict(confgen.render(confgen.load(GOLDEN / case / "cluster.toml")))

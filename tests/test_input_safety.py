@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import confgen
-import standins
 from confgen.cli import main
+from fakehost import FakeCluster
 from strategies import hostile_strings, to_toml
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
@@ -110,14 +110,12 @@ def test_hostile_strings_are_rejected_by_path_or_stay_one_quoted_word(
         if "\n" in value or "\r" in value:
             assert value not in file.text, name  # a line break never lands in any file
     if path.startswith("packages."):
-        # Run the script that uses these values, with stand-ins recording the calls it makes.
-        bin_dir, calls = run_dir / "bin", run_dir / "calls"
-        standins.install(bin_dir)
-        script = run_dir / "out" / "hosts" / "host2" / "scripts" / "03-install-packages.sh"
-        result = standins.run(script, bin_dir, calls)
+        # Run the script that uses these values on a fake host that records every call.
+        fake = FakeCluster(run_dir / "fake", run_dir / "out", confgen.plan(cluster))
+        result = fake.run("host2", "03-install-packages.sh")
         assert result.returncode == 0, result.stderr
-        yum_calls = [c for c in standins.calls(calls) if c[0] == "yum"]
-        assert any(value in call[1:] for call in yum_calls), (value, yum_calls)
+        yum_calls = [argv for _, argv in fake.changes() if argv[0] == "yum"]
+        assert any(value in argv[1:] for argv in yum_calls), (value, yum_calls)
         if path == "packages.release_rpm":
             assert ["yum", "localinstall", "-y", value] in yum_calls
         assert not Path("/tmp/confgen-pwned").exists()

@@ -66,7 +66,7 @@ def test_manifest_lists_every_file_with_its_hash_and_mode(tmp_path: Path) -> Non
     write.write_tree(files, tmp_path / "out")
     manifest = json.loads((tmp_path / "out" / write.MANIFEST).read_text())
     assert sorted(manifest["files"]) == sorted(files)
-    script = manifest["files"]["hosts/host1/scripts/01-stop-engine.sh"]
+    script = manifest["files"]["hosts/host1/scripts/02-stop-engine.sh"]
     assert script["mode"] == "0755"
     assert len(script["sha256"]) == 64
 
@@ -144,9 +144,9 @@ def test_diff_shows_what_a_render_would_change(
 def test_diff_reports_mode_changes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     assert main(["render", str(SEED), str(out)]) == 0
-    (out / "hosts/host1/scripts/01-stop-engine.sh").chmod(0o644)
+    (out / "hosts/host1/scripts/02-stop-engine.sh").chmod(0o644)
     capsys.readouterr()
     assert main(["diff", str(SEED), str(out)]) == 1
     assert (
-        capsys.readouterr().out == "mode of hosts/host1/scripts/01-stop-engine.sh: 0644 -> 0755\n"
+        capsys.readouterr().out == "mode of hosts/host1/scripts/02-stop-engine.sh: 0644 -> 0755\n"
     )

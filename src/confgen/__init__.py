@@ -32,7 +32,7 @@ from confgen.models import (
     VirtualIP,
     Volume,
 )
-from confgen.plan import Plan, plan
+from confgen.plan import Plan, Source, plan
 from confgen.render import RenderedFile, render
 from confgen.validate import validate
 from confgen.write import write_tree
@@ -61,6 +61,7 @@ __all__ = [
     "RenderedFile",
     "Role",
     "Severity",
+    "Source",
     "Target",
     "ValidationError",
     "VirtualIP",

@@ -16,6 +16,7 @@ from confgen._resources import example_text
 from confgen.errors import ConfgenError, OutputError, Problem, Severity
 from confgen.load import loads, read, with_lines
 from confgen.models import Cluster
+from confgen.plan import Source
 from confgen.validate import validate
 
 _DESCRIPTION = """\
@@ -61,6 +62,7 @@ def _print(source: str, problems: list[Problem]) -> None:
 def _valid_cluster(args: argparse.Namespace) -> Cluster | None:
     """Load and validate; print every problem; None when there are errors (or, strict, warnings)."""
     text = read(args.cluster)
+    args.source = Source.of_text(Path(args.cluster).name, text)
     cluster = loads(text)
     problems = with_lines(validate(cluster), text)
     if args.strict:
@@ -84,7 +86,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
     cluster = _valid_cluster(args)
     if cluster is None:
         return 1
-    files = render_plan(plan(cluster))
+    files = render_plan(plan(cluster, args.source))
     changed = write_tree(files, args.out, force=args.force)
     print(
         f"{args.out}: {len(files)} files, {len(changed)} written; "
@@ -101,7 +103,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     cluster = _valid_cluster(args)
     if cluster is None:
         return 1
-    chunks = diff_tree(render_plan(plan(cluster)), args.out)
+    chunks = diff_tree(render_plan(plan(cluster, args.source)), args.out)
     sys.stdout.write("".join(chunks))
     return 1 if chunks else 0
 

@@ -6,6 +6,7 @@ list, unit names, the steps and their order), so templates only lay it out.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from ipaddress import IPv4Address
 
@@ -24,6 +25,20 @@ from confgen.paths import (
     SYSTEMD_DIR,
 )
 from confgen.systemd import mount_unit_name
+
+
+@frozen(kw_only=True)
+class Source:
+    """The cluster file a tree was rendered from, named in every script's header."""
+
+    name: str
+    sha256: str
+
+    @classmethod
+    def of_text(cls, name: str, text: str) -> Source:
+        # The name lands in comments: anything unprintable (a newline) must not end one early.
+        printable = "".join(c if c.isprintable() else "?" for c in name)
+        return cls(name=printable, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
 @frozen(kw_only=True)
@@ -116,6 +131,7 @@ class OutputFile:
 @frozen(kw_only=True)
 class Plan:
     cluster: Cluster
+    source: Source | None
     hosts: tuple[HostPlan, ...]  # by host ID
     volumes: tuple[VolumePlan, ...]
     nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
@@ -247,25 +263,26 @@ def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
     others = tuple(h.name for h in hosts if not h.is_first)
     second = others[:1]
     specs = [
-        _StepSpec(
-            key="stop-engine",
-            slug="stop-engine",
-            hosts=first,
-            after=(),
-            title="Global maintenance, shut the engine VM down, stop its services",
-        ),
+        # The seed's prerequisite, on every host before anything else.
         _StepSpec(
             key="base",
             slug="selinux-and-hosts",
             hosts=every,
-            after=("stop-engine",),
+            after=(),
             title="SELinux permissive; /etc/hosts names every host and the NFS mount name",
+        ),
+        _StepSpec(
+            key="stop-engine",
+            slug="stop-engine",
+            hosts=first,
+            after=("base",),
+            title="Global maintenance, shut the engine VM down, stop its services",
         ),
         _StepSpec(
             key="packages",
             slug="install-packages",
             hosts=every,
-            after=("base",),
+            after=("stop-engine",),
             title="firewalld and NetworkManager off, iptables on, oVirt release and "
             "packages installed; reboots if anything changed",
         ),
@@ -437,7 +454,7 @@ _TARGETS: dict[
 }
 
 
-def plan(cluster: Cluster) -> Plan:
+def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     """Lay out the output tree for a cluster that `validate` found no errors in."""
     hosts = tuple(sorted(cluster.hosts, key=lambda h: h.host_id))
     host_plans = _host_plans(cluster, hosts)
@@ -449,6 +466,7 @@ def plan(cluster: Cluster) -> Plan:
     )
     return Plan(
         cluster=cluster,
+        source=source,
         hosts=host_plans,
         volumes=_volume_plans(cluster, hosts, host_plans),
         nodes=tuple(h.heartbeat_address for h in host_plans),

@@ -16,7 +16,7 @@ from confgen import paths
 from confgen._resources import templates_dir
 from confgen.errors import Severity, ValidationError
 from confgen.models import Cluster
-from confgen.plan import Plan, plan
+from confgen.plan import Plan, Source, plan
 from confgen.validate import validate
 
 
@@ -82,12 +82,14 @@ def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
     return out
 
 
-def render(cluster: Cluster) -> Mapping[str, RenderedFile]:
+def render(cluster: Cluster, source: Source | None = None) -> Mapping[str, RenderedFile]:
     """Validate, plan and render a cluster: relative path -> text and mode.
+
+    `source` names the cluster file in every script's header (its name and sha256).
 
     Raises `ValidationError` when `validate` finds errors; warnings do not stop it.
     """
     errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
     if errors:
         raise ValidationError(errors)
-    return render_plan(plan(cluster))
+    return render_plan(plan(cluster, source))

@@ -1,0 +1,181 @@
+"""A fake cluster of hosts for running the generated scripts unchanged.
+
+Every program a script calls that touches a host (package manager, systemd, gluster, mounts,
+hosted-engine, ...) is replaced, first on PATH, by `fakehost_cmd.py`, which records each call
+and keeps just enough state to answer the scripts' queries. Files the scripts write land under
+a root folder per host (the scripts' CONFGEN_ROOT). Nothing here touches the real machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import confgen
+
+COMMANDS = ["id", "hostname", "rpm", "yum", "systemctl", "getenforce", "setenforce", "hosted-engine", "findmnt", "lsblk", "blkid", "wipefs", "ssm", "mountpoint", "mount", "umount", "gluster", "timeout", "ctdb", "getent", "sleep"]
+
+
+class FakeCluster:
+    """State, stand-ins and per-host roots for one rendered cluster tree."""
+
+    def __init__(self, base: Path, out: Path, plan: confgen.Plan) -> None:
+        self.base, self.out, self.plan = base, out, plan
+        self.bin = base / "bin"
+        self.state_file = base / "state.json"
+        self.calls_file = base / "calls.jsonl"
+        self.bin.mkdir(parents=True)
+        tool = Path(__file__).with_name("fakehost_cmd.py")
+        for name in COMMANDS:
+            (self.bin / name).write_text(
+                f"#!{sys.executable} -S\nimport os, runpy\n"
+                f"os.environ['FAKEHOST_PROGRAM'] = {name!r}\n"
+                f"runpy.run_path({str(tool)!r}, run_name='__main__')\n"
+            )
+            (self.bin / name).chmod(0o755)
+        self.state: dict[str, Any] = self._part_one_done()
+        self.save()
+        for host in plan.hosts:
+            self._make_root(host)
+
+    def root(self, host: str) -> Path:
+        return self.base / "roots" / host
+
+    def _part_one_done(self) -> dict[str, Any]:
+        """The state part one of the seed leaves: host1 runs everything, the others are new."""
+        plan = self.plan
+        first = plan.first
+        hosts: dict[str, Any] = {}
+        for h in plan.hosts:
+            if h.is_first:
+                hosts[h.name] = {
+                    "packages": [p for p in plan.cluster.packages.install if p != "ctdb"]
+                    + [plan.cluster.packages.release_package],
+                    "enabled": [
+                        "iptables",
+                        "glusterd",
+                        "vdsmd",
+                        "ovirt-ha-agent",
+                        "ovirt-ha-broker",
+                    ],
+                    "active": [
+                        "iptables",
+                        "glusterd",
+                        "vdsmd",
+                        "ovirt-ha-agent",
+                        "ovirt-ha-broker",
+                    ],
+                    "mounts": {
+                        plan.cluster.gluster.brick_fs.mount_point: "brick-fs",
+                        "/rhev/data-center/mnt/engine": plan.engine_storage,
+                    },
+                    "devices": {h.host.brick_device: "xfs"},
+                }
+            else:
+                hosts[h.name] = {
+                    "packages": [],
+                    "enabled": ["firewalld", "NetworkManager"],
+                    "active": ["firewalld", "NetworkManager"],
+                    "mounts": {},
+                    "devices": {h.host.brick_device: ""},
+                }
+            hosts[h.name].update(selinux="Enforcing", fqdn=h.host.fqdn, peer=h.peer)
+        return {
+            "hosts": hosts,
+            "first": first.name,
+            "peers": [],
+            "volumes": {
+                v.name: {"status": "Started", "bricks": [str(v.bricks[0])]}
+                for v in plan.existing_volumes
+            },
+            "engine": {"hosts": [1], "vm": "up", "global_maintenance": False},
+        }
+
+    def _make_root(self, host: confgen.plan.HostPlan) -> None:
+        root = self.root(host.name)
+        for folder in ("etc/sysconfig", "etc/ctdb", "etc/selinux", "etc/systemd/system", "tmp"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / "etc/hosts").write_text("127.0.0.1 localhost\n")
+        (root / "etc/selinux/config").write_text("SELINUX=enforcing\nSELINUXTYPE=targeted\n")
+        (root / "etc/nfsmount.conf").write_text("# nfsmount.conf as packaged\n")
+        (root / "etc/sysconfig/ctdb").write_text("# ctdb as packaged\n")
+        (root / "etc/sysconfig/iptables").write_text("# iptables as packaged\n")
+        fstab = "/dev/mapper/root / xfs defaults 0 0\n"
+        if host.is_first:  # part one made the brick filesystem and its volumes' bricks
+            fstab += f"UUID=0000-part-one {self.plan.cluster.gluster.brick_fs.mount_point} xfs defaults 0 0\n"
+            for volume in self.plan.existing_volumes:
+                brick = root / volume.brick_dir.lstrip("/")
+                (brick / "de38fb3c-6eb4-4241-9ca8-45793d864033").mkdir(parents=True)
+                (brick / "__DIRECT_IO_TEST__").write_text("")
+        (root / "etc/fstab").write_text(fstab)
+        # The meta volume is one Gluster volume: every host's mount point shows the same files.
+        shared = self.base / "meta-volume"
+        shared.mkdir(exist_ok=True)
+        meta = root / self.plan.cluster.ctdb.mount_point.lstrip("/")
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.symlink_to(shared)
+
+    def save(self) -> None:
+        self.state_file.write_text(json.dumps(self.state))
+
+    def load(self) -> None:
+        self.state = json.loads(self.state_file.read_text())
+
+    def run(self, host: str, script: str, **env: str) -> subprocess.CompletedProcess[str]:
+        """Run one generated script of `host` as that host, with the stand-ins first on PATH."""
+        path = self.out / "hosts" / host / "scripts" / script
+        result = subprocess.run(
+            ["bash", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={
+                "PATH": f"{self.bin}:{os.environ['PATH']}",
+                "HOME": str(self.base),
+                "FAKEHOST_STATE": str(self.state_file),
+                "FAKEHOST_CALLS": str(self.calls_file),
+                "FAKEHOST_NAME": host,
+                "FAKEHOST_ROOT": str(self.root(host)),
+                "CONFGEN_ROOT": str(self.root(host)),
+                "CONFGEN_WITHOUT_SCREEN": "1",
+                "TMPDIR": str(self.root(host) / "tmp"),
+                **env,
+            },
+        )
+        self.load()
+        return result
+
+    def calls(self) -> list[dict[str, Any]]:
+        if not self.calls_file.exists():
+            return []
+        return [json.loads(line) for line in self.calls_file.read_text().splitlines()]
+
+    def changes(self) -> list[tuple[str, list[str]]]:
+        """Every recorded call that changed a host: (host, argv)."""
+        return [(c["host"], c["argv"]) for c in self.calls() if c["change"]]
+
+    def snapshot(self) -> dict[str, bytes | str]:
+        """Every file and symlink under the hosts' roots, to tell whether a run wrote any."""
+        found: dict[str, bytes | str] = {}
+        for path in sorted((self.base / "roots").rglob("*")):
+            key = str(path.relative_to(self.base))
+            if path.is_symlink():
+                found[key] = "-> " + os.readlink(path)
+            elif path.is_file():
+                found[key] = path.read_bytes()
+            else:
+                found[key] = "dir"
+        return found
+
+
+def would_run(stdout: str) -> list[list[str]]:
+    """The commands a DRY_RUN=1 run printed, as argv lists."""
+    prefix = "    would run: "
+    return [
+        shlex.split(line[len(prefix) :]) for line in stdout.splitlines() if line.startswith(prefix)
+    ]

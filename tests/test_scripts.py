@@ -1,0 +1,327 @@
+"""The generated scripts, run unchanged under bash on a fake cluster (see fakehost.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import confgen
+from fakehost import COMMANDS, FakeCluster, would_run
+from strategies import clusters, to_toml
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+SEED = GOLDEN / "seed-3host" / "cluster.toml"
+RELEASE = "http://resources.ovirt.org/pub/yum-repo/ovirt-release35.rpm"
+
+# The calls the seed makes that change a host, in the seed's order; each is a prefix of the
+# recorded call. Where confgen differs from the seed, the comment says why.
+SEED_CALLS: list[tuple[str, list[str]]] = [
+    *[(h, ["setenforce", "0"]) for h in ("host1", "host2", "host3")],
+    ("host1", ["hosted-engine", "--set-maintenance", "--mode=global"]),
+    ("host1", ["hosted-engine", "--vm-shutdown"]),
+    ("host1", ["systemctl", "stop", "ovirt-ha-agent"]),
+    ("host1", ["systemctl", "stop", "ovirt-ha-broker"]),
+    ("host1", ["systemctl", "stop", "vdsmd"]),
+    *[
+        call
+        for h in ("host2", "host3")
+        for call in [
+            (h, ["systemctl", "disable", "firewalld"]),
+            (h, ["systemctl", "disable", "NetworkManager"]),
+            (h, ["systemctl", "stop", "NetworkManager"]),
+            (h, ["yum", "localinstall", "-y", RELEASE]),
+            (h, ["yum", "install", "-y"]),
+            # The seed enables iptables first; iptables.service exists only once installed.
+            (h, ["systemctl", "enable", "iptables"]),
+            (h, ["systemctl", "reboot"]),
+        ]
+    ],
+    # The seed reloads; reload-or-restart also starts iptables where it is not running yet.
+    *[(h, ["systemctl", "reload-or-restart", "iptables"]) for h in ("host1", "host2", "host3")],
+    *[
+        call
+        for h in ("host2", "host3")
+        for call in [
+            (
+                h,
+                [
+                    "ssm",
+                    "create",
+                    "-p",
+                    "gluster",
+                    "--fstype",
+                    "xfs",
+                    "-n",
+                    "gluster",
+                    "/gluster",
+                    "/dev/vdb",
+                ],
+            ),
+            (h, ["systemctl", "start", "glusterd"]),
+            (h, ["systemctl", "enable", "glusterd"]),
+        ]
+    ],
+    ("host1", ["gluster", "peer", "probe", "host2.osas.lab"]),
+    ("host1", ["gluster", "peer", "probe", "host3.osas.lab"]),
+    (
+        "host1",
+        [
+            "gluster",
+            "volume",
+            "add-brick",
+            "engine",
+            "replica",
+            "3",
+            "host2.osas.lab:/gluster/engine/brick",
+            "host3.osas.lab:/gluster/engine/brick",
+        ],
+    ),
+    (
+        "host1",
+        [
+            "gluster",
+            "volume",
+            "add-brick",
+            "data",
+            "replica",
+            "3",
+            "host2.osas.lab:/gluster/data/brick",
+            "host3.osas.lab:/gluster/data/brick",
+        ],
+    ),
+    ("host1", ["gluster", "volume", "heal", "engine", "full"]),
+    # The seed mounts without -t (mount then guesses NFS); the native client does the lookup.
+    ("host2", ["mount", "-t", "glusterfs", "localhost:engine"]),
+    ("host2", ["umount"]),
+    (
+        "host1",
+        [
+            "gluster",
+            "volume",
+            "create",
+            "meta",
+            "replica",
+            "3",
+            "host1.osas.lab:/gluster/meta/brick",
+            "host2.osas.lab:/gluster/meta/brick",
+            "host3.osas.lab:/gluster/meta/brick",
+        ],
+    ),
+    ("host1", ["gluster", "volume", "start", "meta"]),
+    ("host1", ["mount", "-t", "glusterfs", "localhost:/meta", "/mnt/lock"]),
+    ("host1", ["systemctl", "start", "ctdb"]),
+    ("host1", ["systemctl", "enable", "ctdb"]),
+    *[
+        call
+        for h in ("host2", "host3")
+        for call in [
+            (h, ["mount", "-t", "glusterfs", "localhost:/meta", "/mnt/lock"]),
+            (h, ["systemctl", "start", "ctdb"]),
+            (h, ["systemctl", "enable", "ctdb"]),
+        ]
+    ],
+    ("host1", ["systemctl", "start", "ovirt-ha-agent"]),
+    ("host1", ["systemctl", "start", "ovirt-ha-broker"]),
+    ("host1", ["hosted-engine", "--set-maintenance", "--mode=none"]),
+    ("host2", ["hosted-engine", "--deploy"]),
+    ("host2", ["systemctl", "reload-or-restart", "iptables"]),
+    ("host3", ["hosted-engine", "--deploy"]),
+    ("host3", ["systemctl", "reload-or-restart", "iptables"]),
+]
+
+
+def _fake(tmp_path: Path, text: str) -> FakeCluster:
+    cluster = confgen.loads(text)
+    out = tmp_path / "out"
+    confgen.write_tree(confgen.render(cluster), out)
+    return FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
+
+
+def _normalised(argv: list[str]) -> list[str]:
+    return [re.sub(r"^/tmp/confgen-heal\.\w+$", "/tmp/confgen-heal.XXXXXX", a) for a in argv]
+
+
+def _run_in_order(fake: FakeCluster, *, dry_first: bool) -> None:
+    """Every script in runbook order, each host of a step in host-ID order; with dry_first,
+    a DRY_RUN=1 run before each real one, which must change nothing and print the very
+    commands the real run then makes."""
+    for step in fake.plan.steps:
+        for host in step.hosts:
+            if dry_first:
+                before, changes = fake.snapshot(), len(fake.changes())
+                dry = fake.run(host, step.script, DRY_RUN="1")
+                assert dry.returncode == 0, f"{host} {step.script} (dry run): {dry.stderr}"
+                assert fake.changes()[changes:] == [], (
+                    f"{host} {step.script}: dry run changed the host"
+                )
+                assert fake.snapshot() == before, f"{host} {step.script}: dry run wrote a file"
+                printed = [argv for argv in would_run(dry.stdout) if argv[0] in COMMANDS]
+            changes = len(fake.changes())
+            result = fake.run(host, step.script)
+            assert result.returncode == 0, f"{host} {step.script}: {result.stdout}{result.stderr}"
+            if dry_first:
+                made = [_normalised(argv) for _, argv in fake.changes()[changes:]]
+                assert made == printed, f"{host} {step.script}: the dry run printed other commands"
+                # Run it again at once: it succeeds and changes nothing.
+                after, changes = fake.snapshot(), len(fake.changes())
+                again = fake.run(host, step.script)
+                assert again.returncode == 0, f"{host} {step.script} (again): {again.stderr}"
+                assert fake.changes()[changes:] == [], (
+                    f"{host} {step.script}: a rerun changed the host"
+                )
+                assert fake.snapshot() == after, f"{host} {step.script}: a rerun wrote a file"
+
+
+def _is_subsequence(
+    expected: list[tuple[str, list[str]]], actual: list[tuple[str, list[str]]]
+) -> list[Any]:
+    """The expected calls (as prefixes) not found in order in the actual ones."""
+    position = 0
+    for i, (host, prefix) in enumerate(expected):
+        while position < len(actual) and not (
+            actual[position][0] == host and actual[position][1][: len(prefix)] == prefix
+        ):
+            position += 1
+        if position == len(actual):
+            return expected[i:]
+        position += 1
+    return []
+
+
+def test_seed_runbook_makes_the_seeds_calls_in_order_and_a_rerun_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    _run_in_order(fake, dry_first=True)
+    assert _is_subsequence(SEED_CALLS, fake.changes()) == []
+
+    # What the seed leaves behind, file by file.
+    for host in ("host1", "host2", "host3"):
+        root = fake.root(host)
+        assert os.readlink(root / "etc/sysconfig/ctdb") == "/mnt/lock/ctdb"
+        assert (root / "etc/sysconfig/ctdb.orig").read_text() == "# ctdb as packaged\n"
+        assert os.readlink(root / "etc/ctdb/nodes") == "/mnt/lock/nodes"
+        assert os.readlink(root / "etc/ctdb/public_addresses") == "/mnt/lock/public_addresses"
+        rules = (fake.out / "hosts" / host / "files/etc/sysconfig/iptables").read_text()
+        assert (root / "etc/sysconfig/iptables").read_text() == rules  # put back after deploy
+        assert (root / "etc/selinux/config").read_text().startswith("SELINUX=permissive\n")
+        assert "192.168.122.200 ovirtmount.osas.lab" in (root / "etc/hosts").read_text()
+        assert (
+            (root / "etc/nfsmount.conf")
+            .read_text()
+            .endswith("[ NFSMount_Global_Options ]\nLock=False\n")
+        )
+        assert (root / "etc/systemd/system/mnt-lock.mount").is_file()
+        fstab = (root / "etc/fstab").read_text()
+        assert len(re.findall(r"^UUID=\S+ /gluster xfs defaults 0 0$", fstab, re.MULTILINE)) == 1
+    assert (
+        fake.root("host2") / "etc/ovirt-hosted-engine/hosted-engine.conf"
+    ).read_text() == "host_id=2\n"
+    assert sorted(fake.state["engine"]["hosts"]) == [1, 2, 3]
+    assert fake.state["volumes"]["meta"]["status"] == "Started"
+    assert len(fake.state["volumes"]["engine"]["bricks"]) == 3
+
+    # A second run of every script, in order, changes nothing at all.
+    before, changes = fake.snapshot(), len(fake.changes())
+    _run_in_order(fake, dry_first=False)
+    assert fake.changes()[changes:] == []
+    assert fake.snapshot() == before
+
+
+def test_dry_run_of_every_script_changes_nothing(tmp_path: Path) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    before = fake.snapshot()
+    for step in fake.plan.steps:
+        for host in step.hosts:
+            fake.run(host, step.script, DRY_RUN="1")  # later steps may stop at a precondition
+    assert fake.changes() == []
+    assert fake.snapshot() == before
+
+
+def test_a_device_with_a_signature_is_not_formatted(tmp_path: Path) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    fake.state["hosts"]["host2"]["devices"]["/dev/vdb"] = "xfs"
+    fake.save()
+    result = fake.run("host2", "05-brick-storage.sh")
+    assert result.returncode == 1
+    assert "/dev/vdb is not empty (DEVNAME=/dev/vdb TYPE=xfs" in result.stderr
+    assert "run again with CONFGEN_WIPE_DEVICE=/dev/vdb" in result.stderr
+    assert fake.changes() == []
+
+    wrong = fake.run("host2", "05-brick-storage.sh", CONFGEN_WIPE_DEVICE="/dev/vdc")
+    assert wrong.returncode == 1 and fake.changes() == []
+    allowed = fake.run("host2", "05-brick-storage.sh", CONFGEN_WIPE_DEVICE="/dev/vdb")
+    assert allowed.returncode == 0, allowed.stderr
+    assert any(argv[:2] == ["ssm", "create"] for _, argv in fake.changes())
+
+
+def test_a_script_on_the_wrong_host_stops_before_changing_anything(tmp_path: Path) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    before = fake.snapshot()
+    script = fake.out / "hosts" / "host2" / "scripts" / "01-selinux-and-hosts.sh"
+    result = fake.run("host3", "../../host2/scripts/01-selinux-and-hosts.sh")
+    assert script.exists()
+    assert result.returncode == 1
+    assert "this script is for host2 (host2.osas.lab), but this host is host3" in result.stderr
+    assert "CONFGEN_THIS_HOST=host2" in result.stderr
+    assert fake.changes() == [] and fake.snapshot() == before
+    renamed = fake.run(
+        "host3", "../../host2/scripts/01-selinux-and-hosts.sh", CONFGEN_THIS_HOST="host2"
+    )
+    assert renamed.returncode == 0, renamed.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "script", "message"),
+    [
+        (
+            "host1",
+            "06-peer-probe.sh",
+            "glusterd does not answer on: host2.osas.lab host3.osas.lab; run step 05 there first",
+        ),
+        ("host1", "07-add-bricks.sh", "only 0 of 2 peers are connected: run step 06 first"),
+        (
+            "host2",
+            "08-heal-workaround.sh",
+            "engine has no brick on host2 yet: run step 07 on host1 first",
+        ),
+        ("host2", "12-ctdb.sh", "volume meta is not started: run step 10 on host1 first"),
+        ("host1", "14-start-engine.sh", "ovirtmount.osas.lab resolves to '', not 192.168.122.200"),
+        (
+            "host3",
+            "17-hosted-engine-deploy.sh",
+            "host2 (host ID 2) is not a hosted-engine host yet: run step 16 on host2 first",
+        ),
+    ],
+)
+def test_a_script_run_too_early_stops_and_says_what_to_do(
+    tmp_path: Path, host: str, script: str, message: str
+) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    before = fake.snapshot()
+    result = fake.run(host, script)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert fake.changes() == [] and fake.snapshot() == before
+
+
+@settings(
+    max_examples=3 if os.environ.get("CI") else 1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=clusters(max_hosts=5))
+def test_generated_clusters_run_through_and_rerun_without_change(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    fake = _fake(tmp_path_factory.mktemp("cluster"), to_toml(data))
+    _run_in_order(fake, dry_first=False)
+    assert sorted(fake.state["engine"]["hosts"]) == list(range(1, len(data["hosts"]) + 1))
+    before, changes = fake.snapshot(), len(fake.changes())
+    _run_in_order(fake, dry_first=False)
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before

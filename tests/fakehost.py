@@ -18,7 +18,29 @@ from typing import Any
 
 import confgen
 
-COMMANDS = ["id", "hostname", "rpm", "yum", "systemctl", "getenforce", "setenforce", "hosted-engine", "findmnt", "lsblk", "blkid", "wipefs", "ssm", "mountpoint", "mount", "umount", "gluster", "timeout", "ctdb", "getent", "sleep"]
+COMMANDS = [
+    "id",
+    "hostname",
+    "rpm",
+    "yum",
+    "systemctl",
+    "getenforce",
+    "setenforce",
+    "hosted-engine",
+    "findmnt",
+    "lsblk",
+    "blkid",
+    "wipefs",
+    "ssm",
+    "mountpoint",
+    "mount",
+    "umount",
+    "gluster",
+    "timeout",
+    "ctdb",
+    "getent",
+    "sleep",
+]
 
 
 class FakeCluster:

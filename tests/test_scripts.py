@@ -316,10 +316,15 @@ def test_a_script_run_too_early_stops_and_says_what_to_do(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=clusters(max_hosts=5))
-def test_generated_clusters_run_through_and_rerun_without_change(
+def test_generated_clusters_dry_run_run_through_and_rerun_without_change(
     data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     fake = _fake(tmp_path_factory.mktemp("cluster"), to_toml(data))
+    untouched = fake.snapshot()
+    for step in fake.plan.steps:
+        for host in step.hosts:
+            fake.run(host, step.script, DRY_RUN="1")
+    assert fake.changes() == [] and fake.snapshot() == untouched
     _run_in_order(fake, dry_first=False)
     assert sorted(fake.state["engine"]["hosts"]) == list(range(1, len(data["hosts"]) + 1))
     before, changes = fake.snapshot(), len(fake.changes())

@@ -185,7 +185,138 @@ def check_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     assert listed.stdout.split() == [str(a) for a in plan.nodes]
 
 
-CHECKS = [check_units, check_iptables, check_scripts, check_fstab, check_nfsmount, check_ctdb]
+def test_the_unit_check_can_fail(tmp_path: Path) -> None:
+    """systemd-analyze does read the units: a mount unit named against its Where= is refused."""
+    analyze = require("systemd-analyze", "systemd")
+    out = tmp_path / "out"
+    plan = rendered((GOLDEN / "seed-3host" / "cluster.toml").read_text(), out)
+    unit = out / "hosts/host1/files/etc/systemd/system" / plan.mount_unit
+    wrong = tmp_path / "var-lock.mount"
+    wrong.write_text(unit.read_text())
+    result = run(analyze, "verify", "--man=no", f"./{wrong.name}", cwd=tmp_path)
+    assert "Where= setting doesn't match unit name" in result.stdout + result.stderr
+
+
+def test_the_ctdb_check_can_fail(tmp_path: Path) -> None:
+    """A misspelt variable or an unknown tunable shows in config_migrate's warnings."""
+    require(str(CONFIG_MIGRATE), "ctdb")
+    sysconfig = tmp_path / "ctdb"
+    sysconfig.write_text("CTDB_RECOVERY_LOKC=/mnt/lock/reclock\nCTDB_SET_MonitorIntervall=15\n")
+    (tmp_path / "o").mkdir()
+    run("sh", str(CONFIG_MIGRATE), "-d", str(tmp_path), "-o", str(tmp_path / "o"), str(sysconfig))
+    warned = (tmp_path / "o" / "README.warn").read_text()
+    assert 'Option "CTDB_RECOVERY_LOKC" is unknown' in warned
+    assert 'Tunable "MonitorIntervall" is unknown' in warned
+
+
+LIVE_CTDB = r"""
+set -u
+nodes=$1
+ip link set lo up
+stop() {
+    for base in "$CLUSTER"/node.*; do
+        CTDB_BASE=$base timeout 10 ctdb shutdown >/dev/null 2>&1
+    done
+    for base in "$CLUSTER"/node.*; do
+        [ -f "$base/run/ctdbd.pid" ] && kill -9 "$(cat "$base/run/ctdbd.pid")" 2>/dev/null
+    done
+    return 0
+}
+trap stop EXIT
+for base in "$CLUSTER"/node.*; do
+    CTDB_BASE=$base ctdbd || exit 1
+done
+for _ in $(seq 1 60); do
+    ok=$(CTDB_BASE="$CLUSTER/node.0" ctdb status 2>/dev/null | grep -c '^pnn:.* OK')
+    [ "$ok" -eq "$nodes" ] && break
+    sleep 1
+done
+CTDB_BASE="$CLUSTER/node.0" ctdb status
+echo "--- ip"
+for _ in $(seq 1 30); do
+    unhosted=$(CTDB_BASE="$CLUSTER/node.0" ctdb ip | awk 'NR > 1 && $2 < 0' | wc -l)
+    [ "$unhosted" -eq 0 ] && break
+    sleep 1
+done
+CTDB_BASE="$CLUSTER/node.0" ctdb ip
+echo "--- vars"
+while IFS== read -r name _; do
+    CTDB_BASE="$CLUSTER/node.0" ctdb getvar "$name"
+done < "$CLUSTER/node.0/ctdb.tunables"
+"""
+
+
+def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
+    """Start one ctdbd per node from the generated configuration and watch them form a cluster.
+
+    What is rewritten, and why: every node runs on this machine, so the heartbeat addresses of
+    `nodes` become 127.0.0.1, .2, ... in the same order; the NIC of each public address becomes
+    `lo`, the one interface of the private network namespace; and the recovery lock, on the meta
+    volume on the hosts, becomes one shared temporary file. Everything else, the tunables
+    included, is what confgen wrote, converted by ctdb's own config_migrate.sh.
+    """
+    require("ctdbd", "ctdb")
+    require(str(CONFIG_MIGRATE), "ctdb")
+    unshare = require("unshare", "util-linux")
+    require("ip", "iproute2")
+    meta = out / "hosts" / plan.first.name / "files" / plan.cluster.ctdb.mount_point.lstrip("/")
+    cluster = tmp / "live"
+    converted = tmp / "live-converted"
+    converted.mkdir(parents=True)
+    run("sh", str(CONFIG_MIGRATE), "-d", str(converted), "-o", str(converted), str(meta / "ctdb"))
+    conf = (converted / "ctdb.conf").read_text()
+    assert f"cluster lock = {plan.cluster.ctdb.recovery_lock}" in conf
+    loopback = [f"127.0.0.{i + 1}" for i in range(len(plan.nodes))]
+    assert (meta / "nodes").read_text().split() == [str(a) for a in plan.nodes]
+    vips = [line.split()[0] for line in (meta / "public_addresses").read_text().splitlines()]
+    for i, address in enumerate(loopback):
+        base = cluster / f"node.{i}"
+        for folder in ("db/volatile", "db/persistent", "db/state", "events/legacy", "run"):
+            (base / folder).mkdir(parents=True)
+        (base / "nodes").write_text("".join(f"{a}\n" for a in loopback))
+        (base / "public_addresses").write_text("".join(f"{v} lo\n" for v in vips))
+        shutil.copy(converted / "ctdb.tunables", base / "ctdb.tunables")
+        (base / "ctdb.conf").write_text(
+            f"[logging]\n\tlocation = file:{base}/log.ctdb\n\tlog level = NOTICE\n"
+            f"[cluster]\n\tcluster lock = {cluster}/reclock\n\tnode address = {address}\n"
+            f"[database]\n\tvolatile database directory = {base}/db/volatile\n"
+            f"\tpersistent database directory = {base}/db/persistent\n"
+            f"\tstate database directory = {base}/db/state\n"
+        )
+    result = run(
+        unshare,
+        "--net",
+        "sh",
+        "-c",
+        LIVE_CTDB,
+        "_",
+        str(len(loopback)),
+        env={**os.environ, "CTDB_TEST_MODE": "yes", "CLUSTER": str(cluster)},
+    )
+    status, _, rest = result.stdout.partition("--- ip\n")
+    ips, _, variables = rest.partition("--- vars\n")
+    assert status.count(" OK") == len(loopback), result.stdout + result.stderr
+    hosted = {line.split()[0]: int(line.split()[1]) for line in ips.splitlines()[1:]}
+    assert {vip.split("/")[0] for vip in vips} == set(hosted), ips
+    assert all(node >= 0 for node in hosted.values()), ips
+    # The running daemons took the generated tunables.
+    expected = {n: v for n, v in plan.cluster.ctdb.all_tunables if n != "DeterministicIPs"}
+    running = {
+        name.strip(): int(value)
+        for name, value in (line.split("=") for line in variables.splitlines())
+    }
+    assert running == expected, variables
+
+
+CHECKS = [
+    check_units,
+    check_iptables,
+    check_scripts,
+    check_fstab,
+    check_nfsmount,
+    check_ctdb,
+    check_live_ctdb,
+]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[c.__name__ for c in CHECKS])
@@ -211,27 +342,3 @@ def test_generated_artifacts(
         work = tmp / check.__name__
         work.mkdir()
         check(tmp / "out", plan, work)
-
-
-def test_the_unit_check_can_fail(tmp_path: Path) -> None:
-    """systemd-analyze does read the units: a mount unit named against its Where= is refused."""
-    analyze = require("systemd-analyze", "systemd")
-    out = tmp_path / "out"
-    plan = rendered((GOLDEN / "seed-3host" / "cluster.toml").read_text(), out)
-    unit = out / "hosts/host1/files/etc/systemd/system" / plan.mount_unit
-    wrong = tmp_path / "var-lock.mount"
-    wrong.write_text(unit.read_text())
-    result = run(analyze, "verify", "--man=no", f"./{wrong.name}", cwd=tmp_path)
-    assert "Where= setting doesn't match unit name" in result.stdout + result.stderr
-
-
-def test_the_ctdb_check_can_fail(tmp_path: Path) -> None:
-    """A misspelt variable or an unknown tunable shows in config_migrate's warnings."""
-    require(str(CONFIG_MIGRATE), "ctdb")
-    sysconfig = tmp_path / "ctdb"
-    sysconfig.write_text("CTDB_RECOVERY_LOKC=/mnt/lock/reclock\nCTDB_SET_MonitorIntervall=15\n")
-    (tmp_path / "o").mkdir()
-    run("sh", str(CONFIG_MIGRATE), "-d", str(tmp_path), "-o", str(tmp_path / "o"), str(sysconfig))
-    warned = (tmp_path / "o" / "README.warn").read_text()
-    assert 'Option "CTDB_RECOVERY_LOKC" is unknown' in warned
-    assert 'Tunable "MonitorIntervall" is unknown' in warned

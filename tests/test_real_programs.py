@@ -9,6 +9,8 @@ each check proves and what each program taught us.
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -217,8 +219,11 @@ stop() {
     for base in "$CLUSTER"/node.*; do
         CTDB_BASE=$base timeout 10 ctdb shutdown >/dev/null 2>&1
     done
-    for base in "$CLUSTER"/node.*; do
-        [ -f "$base/run/ctdbd.pid" ] && kill -9 "$(cat "$base/run/ctdbd.pid")" 2>/dev/null
+    # Then anything left in this private network namespace.
+    own=$(readlink /proc/$$/ns/net)
+    for proc in /proc/[0-9]*; do
+        [ "${proc#/proc/}" = "$$" ] && continue
+        [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$own" ] && kill -9 "${proc#/proc/}" 2>/dev/null
     done
     return 0
 }
@@ -308,6 +313,112 @@ def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     assert running == expected, variables
 
 
+GLUSTERD = r"""
+set -u
+ip link set lo up
+
+
+for address in $ADDRESSES; do
+    ip addr add "$address/32" dev lo
+done
+# glusterd's state, logs and sockets, and the name lookups, all from the test's folder.
+mount --bind "$WORK/lib" /var/lib/glusterd
+mount --bind "$WORK/log" /var/log/glusterfs
+mount --bind "$WORK/run" /run
+mount --bind "$WORK/hosts" /etc/hosts
+glusterd --no-daemon --log-file="$WORK/log/glusterd.log" &
+# Teardown kills every process of this private network namespace: glusterd, the brick
+# processes and the self-heal daemon, which daemonize.
+stop() {
+    own=$(readlink /proc/$$/ns/net)
+    for proc in /proc/[0-9]*; do
+        [ "${proc#/proc/}" = "$$" ] && continue
+        [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$own" ] && kill -9 "${proc#/proc/}" 2>/dev/null
+    done
+    return 0
+}
+trap stop EXIT
+for _ in $(seq 1 30); do
+    gluster --mode=script pool list >/dev/null 2>&1 && break
+    sleep 1
+done
+"$@" || exit 1
+gluster --mode=script volume start "$VOLUME" || exit 1
+echo "--- info"
+gluster --mode=script volume info "$VOLUME"
+"""
+
+
+def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:
+    """Create and start the meta volume with the generated command, on a real glusterd.
+
+    glusterd runs in private mount and network namespaces: its state, logs and sockets live in
+    a temporary folder bind-mounted over /var/lib/glusterd, /var/log/glusterfs and /run, and
+    this machine's own files are untouched. The volume's brick hosts all become addresses of
+    one dummy interface there (named through a bind-mounted /etc/hosts), so every brick is
+    local. What is rewritten, and why: brick paths move into the temporary folder, and `force`
+    is added, since glusterd rightly refuses a replica set whose bricks share one server.
+    """
+    glusterd = require("glusterd", "glusterfs-server")
+    unshare = require("unshare", "util-linux")
+    require("ip", "iproute2")
+    volume = plan.volume(plan.cluster.ctdb.meta_volume)
+    script = (
+        out / "hosts" / plan.first.name / "scripts" / plan.first_step("meta-volume").script
+    ).read_text()
+    [line] = [
+        line.strip()
+        for line in script.splitlines()
+        if line.strip().startswith("run gluster volume create")
+    ]
+    argv = shlex.split(line)[1:]
+    work = tmp / "glusterd"
+    for folder in ("lib", "log", "run", "bricks"):
+        (work / folder).mkdir(parents=True)
+    moved = []
+    for i, word in enumerate(argv):
+        if ":" in word and word.split(":", 1)[1].startswith("/"):
+            host, path = word.split(":", 1)
+            brick = work / "bricks" / f"{i}{path.replace('/', '_')}"
+            brick.mkdir()
+            argv[i] = f"{host}:{brick}"
+            moved.append((host, str(brick)))
+    peers = {p.peer: p for p in plan.hosts}
+    addresses = [str(peers[host].storage_address) for host, _ in moved]
+    (work / "hosts").write_text(
+        "127.0.0.1 localhost\n"
+        + "".join(f"{peers[h].storage_address} {h}\n" for h, _ in moved if not h[0].isdigit())
+    )
+    result = run(
+        unshare,
+        "--mount",
+        "--net",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        GLUSTERD,
+        "_",
+        *argv,
+        "--mode=script",
+        "force",
+        env={
+            **os.environ,
+            "WORK": str(work),
+            "VOLUME": volume.name,
+            "ADDRESSES": " ".join(addresses),
+            "PATH": f"{Path(glusterd).parent}:{os.environ['PATH']}",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    info = result.stdout.partition("--- info\n")[2]
+    assert f"Volume Name: {volume.name}\n" in info
+    assert "Type: Replicate\n" in info and "Status: Started\n" in info
+    assert f"Number of Bricks: 1 x {volume.replica} = {volume.replica}\n" in info
+    assert re.findall(r"^Brick\d+: (.*)$", info, re.MULTILINE) == [f"{h}:{b}" for h, b in moved]
+    assert [h for h, _ in moved] == [b.peer for b in volume.bricks]
+
+
 CHECKS = [
     check_units,
     check_iptables,
@@ -316,6 +427,7 @@ CHECKS = [
     check_nfsmount,
     check_ctdb,
     check_live_ctdb,
+    check_glusterd,
 ]
 
 

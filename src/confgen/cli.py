@@ -15,9 +15,10 @@ from confgen import __version__
 from confgen._resources import example_text
 from confgen.errors import ConfgenError, OutputError, Problem, Severity
 from confgen.load import loads, read, with_lines
-from confgen.models import Cluster
-from confgen.plan import Source
+from confgen.plan import Plan, Source, plan
+from confgen.render import render_plan
 from confgen.validate import validate
+from confgen.write import diff_tree, write_tree
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS + CTDB
@@ -59,34 +60,31 @@ def _print(source: str, problems: list[Problem]) -> None:
         print(f"{where}: {problem}", file=sys.stderr)
 
 
-def _valid_cluster(args: argparse.Namespace) -> Cluster | None:
+def _valid_plan(args: argparse.Namespace) -> Plan | None:
     """Load and validate; print every problem; None when there are errors (or, strict, warnings)."""
     text = read(args.cluster)
-    args.source = Source.of_text(Path(args.cluster).name, text)
     cluster = loads(text)
     problems = with_lines(validate(cluster), text)
     if args.strict:
         problems = [attrs.evolve(p, severity=Severity.ERROR) for p in problems]
     _print(args.cluster, problems)
-    return None if any(p.severity is Severity.ERROR for p in problems) else cluster
+    if any(p.severity is Severity.ERROR for p in problems):
+        return None
+    return plan(cluster, Source.of_text(Path(args.cluster).name, text))
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    if _valid_cluster(args) is None:
+    if _valid_plan(args) is None:
         return 1
     print(f"{args.cluster}: valid")
     return 0
 
 
 def _cmd_render(args: argparse.Namespace) -> int:
-    from confgen.plan import plan
-    from confgen.render import render_plan  # imported here: `check` needs no Jinja2
-    from confgen.write import write_tree
-
-    cluster = _valid_cluster(args)
-    if cluster is None:
+    the_plan = _valid_plan(args)
+    if the_plan is None:
         return 1
-    files = render_plan(plan(cluster, args.source))
+    files = render_plan(the_plan)
     changed = write_tree(files, args.out, force=args.force)
     print(
         f"{args.out}: {len(files)} files, {len(changed)} written; "
@@ -96,14 +94,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
 
 
 def _cmd_diff(args: argparse.Namespace) -> int:
-    from confgen.plan import plan
-    from confgen.render import render_plan
-    from confgen.write import diff_tree
-
-    cluster = _valid_cluster(args)
-    if cluster is None:
+    the_plan = _valid_plan(args)
+    if the_plan is None:
         return 1
-    chunks = diff_tree(render_plan(plan(cluster, args.source)), args.out)
+    chunks = diff_tree(render_plan(the_plan), args.out)
     sys.stdout.write("".join(chunks))
     return 1 if chunks else 0
 

@@ -109,6 +109,7 @@ def clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
                 {"name": "engine", "existing": True},
                 {"name": "data", "existing": True, "hosts": by_id[: count - count % 3]},
                 {"name": "meta"},
+                *([{"name": "vmstore"}] if draw(st.booleans()) else []),
             ]
         }
     data["ctdb"] = ctdb

@@ -364,12 +364,12 @@ def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     require("ip", "iproute2")
     volume = plan.volume(plan.cluster.ctdb.meta_volume)
     script = (
-        out / "hosts" / plan.first.name / "scripts" / plan.first_step("meta-volume").script
+        out / "hosts" / plan.first.name / "scripts" / plan.first_step("new-volumes").script
     ).read_text()
     [line] = [
         line.strip()
         for line in script.splitlines()
-        if line.strip().startswith("run gluster volume create")
+        if line.strip().startswith(f"run gluster volume create {volume.name} ")
     ]
     argv = shlex.split(line)[1:]
     work = tmp / "glusterd"

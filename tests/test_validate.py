@@ -347,6 +347,14 @@ CASES = [
             "cluster.toml:26: hosts[0].brick_device: 'vdb' is not a device under /dev",
         ],
     ),
+    (
+        "[ctdb]",
+        '[[gluster.volumes]]\nname = "engine"\nreplica = 1\nexisting = true\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+        1,
+        [
+            "cluster.toml:45: gluster.volumes[0].replica: volume 'engine' exists with one brick and is grown to replica copies: replica must be at least 2"
+        ],
+    ),
 ]
 
 

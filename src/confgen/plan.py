@@ -168,6 +168,10 @@ class Plan:
     def existing_volumes(self) -> tuple[VolumePlan, ...]:
         return tuple(v for v in self.volumes if v.existing)
 
+    @property
+    def new_volumes(self) -> tuple[VolumePlan, ...]:
+        return tuple(v for v in self.volumes if not v.existing)
+
 
 def _network_for(cluster: Cluster, role: Role) -> str:
     return next(n.name for n in cluster.networks if role in n.roles)
@@ -330,10 +334,11 @@ def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
         ),
         _StepSpec(
             key="meta",
-            slug="meta-volume",
+            slug="new-volumes",
             hosts=first,
             after=("nfsmount",),
-            title="Create, start and mount the meta volume for CTDB",
+            title="Create and start the new volumes (the meta volume for CTDB among them); "
+            "mount the meta volume",
         ),
         _StepSpec(
             key="ctdb-first",

@@ -186,6 +186,12 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         if volume.replica < 1:
             yield error(f"{path}.replica", f"replica must be at least 1, found {volume.replica}")
             continue
+        if volume.existing and volume.replica < 2:
+            yield error(
+                f"{path}.replica",
+                f"volume {volume.name!r} exists with one brick and is grown to replica copies: "
+                "replica must be at least 2",
+            )
         if volume.replica == 2:
             yield warning(f"{path}.replica", "replica 2 without an arbiter risks split-brain")
         hosts = volume.hosts

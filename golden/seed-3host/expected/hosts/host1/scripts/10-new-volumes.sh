@@ -1,5 +1,5 @@
 #!/bin/bash
-# Create, start and mount the meta volume for CTDB.
+# Create and start the new volumes (the meta volume for CTDB among them); mount the meta volume.
 #
 # Step 10 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:

@@ -69,7 +69,10 @@ def test_every_host_is_in_every_cluster_wide_list(data: dict[str, Any]) -> None:
     probe = files[f"hosts/{first}/scripts/06-peer-probe.sh"]
     for host in data["hosts"]:
         for name in {h["name"] for h in data["hosts"]}:
-            assert f"{host['fqdn']} {host['name']}" in files[f"hosts/{name}/blocks/etc/hosts"]
+            assert (
+                f"{host['fqdn']} {host['name']}"
+                in files[f"hosts/{name}/blocks/etc/hosts/cluster-hosts"]
+            )
         if host["name"] != first:
             peer_line = next(line for line in probe.splitlines() if line.startswith("for peer in"))
             storage = next(n["name"] for n in data["networks"] if "storage" in n["roles"])

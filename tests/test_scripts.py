@@ -330,3 +330,21 @@ def test_generated_clusters_dry_run_run_through_and_rerun_without_change(
     before, changes = fake.snapshot(), len(fake.changes())
     _run_in_order(fake, dry_first=False)
     assert fake.changes()[changes:] == [] and fake.snapshot() == before
+
+
+def test_a_mount_name_left_from_part_one_is_not_shadowed(tmp_path: Path) -> None:
+    """Part one may have pointed the NFS mount name at the first host in /etc/hosts; the CTDB
+    step must not add the VIP behind that line, which lookups would still find first."""
+    fake = _fake(tmp_path, SEED.read_text())
+    hosts = fake.root("host1") / "etc/hosts"
+    hosts.write_text("127.0.0.1 localhost\n192.168.122.11 ovirtmount.osas.lab\n")
+    fake.state["hosts"]["host1"]["mounts"]["/mnt/lock"] = "localhost:/meta"
+    fake.save()
+    result = fake.run("host1", "11-ctdb.sh")
+    assert result.returncode == 1
+    assert "/etc/hosts names ovirtmount.osas.lab on another line" in result.stderr
+    assert hosts.read_text() == "127.0.0.1 localhost\n192.168.122.11 ovirtmount.osas.lab\n"
+    hosts.write_text("127.0.0.1 localhost\n")
+    again = fake.run("host1", "11-ctdb.sh")
+    assert again.returncode == 0, again.stderr
+    assert "192.168.122.200 ovirtmount.osas.lab\n" in hosts.read_text()

@@ -41,7 +41,7 @@ Validate CLUSTER and write the output tree into OUT:
   OUT/RUNBOOK.md                 the steps in order: host, script, what it does, what to wait for
   OUT/hosts/NAME/scripts/NN-*.sh the steps NAME runs, numbered in runbook order
   OUT/hosts/NAME/files/PATH      whole files the scripts install at /PATH
-  OUT/hosts/NAME/blocks/PATH     lines the scripts keep in a marked block of /PATH
+  OUT/hosts/NAME/blocks/PATH/B   lines the scripts keep as the marked block B of /PATH
   OUT/hosts/NAME/data/           files the scripts read without installing them
   OUT/.confgen-manifest.json     every file's sha256 and mode, as confgen wrote it
 

@@ -15,6 +15,9 @@ HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
 
 # Kinds of file in a host's folder of the output tree.
 FILES = "files"  # installed whole at the path below this folder
-BLOCKS = "blocks"  # kept as a marked block inside the file at the path below this folder
+# blocks/<path>/<name>: kept as the block <name>, between confgen's markers, in the file <path>.
+BLOCKS = "blocks"
+HOSTS_BLOCK = "cluster-hosts"  # every host's names
+MOUNT_NAME_BLOCK = "nfs-mount-name"  # the hosted engine's NFS mount name -> the CTDB VIP
 DATA = "data"  # read by the scripts, not installed
 SCRIPTS = "scripts"

@@ -19,7 +19,9 @@ from confgen.paths import (
     DATA,
     ETC_HOSTS,
     FILES,
+    HOSTS_BLOCK,
     IPTABLES,
+    MOUNT_NAME_BLOCK,
     NFSMOUNT_CONF,
     SCRIPTS,
     SYSTEMD_DIR,
@@ -137,7 +139,7 @@ class Plan:
     nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
     public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
     mount_unit: str  # the meta volume's mount unit, named from its mount point
-    hosts_entries: tuple[tuple[IPv4Address, tuple[str, ...]], ...]  # /etc/hosts lines
+    hosts_entries: tuple[tuple[IPv4Address, tuple[str, ...]], ...]  # the hosts' /etc/hosts lines
     firewall_groups: tuple[FirewallGroup, ...]
     steps: tuple[Step, ...]
     files: tuple[OutputFile, ...]
@@ -430,7 +432,10 @@ def _ovirt35_el7_files(
         out(FILES, NFSMOUNT_CONF, "nfsmount.conf.j2")
         out(FILES, f"{SYSTEMD_DIR}/{CTDB_SERVICE}", "ctdb.service.j2")
         out(FILES, f"{SYSTEMD_DIR}/{mount_unit}", "meta.mount.j2")
-        out(BLOCKS, ETC_HOSTS, "hosts.j2")
+        # Two blocks of /etc/hosts: the hosts' names from the start, the NFS mount name only
+        # once CTDB hosts the VIP it points to.
+        out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "hosts.j2")
+        out(BLOCKS, f"{ETC_HOSTS}/{MOUNT_NAME_BLOCK}", "hosts-mount-name.j2")
         if host.is_first:
             out(FILES, f"{meta}/ctdb", "ctdb.sysconfig.j2")
             out(FILES, f"{meta}/nodes", "nodes.j2")
@@ -466,9 +471,7 @@ def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     steps_for, files_for = _TARGETS[cluster.target]
     steps = _number(steps_for(host_plans), cluster.target)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
-    entries = tuple((h.management_address, (h.host.fqdn, h.name)) for h in host_plans) + tuple(
-        (vip.address.ip, (cluster.ctdb.mount_hostname,)) for vip in cluster.ctdb.vips[:1]
-    )
+    entries = tuple((h.management_address, (h.host.fqdn, h.name)) for h in host_plans)
     return Plan(
         cluster=cluster,
         source=source,

@@ -74,11 +74,13 @@ install_file() {
     note "installed $2"
 }
 
-# set_block SOURCE TARGET: keep SOURCE between confgen's markers in TARGET, the rest untouched.
-# Sets CHANGED=yes when it writes TARGET.
+# set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
+# markers for NAME in TARGET, the rest of TARGET untouched. Sets CHANGED=yes when it writes.
 # shellcheck disable=SC2034
 set_block() {
-    local source="$HOST_DIR/$1" target="$ROOT$2" begin="# BEGIN confgen" end="# END confgen" merged
+    local name=$1 source="$HOST_DIR/blocks$2/$1" target="$ROOT$2" merged begin end
+    begin="# BEGIN confgen $name"
+    end="# END confgen $name"
     merged=$(mktemp)
     {
         awk -v begin="$begin" -v end="$end" '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip' "$target"
@@ -88,14 +90,14 @@ set_block() {
     } > "$merged"
     if cmp -s "$merged" "$target"; then
         rm -f "$merged"
-        note "$2 is already up to date"
+        note "$2 already has the $name block"
         return 0
     fi
     backup "$target"
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the confgen block in $2"
+    note "updated the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -166,7 +168,7 @@ engine_healthy() {
 # The engine mounts its storage by ovirtmount.example.net, which must now reach the CTDB VIP.
 step "Check that ovirtmount.example.net resolves to the VIP and CTDB is healthy"
 resolved=$(getent hosts ovirtmount.example.net | awk '{print $1; exit}' || true)
-[ "$resolved" = 10.10.0.200 ] || die "ovirtmount.example.net resolves to '${resolved}', not 10.10.0.200: run step 01 on every host"
+[ "$resolved" = 10.10.0.200 ] || die "ovirtmount.example.net resolves to '${resolved}', not 10.10.0.200: run steps 11 to 12 on every host"
 ctdb status >/dev/null || die "ctdb status fails: run steps 11 to 13 on every host first"
 
 step "Start ovirt-ha-agent and ovirt-ha-broker"

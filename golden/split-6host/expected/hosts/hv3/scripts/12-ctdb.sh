@@ -74,11 +74,13 @@ install_file() {
     note "installed $2"
 }
 
-# set_block SOURCE TARGET: keep SOURCE between confgen's markers in TARGET, the rest untouched.
-# Sets CHANGED=yes when it writes TARGET.
+# set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
+# markers for NAME in TARGET, the rest of TARGET untouched. Sets CHANGED=yes when it writes.
 # shellcheck disable=SC2034
 set_block() {
-    local source="$HOST_DIR/$1" target="$ROOT$2" begin="# BEGIN confgen" end="# END confgen" merged
+    local name=$1 source="$HOST_DIR/blocks$2/$1" target="$ROOT$2" merged begin end
+    begin="# BEGIN confgen $name"
+    end="# END confgen $name"
     merged=$(mktemp)
     {
         awk -v begin="$begin" -v end="$end" '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip' "$target"
@@ -88,14 +90,14 @@ set_block() {
     } > "$merged"
     if cmp -s "$merged" "$target"; then
         rm -f "$merged"
-        note "$2 is already up to date"
+        note "$2 already has the $name block"
         return 0
     fi
     backup "$target"
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the confgen block in $2"
+    note "updated the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -186,6 +188,16 @@ step "Start ctdb and enable it at boot"
 systemctl is-active --quiet ctdb || run systemctl start ctdb
 systemctl is-enabled --quiet ctdb || run systemctl enable ctdb
 note "check it with: ctdb status"
+
+# Only now, with CTDB floating the VIP, may the hosted engine's mount name point at it.
+step "ovirtmount.example.net resolves to the CTDB VIP 10.10.0.200"
+if awk -v name=ovirtmount.example.net -v begin='# BEGIN confgen nfs-mount-name' -v end='# END confgen nfs-mount-name' '
+        $0 == begin {inside = 1} $0 == end {inside = 0}
+        !inside && $1 !~ /^#/ { for (i = 2; i <= NF; i++) if ($i == name) found = 1 }
+        END {exit !found}' "$ROOT"/etc/hosts; then
+    die "/etc/hosts names ovirtmount.example.net on another line (from part one, which pointed it at hv1): remove that line and run this step again"
+fi
+set_block nfs-mount-name /etc/hosts
 
 step "done"
 printf '%s finished on %s.\n' "$SCRIPT" hv3

@@ -211,7 +211,22 @@ def test_the_ctdb_check_can_fail(tmp_path: Path) -> None:
     assert 'Tunable "MonitorIntervall" is unknown' in warned
 
 
-LIVE_CTDB = r"""
+# Kills every process of the private network namespace the calling script runs in, but itself:
+# what daemons leave behind (brick processes, self-heal daemon) goes too.
+KILL_NAMESPACE = r"""
+kill_namespace() {
+    own=$(readlink /proc/$$/ns/net)
+    for proc in /proc/[0-9]*; do
+        [ "${proc#/proc/}" = "$$" ] && continue
+        [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$own" ] && kill -9 "${proc#/proc/}" 2>/dev/null
+    done
+    return 0
+}
+"""
+
+LIVE_CTDB = (
+    KILL_NAMESPACE
+    + r"""
 set -u
 nodes=$1
 ip link set lo up
@@ -219,13 +234,7 @@ stop() {
     for base in "$CLUSTER"/node.*; do
         CTDB_BASE=$base timeout 10 ctdb shutdown >/dev/null 2>&1
     done
-    # Then anything left in this private network namespace.
-    own=$(readlink /proc/$$/ns/net)
-    for proc in /proc/[0-9]*; do
-        [ "${proc#/proc/}" = "$$" ] && continue
-        [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$own" ] && kill -9 "${proc#/proc/}" 2>/dev/null
-    done
-    return 0
+    kill_namespace
 }
 trap stop EXIT
 for base in "$CLUSTER"/node.*; do
@@ -249,6 +258,7 @@ while IFS== read -r name _; do
     CTDB_BASE="$CLUSTER/node.0" ctdb getvar "$name"
 done < "$CLUSTER/node.0/ctdb.tunables"
 """
+)
 
 
 def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
@@ -313,7 +323,9 @@ def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     assert running == expected, variables
 
 
-GLUSTERD = r"""
+GLUSTERD = (
+    KILL_NAMESPACE
+    + r"""
 set -u
 ip link set lo up
 
@@ -327,17 +339,7 @@ mount --bind "$WORK/log" /var/log/glusterfs
 mount --bind "$WORK/run" /run
 mount --bind "$WORK/hosts" /etc/hosts
 glusterd --no-daemon --log-file="$WORK/log/glusterd.log" &
-# Teardown kills every process of this private network namespace: glusterd, the brick
-# processes and the self-heal daemon, which daemonize.
-stop() {
-    own=$(readlink /proc/$$/ns/net)
-    for proc in /proc/[0-9]*; do
-        [ "${proc#/proc/}" = "$$" ] && continue
-        [ "$(readlink "$proc/ns/net" 2>/dev/null)" = "$own" ] && kill -9 "${proc#/proc/}" 2>/dev/null
-    done
-    return 0
-}
-trap stop EXIT
+trap kill_namespace EXIT
 for _ in $(seq 1 30); do
     gluster --mode=script pool list >/dev/null 2>&1 && break
     sleep 1
@@ -347,6 +349,7 @@ gluster --mode=script volume start "$VOLUME" || exit 1
 echo "--- info"
 gluster --mode=script volume info "$VOLUME"
 """
+)
 
 
 def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:

@@ -154,6 +154,7 @@ def _swap_in(root: Path, files: Mapping[str, RenderedFile], has_tree: bool) -> l
     changed = [
         path for path, f in sorted(files.items()) if not _same(root / path, f.text.encode(), f.mode)
     ]
+    unchanged = set(files) - set(changed)
     if (
         has_tree
         and not changed
@@ -164,7 +165,7 @@ def _swap_in(root: Path, files: Mapping[str, RenderedFile], has_tree: bool) -> l
     staging = _staging(root)
     try:
         for path, f in sorted(files.items()):
-            _place(root / path, staging / path, f)
+            _place(root / path, staging / path, f, unchanged=path in unchanged)
         (staging / MANIFEST).write_text(manifest_text, encoding="utf-8")
         if root.exists():
             os.rename(root, _previous(root))
@@ -186,18 +187,17 @@ def _same(path: Path, data: bytes, mode: int) -> bool:
     )
 
 
-def _place(old: Path, new: Path, file: RenderedFile) -> None:
+def _place(old: Path, new: Path, file: RenderedFile, *, unchanged: bool) -> None:
     """Put one file into the staging tree: a hard link to the unchanged old file, or new bytes."""
     new.parent.mkdir(parents=True, exist_ok=True)
-    data = file.text.encode()
-    if _same(old, data, file.mode):
+    if unchanged:
         try:
             os.link(old, new)  # same inode: its mtime survives the swap
             return
         except OSError:
             shutil.copy2(old, new)
             return
-    _write_file(new, data, file.mode)
+    _write_file(new, file.text.encode(), file.mode)
 
 
 def _write_file(path: Path, data: bytes, mode: int) -> None:

@@ -145,3 +145,18 @@ def test_an_output_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
     result = _run("render", str(SEED), str(tmp_path / "out"))
     assert result.returncode == 1
     assert result.stderr == f"{tmp_path / 'out'}: {tmp_path / 'out'} exists and is not a folder\n"
+
+
+def test_check_does_not_import_jinja2() -> None:
+    # Tooling runs `confgen check` in loops; it must not pay for the template engine. A fresh
+    # interpreter, since this test process has long imported Jinja2 for the others.
+    code = (
+        "import sys\n"
+        "from confgen.cli import main\n"
+        f"assert main(['check', {str(SEED)!r}]) == 0\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'jinja2')\n"
+        "print(loaded)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from attrs import frozen
 
 from confgen import paths
@@ -18,6 +17,9 @@ from confgen.errors import Severity, ValidationError
 from confgen.models import Cluster
 from confgen.plan import Plan, Source, plan
 from confgen.validate import validate
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @frozen(kw_only=True)
@@ -39,6 +41,10 @@ def _shell_quote(value: object) -> str:
 
 
 def _environment() -> jinja2.Environment:
+    # Imported here, not at the top: `confgen check` and other tooling that only loads and
+    # validates never pay for Jinja2.
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,

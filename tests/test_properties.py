@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import confgen
+from confgen.context import template_context
 from confgen.systemd import escape_path
 from strategies import clusters, to_toml
 
@@ -129,3 +131,23 @@ def test_escape_path_matches_systemd_escape(parts: list[str]) -> None:
     if result.returncode != 0:
         return
     assert escape_path(path) == result.stdout.strip()
+
+
+def _plain(value: object) -> bool:
+    """str, int, bool, None, lists and dicts with string keys, all the way down."""
+    if value is None or isinstance(value, (str, int, bool)):
+        return True
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+@given(clusters())
+def test_templates_see_only_plain_data(data: dict[str, Any]) -> None:
+    # What lets any Jinja2 renderer (Ansible's template module, a hand-written script) render
+    # confgen's templates from JSON or YAML: no confgen object reaches a template.
+    context = template_context(confgen.plan(confgen.loads(to_toml(data))))
+    assert _plain(context)
+    assert json.loads(json.dumps(context)) == context

@@ -1,9 +1,11 @@
 """confgen: render every file and script that sets up an oVirt + GlusterFS + CTDB cluster.
 
-The pipeline: `load` (TOML -> models) -> `validate` (problems) -> `plan` -> `render`
-(path -> text and mode, in memory) -> `write_tree` (the output tree on disk).
+The pipeline: `load` (TOML -> models) -> `validate` (problems) -> `plan` ->
+`template_context` (the plan as plain data, all the templates see) -> `render` (path -> text and
+mode, in memory) -> `write_tree` (the output tree on disk).
 """
 
+from confgen.context import template_context
 from confgen.errors import (
     ConfgenError,
     LoadError,
@@ -71,6 +73,7 @@ __all__ = [
     "loads",
     "plan",
     "render",
+    "template_context",
     "validate",
     "write_tree",
 ]

@@ -156,6 +156,11 @@ class Ctdb:
     tunables: Mapping[str, int] = Factory(dict)
 
     @property
+    def meta_dir(self) -> str:
+        """The meta volume's mount point without a trailing slash, to put file names under."""
+        return self.mount_point.rstrip("/")
+
+    @property
     def all_tunables(self) -> tuple[tuple[str, int], ...]:
         """The seed's tunables with this cluster's values over them, then its new ones."""
         mine = {name.lower(): (name, value) for name, value in self.tunables.items()}

@@ -12,6 +12,7 @@ from ipaddress import IPv4Address
 
 from attrs import frozen
 
+from confgen import seed
 from confgen.models import Cluster, FirewallRule, Host, Role, Target, Volume
 from confgen.paths import (
     BLOCKS,
@@ -263,134 +264,26 @@ class _StepSpec:
 
 
 def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
-    """The seed's procedure, step by step, in the order the seed gives it."""
+    """The seed's procedure, step by step, in the order the seed gives it (`seed.STEPS`)."""
     every = tuple(h.name for h in hosts)
     first = tuple(h.name for h in hosts if h.is_first)
     others = tuple(h.name for h in hosts if not h.is_first)
-    second = others[:1]
+    on = {"every": every, "first": first, "others": others, "second": others[:1]}
     specs = [
-        # The seed's prerequisite, on every host before anything else.
-        _StepSpec(
-            key="base",
-            slug="selinux-and-hosts",
-            hosts=every,
-            after=(),
-            title="SELinux permissive; /etc/hosts names every host and the NFS mount name",
-        ),
-        _StepSpec(
-            key="stop-engine",
-            slug="stop-engine",
-            hosts=first,
-            after=("base",),
-            title="Global maintenance, shut the engine VM down, stop its services",
-        ),
-        _StepSpec(
-            key="packages",
-            slug="install-packages",
-            hosts=every,
-            after=("stop-engine",),
-            title="firewalld and NetworkManager off, iptables on, oVirt release and "
-            "packages installed; reboots if anything changed",
-        ),
-        _StepSpec(
-            key="firewall",
-            slug="firewall",
-            hosts=every,
-            after=("packages",),
-            title="Install the iptables rules for oVirt, Gluster and CTDB and reload them",
-        ),
-        _StepSpec(
-            key="bricks",
-            slug="brick-storage",
-            hosts=every,
-            after=("firewall",),
-            title="Brick filesystem (ssm), brick directories, meta mount point, glusterd, fstab",
-        ),
-        _StepSpec(
-            key="probe",
-            slug="peer-probe",
-            hosts=first,
-            after=("bricks",),
-            title="Probe every other host into the Gluster trusted pool",
-        ),
-        _StepSpec(
-            key="add-bricks",
-            slug="add-bricks",
-            hosts=first,
-            after=("probe",),
-            title="Grow the existing volumes to replica sets across the hosts; heal full",
-        ),
-        _StepSpec(
-            key="heal",
-            slug="heal-workaround",
-            hosts=second,
-            after=("add-bricks",),
-            title="Force replication: mount each grown volume and stat its top-level entries",
-        ),
-        _StepSpec(
-            key="nfsmount",
-            slug="nfsmount-conf",
-            hosts=every,
-            after=("heal",),
-            title="Disable NFS client locking in /etc/nfsmount.conf (Lock=False)",
-        ),
-        _StepSpec(
-            key="meta",
-            slug="new-volumes",
-            hosts=first,
-            after=("nfsmount",),
-            title="Create and start the new volumes (the meta volume for CTDB among them); "
-            "mount the meta volume",
-        ),
-        _StepSpec(
-            key="ctdb-first",
-            slug="ctdb",
-            hosts=first,
-            after=("meta",),
-            title="Write the CTDB files on the meta volume, link them into place, start ctdb",
-        ),
-        _StepSpec(
-            key="ctdb-others",
-            slug="ctdb",
-            hosts=others,
-            after=("ctdb-first",),
-            title="Mount the meta volume, link the CTDB files into place, start ctdb",
-        ),
-        _StepSpec(
-            key="units",
-            slug="systemd-units",
-            hosts=every,
-            after=("ctdb-others",),
-            title="Install the ctdb service and meta mount units so both come back after a reboot",
-        ),
-        _StepSpec(
-            key="start-engine",
-            slug="start-engine",
-            hosts=first,
-            after=("units",),
-            title="Start the HA agent and broker, leave maintenance, wait for the engine",
-        ),
+        _StepSpec(key=key, slug=slug, hosts=on[which], after=after, title=title)
+        for key, slug, which, after, title in seed.STEPS
     ]
-    previous = "start-engine"
     for name in others:
-        deploy, restore = f"deploy:{name}", f"restore-firewall:{name}"
-        specs += [
-            _StepSpec(
-                key=deploy,
-                slug="hosted-engine-deploy",
-                hosts=(name,),
-                after=(previous,),
-                title=f"hosted-engine --deploy: add {name} as a hosted-engine host",
-            ),
-            _StepSpec(
-                key=restore,
-                slug="restore-firewall",
-                hosts=(name,),
-                after=(deploy,),
-                title="Put back the iptables rules the installer replaced",
-            ),
-        ]
-        previous = restore
+        for key, slug, title in seed.ADDITIONAL_HOST_STEPS:
+            specs.append(
+                _StepSpec(
+                    key=f"{key}:{name}",
+                    slug=slug,
+                    hosts=(name,),
+                    after=(specs[-1].key,),
+                    title=title.format(host=name),
+                )
+            )
     return specs
 
 
@@ -413,7 +306,7 @@ def _ovirt35_el7_files(
     cluster: Cluster, hosts: tuple[HostPlan, ...], steps: tuple[Step, ...], mount_unit: str
 ) -> tuple[OutputFile, ...]:
     target = cluster.target.value
-    meta = cluster.ctdb.mount_point.rstrip("/")
+    meta = cluster.ctdb.meta_dir
     files = [OutputFile(path="RUNBOOK.md", template=f"{target}/RUNBOOK.md.j2", mode=0o644)]
     for host in hosts:
         name = host.name

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from attrs import frozen
 
-from confgen import paths
 from confgen._resources import templates_dir
+from confgen.context import template_context
 from confgen.errors import Severity, ValidationError
 from confgen.models import Cluster
 from confgen.plan import Plan, Source, plan
@@ -73,14 +73,15 @@ def _env() -> jinja2.Environment:
 def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
     """Render every file of a plan: relative path -> text and mode, sorted by path."""
     env = _env()
+    shared = template_context(the_plan)
+    hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
+    steps = shared["plan"]["steps"]
     out: dict[str, RenderedFile] = {}
     for file in the_plan.files:
-        context: dict[str, Any] = {
-            "cluster": the_plan.cluster,
-            "plan": the_plan,
-            "paths": paths,
-            "host": the_plan.host(file.host) if file.host else None,
-            "step": the_plan.step(file.step) if file.step else None,
+        context = {
+            **shared,
+            "host": hosts[file.host] if file.host else None,
+            "step": steps[file.step - 1] if file.step else None,
         }
         out[file.path] = RenderedFile(
             text=env.get_template(file.template).render(context), mode=file.mode

@@ -82,6 +82,124 @@ CTDB_TUNABLES: tuple[tuple[str, int], ...] = (
 # "Installing the hosted engine": answer `nfs3` for the storage type.
 HOSTED_ENGINE_DOMAIN_TYPE = "nfs3"
 
+# The procedure, step by step, in the seed's order: (key, script name, on which hosts, the
+# keys of the steps it waits for, what it does). The hosts are "every" host, the "first" (the
+# one part one installed), the "others", or the "second" (the first of the others, by ID).
+# The seed's prerequisite, SELinux and host names, comes before anything else.
+STEPS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
+    (
+        "base",
+        "selinux-and-hosts",
+        "every",
+        (),
+        "SELinux permissive; /etc/hosts names every host and the NFS mount name",
+    ),
+    (
+        "stop-engine",
+        "stop-engine",
+        "first",
+        ("base",),
+        "Global maintenance, shut the engine VM down, stop its services",
+    ),
+    (
+        "packages",
+        "install-packages",
+        "every",
+        ("stop-engine",),
+        "firewalld and NetworkManager off, iptables on, oVirt release and packages installed; "
+        "reboots if anything changed",
+    ),
+    (
+        "firewall",
+        "firewall",
+        "every",
+        ("packages",),
+        "Install the iptables rules for oVirt, Gluster and CTDB and reload them",
+    ),
+    (
+        "bricks",
+        "brick-storage",
+        "every",
+        ("firewall",),
+        "Brick filesystem (ssm), brick directories, meta mount point, glusterd, fstab",
+    ),
+    (
+        "probe",
+        "peer-probe",
+        "first",
+        ("bricks",),
+        "Probe every other host into the Gluster trusted pool",
+    ),
+    (
+        "add-bricks",
+        "add-bricks",
+        "first",
+        ("probe",),
+        "Grow the existing volumes to replica sets across the hosts; heal full",
+    ),
+    (
+        "heal",
+        "heal-workaround",
+        "second",
+        ("add-bricks",),
+        "Force replication: mount each grown volume and stat its top-level entries",
+    ),
+    (
+        "nfsmount",
+        "nfsmount-conf",
+        "every",
+        ("heal",),
+        "Disable NFS client locking in /etc/nfsmount.conf (Lock=False)",
+    ),
+    (
+        "meta",
+        "new-volumes",
+        "first",
+        ("nfsmount",),
+        "Create and start the new volumes (the meta volume for CTDB among them); "
+        "mount the meta volume",
+    ),
+    (
+        "ctdb-first",
+        "ctdb",
+        "first",
+        ("meta",),
+        "Write the CTDB files on the meta volume, link them into place, start ctdb",
+    ),
+    (
+        "ctdb-others",
+        "ctdb",
+        "others",
+        ("ctdb-first",),
+        "Mount the meta volume, link the CTDB files into place, start ctdb",
+    ),
+    (
+        "units",
+        "systemd-units",
+        "every",
+        ("ctdb-others",),
+        "Install the ctdb service and meta mount units so both come back after a reboot",
+    ),
+    (
+        "start-engine",
+        "start-engine",
+        "first",
+        ("units",),
+        "Start the HA agent and broker, leave maintenance, wait for the engine",
+    ),
+)
+
+# "Installing the hosted engine" on each other host, one at a time in host-ID order, each pair
+# after the previous one: (key, script name, what it does; {host} is the host's name).
+ADDITIONAL_HOST_STEPS: tuple[tuple[str, str, str], ...] = (
+    (
+        "deploy",
+        "hosted-engine-deploy",
+        "hosted-engine --deploy: add {host} as a hosted-engine host",
+    ),
+    ("restore-firewall", "restore-firewall", "Put back the iptables rules the installer replaced"),
+)
+
 # The tunables ctdb of the seed's era knows (ctdb 2.5 / Samba 4.2, as on CentOS 7): the
 # non-obsolete entries of the tunable table in ctdb/server/ctdb_tunables.c. ctdb matches the
 # names without regard to case and stores each value as an unsigned 32-bit integer.

@@ -57,6 +57,7 @@ def _step(s: Step) -> Data:
         "slug": s.slug,
         "title": s.title,
         "hosts": list(s.hosts),
+        "where": s.where,
         "after": list(s.after),
         "script": s.script,
     }

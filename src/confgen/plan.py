@@ -112,6 +112,9 @@ class Step:
     slug: str
     title: str
     hosts: tuple[str, ...]
+    # The hosts in words: "every host", "every host but host1", or their names. A step on
+    # every host of a 300-host cluster is not worth 300 names in each script that waits for it.
+    where: str
     after: tuple[int, ...]
     template: str
 
@@ -287,7 +290,19 @@ def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
     return specs
 
 
-def _number(specs: list[_StepSpec], target: Target) -> tuple[Step, ...]:
+def _where(hosts: tuple[str, ...], plans: tuple[HostPlan, ...]) -> str:
+    every = tuple(h.name for h in plans)
+    first = next(h.name for h in plans if h.is_first)
+    if hosts == every:
+        return "every host"
+    if hosts == tuple(name for name in every if name != first):
+        return f"every host but {first}"
+    return ", ".join(hosts)
+
+
+def _number(
+    specs: list[_StepSpec], target: Target, plans: tuple[HostPlan, ...]
+) -> tuple[Step, ...]:
     numbers = {spec.key: i for i, spec in enumerate(specs, start=1)}
     return tuple(
         Step(
@@ -295,6 +310,7 @@ def _number(specs: list[_StepSpec], target: Target) -> tuple[Step, ...]:
             slug=spec.slug,
             title=spec.title,
             hosts=spec.hosts,
+            where=_where(spec.hosts, plans),
             after=tuple(numbers[key] for key in spec.after),
             template=f"{target.value}/{spec.slug}.sh.j2",
         )
@@ -362,7 +378,7 @@ def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     hosts = tuple(sorted(cluster.hosts, key=lambda h: h.host_id))
     host_plans = _host_plans(cluster, hosts)
     steps_for, files_for = _TARGETS[cluster.target]
-    steps = _number(steps_for(host_plans), cluster.target)
+    steps = _number(steps_for(host_plans), cluster.target, host_plans)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
     entries = tuple((h.management_address, (h.host.fqdn, h.name)) for h in host_plans)
     return Plan(

@@ -6,7 +6,7 @@ Rendering is pure: no clock, no host, no file written. The same plan gives the s
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from attrs import frozen
@@ -55,6 +55,8 @@ def _environment() -> jinja2.Environment:
         # filter's job, applied where a value lands in a script.
         autoescape=False,
         finalize=_finalize,
+        # Templates are part of the installed package: no need to stat them before each use.
+        auto_reload=False,
     )
     env.filters["sh"] = _shell_quote
     return env
@@ -70,23 +72,52 @@ def _env() -> jinja2.Environment:
     return _ENV
 
 
-def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
-    """Render every file of a plan: relative path -> text and mode, sorted by path."""
+# What a template may read that differs from file to file (see `render_files`).
+_PER_FILE = frozenset({"host", "step"})
+
+
+def _per_file_names(env: jinja2.Environment, name: str) -> frozenset[str]:
+    """The per-file names a template reads; both for one that extends or includes another."""
+    from jinja2 import meta, nodes
+
+    assert env.loader is not None
+    ast = env.parse(env.loader.get_source(env, name)[0])
+    if next(ast.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)), None):
+        return _PER_FILE
+    return _PER_FILE & meta.find_undeclared_variables(ast)
+
+
+def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
+    """Render the files of a plan one by one, sorted by path: (relative path, text and mode).
+
+    A template that reads neither `host` nor `step` gives the same text on every host (the
+    /etc/hosts block, the iptables rules): it is rendered once and its text shared.
+    """
     env = _env()
     shared = template_context(the_plan)
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
     steps = shared["plan"]["steps"]
-    out: dict[str, RenderedFile] = {}
+    same_everywhere: dict[str, str] = {}
+    per_file: dict[str, frozenset[str]] = {}
     for file in the_plan.files:
-        context = {
-            **shared,
-            "host": hosts[file.host] if file.host else None,
-            "step": steps[file.step - 1] if file.step else None,
-        }
-        out[file.path] = RenderedFile(
-            text=env.get_template(file.template).render(context), mode=file.mode
-        )
-    return out
+        text = same_everywhere.get(file.template)
+        if text is None:
+            context = {
+                **shared,
+                "host": hosts[file.host] if file.host else None,
+                "step": steps[file.step - 1] if file.step else None,
+            }
+            text = env.get_template(file.template).render(context)
+            if file.template not in per_file:
+                per_file[file.template] = _per_file_names(env, file.template)
+            if not per_file[file.template]:
+                same_everywhere[file.template] = text
+        yield file.path, RenderedFile(text=text, mode=file.mode)
+
+
+def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
+    """Render every file of a plan: relative path -> text and mode, sorted by path."""
+    return dict(render_files(the_plan))
 
 
 def render(cluster: Cluster, source: Source | None = None) -> Mapping[str, RenderedFile]:

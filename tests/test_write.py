@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 import confgen
 from confgen import write
 from confgen.cli import main
+from confgen.render import render_files
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SEED = GOLDEN / "seed-3host" / "cluster.toml"
@@ -150,3 +152,35 @@ def test_diff_reports_mode_changes(tmp_path: Path, capsys: pytest.CaptureFixture
     assert (
         capsys.readouterr().out == "mode of hosts/host1/scripts/02-stop-engine.sh: 0644 -> 0755\n"
     )
+
+
+def test_a_render_that_fails_midway_leaves_the_previous_tree_as_it_was(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    before = _snapshot(out)
+
+    def failing_render() -> Iterator[tuple[str, confgen.RenderedFile]]:
+        yield from list(_files(SPLIT).items())[:5]
+        raise RuntimeError("a template failed")
+
+    with pytest.raises(RuntimeError, match="a template failed"):
+        write.write_tree(failing_render(), out)
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_an_unchanged_tree_is_not_even_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    plan = confgen.plan(confgen.load(SEED))
+    write.write_tree(render_files(plan), out)
+
+    def no_writes(*args: object) -> None:
+        raise AssertionError("wrote or linked a file of an unchanged tree")
+
+    monkeypatch.setattr(write, "_write_file", no_writes)
+    monkeypatch.setattr(write.os, "link", no_writes)
+    monkeypatch.setattr(write.os, "rename", no_writes)
+    assert write.write_tree(render_files(plan), out) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -16,7 +16,7 @@ from confgen._resources import example_text
 from confgen.errors import ConfgenError, OutputError, Problem, Severity
 from confgen.load import loads, read, with_lines
 from confgen.plan import Plan, Source, plan
-from confgen.render import render_plan
+from confgen.render import render_files, render_plan
 from confgen.validate import validate
 from confgen.write import diff_tree, write_tree
 
@@ -84,10 +84,10 @@ def _cmd_render(args: argparse.Namespace) -> int:
     the_plan = _valid_plan(args)
     if the_plan is None:
         return 1
-    files = render_plan(the_plan)
-    changed = write_tree(files, args.out, force=args.force)
+    # One file in memory at a time: a 300-host tree is some 50 MB of text.
+    changed = write_tree(render_files(the_plan), args.out, force=args.force)
     print(
-        f"{args.out}: {len(files)} files, {len(changed)} written; "
+        f"{args.out}: {len(the_plan.files)} files, {len(changed)} written; "
         f"start with {Path(args.out) / 'RUNBOOK.md'}"
     )
     return 0

@@ -290,27 +290,21 @@ def _ovirt35_el7_steps(hosts: tuple[HostPlan, ...]) -> list[_StepSpec]:
     return specs
 
 
-def _where(hosts: tuple[str, ...], plans: tuple[HostPlan, ...]) -> str:
-    every = tuple(h.name for h in plans)
-    first = next(h.name for h in plans if h.is_first)
-    if hosts == every:
-        return "every host"
-    if hosts == tuple(name for name in every if name != first):
-        return f"every host but {first}"
-    return ", ".join(hosts)
-
-
 def _number(
     specs: list[_StepSpec], target: Target, plans: tuple[HostPlan, ...]
 ) -> tuple[Step, ...]:
     numbers = {spec.key: i for i, spec in enumerate(specs, start=1)}
+    every = tuple(h.name for h in plans)
+    first = next(h.name for h in plans if h.is_first)
+    others = tuple(name for name in every if name != first)
+    in_words = {every: "every host", others: f"every host but {first}"}
     return tuple(
         Step(
             number=numbers[spec.key],
             slug=spec.slug,
             title=spec.title,
             hosts=spec.hosts,
-            where=_where(spec.hosts, plans),
+            where=in_words.get(spec.hosts) or ", ".join(spec.hosts),
             after=tuple(numbers[key] for key in spec.after),
             template=f"{target.value}/{spec.slug}.sh.j2",
         )

@@ -13,7 +13,7 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from attrs import frozen
@@ -34,12 +34,11 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _manifest_text(files: Mapping[str, RenderedFile]) -> str:
-    entries = {
-        path: {"sha256": _sha256(f.text.encode()), "mode": f"{f.mode:04o}"}
-        for path, f in sorted(files.items())
+def _manifest_text(entries: Mapping[str, _Entry]) -> str:
+    listed = {
+        path: {"sha256": e.sha256, "mode": f"{e.mode:04o}"} for path, e in sorted(entries.items())
     }
-    return json.dumps({"generator": "confgen", "files": entries}, indent=1) + "\n"
+    return json.dumps({"generator": "confgen", "files": listed}, indent=1) + "\n"
 
 
 def _staging(root: Path) -> Path:
@@ -91,118 +90,170 @@ def _read_manifest(root: Path) -> dict[str, _Entry] | None:
 
 
 def _on_disk(root: Path) -> set[str]:
-    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink()} - {
-        MANIFEST
-    }
+    """Every file and symlink below `root` but the manifest, as paths relative to it."""
+    found: set[str] = set()
+    folders = [""]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(root / folder) as entries:
+            for entry in entries:
+                path = f"{folder}{entry.name}"
+                if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                    found.add(path)
+                elif entry.is_dir(follow_symlinks=False):
+                    folders.append(f"{path}/")
+    found.discard(MANIFEST)
+    return found
 
 
-def _conflicts(
-    root: Path, files: Mapping[str, RenderedFile], manifest: dict[str, _Entry]
-) -> list[Problem]:
-    """Files a write would overwrite or remove that confgen did not write as they are now."""
-    problems = []
-    for path in sorted(_on_disk(root)):
-        current = (root / path).read_bytes() if (root / path).is_file() else b""
-        wanted = files[path].text.encode() if path in files else None
-        if wanted == current:
-            continue
-        entry = manifest.get(path)
-        if entry is None:
-            problems.append(error(path, "is not confgen's: a render would remove it"))
-        elif entry.sha256 != _sha256(current):
-            action = "overwrite" if wanted is not None else "remove"
-            problems.append(
-                error(path, f"was edited since confgen wrote it: a render would {action} it")
-            )
-    return problems
+def _current(path: Path) -> tuple[bytes, bool]:
+    """A file's bytes (through a symlink; b"" for anything else that is not a file), and
+    whether it is a plain file with exactly this content to keep."""
+    if path.is_symlink():
+        return (path.read_bytes() if path.is_file() else b""), False
+    return (path.read_bytes() if path.is_file() else b""), True
+
+
+class _Staging:
+    """The new tree, built beside the old one; started only once something differs from it.
+
+    Until then an unchanged file is only noted, so rendering an unchanged tree again creates
+    nothing at all. Once started, each unchanged file is a hard link to the old one: same inode,
+    so its mtime survives the swap.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.path = _staging(root)
+        self.started = False
+        self._unchanged: list[str] = []
+        self._folders: set[Path] = set()
+
+    def keep(self, path: str) -> None:
+        if self.started:
+            self._link(path)
+        else:
+            self._unchanged.append(path)
+
+    def write(self, path: str, data: bytes, mode: int) -> None:
+        self.start()
+        _write_file(self._folder_of(path) / path.rsplit("/", 1)[-1], data, mode)
+
+    def start(self) -> None:
+        if not self.started:
+            self.path.mkdir()
+            self.started = True
+            for path in self._unchanged:
+                self._link(path)
+            self._unchanged.clear()
+
+    def _folder_of(self, path: str) -> Path:
+        folder = (self.path / path).parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return folder
+
+    def _link(self, path: str) -> None:
+        new = self._folder_of(path) / path.rsplit("/", 1)[-1]
+        try:
+            os.link(self.root / path, new)
+        except OSError:
+            shutil.copy2(self.root / path, new)
 
 
 def write_tree(
-    files: Mapping[str, RenderedFile], out_dir: str | Path, *, force: bool = False
+    files: Mapping[str, RenderedFile] | Iterable[tuple[str, RenderedFile]],
+    out_dir: str | Path,
+    *,
+    force: bool = False,
 ) -> list[str]:
     """Make `out_dir` hold exactly `files` and their manifest; return the paths written.
 
-    Unchanged files keep their inode and mtime; a tree with nothing to change is not touched.
-    Refuses (`OutputError`, listing every file) to overwrite or remove hand-edited or foreign
-    files unless `force`.
+    `files` is a mapping or, to hold one file in memory at a time, an iterable of (path, file)
+    pairs such as `render_files` yields. Unchanged files keep their inode and mtime; a tree with
+    nothing to change is not touched. Refuses (`OutputError`, listing every file) to overwrite or
+    remove hand-edited or foreign files unless `force`; then nothing is written.
     """
     root = Path(out_dir)
+    pairs = files.items() if isinstance(files, Mapping) else files
+    staging = _Staging(root)
     try:
         _recover(root)
         manifest = _read_manifest(root)
-        if manifest is not None:
-            conflicts = _conflicts(root, files, manifest)
-            if conflicts and not force:
-                raise OutputError(
-                    [
-                        *conflicts,
-                        error(
-                            "",
-                            f"nothing was written to {root}; pass --force to replace those files",
-                        ),
-                    ]
+        on_disk = _on_disk(root) if manifest is not None else set()
+        written: dict[str, _Entry] = {}
+        changed: list[str] = []
+        conflicts: list[Problem] = []
+
+        def check(path: str, current: bytes, wanted: bytes | None) -> None:
+            entry = manifest.get(path) if manifest is not None else None
+            action = "overwrite" if wanted is not None else "remove"
+            if entry is None:
+                conflicts.append(error(path, f"is not confgen's: a render would {action} it"))
+            elif entry.sha256 != _sha256(current):
+                conflicts.append(
+                    error(path, f"was edited since confgen wrote it: a render would {action} it")
                 )
-        return _swap_in(root, files, manifest is not None)
+
+        for path, file in pairs:
+            data = file.text.encode()
+            written[path] = _Entry(sha256=_sha256(data), mode=file.mode)
+            if path in on_disk:
+                current, plain = _current(root / path)
+                if current == data and plain and _mode(root / path) == file.mode:
+                    staging.keep(path)
+                    continue
+                if current != data:
+                    check(path, current, data)
+            staging.write(path, data, file.mode)
+            changed.append(path)
+        removed = sorted(on_disk - written.keys())
+        for path in removed:
+            check(path, _current(root / path)[0], None)
+        if conflicts and not force:
+            conflicts.sort(key=lambda p: p.path)
+            raise OutputError(
+                [
+                    *conflicts,
+                    error(
+                        "", f"nothing was written to {root}; pass --force to replace those files"
+                    ),
+                ]
+            )
+        manifest_text = _manifest_text(written)
+        if (
+            manifest is not None
+            and not changed
+            and not removed
+            and (root / MANIFEST).read_text(encoding="utf-8") == manifest_text
+        ):
+            return []
+        staging.start()
+        (staging.path / MANIFEST).write_text(manifest_text, encoding="utf-8")
+        if root.exists():
+            os.rename(root, _previous(root))
+        os.rename(staging.path, root)
+        if _previous(root).exists():
+            shutil.rmtree(_previous(root))
+        return sorted(changed)
     except OSError as exc:
         raise OutputError(
             [error("", f"cannot write {exc.filename or root}: {exc.strerror}")]
         ) from None
-
-
-def _swap_in(root: Path, files: Mapping[str, RenderedFile], has_tree: bool) -> list[str]:
-    manifest_text = _manifest_text(files)
-    changed = [
-        path for path, f in sorted(files.items()) if not _same(root / path, f.text.encode(), f.mode)
-    ]
-    unchanged = set(files) - set(changed)
-    if (
-        has_tree
-        and not changed
-        and _on_disk(root) == set(files)
-        and (root / MANIFEST).read_text(encoding="utf-8") == manifest_text
-    ):
-        return []
-    staging = _staging(root)
-    try:
-        for path, f in sorted(files.items()):
-            _place(root / path, staging / path, f, unchanged=path in unchanged)
-        (staging / MANIFEST).write_text(manifest_text, encoding="utf-8")
-        if root.exists():
-            os.rename(root, _previous(root))
-        os.rename(staging, root)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    if _previous(root).exists():
-        shutil.rmtree(_previous(root))
-    return changed
+        if staging.path.exists():
+            shutil.rmtree(staging.path)
 
 
-def _same(path: Path, data: bytes, mode: int) -> bool:
-    return (
-        path.is_file()
-        and not path.is_symlink()
-        and path.stat().st_mode & 0o7777 == mode
-        and path.read_bytes() == data
-    )
-
-
-def _place(old: Path, new: Path, file: RenderedFile, *, unchanged: bool) -> None:
-    """Put one file into the staging tree: a hard link to the unchanged old file, or new bytes."""
-    new.parent.mkdir(parents=True, exist_ok=True)
-    if unchanged:
-        try:
-            os.link(old, new)  # same inode: its mtime survives the swap
-            return
-        except OSError:
-            shutil.copy2(old, new)
-            return
-    _write_file(new, file.text.encode(), file.mode)
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
 
 
 def _write_file(path: Path, data: bytes, mode: int) -> None:
-    path.write_bytes(data)
-    os.chmod(path, mode)
+    with open(path, "wb") as f:
+        f.write(data)
+        os.fchmod(f.fileno(), mode)
 
 
 def diff_tree(files: Mapping[str, RenderedFile], out_dir: str | Path) -> list[str]:

@@ -35,7 +35,9 @@ def cluster_toml(n: int) -> str:
             'brick_device = "/dev/vdb"',
         ]
         for name, prefix, _, nic in NETWORKS:
-            lines.append(f'interfaces.{name} = {{ nic = "{nic}", address = "{_address(prefix, i)}" }}')
+            lines.append(
+                f'interfaces.{name} = {{ nic = "{nic}", address = "{_address(prefix, i)}" }}'
+            )
         lines.append("")
     data_hosts = ", ".join(f'"host{i + 1}"' for i in range(n - n % 3))
     lines += [

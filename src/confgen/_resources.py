@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
+
+# The package's own folder. Not importlib.resources: it costs an import on every run, and the
+# templates must be a real folder for Jinja2's loader anyway.
+_PACKAGE = Path(__file__).resolve().parent
 
 
 def templates_dir() -> Path:
     """The templates folder: `confgen/templates` in a wheel, `templates/` in a checkout."""
-    packaged = Path(str(resources.files("confgen"))) / "templates"
+    packaged = _PACKAGE / "templates"
     if packaged.is_dir():
         return packaged
-    checkout = Path(__file__).resolve().parents[2] / "templates"
+    checkout = _PACKAGE.parents[1] / "templates"
     if checkout.is_dir():
         return checkout
     raise RuntimeError(f"confgen's templates are missing: looked in {packaged} and {checkout}")
@@ -19,4 +22,4 @@ def templates_dir() -> Path:
 
 def example_text() -> str:
     """The built-in example cluster file that `confgen init` writes."""
-    return resources.files("confgen").joinpath("example.toml").read_text(encoding="utf-8")
+    return (_PACKAGE / "example.toml").read_text(encoding="utf-8")

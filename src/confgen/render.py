@@ -75,16 +75,31 @@ def _env() -> jinja2.Environment:
 # What a template may read that differs from file to file (see `render_files`).
 _PER_FILE = frozenset({"host", "step"})
 
+# name -> the compiled template and the per-file names it reads.
+_TEMPLATES: dict[str, tuple[jinja2.Template, frozenset[str]]] = {}
 
-def _per_file_names(env: jinja2.Environment, name: str) -> frozenset[str]:
-    """The per-file names a template reads; both for one that extends or includes another."""
-    from jinja2 import meta, nodes
 
-    assert env.loader is not None
-    ast = env.parse(env.loader.get_source(env, name)[0])
-    if next(ast.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)), None):
-        return _PER_FILE
-    return _PER_FILE & meta.find_undeclared_variables(ast)
+def _template(name: str) -> tuple[jinja2.Template, frozenset[str]]:
+    """Compile a template, and learn from the same parse which per-file names it reads.
+
+    One that extends or includes another is taken to read both. Parsing once matters: Jinja2
+    spends most of a small render compiling templates.
+    """
+    if name not in _TEMPLATES:
+        from jinja2 import meta, nodes
+
+        env = _env()
+        assert env.loader is not None
+        source, filename, _ = env.loader.get_source(env, name)
+        ast = env.parse(source, name, filename)
+        if next(ast.find_all((nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)), None):
+            reads = _PER_FILE
+        else:
+            reads = _PER_FILE & meta.find_undeclared_variables(ast)
+        code = env.compile(ast, name, filename)
+        template = env.template_class.from_code(env, code, env.make_globals(None))
+        _TEMPLATES[name] = (template, reads)
+    return _TEMPLATES[name]
 
 
 def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
@@ -93,24 +108,22 @@ def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
     A template that reads neither `host` nor `step` gives the same text on every host (the
     /etc/hosts block, the iptables rules): it is rendered once and its text shared.
     """
-    env = _env()
     shared = template_context(the_plan)
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
     steps = shared["plan"]["steps"]
     same_everywhere: dict[str, str] = {}
-    per_file: dict[str, frozenset[str]] = {}
     for file in the_plan.files:
         text = same_everywhere.get(file.template)
         if text is None:
-            context = {
-                **shared,
-                "host": hosts[file.host] if file.host else None,
-                "step": steps[file.step - 1] if file.step else None,
-            }
-            text = env.get_template(file.template).render(context)
-            if file.template not in per_file:
-                per_file[file.template] = _per_file_names(env, file.template)
-            if not per_file[file.template]:
+            template, reads = _template(file.template)
+            text = template.render(
+                {
+                    **shared,
+                    "host": hosts[file.host] if file.host else None,
+                    "step": steps[file.step - 1] if file.step else None,
+                }
+            )
+            if not reads:
                 same_everywhere[file.template] = text
         yield file.path, RenderedFile(text=text, mode=file.mode)
 

@@ -1,0 +1,268 @@
+"""The floor: what a hand-written script would do to get confgen's tree from a cluster file.
+
+`python bench/floor.py CLUSTER OUT`: load the TOML with tomllib, build plain dicts in the shape
+of `confgen.template_context` and render confgen's own templates with Jinja2 into OUT. No
+validation, no models, no manifest, no staging: the least work that gives the same files, and
+so the cost confgen's checks and safety are measured against.
+
+It takes the seed's defaults, steps and host paths from `src/confgen/seed.py` and `paths.py`
+as plain data, run as files: importing the `confgen` package would load confgen's own modules
+and charge their import to the floor. Mount unit names are the plain-path shortcut a script
+would take (`/mnt/lock` -> `mnt-lock.mount`), not systemd's full escaping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import runpy
+import shlex
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "confgen"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+seed = runpy.run_path(str(SRC / "seed.py"))
+paths = {k: v for k, v in runpy.run_path(str(SRC / "paths.py")).items() if k.isupper()}
+
+Data = dict[str, Any]
+
+
+def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[Data]]:
+    """The shared template context and the list of files (path, template, mode, host, step)."""
+    role_net = {role: n["name"] for n in raw["networks"] for role in n["roles"]}
+    mgmt, storage, heartbeat = role_net["management"], role_net["storage"], role_net["heartbeat"]
+    gluster = raw.get("gluster", {})
+    fs = {
+        "pool": seed["BRICK_POOL"],
+        "volume": seed["BRICK_VOLUME"],
+        "mount_point": seed["BRICK_MOUNT_POINT"],
+        "fstype": seed["BRICK_FSTYPE"],
+        **gluster.get("brick_fs", {}),
+    }
+    fs["device"] = f"/dev/{fs['pool']}/{fs['volume']}"
+    raw_hosts = sorted(raw["hosts"], key=lambda h: h["host_id"])
+    names = [h["name"] for h in raw_hosts]
+
+    volumes = []
+    for v in gluster.get("volumes") or [{"name": n, "existing": e} for n, e in seed["VOLUMES"]]:
+        replica = v.get("replica", seed["REPLICA"])
+        brick_dir = v.get("brick_dir") or f"{fs['mount_point'].rstrip('/')}/{v['name']}/brick"
+        volumes.append(
+            {
+                "name": v["name"],
+                "replica": replica,
+                "existing": v.get("existing", False),
+                "brick_dir": brick_dir,
+                "on": v.get("hosts") or names[:replica],
+            }
+        )
+
+    hosts = []
+    for h in raw_hosts:
+        nets = h["interfaces"]
+        hosts.append(
+            {
+                "name": h["name"],
+                "fqdn": h["fqdn"],
+                "host_id": h["host_id"],
+                "is_first": h.get("first", False),
+                "brick_device": h["brick_device"],
+                "management_address": nets[mgmt]["address"],
+                "management_nic": nets[mgmt]["nic"],
+                "storage_address": nets[storage]["address"],
+                "heartbeat_address": nets[heartbeat]["address"],
+                "peer": h["fqdn"] if storage == mgmt else nets[storage]["address"],
+                "brick_dirs": [v["brick_dir"] for v in volumes if h["name"] in v["on"]],
+            }
+        )
+    peers = {h["name"]: h["peer"] for h in hosts}
+    for v in volumes:
+        v["bricks"] = [
+            {
+                "host": n,
+                "peer": peers[n],
+                "path": v["brick_dir"],
+                "spec": f"{peers[n]}:{v['brick_dir']}",
+            }
+            for n in v.pop("on")
+        ]
+        specs = [b["spec"] for b in v["bricks"]]
+        sets = [specs[i : i + v["replica"]] for i in range(0, len(specs), v["replica"])]
+        v["add_brick_groups"] = [sets[0][1:], *sets[1:]] if sets else []
+
+    raw_ctdb = raw["ctdb"]
+    mount_point = raw_ctdb.get("mount_point", seed["CTDB_MOUNT_POINT"])
+    mine = {k.lower(): [k, v] for k, v in raw_ctdb.get("tunables", {}).items()}
+    tunables = [mine.pop(k.lower(), [k, v]) for k, v in seed["CTDB_TUNABLES"]] + list(mine.values())
+    ctdb = {
+        "mount_hostname": raw_ctdb["mount_hostname"],
+        "meta_volume": raw_ctdb.get("meta_volume", seed["META_VOLUME"]),
+        "mount_point": mount_point,
+        "meta_dir": mount_point.rstrip("/"),
+        "vips": [
+            {"ip": v["address"].split("/")[0], "address": v["address"], "nic": v["nic"]}
+            for v in raw_ctdb["vips"]
+        ],
+        "recovery_lock": raw_ctdb.get(
+            "recovery_lock", f"{mount_point}/{seed['CTDB_RECOVERY_LOCK_NAME']}"
+        ),
+        "tunables": tunables,
+    }
+    packages = raw.get("packages", {})
+    release_rpm = packages.get("release_rpm", seed["RELEASE_RPM"])
+    hosted_engine = {
+        "volume": seed["ENGINE_VOLUME"],
+        "domain_type": seed["HOSTED_ENGINE_DOMAIN_TYPE"],
+        **raw.get("hosted_engine", {}),
+    }
+    cluster = {
+        "ctdb": ctdb,
+        "gluster": {"brick_fs": fs},
+        "packages": {
+            "release_rpm": release_rpm,
+            "release_package": release_rpm.rsplit("/", 1)[-1].removesuffix(".rpm"),
+            "install": list(packages.get("install", seed["PACKAGES"])),
+        },
+        "hosted_engine": hosted_engine,
+    }
+
+    rules = [{"service": s, "protocol": p, "ports": r} for s, p, r in seed["FIREWALL_RULES"]]
+    for r in raw.get("firewall", {}).get("extra_rules", []):
+        rules.append(
+            {
+                "service": r["service"],
+                "protocol": r.get("protocol", "tcp"),
+                "ports": str(r["ports"]),
+            }
+        )
+    groups: list[Data] = []
+    for r in rules:
+        if not groups or groups[-1]["service"] != r["service"]:
+            groups.append({"service": r["service"], "rules": []})
+        groups[-1]["rules"].append({"protocol": r["protocol"], "ports": r["ports"]})
+
+    first = next(h for h in hosts if h["is_first"])
+    others = [n for n in names if n != first["name"]]
+    on = {"every": names, "first": [first["name"]], "others": others, "second": others[:1]}
+    specs = [
+        (key, slug, on[which], list(after), title)
+        for key, slug, which, after, title in seed["STEPS"]
+    ]
+    for name in others:
+        for key, slug, title in seed["ADDITIONAL_HOST_STEPS"]:
+            specs.append((f"{key}:{name}", slug, [name], [specs[-1][0]], title.format(host=name)))
+    numbers = {spec[0]: i for i, spec in enumerate(specs, start=1)}
+    words = {tuple(names): "every host", tuple(others): f"every host but {first['name']}"}
+    steps = [
+        {
+            "number": numbers[key],
+            "slug": slug,
+            "title": title,
+            "hosts": on_hosts,
+            "where": words.get(tuple(on_hosts)) or ", ".join(on_hosts),
+            "after": [numbers[a] for a in after],
+            "script": f"{numbers[key]:02d}-{slug}.sh",
+        }
+        for key, slug, on_hosts, after, title in specs
+    ]
+    first_step: dict[str, int] = {}
+    for s in steps:
+        first_step.setdefault(s["slug"], s["number"])
+    mount_unit = mount_point.strip("/").replace("/", "-") + ".mount"
+    plan = {
+        "source": {"name": source_name, "sha256": hashlib.sha256(source_text.encode()).hexdigest()},
+        "hosts": hosts,
+        "first": first,
+        "volumes": volumes,
+        "existing_volumes": [v for v in volumes if v["existing"]],
+        "new_volumes": [v for v in volumes if not v["existing"]],
+        "nodes": [h["heartbeat_address"] for h in hosts],
+        "public_addresses": [f"{v['address']} {v['nic']}" for v in ctdb["vips"]],
+        "mount_unit": mount_unit,
+        "engine_storage": f"{ctdb['mount_hostname']}:/{hosted_engine['volume']}",
+        "hosts_entries": [[h["management_address"], [h["fqdn"], h["name"]]] for h in hosts],
+        "firewall_groups": groups,
+        "steps": steps,
+        "first_step": first_step,
+    }
+
+    target = raw.get("target", "ovirt35-el7")
+    files = [
+        {
+            "path": "RUNBOOK.md",
+            "template": f"{target}/RUNBOOK.md.j2",
+            "mode": 0o644,
+            "host": None,
+            "step": None,
+        }
+    ]
+    for h in hosts:
+        own = [
+            ("files", paths["IPTABLES"], "iptables.j2", 0o600),
+            ("files", paths["NFSMOUNT_CONF"], "nfsmount.conf.j2", 0o644),
+            ("files", f"{paths['SYSTEMD_DIR']}/{paths['CTDB_SERVICE']}", "ctdb.service.j2", 0o644),
+            ("files", f"{paths['SYSTEMD_DIR']}/{mount_unit}", "meta.mount.j2", 0o644),
+            ("blocks", f"{paths['ETC_HOSTS']}/{paths['HOSTS_BLOCK']}", "hosts.j2", 0o644),
+            (
+                "blocks",
+                f"{paths['ETC_HOSTS']}/{paths['MOUNT_NAME_BLOCK']}",
+                "hosts-mount-name.j2",
+                0o644,
+            ),
+        ]
+        if h["is_first"]:
+            for name, template in (("ctdb", "ctdb.sysconfig"), ("nodes", "nodes"),
+                                   ("public_addresses", "public_addresses")):  # fmt: skip
+                own.append(("files", f"{ctdb['meta_dir']}/{name}", f"{template}.j2", 0o644))
+        else:
+            own.append(
+                ("data", "/hosted-engine-answers.conf", "hosted-engine-answers.conf.j2", 0o644)
+            )
+        for kind, path, template, mode in own:
+            path = f"hosts/{h['name']}/{kind}{path}"
+            template = f"{target}/{template}"
+            files.append(
+                {"path": path, "template": template, "mode": mode, "host": h["name"], "step": None}
+            )
+        for s in steps:
+            if h["name"] in s["hosts"]:
+                files.append({"path": f"hosts/{h['name']}/scripts/{s['script']}",
+                              "template": f"{target}/{s['slug']}.sh.j2", "mode": 0o755,
+                              "host": h["name"], "step": s["number"]})  # fmt: skip
+    return {"cluster": cluster, "plan": plan, "paths": paths}, files
+
+
+def main(argv: list[str]) -> int:
+    cluster_file, out = Path(argv[0]), Path(argv[1])
+    text = cluster_file.read_text(encoding="utf-8")
+    shared, files = context(tomllib.loads(text), cluster_file.name, text)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["sh"] = lambda value: shlex.quote(str(value))
+    hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
+    steps = shared["plan"]["steps"]
+    for f in files:
+        ctx = {
+            **shared,
+            "host": hosts.get(f["host"]),
+            "step": steps[f["step"] - 1] if f["step"] else None,
+        }
+        target = out / f["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(env.get_template(f["template"]).render(ctx), encoding="utf-8")
+        os.chmod(target, f["mode"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,56 @@
+"""The benchmark's pieces stay honest: its clusters are valid, and the floor, a separate
+hand-written renderer of the same templates, writes exactly confgen's tree."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import confgen
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "golden"
+sys.path.insert(0, str(ROOT / "bench"))
+
+from gen import cluster_toml  # noqa: E402
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != ".confgen-manifest.json"
+    }
+
+
+def _floor(cluster: Path, out: Path) -> dict[str, bytes]:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "floor.py"), str(cluster), str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return _tree(out)
+
+
+@pytest.mark.parametrize("case", ["seed-3host", "split-6host"])
+def test_the_floor_writes_the_golden_tree(tmp_path: Path, case: str) -> None:
+    assert _floor(GOLDEN / case / "cluster.toml", tmp_path / "out") == _tree(
+        GOLDEN / case / "expected"
+    )
+
+
+@pytest.mark.parametrize("hosts", [3, 4, 5, 7])
+def test_generated_clusters_are_valid_and_the_floor_agrees(tmp_path: Path, hosts: int) -> None:
+    cluster = tmp_path / "cluster.toml"
+    cluster.write_text(cluster_toml(hosts), encoding="utf-8")
+    loaded = confgen.load(cluster)
+    assert [p for p in confgen.validate(loaded) if p.severity is confgen.Severity.ERROR] == []
+    assert len(loaded.hosts) == hosts
+    text = cluster.read_text(encoding="utf-8")
+    source = confgen.Source.of_text(cluster.name, text)
+    mine = {path: f.text.encode() for path, f in confgen.render(loaded, source).items()}
+    assert _floor(cluster, tmp_path / "out") == mine

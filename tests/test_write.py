@@ -184,3 +184,9 @@ def test_an_unchanged_tree_is_not_even_staged(
     monkeypatch.setattr(write.os, "rename", no_writes)
     assert write.write_tree(render_files(plan), out) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_writes_below_a_folder_that_does_not_exist_yet(tmp_path: Path) -> None:
+    out = tmp_path / "not" / "yet" / "out"
+    assert write.write_tree(_files(SEED), out)
+    assert (out / "RUNBOOK.md").is_file()

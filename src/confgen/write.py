@@ -141,7 +141,7 @@ class _Staging:
 
     def start(self) -> None:
         if not self.started:
-            self.path.mkdir()
+            self.path.mkdir(parents=True)
             self.started = True
             for path in self._unchanged:
                 self._link(path)

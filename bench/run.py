@@ -14,6 +14,7 @@ Trees go to /dev/shm when it exists: the benchmark is of the tools, not of the d
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -69,7 +71,20 @@ def _same_tree(mine: Path, theirs: Path, who: str) -> None:
         sys.exit(f"{who} wrote a different tree:\n{result.stdout[:4000]}{result.stderr}")
 
 
-def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class Row:
+    hosts: int
+    files: int
+    mib: float  # output, not counting confgen's manifest
+    tool: str
+    runs: int
+    wall: float  # median seconds
+    to_floor: float | None  # this tool's time over the floor's, median of run-by-run ratios
+    ansible_over: float | None  # ansible-core's time over this tool's: how many times faster
+    rss: float  # MiB, the largest of the runs
+
+
+def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
     cluster = work / f"cluster-{n}.toml"
     cluster.write_text(cluster_toml(n), encoding="utf-8")
     mine, floor, theirs = work / f"confgen-{n}", work / f"floor-{n}", work / f"ansible-{n}"
@@ -112,24 +127,20 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[dict[s
         pairs = zip(times[name], times[other], strict=False)
         return statistics.median(mine / theirs for (mine, _), (theirs, _) in pairs)
 
-    rows = []
-    for name, measured in times.items():
-        wall = statistics.median(t for t, _ in measured)
-        rows.append(
-            {
-                "hosts": n,
-                "files": files,
-                "mib": size / 2**20,
-                "tool": name,
-                "runs": len(measured),
-                "wall": wall,
-                "per_mib": wall / (size / 2**20),
-                "to_floor": ratio(name, "floor"),
-                # How many times faster than ansible-core: its time over this one's.
-                "ansible_over": ratio("ansible-core", name),
-                "rss": max(r for _, r in measured),
-            }
+    rows = [
+        Row(
+            hosts=n,
+            files=files,
+            mib=size / 2**20,
+            tool=name,
+            runs=len(measured),
+            wall=statistics.median(t for t, _ in measured),
+            to_floor=ratio(name, "floor"),
+            ansible_over=ratio("ansible-core", name),
+            rss=max(r for _, r in measured),
         )
+        for name, measured in times.items()
+    ]
     for _, tree, _ in commands.values():
         shutil.rmtree(tree, ignore_errors=True)
     return rows
@@ -139,7 +150,7 @@ def _x(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}x"
 
 
-def _table(rows: list[dict[str, object]]) -> str:
+def _table(rows: list[Row]) -> str:
     lines = [
         "| hosts | files | MiB out | tool | runs | median wall | s per MiB | time ÷ floor's "
         "| ansible-core's time ÷ this | peak RSS |",
@@ -147,9 +158,8 @@ def _table(rows: list[dict[str, object]]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['hosts']} | {r['files']} | {r['mib']:.1f} | {r['tool']} | {r['runs']} "
-            f"| {r['wall']:.3f} s | {r['per_mib']:.3f} | {_x(r['to_floor'])} "  # type: ignore[arg-type]
-            f"| {_x(r['ansible_over'])} | {r['rss']:.0f} MiB |"  # type: ignore[arg-type]
+            f"| {r.hosts} | {r.files} | {r.mib:.1f} | {r.tool} | {r.runs} | {r.wall:.3f} s "
+            f"| {r.wall / r.mib:.3f} | {_x(r.to_floor)} | {_x(r.ansible_over)} | {r.rss:.0f} MiB |"
         )
     return "\n".join(lines)
 
@@ -203,7 +213,23 @@ def main(argv: list[str]) -> int:
     print(_machine())
     print()
     print(_table(rows))
+    print()
+    print(_growth(rows))
     return 0
+
+
+def _growth(rows: list[Row]) -> str:
+    """confgen's cost of each further MiB of output between consecutive sizes: equal
+    figures mean time grows linearly with the output, beyond a fixed start-up cost."""
+    mine = [r for r in rows if r.tool == "confgen"]
+    lines = []
+    for small, large in itertools.pairwise(mine):
+        extra, size = large.wall - small.wall, large.mib - small.mib
+        lines.append(
+            f"- {small.hosts} to {large.hosts} hosts: {extra:.3f} s more for {size:.1f} MiB "
+            f"more output, {extra / size:.3f} s per MiB"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -152,12 +152,6 @@ class Plan:
     def first(self) -> HostPlan:
         return next(h for h in self.hosts if h.is_first)
 
-    def host(self, name: str) -> HostPlan:
-        return next(h for h in self.hosts if h.name == name)
-
-    def step(self, number: int) -> Step:
-        return self.steps[number - 1]
-
     def first_step(self, slug: str) -> Step:
         """The first step of that name, for prose that refers to a step by what it does."""
         return next(s for s in self.steps if s.slug == slug)

@@ -125,13 +125,14 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
 
 def compile_templates(templates: Path, target: Path) -> None:
     """Compile every template into a module under `target`, with the index the loader checks."""
-    env = environment(jinja2.FileSystemLoader(str(templates)))
+    loader = jinja2.FileSystemLoader(str(templates))
+    env = environment(loader)
     target.mkdir(parents=True, exist_ok=True)
     for old in target.glob("tmpl_*.py"):
         old.unlink()
     env.compile_templates(str(target), zip=None, ignore_errors=False)
     entries = {
-        name: {"sha256": _sha256(env.loader.get_source(env, name)[0]), "reads": reads(env, name)}  # type: ignore[union-attr]
+        name: {"sha256": _sha256(loader.get_source(env, name)[0]), "reads": reads(env, name)}
         for name in env.list_templates()
     }
     index = {"generator": _generator(), "templates": entries}

@@ -11,6 +11,7 @@ import confgen
 from confgen.cli import main
 
 SEED = (Path(__file__).resolve().parents[1] / "golden" / "seed-3host" / "cluster.toml").read_text()
+DEVICE = "is not a device path under /dev/ of letters, digits and '_.@+:-/'"
 
 
 def test_the_seed_example_has_no_problems() -> None:
@@ -118,8 +119,8 @@ CASES = [
         'fqdn = "host2.osas.lab"',
         1,
         [
-            "cluster.toml:31: hosts[1].fqdn: 'host2.osas.lab' is used by another host",
-            "cluster.toml:38: hosts[2].fqdn: 'host2.osas.lab' is used by another host",
+            "cluster.toml:38: hosts[2].fqdn: 'host2.osas.lab' is already a name of 'host2' "
+            "(host names are compared without regard to case)",
         ],
     ),
     (
@@ -148,7 +149,7 @@ CASES = [
         'brick_device = "/dev/vdb"',
         'brick_device = "/srv/vdb"',
         1,
-        ["cluster.toml:26: hosts[0].brick_device: '/srv/vdb' is not a device under /dev"],
+        [f"cluster.toml:26: hosts[0].brick_device: '/srv/vdb' {DEVICE}"],
     ),
     # validation: networks and addresses
     (
@@ -231,7 +232,7 @@ CASES = [
         '[[gluster.volumes]]\nname = "engine"\nexisting = true\nhosts = ["host1", "host2", "host2"]\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
         1,
         [
-            "cluster.toml:46: gluster.volumes[0].hosts: host 'host2' holds two bricks of one replica set; each copy must be on its own host"
+            "cluster.toml:46: gluster.volumes[0].hosts: host 'host2' is listed twice: it would hold the brick /gluster/engine/brick twice; each brick of a volume must be on its own host"
         ],
     ),
     (
@@ -312,7 +313,7 @@ CASES = [
         '[[gluster.volumes]]\nname = "engine"\nexisting = true\nbrick_dir = "/srv/engine"\n[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
         1,
         [
-            "cluster.toml:46: gluster.volumes[0].brick_dir: '/srv/engine' is not on the brick filesystem at /gluster"
+            "cluster.toml:46: gluster.volumes[0].brick_dir: '/srv/engine' is not a folder on the brick filesystem at /gluster"
         ],
     ),
     (
@@ -343,8 +344,7 @@ CASES = [
         'brick_device = "vdb"',
         1,
         [
-            "cluster.toml:26: hosts[0].brick_device: 'vdb' is not an absolute path of letters, digits and '_.@+-/'",
-            "cluster.toml:26: hosts[0].brick_device: 'vdb' is not a device under /dev",
+            f"cluster.toml:26: hosts[0].brick_device: 'vdb' {DEVICE}",
         ],
     ),
     (
@@ -387,4 +387,152 @@ def test_strict_turns_warnings_into_errors(
     assert main(["check", "--strict", "cluster.toml"]) == 1
     assert capsys.readouterr().err.splitlines() == [
         line.replace("warning: ", "") for line in expected
+    ]
+
+
+# Input that real glusterd, systemd, ctdb or hosted-engine would refuse, or that would give a
+# wrong host: each is an error naming its key path (or a warning, where it only may be wrong).
+VOLUMES = '[[gluster.volumes]]\nname = "engine"\nexisting = true\n'
+REFUSED = [
+    (
+        "[ctdb]",
+        VOLUMES + '[[gluster.volumes]]\nname = "vmstore"\nhosts = []\n\n[ctdb]',
+        "gluster.volumes[1].hosts: volume 'vmstore' has no bricks: list at least 3 hosts",
+    ),
+    (
+        "[ctdb]",
+        VOLUMES
+        + '[[gluster.volumes]]\nname = "vmstore"\nreplica = 1\nhosts = ["host1", "host2", "host1"]'
+        + "\n\n[ctdb]",
+        "gluster.volumes[1].hosts: host 'host1' is listed twice",
+    ),
+    (
+        "[ctdb]",
+        VOLUMES
+        + '[[gluster.volumes]]\nname = "vmstore"\nbrick_dir = "/gluster/engine/brick/vm"\n\n[ctdb]',
+        "gluster.volumes[1].brick_dir: on host 'host1' the brick /gluster/engine/brick/vm of "
+        "volume 'vmstore' nests with the brick /gluster/engine/brick of volume 'engine'",
+    ),
+    (
+        "[ctdb]",
+        VOLUMES + '[[gluster.volumes]]\nname = "vmstore"\nbrick_dir = "/gluster/data/brick"'
+        "\n\n[ctdb]",
+        "is the brick /gluster/data/brick of volume 'data'",
+    ),
+    (
+        "[ctdb]",
+        '[[gluster.volumes]]\nname = "engine"\n\n[ctdb]',
+        "gluster.volumes[0].existing: volume 'engine' holds the hosted engine",
+    ),
+    (
+        "[ctdb]",
+        '[gluster.brick_fs]\nmount_point = "/"\n\n[ctdb]',
+        "gluster.brick_fs.mount_point: a mount over / would hide the whole system",
+    ),
+    (
+        "[ctdb]",
+        '[ctdb]\nmount_point = "/gluster/lock"',
+        "ctdb.mount_point: /gluster/lock nests with the brick filesystem's mount point /gluster",
+    ),
+    (
+        "[ctdb]",
+        '[ctdb]\nmount_point = "/gluster"',
+        "ctdb.mount_point: /gluster is the brick filesystem's mount point /gluster",
+    ),
+    (
+        'mount_hostname = "ovirtmount.osas.lab"',
+        'mount_hostname = "HOST2.osas.lab"',
+        "ctdb.mount_hostname: 'HOST2.osas.lab' is a name of host 'host2'",
+    ),
+    (
+        'name = "host3"',
+        'name = "Host2"',
+        "hosts[2].name: 'Host2' is already a name of 'host2'",
+    ),
+    (
+        'address = "192.168.122.200/24"',
+        'address = "192.168.122.200/25"',
+        "ctdb.vips[0].address: 192.168.122.200/25 has prefix /25, but network 'lan' is "
+        "192.168.122.0/24",
+    ),
+    (
+        "[ctdb]",
+        '[hosted_engine]\ndomain_type = "iscsi"\n\n[ctdb]',
+        "hosted_engine.domain_type: 'iscsi' is not a storage type for the engine's NFS share",
+    ),
+    (
+        "[ctdb]",
+        '[ctdb]\ntunables = { "\u212aeepaliveInterval" = 3 }',
+        "is not a tunable name: ASCII letters and digits",
+    ),
+    (
+        "[ctdb]",
+        '[firewall]\nextra_rules = [{ service = "a\u202eb", ports = 9100 }]\n\n[ctdb]',
+        "firewall.extra_rules[0].service: 'a\\u202eb' holds the control or formatting "
+        "character U+202E",
+    ),
+    (
+        "[ctdb]",
+        '[firewall]\nextra_rules = [{ service = "x", ports = "\u0669\u0661" }]\n\n[ctdb]',
+        "firewall.extra_rules[0].ports: '\u0669\u0661' is not a port",
+    ),
+    (
+        "[ctdb]",
+        VOLUMES + f'[[gluster.volumes]]\nname = "{"v" * 64}"\nbrick_dir = "/gluster/{"b" * 180}"'
+        "\n\n[ctdb]",
+        "gives glusterd a volfile name of 272 bytes (at most 255)",
+    ),
+    (
+        'nic = "eth0", address = "192.168.122.11"',
+        'nic = "br0", address = "192.168.122.11"',
+        "warning: hosts[0].interfaces.lan.nic: 'br0' looks like a Linux bridge",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), REFUSED, ids=[c[2][:60] for c in REFUSED])
+def test_what_the_real_programs_refuse_is_reported_by_path(
+    old: str,
+    new: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert old in SEED, old
+    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", "cluster.toml"])
+    err = capsys.readouterr().err
+    assert expected in err, err
+    if not expected.startswith("warning:"):
+        assert code == 1
+
+
+ACCEPTED = [
+    ('brick_device = "/dev/vdb"', 'brick_device = "/dev/disk/by-path/pci-0000:00:1f.2-ata-1"'),
+    ("[ctdb]", '[ctdb]\nmount_point = "/mnt/.lock"'),
+    # A new volume of one brick per set: created without the replica keyword.
+    ("[ctdb]", '[[gluster.volumes]]\nname = "scratch"\nreplica = 1\nhosts = ["host3"]\n\n[ctdb]'),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), ACCEPTED)
+def test_valid_forms_are_accepted(old: str, new: str) -> None:
+    cluster = confgen.loads(SEED.replace(old, new, 1))
+    assert [p for p in confgen.validate(cluster) if p.severity is confgen.Severity.ERROR] == []
+
+
+def test_listed_volumes_replace_or_add_to_the_seeds_as_tunables_do() -> None:
+    cluster = confgen.loads(
+        SEED.replace("[ctdb]", '[[gluster.volumes]]\nname = "vmstore"\n\n[ctdb]', 1)
+    )
+    assert [v.name for v in cluster.gluster.all_volumes] == ["engine", "data", "meta", "vmstore"]
+    replaced = confgen.loads(
+        SEED.replace("[ctdb]", '[[gluster.volumes]]\nname = "data"\nexisting = false\n\n[ctdb]')
+    )
+    assert [(v.name, v.existing) for v in replaced.gluster.all_volumes] == [
+        ("engine", True),
+        ("data", False),
+        ("meta", False),
     ]

@@ -8,12 +8,15 @@ relate several fields to each other live in `validate.py`, not here.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from attrs import Factory, field, frozen
 
 from confgen import seed
+
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class Target(enum.Enum):
@@ -54,8 +57,9 @@ class PortRange:
         if isinstance(value, int):
             return cls(first=value, last=value)
         if isinstance(value, str):
+            # ASCII digits only, and few of them: str.isdecimal() would take any script's digits.
             first, sep, last = value.partition(":")
-            if first.isdecimal() and (not sep or last.isdecimal()):
+            if _DIGITS.fullmatch(first) and (not sep or _DIGITS.fullmatch(last)):
                 return cls(first=int(first), last=int(last if sep else first))
         raise ValueError(f"{value!r} is not a port or a range 'first:last'")
 
@@ -128,7 +132,16 @@ def _seed_volumes() -> tuple[Volume, ...]:
 @frozen(kw_only=True)
 class Gluster:
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
-    volumes: tuple[Volume, ...] = Factory(_seed_volumes)
+    # The cluster's own volumes: each replaces the seed's volume of the same name, or is added
+    # after the seed's, as `ctdb.tunables` and `firewall.extra_rules` add to the seed's.
+    volumes: tuple[Volume, ...] = ()
+
+    @property
+    def all_volumes(self) -> tuple[Volume, ...]:
+        """The seed's volumes with this cluster's over them, then its new ones."""
+        mine = {volume.name: volume for volume in self.volumes}
+        merged = [mine.pop(volume.name, volume) for volume in _seed_volumes()]
+        return (*merged, *mine.values())
 
 
 @frozen(kw_only=True)

@@ -200,7 +200,7 @@ def _host_plans(cluster: Cluster, hosts: tuple[Host, ...]) -> tuple[HostPlan, ..
         peer = host.fqdn if storage == management else str(host.interfaces[storage].address)
         brick_dirs = tuple(
             _brick_dir(cluster, v)
-            for v in cluster.gluster.volumes
+            for v in cluster.gluster.all_volumes
             if host.name in _brick_hosts(hosts, v)
         )
         plans.append(
@@ -223,7 +223,7 @@ def _volume_plans(
 ) -> tuple[VolumePlan, ...]:
     peers = {p.name: p.peer for p in plans}
     result = []
-    for volume in cluster.gluster.volumes:
+    for volume in cluster.gluster.all_volumes:
         brick_dir = _brick_dir(cluster, volume)
         bricks = tuple(
             Brick(host=name, peer=peers[name], path=brick_dir)

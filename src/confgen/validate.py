@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from confgen import seed
 from confgen.errors import Problem, error, warning
-from confgen.models import Cluster, Role
+from confgen.models import Cluster, Host, Role, Volume
 
 # The forms values must take. Each lands in files and scripts on the hosts, so each is held to
 # what the program that reads it accepts, and to characters that need no quoting there.
@@ -35,21 +36,49 @@ _FORMS: dict[str, tuple[str, str]] = {
         "a name of letters, digits, '_' and '-', starting with a letter or digit",
     ),
     "path": (r"/[A-Za-z0-9_.@+/-]*", "an absolute path of letters, digits and '_.@+-/'"),
+    # Device paths may hold ':' as udev's stable names do: /dev/disk/by-path/pci-0000:00:1f.2-ata-1.
+    "device": (
+        r"/dev/[A-Za-z0-9_.@+:/-]+",
+        "a device path under /dev/ of letters, digits and '_.@+:-/'",
+    ),
     "package": (r"[A-Za-z0-9][A-Za-z0-9_.+-]*", "a package name"),
     "url": (r"https?://[A-Za-z0-9_.~:/?#@!$&*+,;=%-]+", "an http(s) URL"),
-    "text": (r"[^\x00-\x1f\x7f]{1,80}", "one line of printable text, at most 80 characters"),
+    "text": (r".{1,80}", "one line of text, at most 80 characters"),
     "word": (r"[a-z0-9]{1,16}", "a lowercase word"),
 }
 
 
+# Unicode categories no file or script should carry in free text: controls (C0, DEL, C1),
+# format characters (bidi overrides, zero-width joiners), line and paragraph separators,
+# surrogates, private use and unassigned code points.
+_UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def _unprintable(value: str) -> str | None:
+    return next((c for c in value if unicodedata.category(c) in _UNPRINTABLE), None)
+
+
 def _form(path: str, value: str, form: str) -> Iterator[Problem]:
     pattern, description = _FORMS[form]
-    if not re.fullmatch(pattern, value):
-        yield error(path, f"{value!r} is not {description}")
-    elif form == "path" and (posixpath.normpath(value) != value or "/." in value):
+    bad = _unprintable(value)
+    if bad is not None:
+        yield error(
+            path,
+            f"{_cut(value)!r} holds the control or formatting character U+{ord(bad):04X}; "
+            f"it must be {description}",
+        )
+    elif not re.fullmatch(pattern, value, re.DOTALL):
+        yield error(path, f"{_cut(value)!r} is not {description}")
+    elif form in ("path", "device") and posixpath.normpath(value) != value:
+        # Dot-files are fine; only '.' and '..' segments, '//' and a trailing '/' are not.
         yield error(
             path, f"{value!r} is not a normalised path (no '//', '.', '..' or trailing '/')"
         )
+
+
+def _cut(value: str, limit: int = 60) -> str:
+    """A value short enough to quote in a message."""
+    return value if len(value) <= limit else f"{value[:limit]}..."
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
@@ -59,9 +88,7 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         path = f"hosts[{i}]"
         yield from _form(f"{path}.name", host.name, "label")
         yield from _form(f"{path}.fqdn", host.fqdn, "hostname")
-        yield from _form(f"{path}.brick_device", host.brick_device, "path")
-        if not host.brick_device.startswith("/dev/"):
-            yield error(f"{path}.brick_device", f"{host.brick_device!r} is not a device under /dev")
+        yield from _form(f"{path}.brick_device", host.brick_device, "device")
         if host.host_id < 1:
             yield error(f"{path}.host_id", f"host IDs start at 1, found {host.host_id}")
         for name, interface in host.interfaces.items():
@@ -109,13 +136,32 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
     hosts = cluster.hosts
     if len(hosts) < 3:
         yield error("hosts", f"a cluster needs at least 3 hosts for replica 3, found {len(hosts)}")
-    for key in ("name", "fqdn", "host_id"):
-        repeated = _duplicates(getattr(h, key) for h in hosts)
-        for i, host in enumerate(hosts):
-            if getattr(host, key) in repeated:
-                yield error(f"hosts[{i}].{key}", f"{getattr(host, key)!r} is used by another host")
+    repeated_ids = _duplicates(h.host_id for h in hosts)
+    for i, host in enumerate(hosts):
+        if host.host_id in repeated_ids:
+            yield error(f"hosts[{i}].host_id", f"{host.host_id!r} is used by another host")
+    # Host names are not case-sensitive (RFC 4343): /etc/hosts, DNS and glusterd's peer list
+    # take host1 and HOST1 for one host, so every name and FQDN must name one host only.
+    owner: dict[str, int] = {}
+    for i, host in enumerate(hosts):
+        for key in ("name", "fqdn"):
+            value = getattr(host, key)
+            other = owner.setdefault(value.lower(), i)
+            if other != i:
+                yield error(
+                    f"hosts[{i}].{key}",
+                    f"{value!r} is already a name of {hosts[other].name!r} "
+                    "(host names are compared without regard to case)",
+                )
+    mount_name = cluster.ctdb.mount_hostname
+    if mount_name.lower() in owner:
+        yield error(
+            "ctdb.mount_hostname",
+            f"{mount_name!r} is a name of host {hosts[owner[mount_name.lower()]].name!r}: the NFS "
+            "mount name must be a name of its own, which /etc/hosts points at the CTDB VIP",
+        )
     ids = sorted(h.host_id for h in hosts)
-    if not _duplicates(ids) and ids != list(range(1, len(hosts) + 1)):
+    if not repeated_ids and ids != list(range(1, len(hosts) + 1)):
         yield error("hosts", f"host_id values must be 1..{len(hosts)}, found {ids}")
     firsts = [i for i, h in enumerate(hosts) if h.first]
     if not firsts:
@@ -155,11 +201,45 @@ def _networks(cluster: Cluster) -> Iterator[Problem]:
                 )
 
 
+def _volume_entries(cluster: Cluster) -> list[tuple[str, Volume]]:
+    """Every volume with the key path a problem with it points at.
+
+    A volume the file lists is `gluster.volumes[i]`; a seed volume the file leaves as it is has
+    no key of its own, so its problems point at `gluster.volumes`.
+    """
+    listed = {volume.name: i for i, volume in enumerate(cluster.gluster.volumes)}
+    return [
+        (f"gluster.volumes[{listed[v.name]}]" if v.name in listed else "gluster.volumes", v)
+        for v in cluster.gluster.all_volumes
+    ]
+
+
+def _volume_name(path: str, volume: Volume) -> str:
+    """How a message names a volume: the seed's defaults are not in the file to point at."""
+    return f"volume {volume.name!r}" + (" (a seed default)" if path == "gluster.volumes" else "")
+
+
+def _is_within(path: str, folder: str) -> bool:
+    """True when `path` is `folder` or lies below it (both normalised absolute paths)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+# glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol` and
+# refuses a brick whose volfile name is longer than NAME_MAX (glusterd-volgen.c,
+# get_brick_filepath; glusterd-utils.c, glusterd_is_valid_volfpath).
+_NAME_MAX = 255
+
+
+def _volfile_name(volume: str, peer: str, brick_dir: str) -> str:
+    return f"{volume}.{peer}.{brick_dir[1:].replace('/', '-')}.vol"
+
+
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
-    volumes = cluster.gluster.volumes
-    names = [v.name for v in volumes]
-    for name in _duplicates(names):
+    listed = cluster.gluster.volumes
+    for name in _duplicates(v.name for v in listed):
         yield error("gluster.volumes", f"volume {name!r} is defined twice")
+    entries = _volume_entries(cluster)
+    names = [v.name for _, v in entries]
     for key, name, default, role in (
         ("hosted_engine.volume", cluster.hosted_engine.volume, seed.ENGINE_VOLUME, "hosted engine"),
         ("ctdb.meta_volume", cluster.ctdb.meta_volume, seed.META_VOLUME, "CTDB meta"),
@@ -173,15 +253,20 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 f"volumes are: {', '.join(names)}",
             )
     host_names = [h.name for h in cluster.hosts]
+    by_name = {h.name: h for h in cluster.hosts}
     first = next((h.name for h in cluster.hosts if h.first), None)
-    bricks_root = cluster.gluster.brick_fs.mount_point.rstrip("/") + "/"
-    for i, volume in enumerate(volumes):
-        path = f"gluster.volumes[{i}]"
-        if volume.brick_dir is not None and not volume.brick_dir.startswith(bricks_root):
+    bricks_root = cluster.gluster.brick_fs.mount_point
+    # Where each brick lies, to find one brick inside another: (host, brick dir) -> its path.
+    placed: dict[str, list[tuple[str, str, str]]] = {}
+    for path, volume in entries:
+        what = _volume_name(path, volume)
+        brick_dir = volume.brick_dir or f"{bricks_root.rstrip('/')}/{volume.name}/brick"
+        if volume.brick_dir is not None and not (
+            _is_within(volume.brick_dir, bricks_root) and volume.brick_dir != bricks_root
+        ):
             yield error(
                 f"{path}.brick_dir",
-                f"{volume.brick_dir!r} is not on the brick filesystem at "
-                f"{cluster.gluster.brick_fs.mount_point}",
+                f"{volume.brick_dir!r} is not a folder on the brick filesystem at {bricks_root}",
             )
         if volume.replica < 1:
             yield error(f"{path}.replica", f"replica must be at least 1, found {volume.replica}")
@@ -189,7 +274,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         if volume.existing and volume.replica < 2:
             yield error(
                 f"{path}.replica",
-                f"volume {volume.name!r} exists with one brick and is grown to replica copies: "
+                f"{what} exists with one brick and is grown to replica copies: "
                 "replica must be at least 2",
             )
         if volume.replica == 2:
@@ -197,8 +282,19 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         hosts = volume.hosts
         if hosts is None:
             # Fewer than 3 hosts is reported once, on `hosts`; defaults need no second report.
-            if len(host_names) >= 3 and len(host_names) < volume.replica:
-                yield error(f"{path}.replica", f"replica {volume.replica} needs that many hosts")
+            if len(host_names) < volume.replica:
+                if len(host_names) >= 3:
+                    message = f"replica {volume.replica} needs that many hosts"
+                    yield error(f"{path}.replica", message)
+                continue
+            hosts = tuple(h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id))[
+                : volume.replica
+            ]
+        elif not hosts:
+            yield error(
+                f"{path}.hosts",
+                f"{what} has no bricks: list at least {volume.replica} hosts (one replica set)",
+            )
             continue
         for j, name in enumerate(hosts):
             if name not in host_names:
@@ -208,27 +304,94 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 f"{path}.hosts",
                 f"{len(hosts)} bricks is not a multiple of replica {volume.replica}",
             )
-        for start in range(0, len(hosts), volume.replica):
-            replica_set = hosts[start : start + volume.replica]
-            for name in _duplicates(replica_set):
-                yield error(
-                    f"{path}.hosts",
-                    f"host {name!r} holds two bricks of one replica set; each copy must be "
-                    "on its own host",
-                )
-        if volume.existing and hosts and first is not None and hosts[0] != first:
+        # Each host holds one brick folder per volume, so a host listed twice would give the
+        # volume the same brick twice: glusterd refuses it, across replica sets too.
+        for name in sorted(_duplicates(hosts), key=str):
+            yield error(
+                f"{path}.hosts",
+                f"host {name!r} is listed twice: it would hold the brick {brick_dir} twice; "
+                "each brick of a volume must be on its own host",
+            )
+        if volume.existing and first is not None and hosts[0] != first:
             yield error(
                 f"{path}.hosts[0]",
-                f"volume {volume.name!r} exists with its brick on the first host {first!r}, "
-                "which must come first",
+                f"{what} exists with its brick on the first host {first!r}, which must come first",
+            )
+        for name in dict.fromkeys(hosts):
+            host = by_name.get(name)
+            if host is None:
+                continue
+            for _other_path, other_volume, other_dir in placed.get(name, []):
+                if _is_within(brick_dir, other_dir) or _is_within(other_dir, brick_dir):
+                    yield error(
+                        f"{path}.brick_dir" if volume.brick_dir is not None else path,
+                        f"on host {name!r} the brick {brick_dir} of {what} "
+                        f"{'is' if brick_dir == other_dir else 'nests with'} the brick "
+                        f"{other_dir} of volume {other_volume!r}: glusterd refuses a brick "
+                        "inside another",
+                    )
+                    break
+            placed.setdefault(name, []).append((path, volume.name, brick_dir))
+        for name in dict.fromkeys(hosts):
+            host = by_name.get(name)
+            if host is None:
+                continue
+            volfile = _volfile_name(volume.name, _peer_name(cluster, host), brick_dir)
+            if len(volfile.encode()) > _NAME_MAX:
+                yield error(
+                    path,
+                    f"the brick {brick_dir} of {what} on {name!r} gives glusterd a volfile name "
+                    f"of {len(volfile.encode())} bytes (at most {_NAME_MAX}): shorten the "
+                    "volume name, the brick folder or the host's storage name",
+                )
+                break
+        if volume.name == cluster.hosted_engine.volume and not volume.existing:
+            yield error(
+                f"{path}.existing" if path != "gluster.volumes" else path,
+                f"{what} holds the hosted engine, which part one installed on it: it must be "
+                "existing = true, to be grown onto the other hosts",
             )
 
 
+def _peer_name(cluster: Cluster, host: Host) -> str:
+    """The name glusterd knows a host by, as the plan gives it (see plan._host_plans)."""
+    storage = next((n.name for n in cluster.networks if Role.STORAGE in n.roles), None)
+    management = next((n.name for n in cluster.networks if Role.MANAGEMENT in n.roles), None)
+    interface = host.interfaces.get(storage) if storage is not None else None
+    if storage == management or interface is None:
+        return host.fqdn
+    return str(interface.address)
+
+
+def _mounts(cluster: Cluster) -> Iterator[Problem]:
+    """The brick filesystem and the meta volume mount: neither over / nor inside the other."""
+    bricks = cluster.gluster.brick_fs.mount_point
+    meta = cluster.ctdb.mount_point
+    for path, value in (("gluster.brick_fs.mount_point", bricks), ("ctdb.mount_point", meta)):
+        if value == "/":
+            yield error(path, "a mount over / would hide the whole system: name a folder")
+    if "/" not in (bricks, meta) and (_is_within(meta, bricks) or _is_within(bricks, meta)):
+        yield error(
+            "ctdb.mount_point",
+            f"{meta} {'is' if meta == bricks else 'nests with'} the brick filesystem's mount "
+            f"point {bricks}: the {cluster.ctdb.meta_volume} volume must be mounted apart from "
+            "the bricks it is served from",
+        )
+
+
+_TUNABLE_NAME = re.compile(r"[A-Za-z0-9]+")
+
+
 def _tunables(cluster: Cluster) -> Iterator[Problem]:
+    # ctdb compares tunable names with strcasecmp: ASCII letters only fold. Python's lower()
+    # would also fold the Kelvin sign to 'k', so names are held to ASCII before they are folded.
     known = {name.lower(): name for name in seed.CTDB_KNOWN_TUNABLES}
     seen: dict[str, str] = {}
     for name, value in cluster.ctdb.tunables.items():
         path = f"ctdb.tunables.{name}"
+        if not _TUNABLE_NAME.fullmatch(name):
+            yield error(path, f"{_cut(name)!r} is not a tunable name: ASCII letters and digits")
+            continue
         if name.lower() in seen:
             yield error(path, f"sets the same tunable as {seen[name.lower()]!r}")
         seen.setdefault(name.lower(), name)
@@ -284,6 +447,13 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
             yield error(f"{path}.address", f"{vip.address.ip} is outside {where}")
             continue
         network = networks[0].name
+        if vip.address.network.prefixlen != networks[0].cidr.prefixlen:
+            yield error(
+                f"{path}.address",
+                f"{vip.address.with_prefixlen} has prefix /{vip.address.network.prefixlen}, but "
+                f"network {network!r} is {networks[0].cidr}: CTDB adds the VIP with this prefix, "
+                f"so write {vip.address.ip}/{networks[0].cidr.prefixlen}",
+            )
         if on_nic and network not in on_nic:
             yield error(
                 f"{path}.address",
@@ -304,6 +474,36 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
                 yield error(f"{path}.address", f"{vip.address.ip} is the address of {host.name}")
 
 
+# The storage types ovirt-hosted-engine-setup 1.2 (oVirt 3.5) offers are nfs3, nfs4, glusterfs
+# and iscsi (constants.py, DomainTypes); on this target the engine mounts an NFS share through
+# the CTDB VIP, so only the NFS ones fit.
+_DOMAIN_TYPES = ("nfs3", "nfs4")
+
+# hosted-engine --deploy 1.2 offers no Linux bridge as the interface of its management bridge
+# (network/bridge.py, _customization: devices of the 'bridge' module are left out).
+_BRIDGE_NIC = re.compile(r"(br[-_.0-9]|bridge|virbr)")
+
+
+def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
+    domain_type = cluster.hosted_engine.domain_type
+    if domain_type not in _DOMAIN_TYPES:
+        yield error(
+            "hosted_engine.domain_type",
+            f"{domain_type!r} is not a storage type for the engine's NFS share on this target: "
+            f"use one of {', '.join(_DOMAIN_TYPES)}",
+        )
+    management = next((n.name for n in cluster.networks if Role.MANAGEMENT in n.roles), None)
+    for i, host in enumerate(cluster.hosts):
+        interface = host.interfaces.get(management) if management is not None else None
+        if interface is not None and _BRIDGE_NIC.match(interface.nic):
+            yield warning(
+                f"hosts[{i}].interfaces.{management}.nic",
+                f"{interface.nic!r} looks like a Linux bridge: hosted-engine --deploy of oVirt "
+                "3.5 builds its ovirtmgmt bridge on a NIC or bond and offers no bridge; name "
+                "the NIC the bridge is built on",
+            )
+
+
 def validate(cluster: Cluster) -> list[Problem]:
     """Every problem with a loaded cluster, errors and warnings, in the order of the file."""
     return [
@@ -311,7 +511,9 @@ def validate(cluster: Cluster) -> list[Problem]:
         *_networks(cluster),
         *_hosts(cluster),
         *_volumes(cluster),
+        *_mounts(cluster),
         *_ctdb(cluster),
         *_tunables(cluster),
         *_firewall(cluster),
+        *_hosted_engine(cluster),
     ]

@@ -40,6 +40,7 @@ COMMANDS = [
     "ctdb",
     "getent",
     "sleep",
+    "ping",
 ]
 
 
@@ -69,15 +70,23 @@ class FakeCluster:
         return self.base / "roots" / host
 
     def _part_one_done(self) -> dict[str, Any]:
-        """The state part one of the seed leaves: host1 runs everything, the others are new."""
+        """The state part one of the seed leaves: host1 runs everything, the others are new.
+
+        Every host is a minimal CentOS 7 install, which has firewalld and NetworkManager. Part
+        one installed the seed's packages but ctdb on host1 (with what they require), made its
+        brick filesystem with ssm and its single-brick volumes, and deployed the hosted engine.
+        """
         plan = self.plan
         first = plan.first
+        fs = plan.cluster.gluster.brick_fs
+        minimal = ["firewalld", "NetworkManager"]
         hosts: dict[str, Any] = {}
         for h in plan.hosts:
             if h.is_first:
                 hosts[h.name] = {
-                    "packages": [p for p in plan.cluster.packages.install if p != "ctdb"]
-                    + [plan.cluster.packages.release_package],
+                    "packages": minimal
+                    + [p for p in plan.cluster.packages.install if p != "ctdb"]
+                    + [plan.cluster.packages.release_package, "vdsm", "ovirt-hosted-engine-ha"],
                     "enabled": [
                         "iptables",
                         "glusterd",
@@ -93,29 +102,43 @@ class FakeCluster:
                         "ovirt-ha-broker",
                     ],
                     "mounts": {
-                        plan.cluster.gluster.brick_fs.mount_point: "brick-fs",
+                        fs.mount_point: "brick-fs",
                         "/rhev/data-center/mnt/engine": plan.engine_storage,
                     },
-                    "devices": {h.host.brick_device: "xfs"},
+                    "devices": {h.host.brick_device: "LVM2_member", fs.device: "xfs"},
                 }
             else:
                 hosts[h.name] = {
-                    "packages": [],
+                    "packages": list(minimal),
                     "enabled": ["firewalld", "NetworkManager"],
                     "active": ["firewalld", "NetworkManager"],
                     "mounts": {},
                     "devices": {h.host.brick_device: ""},
                 }
-            hosts[h.name].update(selinux="Enforcing", fqdn=h.host.fqdn, peer=h.peer)
+            hosts[h.name].update(
+                selinux="Enforcing",
+                fqdn=h.host.fqdn,
+                peer=h.peer,
+                heartbeat=str(h.heartbeat_address),
+            )
         return {
             "hosts": hosts,
             "first": first.name,
             "peers": [],
             "volumes": {
-                v.name: {"status": "Started", "bricks": [str(v.bricks[0])]}
+                v.name: {
+                    "status": "Started",
+                    "bricks": [str(v.bricks[0])],
+                    "replica": 1,
+                    "rebalanced": False,
+                }
                 for v in plan.existing_volumes
             },
             "engine": {"hosts": [1], "vm": "up", "global_maintenance": False},
+            "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
+            "addresses": sorted(
+                {str(i.address) for h in plan.hosts for i in h.host.interfaces.values()}
+            ),
         }
 
     def _make_root(self, host: confgen.plan.HostPlan) -> None:
@@ -135,6 +158,14 @@ class FakeCluster:
                 (brick / "de38fb3c-6eb4-4241-9ca8-45793d864033").mkdir(parents=True)
                 (brick / "__DIRECT_IO_TEST__").write_text("")
         (root / "etc/fstab").write_text(fstab)
+        if host.is_first:  # part one deployed the hosted engine here as host ID 1
+            conf = root / "etc/ovirt-hosted-engine"
+            conf.mkdir(parents=True)
+            (conf / "hosted-engine.conf").write_text(
+                "vmid=00000000-0000-0000-0000-000000000001\n"
+                "conf=/etc/ovirt-hosted-engine/vm.conf\nhost_id=1\n"
+            )
+            (conf / "vm.conf").write_text("vmId=00000000-0000-0000-0000-000000000001\n")
         # The meta volume is one Gluster volume: every host's mount point shows the same files.
         shared = self.base / "meta-volume"
         shared.mkdir(exist_ok=True)
@@ -148,11 +179,37 @@ class FakeCluster:
     def load(self) -> None:
         self.state = json.loads(self.state_file.read_text())
 
-    def run(self, host: str, script: str, **env: str) -> subprocess.CompletedProcess[str]:
-        """Run one generated script of `host` as that host, with the stand-ins first on PATH."""
+    def previous_deployed(self, host: str) -> str | None:
+        """What the administrator confirms before the deploy step of `host`: the name of the
+        host before it by ID, once hosted-engine --vm-status there lists it and the engine is
+        up (the check the step asks for), else None."""
+        plan_host = next(h for h in self.plan.hosts if h.name == host)
+        previous = next(
+            (h for h in self.plan.hosts if h.host.host_id == plan_host.host.host_id - 1), None
+        )
+        if previous is None:
+            return None
+        conf = self.root(previous.name) / "etc/ovirt-hosted-engine/hosted-engine.conf"
+        engine = self.state["engine"]
+        if conf.exists() and previous.host.host_id in engine["hosts"] and engine["vm"] == "up":
+            return previous.name
+        return None
+
+    def run(
+        self, host: str, script: str, *, admin: bool = True, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run one generated script of `host` as that host, with the stand-ins first on PATH.
+
+        With `admin`, the administrator answers what a script asks to be confirmed, after
+        checking it as the script says (only the deploy step asks)."""
         path = self.out / "hosts" / host / "scripts" / script
+        if admin and "hosted-engine-deploy" in script:
+            confirmed = self.previous_deployed(host)
+            if confirmed is not None:
+                env = {"CONFGEN_PREVIOUS_DEPLOYED": confirmed, **env}
         result = subprocess.run(
             ["bash", str(path)],
+            stdin=subprocess.DEVNULL,
             capture_output=True,
             text=True,
             timeout=120,
@@ -171,6 +228,15 @@ class FakeCluster:
         )
         self.load()
         return result
+
+    def run_through(self, number: int) -> None:
+        """Run every step before step `number`, in runbook order, as the runbook says."""
+        for step in self.plan.steps:
+            if step.number >= number:
+                return
+            for host in step.hosts:
+                result = self.run(host, step.script)
+                assert result.returncode == 0, f"{host} {step.script}: {result.stderr}"
 
     def calls(self) -> list[dict[str, Any]]:
         if not self.calls_file.exists():

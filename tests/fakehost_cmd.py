@@ -2,12 +2,19 @@
 
 It is installed under each program's name; it records the call, answers queries from the
 shared state file and updates that state for calls that change a host.
+
+A stand-in must answer as the real program does at the target's version (CentOS 7, oVirt 3.5),
+not as the scripts expect: each behaviour below names where it comes from. "Seen with Debian's
+glusterfs 10.3" means the real glusterd, run by tests/test_stand_ins.py, which also checks that
+this stand-in refuses every volume command the real glusterd refuses.
 """
 
 import json
 import os
 import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 STATE = Path(os.environ["FAKEHOST_STATE"])
 HOST = os.environ["FAKEHOST_NAME"]
@@ -18,18 +25,38 @@ ARGS = sys.argv[1:]
 state = json.loads(STATE.read_text())
 me = state["hosts"][HOST]
 
+# The packages that bring each systemd unit on EL7 (their RPMs' file lists): systemctl knows a
+# unit only once its package is installed, or its file is in /etc/systemd/system.
+UNIT_PACKAGES = {
+    "iptables": "iptables-services",
+    "glusterd": "glusterfs-server",
+    "ctdb": "ctdb",
+    "vdsmd": "vdsm",
+    "ovirt-ha-agent": "ovirt-hosted-engine-ha",
+    "ovirt-ha-broker": "ovirt-hosted-engine-ha",
+    "firewalld": "firewalld",
+    "NetworkManager": "NetworkManager",
+}
+# Packages the seed's list pulls in as dependencies (their RPMs' Requires).
+DEPENDS = {
+    "ovirt-hosted-engine-setup": ["ovirt-hosted-engine-ha", "vdsm"],
+    "vdsm-gluster": ["vdsm", "glusterfs-server"],
+}
+
 
 def record(change):
     with open(os.environ["FAKEHOST_CALLS"], "a") as calls:
         calls.write(json.dumps({"host": HOST, "argv": [PROGRAM, *ARGS], "change": change}) + "\n")
 
 
-def done(code=0, out="", change=False):
+def done(code=0, out="", change=False, err=""):
     record(change)
     if change:
         STATE.write_text(json.dumps(state))
     if out:
         sys.stdout.write(out)
+    if err:
+        sys.stderr.write(err)
     sys.exit(code)
 
 
@@ -41,12 +68,29 @@ def pool():
     return [state["hosts"][state["first"]]["peer"], *state["peers"]]
 
 
-def bricks_known(bricks):
-    return all(b.split(":", 1)[0] in pool() for b in bricks)
-
-
 def words(args):
     return [a for a in args if not a.startswith("-")]
+
+
+def under_root(path):
+    """A path of this host as the scripts see it below CONFGEN_ROOT, following symlinks whose
+    targets are absolute paths of the host (the CTDB links point at /mnt/lock/...)."""
+    current = ROOT / path.lstrip("/")
+    for _ in range(10):
+        if not current.is_symlink():
+            return current
+        target = os.readlink(current)
+        current = ROOT / target.lstrip("/") if target.startswith("/") else current.parent / target
+    return current
+
+
+def unit_known(unit):
+    unit = unit.removesuffix(".service")
+    if (ROOT / "etc/systemd/system" / unit).exists() or (
+        ROOT / "etc/systemd/system" / f"{unit}.service"
+    ).exists():
+        return True
+    return UNIT_PACKAGES.get(unit) in me["packages"]
 
 
 if PROGRAM == "id":
@@ -56,6 +100,7 @@ if PROGRAM == "hostname":
 if PROGRAM == "sleep":
     done()
 if PROGRAM == "rpm":
+    # rpm -q exits 1 and says "package X is not installed" for a missing package (rpm(8)).
     package = words(ARGS)[0]
     done(
         0 if package in me["packages"] else 1,
@@ -64,16 +109,22 @@ if PROGRAM == "rpm":
 if PROGRAM == "yum":
     verb, *rest = words(ARGS)
     for item in rest:
-        me["packages"].append(
-            item.rsplit("/", 1)[-1].removesuffix(".rpm") if verb == "localinstall" else item
-        )
+        name = item.rsplit("/", 1)[-1].removesuffix(".rpm") if verb == "localinstall" else item
+        for package in [name, *DEPENDS.get(name, [])]:
+            if package not in me["packages"]:
+                me["packages"].append(package)
     done(change=True)
 if PROGRAM == "systemctl":
     verb, *units = words(ARGS)
     if verb == "is-enabled":
         done(0 if units[0] in me["enabled"] else 1)
     if verb == "is-active":
-        done(0 if units[0] in me["active"] else 1)
+        done(0 if units[0] in me["active"] else 3)  # systemctl(1): 3 for an inactive unit
+    if verb in ("enable", "disable", "start", "stop", "reload-or-restart"):
+        for unit in units:
+            # systemctl(1): "Failed to start X.service: Unit not found.", exit 5 (systemd 219)
+            if verb != "disable" and verb != "stop" and not unit_known(unit):
+                done(5, err=f"Failed to {verb} unit: Unit {unit}.service not found.\n")
     for unit in units:
         if verb == "enable" and unit not in me["enabled"]:
             me["enabled"].append(unit)
@@ -94,38 +145,66 @@ if PROGRAM == "setenforce":
     me["selinux"] = "Permissive" if ARGS == ["0"] else "Enforcing"
     done(change=True)
 if PROGRAM == "hosted-engine":
+    # ovirt-hosted-engine-setup 1.2 (oVirt 3.5), src/bin/hosted-engine.in: the command sources
+    # /etc/ovirt-hosted-engine/hosted-engine.conf, which only a deploy writes. Without it,
+    # --vm-status, --vm-shutdown and --set-maintenance print "You must run deploy first" and
+    # exit 0, doing nothing.
     engine = state["engine"]
+    conf_file = ROOT / "etc/ovirt-hosted-engine/hosted-engine.conf"
+    conf = (
+        dict(line.split("=", 1) for line in conf_file.read_text().splitlines() if "=" in line)
+        if conf_file.exists()
+        else {}
+    )
+    deployed = conf_file.exists() and under_root(conf.get("conf", "/nonexistent")).exists()
+    if ARGS and ARGS[0] in ("--vm-status", "--vm-shutdown", "--set-maintenance") and not deployed:
+        done(0, "You must run deploy first\n")
+    # vm_status.py and set_maintenance.py talk to the HA broker; without it they print
+    # "Cannot connect to the HA daemon, please check the logs." and exit 1.
+    broker_down = "ovirt-ha-broker" not in me["active"]
     if ARGS == ["--vm-status"]:
+        if broker_down:
+            done(1, err="Cannot connect to the HA daemon, please check the logs.\n")
         up = engine["vm"] == "up"
         lines = (
-            ["!! Cluster is in GLOBAL MAINTENANCE mode !!", ""]
+            ["", "", "!! Cluster is in GLOBAL MAINTENANCE mode !!", ""]
             if engine["global_maintenance"]
             else []
         )
         for host_id in engine["hosts"]:
+            # ovirt-hosted-engine-ha 1.2 stores the engine status as json.dumps of a dict
+            # (agent/hosted_engine.py), which vm_status.py prints as it is.
             status = (
                 '{"health": "good", "vm": "up", "detail": "up"}'
                 if up and host_id == 1
                 else '{"reason": "vm not running on this host", "health": "bad", "vm": "down", "detail": "unknown"}'
             )
             lines += [
+                "",
+                "",
                 f"--== Host {host_id} status ==--",
                 "",
-                f"Host ID                            : {host_id}",
-                f"Engine status                      : {status}",
-                "",
+                f"{'Host ID':35}: {host_id}",
+                f"{'Engine status':35}: {status}",
             ]
         done(out="\n".join(lines) + "\n")
-    if "--set-maintenance" in ARGS:
-        engine["global_maintenance"] = "--mode=global" in ARGS
-        if (
-            not engine["global_maintenance"]
-            and "ovirt-ha-agent" in state["hosts"][state["first"]]["active"]
-        ):
+    if ARGS and ARGS[0] == "--set-maintenance":
+        mode = ARGS[1].removeprefix("--mode=") if len(ARGS) > 1 else ""
+        if mode not in ("global", "local", "none"):
+            done(1, f"Invalid value '{mode}' for --mode\n")
+        if broker_down:
+            done(1, err="Cannot connect to the HA daemon, please check the logs.\n")
+        engine["global_maintenance"] = mode == "global"
+        if mode == "none" and "ovirt-ha-agent" in state["hosts"][state["first"]]["active"]:
             engine["vm"] = "up"
+        done(change=True)
     if ARGS == ["--vm-shutdown"]:
+        # vdsClient shutdown <vmid>: vdsClient fails when vdsmd does not answer.
+        if "vdsmd" not in me["active"]:
+            done(1, err="Connection to localhost:54321 refused\n")
         engine["vm"] = "down"
-    if "--deploy" in ARGS:
+        done(change=True)
+    if ARGS and ARGS[0] == "--deploy":
         answers = Path(next(a for a in ARGS if a.startswith("--config-append=")).split("=", 1)[1])
         host_id = int(
             next(
@@ -135,43 +214,69 @@ if PROGRAM == "hosted-engine":
             ).split(":")[-1]
         )
         engine["hosts"].append(host_id)
-        conf = ROOT / "etc/ovirt-hosted-engine/hosted-engine.conf"
-        conf.parent.mkdir(parents=True, exist_ok=True)
-        conf.write_text(f"host_id={host_id}\n")
+        # templates/hosted-engine.conf.in of ovirt-hosted-engine-setup 1.2: one key a line.
+        conf_file.parent.mkdir(parents=True, exist_ok=True)
+        conf_file.write_text(
+            f"vmid=00000000-0000-0000-0000-000000000001\n"
+            f"conf=/etc/ovirt-hosted-engine/vm.conf\nhost_id={host_id}\n"
+        )
+        (conf_file.parent / "vm.conf").write_text("vmId=00000000-0000-0000-0000-000000000001\n")
         # The installer replaces the firewall rules, keeping a dated copy of the old ones.
         rules = ROOT / "etc/sysconfig/iptables"
         (ROOT / "etc/sysconfig/iptables.20141112134450").write_bytes(rules.read_bytes())
         rules.write_text("# rules written by hosted-engine --deploy\n")
-    done(change=True)
+        done(change=True)
+    done(1, err=f"Invalid option '{ARGS[0] if ARGS else ''}'\n")
 if PROGRAM == "findmnt":
     source = ARGS[ARGS.index("--source") + 1]
     done(0 if source in me["mounts"].values() else 1)
 if PROGRAM == "lsblk":
     done(0 if words(ARGS)[0] in me["devices"] else 32)
 if PROGRAM == "blkid":
+    # blkid(8): exit 2 when the device has no (or no matching) tag.
     device = words(ARGS)[-1]
     if "UUID" in ARGS:
-        done(0, "1b2c3d4e-fake-uuid\n") if any(
-            v == "brick-fs" for v in me["mounts"].values()
-        ) else done(2)
+        lv = me["devices"].get(device)
+        done(0, "1b2c3d4e-fake-uuid\n") if lv == "xfs" else done(2)
     kind = me["devices"].get(device, "")
     done(0, f"DEVNAME={device}\nTYPE={kind}\n") if kind else done(2)
 if PROGRAM == "wipefs":
     device = words(ARGS)[-1]
+    if device not in me["devices"]:
+        done(1, err=f"wipefs: error: {device}: probing initialization failed: No such file\n")
     kind = me["devices"].get(device, "")
+    if "--all" in ARGS or "-a" in ARGS:  # wipefs(8): erase every signature found
+        me["devices"][device] = ""
+        done(change=True)
     done(0, f"DEVICE OFFSET TYPE UUID LABEL\n{device} 0x0 {kind}\n" if kind else "")
 if PROGRAM == "ssm":
+    # ssm create -p POOL --fstype FS -n NAME MOUNT DEVICE: a volume group POOL on DEVICE, the
+    # logical volume /dev/POOL/NAME with FS on it, mounted at MOUNT (ssm(8)); the mount point
+    # must exist.
     device, mount_point = words(ARGS)[-1], words(ARGS)[-2]
+    pool_name = ARGS[ARGS.index("-p") + 1]
+    name = ARGS[ARGS.index("-n") + 1]
+    if device not in me["devices"] or me["devices"][device]:
+        done(1, err=f"SSM Error (2012): {device} is not a free device\n")
+    if not (ROOT / mount_point.lstrip("/")).is_dir():
+        done(1, err=f"SSM Error (2001): mount point {mount_point} does not exist\n")
     me["devices"][device] = "LVM2_member"
+    me["devices"][f"/dev/{pool_name}/{name}"] = "xfs"
     me["mounts"][mount_point] = "brick-fs"
     done(change=True)
 if PROGRAM == "mountpoint":
     done(0 if words(ARGS)[0] in me["mounts"] else 32)
 if PROGRAM == "mount":
+    # mount.glusterfs fetches the volume file from the server it names (localhost here): the
+    # local glusterd must run and the volume be started (mount.glusterfs(8)); mount(8) needs an
+    # existing mount point and answers 32 on failure.
     source, target = words(ARGS)[-2], words(ARGS)[-1]
     volume = state["volumes"].get(source.split(":", 1)[1].lstrip("/"))
-    if volume is None or volume["status"] != "Started":
-        done(32, f"mount: {source} cannot be mounted\n", change=False)
+    target_dir = Path(target) if target.startswith("/tmp/") else ROOT / target.lstrip("/")
+    if "glusterd" not in me["active"] or volume is None or volume["status"] != "Started":
+        done(32, err="Mount failed. Please check the log file for more details.\n")
+    if not target_dir.is_dir():
+        done(32, err=f"mount: mount point {target} does not exist\n")
     me["mounts"][target] = source
     for brick in volume["bricks"]:  # a lookup through a client mount replicates the entries
         peer, path = brick.split(":", 1)
@@ -180,13 +285,41 @@ if PROGRAM == "mount":
             (brick_dir / "replicated-entry").write_text("")
     done(change=True)
 if PROGRAM == "umount":
-    me["mounts"].pop(words(ARGS)[0], None)
+    target = words(ARGS)[0]
+    if target not in me["mounts"]:
+        done(32, err=f"umount: {target}: not mounted\n")
+    me["mounts"].pop(target)
     done(change=True)
 if PROGRAM == "timeout":  # the scripts' reachability probe: timeout 5 bash -c ... _ PEER
     peer_host = host_by_peer(ARGS[-1])
     done(0 if peer_host and "glusterd" in state["hosts"][peer_host]["active"] else 1)
+if PROGRAM == "ping":
+    # iputils ping(8): exit 0 when a reply came, 1 when none did. A VIP answers while a node
+    # runs ctdb (ctdb takes it up on its NIC); a host's address while that host is up.
+    address = words(ARGS)[-1]
+    held = address in state["vips"] and any("ctdb" in h["active"] for h in state["hosts"].values())
+    done(0 if held or address in state["addresses"] else 1)
 if PROGRAM == "ctdb":
-    done(0 if "ctdb" in me["active"] else 1)
+    # ctdb talks to the local ctdbd; without it: "connect() failed", exit 1 (ctdb/tools/ctdb.c).
+    if "ctdb" not in me["active"]:
+        done(1, err="connect() failed, errno=2\n")
+    if words(ARGS)[:1] == ["ip"]:
+        # control_ip: "Public IPs on node N", then "ADDRESS PNN" for each public address the
+        # node knows, PNN -1 while no node holds it. PNNs are the line numbers of the nodes file.
+        nodes = under_root("/etc/ctdb/nodes").read_text().split()
+        running = [
+            i
+            for i, address in enumerate(nodes)
+            for h in state["hosts"].values()
+            if h["heartbeat"] == address and "ctdb" in h["active"]
+        ]
+        mine = next(i for i, a in enumerate(nodes) if a == me["heartbeat"])
+        out = f"Public IPs on node {mine}\n"
+        for line in under_root("/etc/ctdb/public_addresses").read_text().splitlines():
+            address = line.split("/")[0]
+            out += f"{address} {running[0] if running else -1}\n"
+        done(out=out)
+    done(0)
 if PROGRAM == "getent":
     name = words(ARGS)[-1]
     for line in (ROOT / "etc/hosts").read_text().splitlines():
@@ -194,42 +327,9 @@ if PROGRAM == "getent":
             done(out=line + "\n")
     done(2)
 if PROGRAM == "gluster":
-    rest = words(ARGS)
-    if rest[:2] == ["peer", "status"]:
-        mine = me["peer"]
-        peers = [p for p in pool() if p != mine] if mine in pool() else []
-        out = f"Number of Peers: {len(peers)}\n"
-        for peer in peers:
-            connected = "glusterd" in state["hosts"][host_by_peer(peer)]["active"]
-            out += f"\nHostname: {peer}\nUuid: 0000\nState: Peer in Cluster ({'Connected' if connected else 'Disconnected'})\n"
-        done(out=out)
-    if rest[:2] == ["peer", "probe"]:
-        target = host_by_peer(rest[2])
-        if not target or "glusterd" not in state["hosts"][target]["active"]:
-            done(1, "peer probe: failed: Probe returned with Transport endpoint is not connected\n")
-        if rest[2] not in state["peers"]:
-            state["peers"].append(rest[2])
-        done(change=True)
-    if rest[0] == "volume":
-        verb, name = rest[1], rest[2]
-        volume = state["volumes"].get(name)
-        if verb == "info":
-            if volume is None:
-                done(1, f"Volume {name} does not exist\n")
-            out = f"Volume Name: {name}\nStatus: {volume['status']}\nBricks:\n"
-            out += "".join(f"Brick{i}: {b}\n" for i, b in enumerate(volume["bricks"], 1))
-            done(out=out)
-        if verb == "heal" and rest[3] == "info":
-            done(out="".join(f"Brick {b}\nNumber of entries: 0\n\n" for b in volume["bricks"]))
-        bricks = [w for w in rest[3:] if ":" in w]
-        if verb in ("create", "add-brick") and not bricks_known(bricks):
-            done(1, "volume: failed: a brick's host is not in the trusted pool\n")
-        if verb == "create":
-            state["volumes"][name] = {"status": "Created", "bricks": bricks}
-        if verb == "add-brick":
-            volume["bricks"] += bricks
-        if verb == "start":
-            volume["status"] = "Started"
-        done(change=True)
+    import fakehost_gluster
+
+    code, out, change, err = fakehost_gluster.answer(state, me, words(ARGS))
+    done(code, out, change, err)
 record(True)
 sys.exit(f"fakehost: no stand-in behaviour for {PROGRAM} {ARGS}")

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import confgen
+from confgen import seed
 from confgen.cli import main
 from fakehost import FakeCluster
 from strategies import hostile_strings, to_toml
@@ -63,7 +64,8 @@ def _seed_with(where: tuple[Any, ...], value: str) -> dict[str, Any]:
     )
     data["gluster"].setdefault("brick_fs", {})
     data.setdefault("firewall", {"extra_rules": [{"service": "web", "ports": 8080}]})
-    data.setdefault("packages", {"install": ["ctdb", "screen"]})
+    # Whatever the first package becomes, the packages the scripts need stay listed.
+    data.setdefault("packages", {"install": ["screen", *(p for p, _ in seed.REQUIRED_PACKAGES)]})
     data.setdefault("hosted_engine", {})
     node: Any = data
     for key in where[:-1]:
@@ -83,6 +85,10 @@ def _seed_with(where: tuple[Any, ...], value: str) -> dict[str, Any]:
     value="http://mirror.example/x;reboot&$HOME*",
 )
 @example(field=(("packages", "install", 0), "packages.install[0]"), value="a+b")
+@example(
+    field=(("packages", "release_rpm"), "packages.release_rpm"),
+    value="http://mirror.example/$confgen_unset/ovirt-release35.rpm",
+)
 def test_hostile_strings_are_rejected_by_path_or_stay_one_quoted_word(
     field: tuple[tuple[Any, ...], str], value: str, tmp_path: Path
 ) -> None:

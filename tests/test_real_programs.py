@@ -126,6 +126,7 @@ def check_fstab(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     # the brick-storage script on a fake host.
     fake = FakeCluster(tmp / "fake", out, plan)
     host = plan.hosts[1].name
+    fake.run_through(plan.first_step("brick-storage").number)
     result = fake.run(host, plan.first_step("brick-storage").script)
     assert result.returncode == 0, result.stderr
     added = (fake.root(host) / "etc/fstab").read_text().splitlines()[1:]

@@ -12,6 +12,8 @@ CTDB_PUBLIC_ADDRESSES_LINK = "/etc/ctdb/public_addresses"
 SYSTEMD_DIR = "/etc/systemd/system"
 CTDB_SERVICE = "ctdb.service"
 HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
+# What confgen's scripts record on a host of the steps no program can be asked about.
+STATE_DIR = "/var/lib/confgen"
 
 # Kinds of file in a host's folder of the output tree.
 FILES = "files"  # installed whole at the path below this folder

@@ -23,6 +23,16 @@ PACKAGES: tuple[str, ...] = (
     "iptables-services",
 )
 
+# The packages the generated scripts cannot do without, and what each brings: a cluster's own
+# `packages.install` must keep them.
+REQUIRED_PACKAGES: tuple[tuple[str, str], ...] = (
+    ("ovirt-hosted-engine-setup", "hosted-engine"),
+    ("glusterfs-server", "glusterd and the gluster command"),
+    ("system-storage-manager", "ssm, which makes the brick filesystem"),
+    ("ctdb", "ctdbd and the ctdb command"),
+    ("iptables-services", "iptables.service, which loads /etc/sysconfig/iptables"),
+)
+
 # "Configure your firewall": (service comment, protocol, port or first:last range), in the
 # seed's order. The seed spells some rules with `-m multiport --dports a:b`; a single range
 # needs no multiport match, so every rule renders as `-m <proto> --dport <port|range>`.
@@ -92,7 +102,7 @@ STEPS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
         "selinux-and-hosts",
         "every",
         (),
-        "SELinux permissive; /etc/hosts names every host and the NFS mount name",
+        "SELinux permissive; /etc/hosts names every host",
     ),
     (
         "stop-engine",

@@ -234,6 +234,11 @@ def _volfile_name(volume: str, peer: str, brick_dir: str) -> str:
     return f"{volume}.{peer}.{brick_dir[1:].replace('/', '-')}.vol"
 
 
+def _key(path: str, key: str) -> str:
+    """The key path of a volume's key; a seed volume has none of its own (see _volume_entries)."""
+    return path if path == "gluster.volumes" else f"{path}.{key}"
+
+
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
     listed = cluster.gluster.volumes
     for name in _duplicates(v.name for v in listed):
@@ -265,56 +270,58 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             _is_within(volume.brick_dir, bricks_root) and volume.brick_dir != bricks_root
         ):
             yield error(
-                f"{path}.brick_dir",
+                _key(path, "brick_dir"),
                 f"{volume.brick_dir!r} is not a folder on the brick filesystem at {bricks_root}",
             )
         if volume.replica < 1:
-            yield error(f"{path}.replica", f"replica must be at least 1, found {volume.replica}")
+            yield error(
+                _key(path, "replica"), f"replica must be at least 1, found {volume.replica}"
+            )
             continue
         if volume.existing and volume.replica < 2:
             yield error(
-                f"{path}.replica",
+                _key(path, "replica"),
                 f"{what} exists with one brick and is grown to replica copies: "
                 "replica must be at least 2",
             )
         if volume.replica == 2:
-            yield warning(f"{path}.replica", "replica 2 without an arbiter risks split-brain")
+            yield warning(_key(path, "replica"), "replica 2 without an arbiter risks split-brain")
         hosts = volume.hosts
         if hosts is None:
             # Fewer than 3 hosts is reported once, on `hosts`; defaults need no second report.
             if len(host_names) < volume.replica:
                 if len(host_names) >= 3:
                     message = f"replica {volume.replica} needs that many hosts"
-                    yield error(f"{path}.replica", message)
+                    yield error(_key(path, "replica"), message)
                 continue
             hosts = tuple(h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id))[
                 : volume.replica
             ]
         elif not hosts:
             yield error(
-                f"{path}.hosts",
+                _key(path, "hosts"),
                 f"{what} has no bricks: list at least {volume.replica} hosts (one replica set)",
             )
             continue
         for j, name in enumerate(hosts):
             if name not in host_names:
-                yield error(f"{path}.hosts[{j}]", f"no host named {name!r}")
+                yield error(_key(path, f"hosts[{j}]"), f"no host named {name!r}")
         if len(hosts) % volume.replica:
             yield error(
-                f"{path}.hosts",
+                _key(path, "hosts"),
                 f"{len(hosts)} bricks is not a multiple of replica {volume.replica}",
             )
         # Each host holds one brick folder per volume, so a host listed twice would give the
         # volume the same brick twice: glusterd refuses it, across replica sets too.
         for name in sorted(_duplicates(hosts), key=str):
             yield error(
-                f"{path}.hosts",
+                _key(path, "hosts"),
                 f"host {name!r} is listed twice: it would hold the brick {brick_dir} twice; "
                 "each brick of a volume must be on its own host",
             )
-        if volume.existing and first is not None and hosts[0] != first:
+        if volume.existing and first is not None and volume.hosts and hosts[0] != first:
             yield error(
-                f"{path}.hosts[0]",
+                _key(path, "hosts[0]"),
                 f"{what} exists with its brick on the first host {first!r}, which must come first",
             )
         for name in dict.fromkeys(hosts):
@@ -324,7 +331,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             for _other_path, other_volume, other_dir in placed.get(name, []):
                 if _is_within(brick_dir, other_dir) or _is_within(other_dir, brick_dir):
                     yield error(
-                        f"{path}.brick_dir" if volume.brick_dir is not None else path,
+                        _key(path, "brick_dir") if volume.brick_dir is not None else path,
                         f"on host {name!r} the brick {brick_dir} of {what} "
                         f"{'is' if brick_dir == other_dir else 'nests with'} the brick "
                         f"{other_dir} of volume {other_volume!r}: glusterd refuses a brick "
@@ -347,7 +354,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 break
         if volume.name == cluster.hosted_engine.volume and not volume.existing:
             yield error(
-                f"{path}.existing" if path != "gluster.volumes" else path,
+                _key(path, "existing"),
                 f"{what} holds the hosted engine, which part one installed on it: it must be "
                 "existing = true, to be grown onto the other hosts",
             )
@@ -401,6 +408,16 @@ def _tunables(cluster: Cluster) -> Iterator[Problem]:
             yield error(path, f"ctdb has no tunable {name!r}; {suggestion}")
         if not 0 <= value <= _UINT32_MAX:
             yield error(path, f"{value} is not a value ctdb accepts (0..{_UINT32_MAX})")
+
+
+def _packages(cluster: Cluster) -> Iterator[Problem]:
+    install = cluster.packages.install
+    for package, brings in seed.REQUIRED_PACKAGES:
+        if package not in install:
+            yield error(
+                "packages.install",
+                f"{package} is missing: the scripts need {brings}; add it to the list",
+            )
 
 
 def _firewall(cluster: Cluster) -> Iterator[Problem]:
@@ -515,5 +532,6 @@ def validate(cluster: Cluster) -> list[Problem]:
         *_ctdb(cluster),
         *_tunables(cluster),
         *_firewall(cluster),
+        *_packages(cluster),
         *_hosted_engine(cluster),
     ]

@@ -34,6 +34,15 @@ note() {
     printf '    %s\n' "$1"
 }
 
+# report DONE WOULD: say what a change did, or on a dry run what it would have done.
+report() {
+    if [ "$DRY_RUN" = 1 ]; then
+        note "would $2"
+    else
+        note "$1"
+    fi
+}
+
 die() {
     printf '%s: stopped at "%s": %s\n' "$SCRIPT" "$CURRENT" "$1" >&2
     exit 1
@@ -55,7 +64,7 @@ run() {
 backup() {
     if [ -e "$1" ] && [ ! -e "$1.confgen-orig" ]; then
         run cp -p "$1" "$1.confgen-orig"
-        note "kept the previous $1 as $1.confgen-orig"
+        report "kept the previous $1 as $1.confgen-orig" "keep the previous $1 as $1.confgen-orig"
     fi
 }
 
@@ -71,7 +80,7 @@ install_file() {
     backup "$target"
     run install -D -m "$mode" "$source" "$target"
     CHANGED=yes
-    note "installed $2"
+    report "installed $2" "install $2"
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
@@ -97,7 +106,7 @@ set_block() {
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the $name block in $2"
+    report "updated the $name block in $2" "update the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -110,10 +119,10 @@ link_file() {
     if [ -e "$link" ] && [ ! -L "$link" ]; then
         [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
         run mv "$link" "$link.orig"
-        note "kept the previous $2 as $2.orig"
+        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
     fi
     run ln -sfn "$target" "$link"
-    note "linked $2 -> $target"
+    report "linked $2 -> $target" "link $2 -> $target"
 }
 
 # make_dir DIR: create DIR (below the root) unless it exists.
@@ -122,7 +131,7 @@ make_dir() {
         note "$1 exists"
     else
         run mkdir -p "$ROOT$1"
-        note "created $1"
+        report "created $1" "create $1"
     fi
 }
 
@@ -158,14 +167,33 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "$(hostname -s)" != host1 ] && [ "$(hostname -f 2>/dev/null || true)" != host1.osas.lab ]; then
     die "this script is for host1 (host1.osas.lab), but this host is $(hostname -s): copy hosts/$(hostname -s)/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host1"
 fi
-need_commands gluster
+need_commands gluster awk
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
+
+# bricks_of VOLUME: the volume's bricks, one host:path a line, in brick order.
+bricks_of() {
+    gluster volume info "$1" | awk '/^Brick[0-9]+: / {print $2}'
+}
+
+# check_layout VOLUME BRICK...: stop unless the volume's bricks are the first of the planned
+# BRICKs, in order. Anything else means the volume is not what the cluster file says, and
+# adding bricks to it would build a layout nobody planned.
+check_layout() {
+    local volume=$1 brick i=1
+    shift
+    while IFS= read -r brick; do
+        if [ "$i" -gt "$#" ] || [ "$brick" != "${!i}" ]; then
+            die "volume $volume has the brick $brick where the cluster file places ${!i:-no brick}: compare gluster volume info $volume with gluster.volumes in the cluster file, fix the file and render again"
+        fi
+        i=$((i + 1))
+    done < <(bricks_of "$volume")
+}
 
 # has_bricks VOLUME BRICK...: true when every BRICK is already part of VOLUME.
 has_bricks() {
     local volume=$1 brick present
     shift
-    present=$(gluster volume info "$volume" | awk '/^Brick[0-9]+: / {print $2}')
+    present=$(bricks_of "$volume")
     for brick in "$@"; do
         grep -qxF "$brick" <<< "$present" || return 1
     done
@@ -184,6 +212,7 @@ connected=$(gluster peer status | grep -c '^State: Peer in Cluster (Connected)$'
 
 step "Volume engine: replica 3 across host1, host2, host3"
 gluster volume info engine >/dev/null || die "volume engine does not exist: it comes from part one, on host1"
+check_layout engine host1.osas.lab:/gluster/engine/brick host2.osas.lab:/gluster/engine/brick host3.osas.lab:/gluster/engine/brick
 if has_bricks engine host2.osas.lab:/gluster/engine/brick host3.osas.lab:/gluster/engine/brick; then
     note "host2.osas.lab:/gluster/engine/brick host3.osas.lab:/gluster/engine/brick already in engine"
 else
@@ -193,6 +222,7 @@ fi
 
 step "Volume data: replica 3 across host1, host2, host3"
 gluster volume info data >/dev/null || die "volume data does not exist: it comes from part one, on host1"
+check_layout data host1.osas.lab:/gluster/data/brick host2.osas.lab:/gluster/data/brick host3.osas.lab:/gluster/data/brick
 if has_bricks data host2.osas.lab:/gluster/data/brick host3.osas.lab:/gluster/data/brick; then
     note "host2.osas.lab:/gluster/data/brick host3.osas.lab:/gluster/data/brick already in data"
 else

@@ -34,6 +34,15 @@ note() {
     printf '    %s\n' "$1"
 }
 
+# report DONE WOULD: say what a change did, or on a dry run what it would have done.
+report() {
+    if [ "$DRY_RUN" = 1 ]; then
+        note "would $2"
+    else
+        note "$1"
+    fi
+}
+
 die() {
     printf '%s: stopped at "%s": %s\n' "$SCRIPT" "$CURRENT" "$1" >&2
     exit 1
@@ -55,7 +64,7 @@ run() {
 backup() {
     if [ -e "$1" ] && [ ! -e "$1.confgen-orig" ]; then
         run cp -p "$1" "$1.confgen-orig"
-        note "kept the previous $1 as $1.confgen-orig"
+        report "kept the previous $1 as $1.confgen-orig" "keep the previous $1 as $1.confgen-orig"
     fi
 }
 
@@ -71,7 +80,7 @@ install_file() {
     backup "$target"
     run install -D -m "$mode" "$source" "$target"
     CHANGED=yes
-    note "installed $2"
+    report "installed $2" "install $2"
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
@@ -97,7 +106,7 @@ set_block() {
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the $name block in $2"
+    report "updated the $name block in $2" "update the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -110,10 +119,10 @@ link_file() {
     if [ -e "$link" ] && [ ! -L "$link" ]; then
         [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
         run mv "$link" "$link.orig"
-        note "kept the previous $2 as $2.orig"
+        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
     fi
     run ln -sfn "$target" "$link"
-    note "linked $2 -> $target"
+    report "linked $2 -> $target" "link $2 -> $target"
 }
 
 # make_dir DIR: create DIR (below the root) unless it exists.
@@ -122,7 +131,7 @@ make_dir() {
         note "$1 exists"
     else
         run mkdir -p "$ROOT$1"
-        note "created $1"
+        report "created $1" "create $1"
     fi
 }
 
@@ -158,11 +167,17 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "$(hostname -s)" != host1 ] && [ "$(hostname -f 2>/dev/null || true)" != host1.osas.lab ]; then
     die "this script is for host1 (host1.osas.lab), but this host is $(hostname -s): copy hosts/$(hostname -s)/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host1"
 fi
-need_commands hosted-engine systemctl ctdb getent
+need_commands hosted-engine systemctl ctdb getent ping awk
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
 engine_healthy() {
     hosted-engine --vm-status 2>/dev/null | grep -q '"health": "good"'
+}
+
+# vip_hosted VIP: true when some CTDB node holds VIP. `ctdb ip` lists each public address with
+# the number of the node that holds it, -1 for none (ctdb/tools/ctdb.c, control_ip).
+vip_hosted() {
+    ctdb ip | awk -v ip="$1" '$1 == ip && $2 >= 0 {found = 1} END {exit !found}'
 }
 
 # The engine mounts its storage by ovirtmount.osas.lab, which must now reach the CTDB VIP.
@@ -171,13 +186,28 @@ resolved=$(getent hosts ovirtmount.osas.lab | awk '{print $1; exit}' || true)
 [ "$resolved" = 192.168.122.200 ] || die "ovirtmount.osas.lab resolves to '${resolved}', not 192.168.122.200: run steps 11 to 12 on every host"
 ctdb status >/dev/null || die "ctdb status fails: run steps 11 to 13 on every host first"
 
+# check_vip VIP: wait until a CTDB node holds VIP, then check that it answers.
+check_vip() {
+    wait_until "a CTDB node holds $1 (ctdb ip)" 300 vip_hosted "$1"
+    if [ "$DRY_RUN" != 1 ]; then
+        ping -c 1 -W 2 "$1" >/dev/null || die "no node answers on $1 although ctdb ip lists it: check ctdb status, and the NIC public_addresses names for it"
+    fi
+}
+
+# The engine's storage is only reachable once a node holds the VIP and it answers.
+step "Check that CTDB holds every VIP and that each answers"
+check_vip 192.168.122.200
+
 step "Start ovirt-ha-agent and ovirt-ha-broker"
 for unit in ovirt-ha-agent ovirt-ha-broker; do
     systemctl is-active --quiet "$unit" || run systemctl start "$unit"
 done
 
 step "Leave global maintenance"
-if hosted-engine --vm-status 2>/dev/null | grep -q 'GLOBAL MAINTENANCE'; then
+if [ "$DRY_RUN" = 1 ] && ! systemctl is-active --quiet ovirt-ha-broker; then
+    # A dry run starts no broker, so the mode cannot be read; step 02 left it global.
+    run hosted-engine --set-maintenance --mode=none
+elif hosted-engine --vm-status 2>/dev/null | grep -q 'GLOBAL MAINTENANCE'; then
     run hosted-engine --set-maintenance --mode=none
 else
     note "not in global maintenance"

@@ -34,6 +34,15 @@ note() {
     printf '    %s\n' "$1"
 }
 
+# report DONE WOULD: say what a change did, or on a dry run what it would have done.
+report() {
+    if [ "$DRY_RUN" = 1 ]; then
+        note "would $2"
+    else
+        note "$1"
+    fi
+}
+
 die() {
     printf '%s: stopped at "%s": %s\n' "$SCRIPT" "$CURRENT" "$1" >&2
     exit 1
@@ -55,7 +64,7 @@ run() {
 backup() {
     if [ -e "$1" ] && [ ! -e "$1.confgen-orig" ]; then
         run cp -p "$1" "$1.confgen-orig"
-        note "kept the previous $1 as $1.confgen-orig"
+        report "kept the previous $1 as $1.confgen-orig" "keep the previous $1 as $1.confgen-orig"
     fi
 }
 
@@ -71,7 +80,7 @@ install_file() {
     backup "$target"
     run install -D -m "$mode" "$source" "$target"
     CHANGED=yes
-    note "installed $2"
+    report "installed $2" "install $2"
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
@@ -97,7 +106,7 @@ set_block() {
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the $name block in $2"
+    report "updated the $name block in $2" "update the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -110,10 +119,10 @@ link_file() {
     if [ -e "$link" ] && [ ! -L "$link" ]; then
         [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
         run mv "$link" "$link.orig"
-        note "kept the previous $2 as $2.orig"
+        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
     fi
     run ln -sfn "$target" "$link"
-    note "linked $2 -> $target"
+    report "linked $2 -> $target" "link $2 -> $target"
 }
 
 # make_dir DIR: create DIR (below the root) unless it exists.
@@ -122,7 +131,7 @@ make_dir() {
         note "$1 exists"
     else
         run mkdir -p "$ROOT$1"
-        note "created $1"
+        report "created $1" "create $1"
     fi
 }
 
@@ -167,11 +176,23 @@ if grep -qx 'host_id=2' "$ROOT"/etc/ovirt-hosted-engine/hosted-engine.conf 2>/de
     exit 0
 fi
 
-# Hosts join one at a time, in host-ID order: host1 (ID 1) first.
-step "Check that host1 is a hosted-engine host and the engine is up"
-status=$(hosted-engine --vm-status 2>/dev/null || true)
-grep -q -- '--== Host 1 status ==--' <<< "$status" || die "host1 (host ID 1) is not a hosted-engine host yet: run step 14 on host1 first"
-grep -q '"health": "good"' <<< "$status" || die "the hosted engine is not up: wait until hosted-engine --vm-status shows it healthy"
+# Hosts join one at a time, in host-ID order: host1 (ID 1) first. That cannot be
+# checked from here: before its own deploy this host has no hosted-engine.conf, and
+# hosted-engine --vm-status then only prints "You must run deploy first" (ovirt-hosted-engine-
+# setup 1.2, src/bin/hosted-engine.in, cmd_vm_status). So the administrator confirms it.
+step "Confirm that host1 is a hosted-engine host and the engine is up"
+WAIT_FOR="step 14 has finished on host1, and on host1 hosted-engine --vm-status lists Host 1 and the engine with \"health\": \"good\""
+if [ "${CONFGEN_PREVIOUS_DEPLOYED:-}" = host1 ]; then
+    note "confirmed by CONFGEN_PREVIOUS_DEPLOYED=host1: $WAIT_FOR"
+elif [ "$DRY_RUN" = 1 ]; then
+    note "would ask whether $WAIT_FOR"
+elif [ -t 0 ]; then
+    printf 'Check on %s that %s.\nIs it so? Type yes to go on: ' host1 "$WAIT_FOR"
+    read -r answer
+    [ "$answer" = yes ] || die "not confirmed: run this step again once $WAIT_FOR"
+else
+    die "this host cannot tell whether $WAIT_FOR. Check it there, then run this step again from a terminal to confirm, or with CONFGEN_PREVIOUS_DEPLOYED=host1"
+fi
 
 # The deploy takes long and asks questions; it must survive a dropped SSH session.
 if [ -z "${STY:-}" ] && [ -z "${TMUX:-}" ] && [ "${CONFGEN_WITHOUT_SCREEN:-0}" != 1 ] && [ "$DRY_RUN" != 1 ]; then

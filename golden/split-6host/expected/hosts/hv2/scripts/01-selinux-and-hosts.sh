@@ -1,5 +1,5 @@
 #!/bin/bash
-# SELinux permissive; /etc/hosts names every host and the NFS mount name.
+# SELinux permissive; /etc/hosts names every host.
 #
 # Step 01 of 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
 # It is the first step.
@@ -33,6 +33,15 @@ note() {
     printf '    %s\n' "$1"
 }
 
+# report DONE WOULD: say what a change did, or on a dry run what it would have done.
+report() {
+    if [ "$DRY_RUN" = 1 ]; then
+        note "would $2"
+    else
+        note "$1"
+    fi
+}
+
 die() {
     printf '%s: stopped at "%s": %s\n' "$SCRIPT" "$CURRENT" "$1" >&2
     exit 1
@@ -54,7 +63,7 @@ run() {
 backup() {
     if [ -e "$1" ] && [ ! -e "$1.confgen-orig" ]; then
         run cp -p "$1" "$1.confgen-orig"
-        note "kept the previous $1 as $1.confgen-orig"
+        report "kept the previous $1 as $1.confgen-orig" "keep the previous $1 as $1.confgen-orig"
     fi
 }
 
@@ -70,7 +79,7 @@ install_file() {
     backup "$target"
     run install -D -m "$mode" "$source" "$target"
     CHANGED=yes
-    note "installed $2"
+    report "installed $2" "install $2"
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
@@ -96,7 +105,7 @@ set_block() {
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the $name block in $2"
+    report "updated the $name block in $2" "update the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -109,10 +118,10 @@ link_file() {
     if [ -e "$link" ] && [ ! -L "$link" ]; then
         [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
         run mv "$link" "$link.orig"
-        note "kept the previous $2 as $2.orig"
+        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
     fi
     run ln -sfn "$target" "$link"
-    note "linked $2 -> $target"
+    report "linked $2 -> $target" "link $2 -> $target"
 }
 
 # make_dir DIR: create DIR (below the root) unless it exists.
@@ -121,7 +130,7 @@ make_dir() {
         note "$1 exists"
     else
         run mkdir -p "$ROOT$1"
-        note "created $1"
+        report "created $1" "create $1"
     fi
 }
 
@@ -172,7 +181,7 @@ step "SELinux permissive after a reboot (/etc/selinux/config)"
 if grep -q '^SELINUX=enforcing$' "$ROOT"/etc/selinux/config; then
     backup "$ROOT"/etc/selinux/config
     run sed -i 's/^SELINUX=enforcing$/SELINUX=permissive/' "$ROOT"/etc/selinux/config
-    note "set SELINUX=permissive"
+    report "set SELINUX=permissive" "set SELINUX=permissive"
 else
     note "/etc/selinux/config does not enforce"
 fi

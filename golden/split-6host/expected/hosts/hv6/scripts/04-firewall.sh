@@ -34,6 +34,15 @@ note() {
     printf '    %s\n' "$1"
 }
 
+# report DONE WOULD: say what a change did, or on a dry run what it would have done.
+report() {
+    if [ "$DRY_RUN" = 1 ]; then
+        note "would $2"
+    else
+        note "$1"
+    fi
+}
+
 die() {
     printf '%s: stopped at "%s": %s\n' "$SCRIPT" "$CURRENT" "$1" >&2
     exit 1
@@ -55,7 +64,7 @@ run() {
 backup() {
     if [ -e "$1" ] && [ ! -e "$1.confgen-orig" ]; then
         run cp -p "$1" "$1.confgen-orig"
-        note "kept the previous $1 as $1.confgen-orig"
+        report "kept the previous $1 as $1.confgen-orig" "keep the previous $1 as $1.confgen-orig"
     fi
 }
 
@@ -71,7 +80,7 @@ install_file() {
     backup "$target"
     run install -D -m "$mode" "$source" "$target"
     CHANGED=yes
-    note "installed $2"
+    report "installed $2" "install $2"
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
@@ -97,7 +106,7 @@ set_block() {
     run cp "$merged" "$target"
     rm -f "$merged"
     CHANGED=yes
-    note "updated the $name block in $2"
+    report "updated the $name block in $2" "update the $name block in $2"
 }
 
 # link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
@@ -110,10 +119,10 @@ link_file() {
     if [ -e "$link" ] && [ ! -L "$link" ]; then
         [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
         run mv "$link" "$link.orig"
-        note "kept the previous $2 as $2.orig"
+        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
     fi
     run ln -sfn "$target" "$link"
-    note "linked $2 -> $target"
+    report "linked $2 -> $target" "link $2 -> $target"
 }
 
 # make_dir DIR: create DIR (below the root) unless it exists.
@@ -122,7 +131,7 @@ make_dir() {
         note "$1 exists"
     else
         run mkdir -p "$ROOT$1"
-        note "created $1"
+        report "created $1" "create $1"
     fi
 }
 
@@ -167,7 +176,7 @@ install_file files/etc/sysconfig/iptables /etc/sysconfig/iptables 0600
 step "Load the rules"
 if [ "$CHANGED" = yes ] || ! systemctl is-active --quiet iptables; then
     run systemctl reload-or-restart iptables
-    note "iptables loaded /etc/sysconfig/iptables"
+    report "iptables loaded /etc/sysconfig/iptables" "have iptables load /etc/sysconfig/iptables"
 else
     note "the rules in /etc/sysconfig/iptables are already loaded"
 fi

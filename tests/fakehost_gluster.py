@@ -1,0 +1,271 @@
+"""The gluster stand-in: the trusted pool and its volumes, as glusterd keeps and checks them.
+
+`answer` takes the fake cluster's state, the calling host and the command's words (options
+left out) and returns (exit code, stdout, changed, stderr), updating the state for a command
+that changes it. What it refuses, and the messages, are glusterd's: seen with Debian's
+glusterfs 10.3 (tests/test_stand_ins.py runs every volume command of the scripts, and every
+refusal below, on the real glusterd and compares) and found in the GlusterFS 3.6 sources the
+target ran (cli/src/cli-cmd-parser.c for the command-line checks; glusterd-volume-ops.c,
+glusterd-brick-ops.c and glusterd-utils.c for the rest).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Answer = tuple[int, str, bool, str]
+
+
+def _ok(out: str = "", change: bool = False) -> Answer:
+    return 0, out, change, ""
+
+
+def _fail(message: str, code: int = 1) -> Answer:
+    return code, "", False, message + "\n"
+
+
+def _host_of(state: dict[str, Any], peer: str) -> str | None:
+    return next((name for name, h in state["hosts"].items() if h["peer"] == peer), None)
+
+
+def _pool(state: dict[str, Any]) -> list[str]:
+    return [state["hosts"][state["first"]]["peer"], *state["peers"]]
+
+
+def _within(path: str, other: str) -> bool:
+    return path == other or path.startswith(other.rstrip("/") + "/")
+
+
+def _check_bricks(state: dict[str, Any], verb: str, name: str, bricks: list[str]) -> Answer | None:
+    """The checks glusterd makes of new bricks, in its order; None when they pass."""
+    seen = set()
+    for brick in bricks:
+        # cli-cmd-parser.c, cli_cmd_bricks_parse: "Found duplicate exports HOST:PATH".
+        if brick in seen:
+            return _fail(f"Found duplicate exports {brick}")
+        seen.add(brick)
+    for brick in bricks:
+        peer, path = brick.split(":", 1)
+        host = _host_of(state, peer)
+        # glusterd-utils.c, glusterd_new_brick_validate: the brick's host must be this node or
+        # a connected peer.
+        if host is None or peer not in _pool(state):
+            return _fail(
+                f"volume {verb}: {name}: failed: Host {peer} is not in 'Peer in Cluster' state"
+            )
+        if "glusterd" not in state["hosts"][host]["active"]:
+            return _fail(f"volume {verb}: {name}: failed: Host {peer} not connected")
+        # glusterd_is_brickpath_available: no brick inside, or holding, another brick.
+        for volume in state["volumes"].values():
+            for existing in volume["bricks"]:
+                other_peer, other_path = existing.split(":", 1)
+                if other_peer == peer and (_within(path, other_path) or _within(other_path, path)):
+                    return _fail(
+                        f"volume {verb}: {name}: failed: Brick: {brick} not available. Brick may "
+                        "be containing or be contained by an existing brick."
+                    )
+        # glusterd refuses a brick on the root filesystem without 'force': the brick must lie
+        # on a filesystem mounted for it (the brick filesystem of step 05).
+        mounts = state["hosts"][host]["mounts"]
+        if not any(kind == "brick-fs" and _within(path, point) for point, kind in mounts.items()):
+            return _fail(
+                f"volume {verb}: {name}: failed: The brick {brick} is being created in the root "
+                "partition. It is recommended that you don't use the system's root partition for "
+                "storage backend. Or use 'force' at the end of the command if you want to "
+                "override this behavior."
+            )
+    return None
+
+
+def _same_server(bricks: list[str], replica: int) -> bool:
+    """glusterd-volume-ops.c: two bricks of one replica set on one server need 'force'."""
+    for start in range(0, len(bricks), replica):
+        hosts = [b.split(":", 1)[0] for b in bricks[start : start + replica]]
+        if len(set(hosts)) < len(hosts):
+            return True
+    return False
+
+
+def _type(volume: dict[str, Any]) -> tuple[str, str]:
+    count, replica = len(volume["bricks"]), volume["replica"]
+    sets = count // replica
+    if replica == 1:
+        return "Distribute", str(count)
+    kind = "Replicate" if sets == 1 else "Distributed-Replicate"
+    return kind, f"{sets} x {replica} = {count}"
+
+
+def _info(name: str, volume: dict[str, Any]) -> str:
+    kind, number = _type(volume)
+    out = f" \nVolume Name: {name}\nType: {kind}\nStatus: {volume['status']}\n"
+    out += f"Number of Bricks: {number}\nTransport-type: tcp\nBricks:\n"
+    return out + "".join(f"Brick{i}: {b}\n" for i, b in enumerate(volume["bricks"], 1))
+
+
+def _replica(words: list[str]) -> tuple[int | None, list[str]] | str:
+    """`replica N` and the bricks after it; an error message for a bad count."""
+    if "replica" not in words:
+        return None, [w for w in words if ":" in w]
+    count = words[words.index("replica") + 1]
+    if not count.isdigit():
+        return "replica count should be greater than 1"
+    # cli-cmd-parser.c: "replica count should be greater than 1" (create); add-brick takes 1.
+    return int(count), [w for w in words if ":" in w]
+
+
+def answer(state: dict[str, Any], me: dict[str, Any], words: list[str]) -> Answer:
+    if "glusterd" not in me["active"]:
+        # The CLI talks to the local glusterd only.
+        return _fail("Connection failed. Please check if gluster daemon is operational.")
+    if words[:2] == ["peer", "status"]:
+        mine = me["peer"]
+        peers = [p for p in _pool(state) if p != mine] if mine in _pool(state) else []
+        out = f"Number of Peers: {len(peers)}\n"
+        for peer in peers:
+            host = _host_of(state, peer)
+            connected = host is not None and "glusterd" in state["hosts"][host]["active"]
+            state_name = "Connected" if connected else "Disconnected"
+            out += f"\nHostname: {peer}\nUuid: 0000\nState: Peer in Cluster ({state_name})\n"
+        return _ok(out)
+    if words[:2] == ["peer", "probe"]:
+        target = words[2]
+        if target == me["peer"]:
+            return _ok("peer probe: success. Probe on localhost not needed\n")
+        host = _host_of(state, target)
+        if host is None or "glusterd" not in state["hosts"][host]["active"]:
+            return _fail(
+                "peer probe: failed: Probe returned with Transport endpoint is not connected"
+            )
+        if target in state["peers"]:
+            return _ok(f"peer probe: success. Host {target} port 24007 already in peer list\n")
+        state["peers"].append(target)
+        return _ok("peer probe: success.\n", change=True)
+    if words[0] != "volume":
+        return _fail(f"unrecognized word: {words[0]}")
+    verb, name = words[1], words[2]
+    volume = state["volumes"].get(name)
+    if verb == "info":
+        if volume is None:
+            return _fail(f"Volume {name} does not exist")
+        return _ok(_info(name, volume))
+    if verb == "create":
+        parsed = _replica(words[3:])
+        if isinstance(parsed, str):
+            return _fail(parsed)
+        replica, bricks = parsed
+        if replica is not None and replica < 2:
+            return _fail("replica count should be greater than 1")
+        replica = replica or 1
+        if len(bricks) % replica:
+            return _fail("number of bricks is not a multiple of replica count")
+        refused = _check_bricks(state, "create", name, bricks)
+        if refused:
+            return refused
+        if volume is not None:
+            return _fail(f"volume create: {name}: failed: Volume {name} already exists")
+        if _same_server(bricks, replica) and "force" not in words:
+            return _fail(
+                f"volume create: {name}: failed: Multiple bricks of a replicate volume are "
+                "present on the same server. This setup is not optimal. Use 'force' at the end "
+                "of the command if you want to override this behavior."
+            )
+        state["volumes"][name] = {
+            "status": "Created",
+            "bricks": bricks,
+            "replica": replica,
+            "rebalanced": False,
+        }
+        return _ok(
+            f"volume create: {name}: success: please start the volume to access data\n", True
+        )
+    if volume is None:
+        return _fail(f"volume {verb}: {name}: failed: Volume {name} does not exist")
+    if verb == "add-brick":
+        parsed = _replica(words[3:])
+        if isinstance(parsed, str):
+            return _fail(parsed)
+        replica, bricks = parsed
+        current = volume["replica"]
+        replica = replica or current
+        if replica < current:
+            return _fail("volume add-brick: failed: Replica count can't be reduced")
+        if replica > current:
+            # glusterd-brick-ops.c: raising the replica count adds one brick to each set.
+            sets = len(volume["bricks"]) // current
+            if len(bricks) != sets * (replica - current):
+                return _fail(
+                    f"volume add-brick: failed: Incorrect number of bricks supplied "
+                    f"{len(bricks)} with count {replica}"
+                )
+        elif len(bricks) % replica:
+            return _fail(
+                f"volume add-brick: failed: Incorrect number of bricks supplied {len(bricks)} "
+                f"with count {replica}"
+            )
+        refused = _check_bricks(state, "add-brick", name, bricks)
+        if refused:
+            return refused
+        if replica > current:
+            sets = len(volume["bricks"]) // current
+            grown = []
+            for i in range(sets):
+                grown += volume["bricks"][i * current : (i + 1) * current]
+                grown += bricks[i * (replica - current) : (i + 1) * (replica - current)]
+            volume["bricks"] = grown
+        else:
+            volume["bricks"] = volume["bricks"] + bricks
+        if _same_server(volume["bricks"], replica) and "force" not in words:
+            return _fail(
+                "volume add-brick: failed: Multiple bricks of a replicate volume are present "
+                "on the same server. This setup is not optimal. Use 'force' at the end of the "
+                "command if you want to override this behavior."
+            )
+        volume["replica"] = replica
+        return _ok("volume add-brick: success\n", True)
+    if verb == "start":
+        if volume["status"] == "Started":
+            return _fail(f"volume start: {name}: failed: Volume {name} already started")
+        volume["status"] = "Started"
+        return _ok(f"volume start: {name}: success\n", True)
+    if verb == "heal":
+        if volume["replica"] < 2:
+            return _fail(f"Volume {name} is not of type replicate/disperse\nVolume heal failed.")
+        if volume["status"] != "Started":
+            return _fail(f"Volume {name} is not started.")
+        if words[3:] == ["info"]:
+            return _ok(
+                "".join(
+                    f"Brick {b}\nStatus: Connected\nNumber of entries: 0\n\n"
+                    for b in volume["bricks"]
+                )
+            )
+        if words[3:] == ["full"]:
+            return _ok(
+                f"Launching heal operation to perform full self heal on volume {name} has been successful \n",
+                True,
+            )
+    if verb == "rebalance":
+        if len(volume["bricks"]) // volume["replica"] < 2:
+            return _fail(
+                f"volume rebalance: {name}: failed: Volume {name} is not a distribute volume "
+                "or contains only 1 brick.\nNot performing rebalance"
+            )
+        if words[3:] == ["status"]:
+            if not volume["rebalanced"]:
+                return _fail(
+                    f"volume rebalance: {name}: failed: Rebalance not started for volume {name}."
+                )
+            return _ok(
+                f"localhost fix-layout completed 0:00:00\nvolume rebalance: {name}: success\n"
+            )
+        if words[3:] == ["fix-layout", "start"]:
+            if volume["status"] != "Started":
+                return _fail(
+                    f"volume rebalance: {name}: failed: Volume {name} needs to be started to perform rebalance"
+                )
+            volume["rebalanced"] = True
+            return _ok(
+                f"volume rebalance: {name}: success: Rebalance on {name} has been started successfully.\n",
+                True,
+            )
+    return _fail(f"fakehost: no stand-in behaviour for gluster {' '.join(words)}", 2)

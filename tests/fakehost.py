@@ -135,6 +135,7 @@ class FakeCluster:
                 for v in plan.existing_volumes
             },
             "engine": {"hosts": [1], "vm": "up", "global_maintenance": False},
+            "roots": str(self.base / "roots"),
             "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
             "addresses": sorted(
                 {str(i.address) for h in plan.hosts for i in h.host.interfaces.values()}

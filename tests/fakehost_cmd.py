@@ -44,13 +44,14 @@ DEPENDS = {
 }
 
 
-def record(change):
+def record(change, code=0):
+    call = {"host": HOST, "argv": [PROGRAM, *ARGS], "change": change, "code": code}
     with open(os.environ["FAKEHOST_CALLS"], "a") as calls:
-        calls.write(json.dumps({"host": HOST, "argv": [PROGRAM, *ARGS], "change": change}) + "\n")
+        calls.write(json.dumps(call) + "\n")
 
 
 def done(code=0, out="", change=False, err=""):
-    record(change)
+    record(change, code)
     if change:
         STATE.write_text(json.dumps(state))
     if out:

@@ -11,6 +11,7 @@ glusterd-brick-ops.c and glusterd-utils.c for the rest).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 Answer = tuple[int, str, bool, str]
@@ -64,6 +65,16 @@ def _check_bricks(state: dict[str, Any], verb: str, name: str, bricks: list[str]
                         f"volume {verb}: {name}: failed: Brick: {brick} not available. Brick may "
                         "be containing or be contained by an existing brick."
                     )
+        # glusterd makes a brick's folder but not its parents: "Failed to create brick
+        # directory ... No such file or directory" (seen with glusterfs 10.3).
+        if (
+            "roots" in state
+            and not (Path(state["roots"]) / host / path.lstrip("/")).parent.is_dir()
+        ):
+            return _fail(
+                f"volume {verb}: {name}: failed: Failed to create brick directory for brick "
+                f"{brick}. Reason : No such file or directory"
+            )
         # glusterd refuses a brick on the root filesystem without 'force': the brick must lie
         # on a filesystem mounted for it (the brick filesystem of step 05).
         mounts = state["hosts"][host]["mounts"]

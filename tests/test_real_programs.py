@@ -38,10 +38,25 @@ SEED_UNIT_ALLOWED = (
 SEED_MIGRATE_ALLOWED = '* Tunable "DeterministicIPs" is unknown'
 
 
+# Daemons such as glusterd and ctdbd live in sbin folders, which a non-root PATH (and some
+# shells' root PATH) leaves out: looking only on PATH once skipped the glusterd checks with
+# "glusterd is missing" on a machine that had it. So the sbin folders are always searched.
+SEARCHED = os.pathsep.join(
+    [
+        os.environ.get("PATH", ""),
+        "/usr/local/sbin",
+        "/usr/sbin",
+        "/sbin",
+        "/usr/local/bin",
+        "/usr/bin",
+    ]
+)
+
+
 def require(program: str, package: str) -> str:
-    found = shutil.which(program) or (program if Path(program).exists() else None)
+    found = shutil.which(program, path=SEARCHED) or (program if Path(program).exists() else None)
     if found is None:
-        message = f"{program} is missing: apt-get install {package}"
+        message = f"{program} is not in {SEARCHED}: apt-get install {package}"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -312,6 +327,9 @@ def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     status, _, rest = result.stdout.partition("--- ip\n")
     ips, _, variables = rest.partition("--- vars\n")
     assert status.count(" OK") == len(loopback), result.stdout + result.stderr
+    # The form the start-engine step reads, and the fake cluster's ctdb prints: a header, then
+    # "ADDRESS PNN" for each public address.
+    assert re.fullmatch(r"Public IPs on node \d+", ips.splitlines()[0]), ips
     hosted = {line.split()[0]: int(line.split()[1]) for line in ips.splitlines()[1:]}
     assert {vip.split("/")[0] for vip in vips} == set(hosted), ips
     assert all(node >= 0 for node in hosted.values()), ips

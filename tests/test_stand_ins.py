@@ -1,0 +1,244 @@
+"""The gluster stand-in against the real glusterd: it must accept and refuse as glusterd does.
+
+Every `gluster volume` command the scripts of the golden clusters and of generated clusters
+make on the fake cluster is replayed, in order and with the answer the stand-in gave, on a real
+glusterd (Debian's glusterfs-server) in private mount and network namespaces; so is a list of
+commands glusterd refuses. The exit status must agree, command by command: a stand-in that
+accepts what glusterd refuses would let a script through that fails on a real host.
+
+One glusterd serves every host here: each host's storage name becomes an address on the
+namespace's loopback (named in a bind-mounted /etc/hosts), so every brick is local to it. Two
+things are rewritten, and why: brick paths move below the test's folder, keeping how they nest;
+the parent folders of each brick are made, as the scripts' brick step makes them; and `force`
+ends every create and add-brick, since glusterd wants it for bricks on the root
+filesystem and for replica sets on one server. Neither rewrite changes a refusal compared here.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import confgen
+import fakehost_gluster
+from fakehost import FakeCluster
+from strategies import clusters, to_toml
+from test_real_programs import KILL_NAMESPACE, require, run
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
+
+REPLAY = (
+    KILL_NAMESPACE
+    + r"""
+set -u
+ip link set lo up
+for address in $ADDRESSES; do
+    ip addr add "$address/32" dev lo
+done
+mount --bind "$WORK/lib" /var/lib/glusterd
+mount --bind "$WORK/log" /var/log/glusterfs
+mount --bind "$WORK/run" /run
+mount --bind "$WORK/hosts" /etc/hosts
+glusterd --no-daemon --log-file="$WORK/log/glusterd.log" &
+trap kill_namespace EXIT
+for _ in $(seq 1 30); do
+    gluster --mode=script pool list >/dev/null 2>&1 && break
+    sleep 1
+done
+while IFS= read -r line; do
+    eval "set -- $line"
+    gluster --mode=script "$@" >"$WORK/last.out" 2>&1
+    code=$?
+    printf '%s\n' "@@rc $code $line"
+    cat "$WORK/last.out"
+done < "$WORK/commands"
+"""
+)
+
+
+class RealGlusterd:
+    """Replays lines of gluster words on a real glusterd; answers the exit status of each."""
+
+    def __init__(self, tmp: Path, peers: dict[str, str]) -> None:
+        require("glusterd", "glusterfs-server")
+        self.unshare = require("unshare", "util-linux")
+        require("ip", "iproute2")
+        self.work = tmp / "glusterd"
+        for folder in ("lib", "log", "run", "bricks"):
+            (self.work / folder).mkdir(parents=True)
+        self.peers = peers  # storage name -> loopback address
+        (self.work / "hosts").write_text(
+            "127.0.0.1 localhost\n"
+            + "".join(f"{a} {p}\n" for p, a in peers.items() if not p[0].isdigit())
+        )
+
+    def brick(self, word: str) -> str:
+        """host:/path -> host:<work>/bricks/host/path: the same nesting, below the test."""
+        host, path = word.split(":", 1)
+        moved = Path(f"{self.work}/bricks/{host}{path}")
+        # glusterd makes the brick's folder, not its parents (as the scripts' step 05 does).
+        moved.parent.mkdir(parents=True, exist_ok=True)
+        return f"{host}:{moved}"
+
+    def rewrite(self, words: list[str]) -> list[str]:
+        words = [self.brick(w) if ":" in w and "/" in w else w for w in words]
+        if words[:1] == ["volume"] and words[1:2] in (["create"], ["add-brick"]):
+            words.append("force")
+        return words
+
+    def replay(self, commands: list[list[str]]) -> list[tuple[int, str]]:
+        lines = [shlex.join(self.rewrite(words)) for words in commands]
+        (self.work / "commands").write_text("".join(f"{line}\n" for line in lines))
+        result = run(
+            self.unshare,
+            "--mount",
+            "--net",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            REPLAY,
+            env={
+                **os.environ,
+                "WORK": str(self.work),
+                "ADDRESSES": " ".join(sorted(set(self.peers.values()))),
+                "PATH": f"/usr/sbin:/sbin:{os.environ['PATH']}",
+            },
+        )
+        answers: list[tuple[int, str]] = []
+        for chunk in result.stdout.split("@@rc ")[1:]:
+            head, _, out = chunk.partition("\n")
+            answers.append((int(head.split(" ", 1)[0]), out))
+        assert len(answers) == len(lines), result.stdout + result.stderr
+        return answers
+
+
+def _peers(plan: confgen.Plan) -> dict[str, str]:
+    """Each host's storage name -> an address for it on the namespace's loopback."""
+    return {
+        h.peer: h.peer if h.peer[0].isdigit() else f"10.250.0.{i + 1}"
+        for i, h in enumerate(plan.hosts)
+    }
+
+
+def _part_one(plan: confgen.Plan) -> list[list[str]]:
+    """The single-brick volumes part one left on the first host."""
+    commands = []
+    for volume in plan.existing_volumes:
+        commands.append(["volume", "create", volume.name, str(volume.bricks[0])])
+        commands.append(["volume", "start", volume.name])
+    return commands
+
+
+def _volume_calls(fake: FakeCluster) -> list[tuple[list[str], int]]:
+    """Every gluster volume command the scripts made, with the stand-in's exit status."""
+    return [
+        ([w for w in call["argv"][1:] if not w.startswith("-")], call["code"])
+        for call in fake.calls()
+        if call["argv"][:2] == ["gluster", "volume"]
+    ]
+
+
+def _check_runbook_against_glusterd(text: str, tmp: Path) -> None:
+    cluster = confgen.loads(text)
+    out = tmp / "out"
+    confgen.write_tree(confgen.render(cluster), out)
+    plan = confgen.plan(cluster)
+    fake = FakeCluster(tmp / "fake", out, plan)
+    fake.run_through(plan.steps[-1].number + 1)
+    calls = _volume_calls(fake)
+    assert any(words[1] == "create" for words, _ in calls)
+    real = RealGlusterd(tmp, _peers(plan))
+    answers = real.replay(_part_one(plan) + [words for words, _ in calls])
+    setup, replayed = answers[: len(_part_one(plan))], answers[len(_part_one(plan)) :]
+    assert all(code == 0 for code, _ in setup), setup
+    for (words, fake_code), (real_code, real_out) in zip(calls, replayed, strict=True):
+        assert (fake_code == 0) == (real_code == 0), (words, fake_code, real_code, real_out)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_volume_command_of_the_runbook_gets_glusterds_answer(
+    case: str, tmp_path: Path
+) -> None:
+    _check_runbook_against_glusterd((GOLDEN / case / "cluster.toml").read_text(), tmp_path)
+
+
+@settings(
+    max_examples=4 if os.environ.get("CI") else 1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=clusters(max_hosts=6))
+def test_generated_runbooks_get_glusterds_answers(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _check_runbook_against_glusterd(to_toml(data), tmp_path_factory.mktemp("replay"))
+
+
+# Commands glusterd refuses (or accepts) after the setup below; the stand-in must agree.
+SETUP = [
+    ["volume", "create", "one", "p1:/b/one"],
+    ["volume", "start", "one"],
+    ["volume", "create", "rep", "replica", "3", "p1:/b/rep", "p2:/b/rep", "p3:/b/rep"],
+    ["volume", "start", "rep"],
+]
+PROBES = [
+    ["volume", "create", "r1", "replica", "1", "p1:/b/r1"],
+    ["volume", "create", "dup", "replica", "2", "p1:/b/dup", "p1:/b/dup"],
+    ["volume", "create", "nested", "p2:/b/rep/inner"],
+    ["volume", "create", "outer", "p3:/b"],
+    ["volume", "create", "odd", "replica", "3", "p1:/b/odd", "p2:/b/odd"],
+    ["volume", "create", "rep", "p1:/b/again"],
+    ["volume", "create", "elsewhere", "p1:/b/elsewhere"],
+    ["volume", "add-brick", "rep", "p1:/b/rep2", "p2:/b/rep2"],
+    ["volume", "add-brick", "one", "replica", "3", "p2:/b/one"],
+    ["volume", "add-brick", "one", "replica", "3", "p2:/b/one", "p3:/b/one"],
+    ["volume", "start", "rep"],
+    ["volume", "info", "missing"],
+    ["volume", "heal", "one", "full"],
+    ["volume", "heal", "rep", "full"],
+    ["volume", "rebalance", "rep", "status"],
+    ["volume", "rebalance", "rep", "fix-layout", "start"],
+    ["volume", "add-brick", "rep", "p1:/b/set2", "p2:/b/set2", "p3:/b/set2"],
+    ["volume", "rebalance", "rep", "status"],
+    ["volume", "rebalance", "rep", "fix-layout", "start"],
+    ["volume", "rebalance", "rep", "status"],
+    ["volume", "add-brick", "rep", "replica", "2", "p1:/b/less"],
+]
+
+
+def test_the_stand_in_refuses_what_glusterd_refuses(tmp_path: Path) -> None:
+    peers = {"p1": "10.250.0.1", "p2": "10.250.0.2", "p3": "10.250.0.3"}
+    real = RealGlusterd(tmp_path, peers)
+    answers = real.replay(SETUP + PROBES)
+    assert all(code == 0 for code, _ in answers[: len(SETUP)]), answers[: len(SETUP)]
+    state: dict[str, Any] = {
+        "first": "h1",
+        "peers": ["p2", "p3"],
+        "volumes": {},
+        "hosts": {
+            f"h{i}": {"peer": f"p{i}", "active": ["glusterd"], "mounts": {"/": "brick-fs"}}
+            for i in (1, 2, 3)
+        },
+    }
+    me = state["hosts"]["h1"]
+    for words in SETUP:
+        assert (
+            fakehost_gluster.answer(state, me, words + ["force"] * (words[1] == "create"))[0] == 0
+        )
+    disagree = []
+    for words, (real_code, real_out) in zip(PROBES, answers[len(SETUP) :], strict=True):
+        forced = [*words, "force"] if words[1] in ("create", "add-brick") else words
+        fake_code = fakehost_gluster.answer(state, me, forced)[0]
+        if (fake_code == 0) != (real_code == 0):
+            disagree.append((words, fake_code, real_code, real_out))
+    assert disagree == []
+    # The probes are worth something only if glusterd both accepts and refuses among them.
+    codes = [code == 0 for code, _ in answers[len(SETUP) :]]
+    assert codes.count(False) >= 10 and codes.count(True) >= 4, codes

@@ -53,31 +53,60 @@ def to_toml(data: dict[str, Any]) -> str:
 
 
 labels = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
-mount_points = st.sampled_from(
-    ["/mnt/lock", "/var/lib/ctdb-meta", "/srv/ctdb.lock", "/mnt/meta_vol/lock", "/a"]
-)
+BRICK_MOUNT_POINTS = ["/gluster", "/bricks", "/srv/gluster", "/data/.bricks"]
+META_MOUNT_POINTS = [
+    "/mnt/lock",
+    "/var/lib/ctdb-meta",
+    "/srv/ctdb.lock",
+    "/mnt/meta_vol/lock",
+    "/a",
+]
+NICS = ["eth0", "eth1", "ens3", "bond0", "em1.100", "enp0s31f6"]
+TUNABLES = ["RecoveryBanPeriod", "MonitorInterval", "keepaliveinterval", "EventScriptTimeout"]
 
 
 @st.composite
-def clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
-    """A valid cluster as a dict: 3 to 9 hosts, one shared network or one per role."""
+def _volume_hosts(draw: st.DrawFn, by_id: list[str], replica: int, first: str | None) -> list[str]:
+    """Bricks for a volume: whole replica sets, no host twice; `first` leads, if given."""
+    sets = draw(st.integers(min_value=1, max_value=max(1, len(by_id) // replica)))
+    others = [name for name in by_id if name != first]
+    chosen = draw(st.permutations(others))
+    hosts = ([first] if first else []) + list(chosen)
+    return hosts[: sets * replica]
+
+
+@st.composite
+def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
+    """A cluster file `confgen check` accepts, as a dict, from anywhere in the valid space.
+
+    3 to `max_hosts` hosts in any order in the file; one network for every role, one per role,
+    or two; several VIPs on any network; volumes of replica 1, 2 and 3 on partial and
+    overlapping host lists, with one or more replica sets, custom brick folders, hosts that hold
+    no brick; custom mount points, tunables, extra firewall rules and domain types.
+    """
     count = draw(st.integers(min_value=3, max_value=max_hosts))
-    split = draw(st.booleans())
+    layout = draw(st.sampled_from(["shared", "split", "pair"]))
     names = draw(st.lists(labels, min_size=count, max_size=count, unique=True))
     domain = draw(labels)
     base = draw(st.integers(min_value=1, max_value=200))
-    if split:
-        networks = [
-            {"name": role[:4], "cidr": f"10.{base + i}.0.0/24", "roles": [role]}
-            for i, role in enumerate(ROLES)
-        ]
+    if layout == "split":
+        roles_of = [[role] for role in ROLES]
+    elif layout == "pair":
+        roles_of = [["management", "heartbeat"], ["storage"]]
     else:
-        networks = [{"name": "lan", "cidr": f"10.{base}.0.0/24", "roles": list(ROLES)}]
+        roles_of = [list(ROLES)]
+    networks = [
+        {"name": f"net{i}", "cidr": f"10.{base + i}.0.0/24", "roles": roles}
+        for i, roles in enumerate(roles_of)
+    ]
+    nics = draw(
+        st.lists(st.sampled_from(NICS), min_size=len(networks), max_size=len(networks), unique=True)
+    )
     order = draw(st.permutations(range(count)))  # hosts appear in any order in the file
     hosts = []
     for position in order:
         interfaces = {
-            net["name"]: {"nic": f"eth{j}", "address": str(IPv4Network(net["cidr"])[position + 1])}
+            net["name"]: {"nic": nics[j], "address": str(IPv4Network(net["cidr"])[position + 1])}
             for j, net in enumerate(networks)
         }
         host: dict[str, Any] = {
@@ -87,32 +116,70 @@ def clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
         }
         if position == 0:
             host["first"] = True
-        host["brick_device"] = draw(st.sampled_from(["/dev/vdb", "/dev/sdb", "/dev/nvme0n1"]))
+        host["brick_device"] = draw(
+            st.sampled_from(
+                ["/dev/vdb", "/dev/sdb", "/dev/nvme0n1", "/dev/disk/by-path/pci-0000:00:1f.2-ata-1"]
+            )
+        )
         host["interfaces"] = interfaces
         hosts.append(host)
-    vip_count = draw(st.integers(min_value=1, max_value=3))
-    management = networks[0]
-    vips = [
-        {"address": f"{IPv4Network(management['cidr'])[200 + i]}/24", "nic": "eth0"}
-        for i in range(vip_count)
-    ]
+    vips = []
+    for i in range(draw(st.integers(min_value=1, max_value=3))):
+        j = draw(st.integers(min_value=0, max_value=len(networks) - 1))
+        vips.append({"address": f"{IPv4Network(networks[j]['cidr'])[200 + i]}/24", "nic": nics[j]})
     ctdb: dict[str, Any] = {"mount_hostname": f"ovirtmount.{domain}.lab", "vips": vips}
-    mount_point = draw(mount_points)
-    if mount_point != "/mnt/lock":
-        ctdb["mount_point"] = mount_point
-    data: dict[str, Any] = {"target": "ovirt35-el7", "networks": networks, "hosts": hosts}
+    brick_root = draw(st.sampled_from(BRICK_MOUNT_POINTS))
+    meta_mount = draw(st.sampled_from(META_MOUNT_POINTS))
+    if meta_mount != "/mnt/lock":
+        ctdb["mount_point"] = meta_mount
     if draw(st.booleans()):
-        # Spread the data volume over every whole replica set the hosts make.
-        by_id = [names[i] for i in range(count)]
-        data["gluster"] = {
-            "volumes": [
-                {"name": "engine", "existing": True},
-                {"name": "data", "existing": True, "hosts": by_id[: count - count % 3]},
-                {"name": "meta"},
-                *([{"name": "vmstore"}] if draw(st.booleans()) else []),
+        chosen = draw(st.lists(st.sampled_from(TUNABLES), unique_by=str.lower, max_size=3))
+        ctdb["tunables"] = {name: draw(st.integers(min_value=0, max_value=600)) for name in chosen}
+    data: dict[str, Any] = {"target": "ovirt35-el7", "networks": networks, "hosts": hosts}
+    gluster: dict[str, Any] = {}
+    if brick_root != "/gluster":
+        gluster["brick_fs"] = {"mount_point": brick_root}
+    by_id = [names[i] for i in range(count)]
+    volumes: list[dict[str, Any]] = []
+    # The seed's volumes, each left alone or listed over (existing ones start on the first host).
+    for name, existing in (("engine", True), ("data", True), ("meta", False)):
+        if not draw(st.booleans()):
+            continue
+        replica = draw(st.integers(min_value=2 if existing else 1, max_value=3))
+        volume: dict[str, Any] = {"name": name, "replica": replica}
+        if existing:
+            volume["existing"] = True
+        if draw(st.booleans()) or replica != 3:
+            volume["hosts"] = draw(_volume_hosts(by_id, replica, by_id[0] if existing else None))
+        volumes.append(volume)
+    for k in range(draw(st.integers(min_value=0, max_value=2))):
+        replica = draw(st.integers(min_value=1, max_value=3))
+        volume = {"name": f"vm{k}", "replica": replica}
+        volume["hosts"] = draw(_volume_hosts(by_id, replica, None))
+        if draw(st.booleans()):
+            volume["brick_dir"] = f"{brick_root}/c-vm{k}"
+        volumes.append(volume)
+    if volumes:
+        gluster["volumes"] = volumes
+    if gluster:
+        data["gluster"] = gluster
+    data["ctdb"] = ctdb
+    if draw(st.booleans()):
+        ports = draw(
+            st.lists(st.integers(min_value=60000, max_value=65535), unique=True, max_size=3)
+        )
+        data["firewall"] = {
+            "extra_rules": [
+                {
+                    "service": f"extra {p}",
+                    "protocol": draw(st.sampled_from(["tcp", "udp"])),
+                    "ports": p,
+                }
+                for p in ports
             ]
         }
-    data["ctdb"] = ctdb
+    if draw(st.booleans()):
+        data["hosted_engine"] = {"domain_type": draw(st.sampled_from(["nfs3", "nfs4"]))}
     return data
 
 

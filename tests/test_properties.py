@@ -38,6 +38,14 @@ def _heartbeat(data: dict[str, Any], host: dict[str, Any]) -> str:
 
 
 @given(clusters())
+def test_the_strategy_covers_only_what_check_accepts(data: dict[str, Any]) -> None:
+    # The end-to-end property (test_scripts.py) assumes check passes; it is worth something
+    # only if the strategy reaches the valid space, so each drawn cluster must be in it.
+    problems = confgen.validate(confgen.loads(to_toml(data)))
+    assert [str(p) for p in problems if p.severity is confgen.Severity.ERROR] == []
+
+
+@given(clusters())
 def test_same_input_gives_identical_output(data: dict[str, Any]) -> None:
     text = to_toml(data)
     first = confgen.render(confgen.loads(text))

@@ -435,8 +435,14 @@ def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     info = result.stdout.partition("--- info\n")[2]
     assert f"Volume Name: {volume.name}\n" in info
-    assert "Type: Replicate\n" in info and "Status: Started\n" in info
-    assert f"Number of Bricks: 1 x {volume.replica} = {volume.replica}\n" in info
+    assert "Status: Started\n" in info
+    count, sets = len(volume.bricks), len(volume.bricks) // volume.replica
+    if volume.replica == 1:  # created without the replica keyword: a distribute volume
+        assert "Type: Distribute\n" in info and f"Number of Bricks: {count}\n" in info
+    else:
+        kind = "Replicate" if sets == 1 else "Distributed-Replicate"
+        assert f"Type: {kind}\n" in info, info
+        assert f"Number of Bricks: {sets} x {volume.replica} = {count}\n" in info, info
     assert re.findall(r"^Brick\d+: (.*)$", info, re.MULTILINE) == [f"{h}:{b}" for h, b in moved]
     assert [h for h, _ in moved] == [b.peer for b in volume.bricks]
 

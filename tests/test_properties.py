@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import shutil
@@ -9,14 +10,21 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import confgen
+from confgen.cli import main
 from confgen.context import template_context
+from confgen.plan import self_check
 from confgen.systemd import escape_path
 from strategies import clusters, to_toml
+
+# confgen.plan is also the name of the function the package exports: reach the module itself.
+plan_module = importlib.import_module("confgen.plan")
+SEED_TEXT = (Path(__file__).resolve().parents[1] / "golden/seed-3host/cluster.toml").read_text()
 
 
 def _render(data: dict[str, Any]) -> dict[str, str]:
@@ -159,3 +167,31 @@ def test_templates_see_only_plain_data(data: dict[str, Any]) -> None:
     context = template_context(confgen.plan(confgen.loads(to_toml(data))))
     assert _plain(context)
     assert json.loads(json.dumps(context)) == context
+
+
+@given(clusters())
+def test_the_plan_of_every_valid_cluster_passes_its_self_check(data: dict[str, Any]) -> None:
+    the_plan = confgen.plan(confgen.loads(to_toml(data)))
+    assert self_check(the_plan) == []
+
+
+def test_a_plan_that_breaks_a_rule_is_reported_as_a_bug_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_plan = plan_module._plan
+
+    def broken(cluster: confgen.Cluster, source: confgen.Source | None) -> confgen.Plan:
+        the_plan = real_plan(cluster, source)
+        meta = next(v for v in the_plan.volumes if v.name == "meta")
+        twice = attrs.evolve(meta, bricks=(meta.bricks[0], *meta.bricks[:2]))
+        volumes = tuple(twice if v is meta else v for v in the_plan.volumes)
+        return attrs.evolve(the_plan, volumes=volumes)
+
+    monkeypatch.setattr(plan_module, "_plan", broken)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "cluster.toml").write_text(SEED_TEXT)
+    assert main(["render", "cluster.toml", "out"]) == 3
+    err = capsys.readouterr().err
+    assert "a bug in confgen" in err
+    assert "brick host1.osas.lab:/gluster/meta/brick of meta is or holds brick" in err
+    assert not (tmp_path / "out").exists()

@@ -13,7 +13,7 @@ import attrs
 
 from confgen import __version__
 from confgen._resources import example_text
-from confgen.errors import ConfgenError, OutputError, Problem, Severity
+from confgen.errors import ConfgenError, OutputError, PlanCheckError, Problem, Severity
 from confgen.load import loads, read, with_lines
 from confgen.plan import Plan, Source, plan
 from confgen.render import render_files, render_plan
@@ -195,3 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfgenError as exc:
         _print(getattr(args, "cluster", "confgen"), exc.problems)
         return 1
+    except PlanCheckError as exc:
+        # A bug in confgen, not a problem in the file: say so, with what broke, and write
+        # nothing (rendering stops before the writer starts).
+        print(f"confgen: {exc}", file=sys.stderr)
+        return 3

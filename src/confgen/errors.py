@@ -47,6 +47,22 @@ class OutputError(ConfgenError):
     """The output tree could not be written."""
 
 
+class PlanCheckError(Exception):
+    """A bug in confgen: the plan of a valid cluster breaks a rule the target programs enforce.
+
+    Not a ConfgenError: nothing in the user's file is wrong. It carries what broke and the
+    cluster, so the report can be acted on.
+    """
+
+    def __init__(self, failures: list[str], cluster: object) -> None:
+        self.failures = failures
+        self.cluster = cluster
+        super().__init__(
+            "confgen planned what the target programs would refuse (a bug in confgen; please "
+            "report it with your cluster file):\n" + "\n".join(f"  {f}" for f in failures)
+        )
+
+
 def error(path: str, message: str, *, line: int | None = None) -> Problem:
     return Problem(severity=Severity.ERROR, path=path, message=message, line=line)
 

@@ -13,6 +13,7 @@ from ipaddress import IPv4Address
 from attrs import frozen
 
 from confgen import seed
+from confgen.errors import PlanCheckError
 from confgen.models import Cluster, FirewallRule, Host, Role, Target, Volume
 from confgen.paths import (
     BLOCKS,
@@ -361,8 +362,62 @@ _TARGETS: dict[
 }
 
 
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def self_check(the_plan: Plan) -> list[str]:
+    """What the real programs would refuse in a plan, checked on the plan itself.
+
+    `validate` holds the cluster file to these rules already; this checks that the plan made
+    of it keeps them, as Butane validates the config it emits, so a planning bug is caught
+    here rather than by glusterd or systemd on a host.
+    """
+    failures = []
+    placed: dict[str, list[str]] = {}
+    for volume in the_plan.volumes:
+        if not volume.bricks:
+            failures.append(f"volume {volume.name} has no bricks")
+        elif volume.replica < 1 or len(volume.bricks) % volume.replica:
+            failures.append(
+                f"volume {volume.name}: {len(volume.bricks)} bricks for replica {volume.replica}"
+            )
+        if volume.existing and (
+            volume.replica < 2 or not volume.bricks or volume.bricks[0].host != the_plan.first.name
+        ):
+            failures.append(
+                f"volume {volume.name} exists but does not grow from {the_plan.first.name}"
+            )
+        for brick in volume.bricks:
+            for other in placed.get(brick.peer, []):
+                if _within(brick.path, other) or _within(other, brick.path):
+                    failures.append(f"brick {brick} of {volume.name} is or holds brick {other}")
+            placed.setdefault(brick.peer, []).append(brick.path)
+    fs = the_plan.cluster.gluster.brick_fs.mount_point
+    meta = the_plan.cluster.ctdb.mount_point
+    for mount_point in (fs, meta):
+        if mount_point == "/":
+            failures.append("a mount over /")
+    if _within(fs, meta) or _within(meta, fs):
+        failures.append(f"the mounts {fs} and {meta} nest")
+    if the_plan.mount_unit != mount_unit_name(meta) or the_plan.mount_unit in ("-.mount", ".mount"):
+        failures.append(f"mount unit {the_plan.mount_unit} is not named after {meta}")
+    return failures
+
+
 def plan(cluster: Cluster, source: Source | None = None) -> Plan:
-    """Lay out the output tree for a cluster that `validate` found no errors in."""
+    """Lay out the output tree for a cluster that `validate` found no errors in.
+
+    Raises `PlanCheckError`, a bug in confgen, when the plan breaks a rule of `self_check`.
+    """
+    the_plan = _plan(cluster, source)
+    failures = self_check(the_plan)
+    if failures:
+        raise PlanCheckError(failures, cluster)
+    return the_plan
+
+
+def _plan(cluster: Cluster, source: Source | None) -> Plan:
     hosts = tuple(sorted(cluster.hosts, key=lambda h: h.host_id))
     host_plans = _host_plans(cluster, hosts)
     steps_for, files_for = _TARGETS[cluster.target]

@@ -237,9 +237,9 @@ if PROGRAM == "lsblk":
 if PROGRAM == "blkid":
     # blkid(8): exit 2 when the device has no (or no matching) tag.
     device = words(ARGS)[-1]
-    if "UUID" in ARGS:
-        lv = me["devices"].get(device)
-        done(0, "1b2c3d4e-fake-uuid\n") if lv == "xfs" else done(2)
+    if "UUID" in ARGS:  # every signature blkid knows here (filesystems, swap, LVM) has one
+        kind = me["devices"].get(device)
+        done(0, "1b2c3d4e-fake-uuid\n") if kind else done(2)
     kind = me["devices"].get(device, "")
     done(0, f"DEVNAME={device}\nTYPE={kind}\n") if kind else done(2)
 if PROGRAM == "wipefs":

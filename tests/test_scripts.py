@@ -335,6 +335,14 @@ def test_every_valid_cluster_runs_through_dry_run_and_rerun_without_change(
     for volume in fake.plan.volumes:
         assert fake.state["volumes"][volume.name]["bricks"] == [str(b) for b in volume.bricks]
         assert fake.state["volumes"][volume.name]["status"] == "Started"
+        if volume.existing and len(volume.bricks) > volume.replica:
+            assert fake.state["volumes"][volume.name]["rebalanced"], volume.name
+    for host in fake.plan.hosts:
+        if not host.brick_dirs:  # its device is never formatted
+            formatting = [
+                a for h, a in fake.changes() if h == host.name and a[0] in ("ssm", "wipefs")
+            ]
+            assert formatting == [], host.name
     before, changes = fake.snapshot(), len(fake.changes())
     _run_in_order(fake, dry_first=False)
     assert fake.changes()[changes:] == [] and fake.snapshot() == before
@@ -357,3 +365,35 @@ def test_a_mount_name_left_from_part_one_is_not_shadowed(tmp_path: Path) -> None
     again = fake.run("host1", "11-ctdb.sh")
     assert again.returncode == 0, again.stderr
     assert "192.168.122.200 ovirtmount.osas.lab\n" in hosts.read_text()
+
+
+def test_an_existing_volume_unlike_the_plan_stops_the_add_brick_step(tmp_path: Path) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    fake.run_through(fake.plan.first_step("add-bricks").number)
+    # Part one put the engine's brick somewhere else than the cluster file says.
+    fake.state["volumes"]["engine"]["bricks"] = ["host1.osas.lab:/srv/engine"]
+    fake.save()
+    changes = len(fake.changes())
+    result = fake.run("host1", "07-add-bricks.sh")
+    assert result.returncode == 1
+    assert (
+        "volume engine has the brick host1.osas.lab:/srv/engine where the cluster file places "
+        "host1.osas.lab:/gluster/engine/brick"
+    ) in result.stderr
+    assert fake.changes()[changes:] == []
+
+
+def test_a_partial_heal_does_not_skip_the_lookup_and_a_done_one_is_not_repeated(
+    tmp_path: Path,
+) -> None:
+    fake = _fake(tmp_path, SEED.read_text())
+    fake.run_through(fake.plan.first_step("heal-workaround").number)
+    # Some entries reached host2's brick already, others not.
+    (fake.root("host2") / "gluster/engine/brick/partly-healed").write_text("")
+    result = fake.run("host2", "08-heal-workaround.sh")
+    assert result.returncode == 0, result.stderr
+    mounted = [a for h, a in fake.changes() if h == "host2" and a[0] == "mount"]
+    assert [a[-2] for a in mounted] == ["localhost:engine", "localhost:data"]
+    changes = len(fake.changes())
+    again = fake.run("host2", "08-heal-workaround.sh")
+    assert again.returncode == 0 and fake.changes()[changes:] == []

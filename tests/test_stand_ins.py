@@ -242,3 +242,99 @@ def test_the_stand_in_refuses_what_glusterd_refuses(tmp_path: Path) -> None:
     # The probes are worth something only if glusterd both accepts and refuses among them.
     codes = [code == 0 for code, _ in answers[len(SETUP) :]]
     assert codes.count(False) >= 10 and codes.count(True) >= 4, codes
+
+
+# The util-linux programs the brick step asks about a device, as the scripts call them. Each is
+# run on a real loop device and on the stand-in, in the states the scripts tell apart.
+# lsblk's output goes to /dev/null in the scripts: only its exit status counts.
+DEVICE_QUERIES = [
+    ["lsblk", "--nodeps", "--noheadings", "{device}"],
+    ["blkid", "-p", "-o", "export", "{device}"],
+    ["wipefs", "--no-act", "{device}"],
+    ["blkid", "-s", "UUID", "-o", "value", "{device}"],
+]
+STATUS_ONLY = {"lsblk"}
+
+
+def _answer(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, bool]:
+    """An exit status, and whether anything was printed: what the scripts look at."""
+    result = run(*argv, env=env)
+    return result.returncode, bool(result.stdout.strip())
+
+
+def test_the_device_stand_ins_answer_as_util_linux_does(tmp_path: Path) -> None:
+    losetup = require("losetup", "mount")
+    mkswap = require("mkswap", "util-linux")
+    wipefs = require("wipefs", "util-linux")
+    image = tmp_path / "disk.img"
+    image.write_bytes(b"\0" * (64 << 20))
+    attached = run(losetup, "--find", "--show", str(image))
+    if attached.returncode != 0:
+        message = f"no loop device: {attached.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    device = attached.stdout.strip()
+    try:
+        cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
+        out = tmp_path / "out"
+        confgen.write_tree(confgen.render(cluster), out)
+        fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
+        env = {
+            **os.environ,
+            "FAKEHOST_STATE": str(fake.state_file),
+            "FAKEHOST_CALLS": str(fake.calls_file),
+            "FAKEHOST_NAME": "host2",
+            "FAKEHOST_ROOT": str(fake.root("host2")),
+        }
+
+        def compare(signature: str) -> list[Any]:
+            fake.state["hosts"]["host2"]["devices"] = {device: signature}
+            fake.save()
+            differ = []
+            for query in DEVICE_QUERIES:
+                argv = [w.format(device=device) for w in query]
+                real = _answer(argv)
+                stand_in = _answer([str(fake.bin / argv[0]), *argv[1:]], env)
+                if argv[0] in STATUS_ONLY:
+                    real, stand_in = (real[0], False), (stand_in[0], False)
+                if real != stand_in:
+                    differ.append((signature or "empty", argv, real, stand_in))
+            return differ
+
+        differences = compare("")  # a new, empty disk
+        run(mkswap, device)  # any signature: the scripts must then refuse to format
+        differences += compare("swap")
+        assert run(wipefs, "--all", device).returncode == 0  # what CONFGEN_WIPE_DEVICE does
+        differences += compare("")
+        missing = "/dev/confgen-no-such-device"
+        real, stand_in = (
+            _answer(["lsblk", "--nodeps", "--noheadings", missing])[0],
+            _answer([str(fake.bin / "lsblk"), "--nodeps", "--noheadings", missing], env)[0],
+        )
+        if real != stand_in:
+            differences.append(("missing", missing, real, stand_in))
+        assert differences == [], "\n".join(map(str, differences))
+    finally:
+        run(losetup, "--detach", device)
+
+
+def test_mountpoint_answers_as_util_linux_does(tmp_path: Path) -> None:
+    mountpoint = require("mountpoint", "util-linux")
+    cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
+    out = tmp_path / "out"
+    confgen.write_tree(confgen.render(cluster), out)
+    fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
+    env = {
+        **os.environ,
+        "FAKEHOST_STATE": str(fake.state_file),
+        "FAKEHOST_CALLS": str(fake.calls_file),
+        "FAKEHOST_NAME": "host1",
+        "FAKEHOST_ROOT": str(fake.root("host1")),
+    }
+    fake.state["hosts"]["host1"]["mounts"] = {"/proc": "proc"}
+    fake.save()
+    for path in ("/proc", str(tmp_path)):
+        real = run(mountpoint, "-q", path).returncode
+        stand_in = run(str(fake.bin / "mountpoint"), "-q", path, env=env).returncode
+        assert (path, real) == (path, stand_in)

@@ -342,17 +342,16 @@ def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     assert running == expected, variables
 
 
-GLUSTERD = (
+# A real glusterd in the private namespaces `unshare --mount --net` gives: the addresses in
+# $ADDRESSES on lo, its state, logs, sockets and name lookups all from the folder $WORK.
+START_GLUSTERD = (
     KILL_NAMESPACE
     + r"""
 set -u
 ip link set lo up
-
-
 for address in $ADDRESSES; do
     ip addr add "$address/32" dev lo
 done
-# glusterd's state, logs and sockets, and the name lookups, all from the test's folder.
 mount --bind "$WORK/lib" /var/lib/glusterd
 mount --bind "$WORK/log" /var/log/glusterfs
 mount --bind "$WORK/run" /run
@@ -363,6 +362,12 @@ for _ in $(seq 1 30); do
     gluster --mode=script pool list >/dev/null 2>&1 && break
     sleep 1
 done
+"""
+)
+
+GLUSTERD = (
+    START_GLUSTERD
+    + r"""
 "$@" || exit 1
 gluster --mode=script volume start "$VOLUME" || exit 1
 echo "--- info"

@@ -28,29 +28,14 @@ import confgen
 import fakehost_gluster
 from fakehost import FakeCluster
 from strategies import clusters, to_toml
-from test_real_programs import KILL_NAMESPACE, require, run
+from test_real_programs import START_GLUSTERD, require, run
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
 
 REPLAY = (
-    KILL_NAMESPACE
+    START_GLUSTERD
     + r"""
-set -u
-ip link set lo up
-for address in $ADDRESSES; do
-    ip addr add "$address/32" dev lo
-done
-mount --bind "$WORK/lib" /var/lib/glusterd
-mount --bind "$WORK/log" /var/log/glusterfs
-mount --bind "$WORK/run" /run
-mount --bind "$WORK/hosts" /etc/hosts
-glusterd --no-daemon --log-file="$WORK/log/glusterd.log" &
-trap kill_namespace EXIT
-for _ in $(seq 1 30); do
-    gluster --mode=script pool list >/dev/null 2>&1 && break
-    sleep 1
-done
 while IFS= read -r line; do
     eval "set -- $line"
     gluster --mode=script "$@" >"$WORK/last.out" 2>&1

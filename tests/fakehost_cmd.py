@@ -270,15 +270,16 @@ if PROGRAM == "mountpoint":
     done(0 if words(ARGS)[0] in me["mounts"] else 32)
 if PROGRAM == "mount":
     # mount.glusterfs fetches the volume file from the server it names (localhost here): the
-    # local glusterd must run and the volume be started (mount.glusterfs(8)); mount(8) needs an
-    # existing mount point and answers 32 on failure.
+    # local glusterd must run and the volume be started (mount.glusterfs(8)), and the mount
+    # point must exist.
     source, target = words(ARGS)[-2], words(ARGS)[-1]
     volume = state["volumes"].get(source.split(":", 1)[1].lstrip("/"))
     target_dir = Path(target) if target.startswith("/tmp/") else ROOT / target.lstrip("/")
-    if "glusterd" not in me["active"] or volume is None or volume["status"] != "Started":
-        done(32, err="Mount failed. Please check the log file for more details.\n")
+    # mount.glusterfs (glusterfs-client) exits 1 on either failure.
     if not target_dir.is_dir():
-        done(32, err=f"mount: mount point {target} does not exist\n")
+        done(1, err="ERROR: Mount point does not exist\n")
+    if "glusterd" not in me["active"] or volume is None or volume["status"] != "Started":
+        done(1, err=f"Mounting glusterfs on {target} failed.\n")
     me["mounts"][target] = source
     for brick in volume["bricks"]:  # a lookup through a client mount replicates the entries
         peer, path = brick.split(":", 1)

@@ -323,3 +323,36 @@ def test_mountpoint_answers_as_util_linux_does(tmp_path: Path) -> None:
         real = run(mountpoint, "-q", path).returncode
         stand_in = run(str(fake.bin / "mountpoint"), "-q", path, env=env).returncode
         assert (path, real) == (path, stand_in)
+
+
+def test_mount_and_umount_fail_where_the_real_ones_do(tmp_path: Path) -> None:
+    """mount -t glusterfs (mount.glusterfs) with no mount point or no glusterd to serve the
+    volume, and umount of what is not mounted: the real ones fail, and so must the stand-ins."""
+    require("mount.glusterfs", "glusterfs-client")
+    cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
+    out = tmp_path / "out"
+    confgen.write_tree(confgen.render(cluster), out)
+    fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
+    fake.state["hosts"]["host2"]["active"] = []  # no glusterd here, nor on this machine
+    fake.save()
+    env = {
+        **os.environ,
+        "FAKEHOST_STATE": str(fake.state_file),
+        "FAKEHOST_CALLS": str(fake.calls_file),
+        "FAKEHOST_NAME": "host2",
+        "FAKEHOST_ROOT": str(fake.root("host2")),
+    }
+    folder = tmp_path / "mnt"
+    folder.mkdir()
+    (fake.root("host2") / folder.relative_to("/")).mkdir(parents=True)
+    missing = tmp_path / "no-such-folder"
+    calls = [
+        ["mount", "-t", "glusterfs", "localhost:/meta", str(missing)],
+        ["mount", "-t", "glusterfs", "localhost:/meta", str(folder)],
+        ["umount", str(folder)],
+    ]
+    for argv in calls:
+        real = run("timeout", "30", *argv).returncode
+        stand_in = run(str(fake.bin / argv[0]), *argv[1:], env=env).returncode
+        assert (argv, real != 0) == (argv, stand_in != 0)
+        assert real != 0, argv

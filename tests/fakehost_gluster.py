@@ -160,6 +160,8 @@ def answer(state: dict[str, Any], me: dict[str, Any], words: list[str]) -> Answe
             return _fail(f"Volume {name} does not exist")
         return _ok(_info(name, volume))
     if verb == "create":
+        if name == "all":  # cli-cmd-parser.c
+            return _fail('"all" cannot be the name of a volume.')
         parsed = _replica(words[3:])
         if isinstance(parsed, str):
             return _fail(parsed)

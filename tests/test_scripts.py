@@ -268,13 +268,18 @@ def test_a_script_on_the_wrong_host_stops_before_changing_anything(tmp_path: Pat
     result = fake.run("host3", "../../host2/scripts/01-selinux-and-hosts.sh")
     assert script.exists()
     assert result.returncode == 1
-    assert "this script is for host2 (host2.osas.lab), but this host is host3" in result.stderr
+    assert "this script is for host2 (host2.osas.lab), but this host is 'host3'" in result.stderr
     assert "CONFGEN_THIS_HOST=host2" in result.stderr
     assert fake.changes() == [] and fake.snapshot() == before
     renamed = fake.run(
         "host3", "../../host2/scripts/01-selinux-and-hosts.sh", CONFGEN_THIS_HOST="host2"
     )
     assert renamed.returncode == 0, renamed.stderr
+    # Host names compare without regard to case, as DNS and /etc/hosts compare them.
+    shouted = fake.run(
+        "host3", "../../host2/scripts/01-selinux-and-hosts.sh", CONFGEN_THIS_HOST="HOST2"
+    )
+    assert shouted.returncode == 0, shouted.stderr
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,7 @@ SETUP = [
 ]
 PROBES = [
     ["volume", "create", "r1", "replica", "1", "p1:/b/r1"],
+    ["volume", "create", "all", "p1:/b/all"],
     ["volume", "create", "dup", "replica", "2", "p1:/b/dup", "p1:/b/dup"],
     ["volume", "create", "nested", "p2:/b/rep/inner"],
     ["volume", "create", "outer", "p3:/b"],

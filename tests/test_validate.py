@@ -195,7 +195,7 @@ CASES = [
         'address = "192.168.122.200/24"',
         'address = "192.168.122.12/24"',
         1,
-        ["cluster.toml:47: ctdb.vips[0].address: 192.168.122.12 is the address of host2"],
+        ["cluster.toml:47: ctdb.vips[0].address: 192.168.122.12 is an address of host2"],
     ),
     (
         'address = "192.168.122.200/24"',
@@ -536,3 +536,67 @@ def test_listed_volumes_replace_or_add_to_the_seeds_as_tunables_do() -> None:
         ("data", False),
         ("meta", False),
     ]
+
+
+MORE_REFUSED = [
+    (
+        'roles = ["management", "storage", "heartbeat"]',
+        'roles = ["management", "storage", "heartbeat"]\n\n[[networks]]\nname = "san"\n'
+        'cidr = "192.168.0.0/16"\nroles = []',
+        "networks[1].cidr: 192.168.0.0/16 overlaps 192.168.122.0/24 of network 'lan'",
+    ),
+    (
+        'address = "192.168.122.13"',
+        'address = "192.168.122.255"',
+        "hosts[2].interfaces.lan.address: 192.168.122.255 is the broadcast address",
+    ),
+    (
+        'address = "192.168.122.200/24"',
+        'address = "192.168.122.0/24"',
+        "ctdb.vips[0].address: 192.168.122.0 is the network address",
+    ),
+    (
+        "[ctdb]",
+        '[ctdb]\nrecovery_lock = "/mnt/lock/nodes"',
+        "ctdb.recovery_lock: /mnt/lock/nodes is the CTDB nodes file on the meta volume",
+    ),
+    (
+        "[ctdb]",
+        '[ctdb]\nmeta_volume = "engine"',
+        "ctdb.meta_volume: 'engine' is the hosted engine's volume",
+    ),
+    (
+        "[ctdb]",
+        '[[gluster.volumes]]\nname = "all"\n\n[ctdb]',
+        'gluster.volumes[0].name: "all" is a word of the gluster command',
+    ),
+    (
+        "[ctdb]",
+        '[[gluster.volumes]]\nname = "vm"\nhosts = ["host1", "HOST2", "host3"]\n\n[ctdb]',
+        "gluster.volumes[0].hosts[1]: no host named 'HOST2'; did you mean 'host2'?",
+    ),
+    (
+        'brick_device = "/dev/vdb"',
+        'brick_device = "/dev/gluster/gluster"',
+        "hosts[0].brick_device: /dev/gluster/gluster is in the volume group /dev/gluster/",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"), MORE_REFUSED, ids=[c[2][:60] for c in MORE_REFUSED]
+)
+def test_more_of_what_the_hosts_would_refuse(
+    old: str,
+    new: str,
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert old in SEED, old
+    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "cluster.toml"]) == 1
+    err = capsys.readouterr().err
+    assert expected in err, err

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from ipaddress import IPv4Address, IPv4Network
 
 from confgen import seed
 from confgen.errors import Problem, error, warning
@@ -89,6 +90,13 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         yield from _form(f"{path}.name", host.name, "label")
         yield from _form(f"{path}.fqdn", host.fqdn, "hostname")
         yield from _form(f"{path}.brick_device", host.brick_device, "device")
+        pool = f"/dev/{cluster.gluster.brick_fs.pool}/"
+        if host.brick_device.startswith(pool):
+            yield error(
+                f"{path}.brick_device",
+                f"{host.brick_device} is in the volume group {pool} the brick step makes on the "
+                "device: name the disk it is to be made on",
+            )
         if host.host_id < 1:
             yield error(f"{path}.host_id", f"host IDs start at 1, found {host.host_id}")
         for name, interface in host.interfaces.items():
@@ -173,9 +181,25 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
             yield error(f"hosts[{i}].host_id", "the first host has hosted-engine host ID 1")
 
 
+def _usable(path: str, address: IPv4Address, cidr: IPv4Network) -> Iterator[Problem]:
+    """A host or a VIP cannot take its network's own address or its broadcast address."""
+    if cidr.prefixlen <= 30 and address in (cidr.network_address, cidr.broadcast_address):
+        which = "network" if address == cidr.network_address else "broadcast"
+        yield error(path, f"{address} is the {which} address of {cidr}, not one a host can take")
+
+
 def _networks(cluster: Cluster) -> Iterator[Problem]:
     for name in _duplicates(n.name for n in cluster.networks):
         yield error("networks", f"network name {name!r} is used twice")
+    for i, network in enumerate(cluster.networks):
+        for other in cluster.networks[:i]:
+            if network.cidr.overlaps(other.cidr):
+                yield error(
+                    f"networks[{i}].cidr",
+                    f"{network.cidr} overlaps {other.cidr} of network {other.name!r}: each "
+                    "address must belong to one network, or the hosts cannot tell which NIC "
+                    "reaches it",
+                )
     for role in Role:
         carriers = [n.name for n in cluster.networks if role in n.roles]
         if len(carriers) != 1:
@@ -191,6 +215,8 @@ def _networks(cluster: Cluster) -> Iterator[Problem]:
                 yield error(path, f"unknown network; networks are: {', '.join(known)}")
             elif interface.address not in known[name].cidr:
                 yield error(f"{path}.address", f"{interface.address} is outside {known[name].cidr}")
+            else:
+                yield from _usable(f"{path}.address", interface.address, known[name].cidr)
     repeated = _duplicates(a.address for h in cluster.hosts for a in h.interfaces.values())
     for i, host in enumerate(cluster.hosts):
         for name, interface in host.interfaces.items():
@@ -265,6 +291,11 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
     placed: dict[str, list[tuple[str, str, str]]] = {}
     for path, volume in entries:
         what = _volume_name(path, volume)
+        if volume.name == "all":
+            # cli-cmd-parser.c: '"all" cannot be the name of a volume' (seen with glusterfs 10.3).
+            yield error(
+                _key(path, "name"), '"all" is a word of the gluster command, not a volume name'
+            )
         brick_dir = volume.brick_dir or f"{bricks_root.rstrip('/')}/{volume.name}/brick"
         if volume.brick_dir is not None and not (
             _is_within(volume.brick_dir, bricks_root) and volume.brick_dir != bricks_root
@@ -305,7 +336,9 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             continue
         for j, name in enumerate(hosts):
             if name not in host_names:
-                yield error(_key(path, f"hosts[{j}]"), f"no host named {name!r}")
+                same = [h for h in host_names if h.lower() == name.lower()]
+                hint = f"; did you mean {same[0]!r}?" if same else ""
+                yield error(_key(path, f"hosts[{j}]"), f"no host named {name!r}{hint}")
         if len(hosts) % volume.replica:
             yield error(
                 _key(path, "hosts"),
@@ -448,6 +481,19 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
             f"{ctdb.recovery_lock!r} is not on the {ctdb.meta_volume} volume mounted at "
             f"{ctdb.mount_point}: every node must see the same lock file",
         )
+    # The CTDB step writes these files into the meta volume: the lock must be another file.
+    for name in ("ctdb", "nodes", "public_addresses"):
+        if ctdb.recovery_lock == f"{ctdb.meta_dir}/{name}":
+            yield error(
+                "ctdb.recovery_lock",
+                f"{ctdb.recovery_lock} is the CTDB {name} file on the meta volume: "
+                "name another file",
+            )
+    if ctdb.meta_volume == cluster.hosted_engine.volume:
+        yield error(
+            "ctdb.meta_volume",
+            f"{ctdb.meta_volume!r} is the hosted engine's volume: CTDB needs a volume of its own",
+        )
     vips = cluster.ctdb.vips
     if not vips:
         yield error("ctdb.vips", "at least one virtual IP is needed for the NFS mount hostname")
@@ -464,6 +510,7 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
             yield error(f"{path}.address", f"{vip.address.ip} is outside {where}")
             continue
         network = networks[0].name
+        yield from _usable(f"{path}.address", vip.address.ip, networks[0].cidr)
         if vip.address.network.prefixlen != networks[0].cidr.prefixlen:
             yield error(
                 f"{path}.address",
@@ -487,8 +534,9 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
                     f"{interface.nic!r} differs from {vip.nic!r}, the NIC of {path}: CTDB's "
                     "shared public_addresses file names one NIC for every host",
                 )
-            if interface is not None and interface.address == vip.address.ip:
-                yield error(f"{path}.address", f"{vip.address.ip} is the address of {host.name}")
+        for host in cluster.hosts:
+            if vip.address.ip in {a.address for a in host.interfaces.values()}:
+                yield error(f"{path}.address", f"{vip.address.ip} is an address of {host.name}")
 
 
 # The storage types ovirt-hosted-engine-setup 1.2 (oVirt 3.5) offers are nfs3, nfs4, glusterfs

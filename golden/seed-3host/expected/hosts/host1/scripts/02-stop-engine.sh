@@ -162,10 +162,13 @@ need_commands() {
 
 step "Check that this is host1, as root, with the commands this step needs"
 [ "$(id -u)" -eq 0 ] || die "run this script as root"
+# Host names are compared without regard to case, as DNS and /etc/hosts compare them.
+short=$(hostname -s 2>/dev/null || true)
+fqdn=$(hostname -f 2>/dev/null || true)
 if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
-    [ "$CONFGEN_THIS_HOST" = host1 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for host1"
-elif [ "$(hostname -s)" != host1 ] && [ "$(hostname -f 2>/dev/null || true)" != host1.osas.lab ]; then
-    die "this script is for host1 (host1.osas.lab), but this host is $(hostname -s): copy hosts/$(hostname -s)/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host1"
+    [ "${CONFGEN_THIS_HOST,,}" = host1 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for host1"
+elif [ "${short,,}" != host1 ] && [ "${fqdn,,}" != host1.osas.lab ]; then
+    die "this script is for host1 (host1.osas.lab), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host1"
 fi
 need_commands hosted-engine systemctl findmnt
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"

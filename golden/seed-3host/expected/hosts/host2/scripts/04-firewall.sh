@@ -162,10 +162,13 @@ need_commands() {
 
 step "Check that this is host2, as root, with the commands this step needs"
 [ "$(id -u)" -eq 0 ] || die "run this script as root"
+# Host names are compared without regard to case, as DNS and /etc/hosts compare them.
+short=$(hostname -s 2>/dev/null || true)
+fqdn=$(hostname -f 2>/dev/null || true)
 if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
-    [ "$CONFGEN_THIS_HOST" = host2 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for host2"
-elif [ "$(hostname -s)" != host2 ] && [ "$(hostname -f 2>/dev/null || true)" != host2.osas.lab ]; then
-    die "this script is for host2 (host2.osas.lab), but this host is $(hostname -s): copy hosts/$(hostname -s)/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host2"
+    [ "${CONFGEN_THIS_HOST,,}" = host2 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for host2"
+elif [ "${short,,}" != host2 ] && [ "${fqdn,,}" != host2.osas.lab ]; then
+    die "this script is for host2 (host2.osas.lab), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host2"
 fi
 need_commands systemctl
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"

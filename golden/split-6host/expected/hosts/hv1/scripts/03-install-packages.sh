@@ -162,10 +162,13 @@ need_commands() {
 
 step "Check that this is hv1, as root, with the commands this step needs"
 [ "$(id -u)" -eq 0 ] || die "run this script as root"
+# Host names are compared without regard to case, as DNS and /etc/hosts compare them.
+short=$(hostname -s 2>/dev/null || true)
+fqdn=$(hostname -f 2>/dev/null || true)
 if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
-    [ "$CONFGEN_THIS_HOST" = hv1 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for hv1"
-elif [ "$(hostname -s)" != hv1 ] && [ "$(hostname -f 2>/dev/null || true)" != hv1.example.net ]; then
-    die "this script is for hv1 (hv1.example.net), but this host is $(hostname -s): copy hosts/$(hostname -s)/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv1"
+    [ "${CONFGEN_THIS_HOST,,}" = hv1 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for hv1"
+elif [ "${short,,}" != hv1 ] && [ "${fqdn,,}" != hv1.example.net ]; then
+    die "this script is for hv1 (hv1.example.net), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv1"
 fi
 need_commands rpm yum systemctl
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"

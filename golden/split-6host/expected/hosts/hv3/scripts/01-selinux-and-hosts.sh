@@ -161,10 +161,13 @@ need_commands() {
 
 step "Check that this is hv3, as root, with the commands this step needs"
 [ "$(id -u)" -eq 0 ] || die "run this script as root"
+# Host names are compared without regard to case, as DNS and /etc/hosts compare them.
+short=$(hostname -s 2>/dev/null || true)
+fqdn=$(hostname -f 2>/dev/null || true)
 if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
-    [ "$CONFGEN_THIS_HOST" = hv3 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for hv3"
-elif [ "$(hostname -s)" != hv3 ] && [ "$(hostname -f 2>/dev/null || true)" != hv3.example.net ]; then
-    die "this script is for hv3 (hv3.example.net), but this host is $(hostname -s): copy hosts/$(hostname -s)/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv3"
+    [ "${CONFGEN_THIS_HOST,,}" = hv3 ] || die "CONFGEN_THIS_HOST is $CONFGEN_THIS_HOST, but this script is for hv3"
+elif [ "${short,,}" != hv3 ] && [ "${fqdn,,}" != hv3.example.net ]; then
+    die "this script is for hv3 (hv3.example.net), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv3"
 fi
 need_commands getenforce setenforce
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"

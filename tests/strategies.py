@@ -133,6 +133,8 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
     if meta_mount != "/mnt/lock":
         ctdb["mount_point"] = meta_mount
     if draw(st.booleans()):
+        ctdb["recovery_lock"] = f"{meta_mount}/{draw(st.sampled_from(['lock', 'locks/reclock']))}"
+    if draw(st.booleans()):
         chosen = draw(st.lists(st.sampled_from(TUNABLES), unique_by=str.lower, max_size=3))
         ctdb["tunables"] = {name: draw(st.integers(min_value=0, max_value=600)) for name in chosen}
     data: dict[str, Any] = {"target": "ovirt35-el7", "networks": networks, "hosts": hosts}

@@ -348,6 +348,9 @@ def test_every_valid_cluster_runs_through_dry_run_and_rerun_without_change(
                 a for h, a in fake.changes() if h == host.name and a[0] in ("ssm", "wipefs")
             ]
             assert formatting == [], host.name
+    # ctdb takes its recovery lock in a folder it does not make: it must be on the volume.
+    lock = fake.plan.cluster.ctdb.recovery_lock
+    assert (fake.root(fake.plan.first.name) / lock.lstrip("/")).parent.is_dir(), lock
     before, changes = fake.snapshot(), len(fake.changes())
     _run_in_order(fake, dry_first=False)
     assert fake.changes()[changes:] == [] and fake.snapshot() == before

@@ -562,6 +562,11 @@ MORE_REFUSED = [
     ),
     (
         "[ctdb]",
+        '[ctdb]\nrecovery_lock = "/mnt/lock/ctdb/reclock"',
+        "ctdb.recovery_lock: /mnt/lock/ctdb/reclock is below the CTDB ctdb file on the meta volume",
+    ),
+    (
+        "[ctdb]",
         '[ctdb]\nmeta_volume = "engine"',
         "ctdb.meta_volume: 'engine' is the hosted engine's volume",
     ),

@@ -483,11 +483,12 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
         )
     # The CTDB step writes these files into the meta volume: the lock must be another file.
     for name in ("ctdb", "nodes", "public_addresses"):
-        if ctdb.recovery_lock == f"{ctdb.meta_dir}/{name}":
+        written = f"{ctdb.meta_dir}/{name}"
+        if _is_within(ctdb.recovery_lock, written):
             yield error(
                 "ctdb.recovery_lock",
-                f"{ctdb.recovery_lock} is the CTDB {name} file on the meta volume: "
-                "name another file",
+                f"{ctdb.recovery_lock} is {'' if ctdb.recovery_lock == written else 'below '}"
+                f"the CTDB {name} file on the meta volume: name another file",
             )
     if ctdb.meta_volume == cluster.hosted_engine.volume:
         yield error(

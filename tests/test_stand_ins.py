@@ -230,6 +230,22 @@ def test_the_stand_in_refuses_what_glusterd_refuses(tmp_path: Path) -> None:
     assert codes.count(False) >= 10 and codes.count(True) >= 4, codes
 
 
+def _seed_fake(tmp_path: Path, host: str) -> tuple[FakeCluster, dict[str, str]]:
+    """The seed's fake cluster, and the environment to call its stand-ins as `host`."""
+    cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
+    out = tmp_path / "out"
+    confgen.write_tree(confgen.render(cluster), out)
+    fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
+    env = {
+        **os.environ,
+        "FAKEHOST_STATE": str(fake.state_file),
+        "FAKEHOST_CALLS": str(fake.calls_file),
+        "FAKEHOST_NAME": host,
+        "FAKEHOST_ROOT": str(fake.root(host)),
+    }
+    return fake, env
+
+
 # The util-linux programs the brick step asks about a device, as the scripts call them. Each is
 # run on a real loop device and on the stand-in, in the states the scripts tell apart.
 # lsblk's output goes to /dev/null in the scripts: only its exit status counts.
@@ -262,17 +278,7 @@ def test_the_device_stand_ins_answer_as_util_linux_does(tmp_path: Path) -> None:
         pytest.skip(message)
     device = attached.stdout.strip()
     try:
-        cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
-        out = tmp_path / "out"
-        confgen.write_tree(confgen.render(cluster), out)
-        fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
-        env = {
-            **os.environ,
-            "FAKEHOST_STATE": str(fake.state_file),
-            "FAKEHOST_CALLS": str(fake.calls_file),
-            "FAKEHOST_NAME": "host2",
-            "FAKEHOST_ROOT": str(fake.root("host2")),
-        }
+        fake, env = _seed_fake(tmp_path, "host2")
 
         def compare(signature: str) -> list[Any]:
             fake.state["hosts"]["host2"]["devices"] = {device: signature}
@@ -307,17 +313,7 @@ def test_the_device_stand_ins_answer_as_util_linux_does(tmp_path: Path) -> None:
 
 def test_mountpoint_answers_as_util_linux_does(tmp_path: Path) -> None:
     mountpoint = require("mountpoint", "util-linux")
-    cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
-    out = tmp_path / "out"
-    confgen.write_tree(confgen.render(cluster), out)
-    fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
-    env = {
-        **os.environ,
-        "FAKEHOST_STATE": str(fake.state_file),
-        "FAKEHOST_CALLS": str(fake.calls_file),
-        "FAKEHOST_NAME": "host1",
-        "FAKEHOST_ROOT": str(fake.root("host1")),
-    }
+    fake, env = _seed_fake(tmp_path, "host1")
     fake.state["hosts"]["host1"]["mounts"] = {"/proc": "proc"}
     fake.save()
     for path in ("/proc", str(tmp_path)):
@@ -330,19 +326,7 @@ def test_mount_and_umount_fail_where_the_real_ones_do(tmp_path: Path) -> None:
     """mount -t glusterfs (mount.glusterfs) with no mount point or no glusterd to serve the
     volume, and umount of what is not mounted: the real ones fail, and so must the stand-ins."""
     require("mount.glusterfs", "glusterfs-client")
-    cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
-    out = tmp_path / "out"
-    confgen.write_tree(confgen.render(cluster), out)
-    fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
-    fake.state["hosts"]["host2"]["active"] = []  # no glusterd here, nor on this machine
-    fake.save()
-    env = {
-        **os.environ,
-        "FAKEHOST_STATE": str(fake.state_file),
-        "FAKEHOST_CALLS": str(fake.calls_file),
-        "FAKEHOST_NAME": "host2",
-        "FAKEHOST_ROOT": str(fake.root("host2")),
-    }
+    fake, env = _seed_fake(tmp_path, "host2")
     folder = tmp_path / "mnt"
     folder.mkdir()
     (fake.root("host2") / folder.relative_to("/")).mkdir(parents=True)

@@ -1,6 +1,7 @@
 """The `confgen` command: a thin shell around the library that turns its errors into messages.
 
-Exit codes: 0 success, 1 invalid input (or, for `diff`, differences found), 2 usage error.
+Exit codes: 0 success, 1 invalid input (or, for `diff`, differences found), 2 usage error,
+3 a bug in confgen (its own plan broke a rule the target programs enforce).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ with a RUNBOOK.md saying which host runs which script in which order.
   confgen diff cluster.toml out/     show what a render would change in out/
 
 Problems are printed as FILE:LINE: KEY.PATH: message. Exit codes: 0 success, 1 invalid
-input (for diff: differences found), 2 usage error.
+input (for diff: differences found), 2 usage error, 3 a bug in confgen (please report it).
 """
 
 _RENDER_HELP = """\

@@ -109,6 +109,8 @@ if PROGRAM == "rpm":
         "" if package in me["packages"] else f"package {package} is not installed\n",
     )
 if PROGRAM == "yum":
+    # yum(8): install and localinstall install the named packages (localinstall a package file,
+    # named by the file) and the packages they require; exit 0.
     verb, *rest = words(ARGS)
     for item in rest:
         name = item.rsplit("/", 1)[-1].removesuffix(".rpm") if verb == "localinstall" else item
@@ -117,6 +119,8 @@ if PROGRAM == "yum":
                 me["packages"].append(package)
     done(change=True)
 if PROGRAM == "systemctl":
+    # systemctl(1), systemd 219 (EL7): is-enabled exits 0 for an enabled unit and non-zero
+    # otherwise; is-active 0 for an active unit, 3 for an inactive one.
     verb, *units = words(ARGS)
     if verb == "is-enabled":
         done(0 if units[0] in me["enabled"] else 1)
@@ -136,11 +140,14 @@ if PROGRAM == "systemctl":
             me["active"].append(unit)
         if verb == "stop" and unit in me["active"]:
             me["active"].remove(unit)
-            if unit == "vdsmd":  # vdsm unmounts the storage it mounted
+            # The seed: once ovirt-ha-agent, -broker and vdsmd are stopped, "you should end up
+            # with your hosted engine volume unmounted".
+            if unit == "vdsmd":
                 me["mounts"] = {k: v for k, v in me["mounts"].items() if not k.startswith("/rhev/")}
-    if verb == "reboot":
+    if verb == "reboot":  # the host comes back with its enabled units running
         me["active"] = list(me["enabled"])
     done(change=True)
+# getenforce(8) prints Enforcing, Permissive or Disabled; setenforce(8) 0 makes it Permissive.
 if PROGRAM == "getenforce":
     done(out=me["selinux"] + "\n")
 if PROGRAM == "setenforce":
@@ -229,9 +236,12 @@ if PROGRAM == "hosted-engine":
         rules.write_text("# rules written by hosted-engine --deploy\n")
         done(change=True)
     done(1, err=f"Invalid option '{ARGS[0] if ARGS else ''}'\n")
+# findmnt(8): exit 1 when no filesystem matches (--source: what is mounted from there).
 if PROGRAM == "findmnt":
     source = ARGS[ARGS.index("--source") + 1]
     done(0 if source in me["mounts"].values() else 1)
+# lsblk(8): exit 32 for a path that is not a block device (held to util-linux by
+# tests/test_stand_ins.py, as are blkid, wipefs, mountpoint and umount below).
 if PROGRAM == "lsblk":
     done(0 if words(ARGS)[0] in me["devices"] else 32)
 if PROGRAM == "blkid":
@@ -266,6 +276,7 @@ if PROGRAM == "ssm":
     me["devices"][f"/dev/{pool_name}/{name}"] = "xfs"
     me["mounts"][mount_point] = "brick-fs"
     done(change=True)
+# mountpoint(1): exit 0 for a mount point, 32 otherwise.
 if PROGRAM == "mountpoint":
     done(0 if words(ARGS)[0] in me["mounts"] else 32)
 if PROGRAM == "mount":
@@ -293,7 +304,9 @@ if PROGRAM == "umount":
         done(32, err=f"umount: {target}: not mounted\n")
     me["mounts"].pop(target)
     done(change=True)
-if PROGRAM == "timeout":  # the scripts' reachability probe: timeout 5 bash -c ... _ PEER
+# The scripts' reachability probe, `timeout 5 bash -c 'exec 3<>/dev/tcp/PEER/24007' _ PEER`:
+# the connection opens while glusterd runs on PEER (it listens on 24007, glusterd(8)).
+if PROGRAM == "timeout":
     peer_host = host_by_peer(ARGS[-1])
     done(0 if peer_host and "glusterd" in state["hosts"][peer_host]["active"] else 1)
 if PROGRAM == "ping":
@@ -323,6 +336,7 @@ if PROGRAM == "ctdb":
             out += f"{address} {running[0] if running else -1}\n"
         done(out=out)
     done(0)
+# getent(1) hosts NAME: the first /etc/hosts line naming NAME; exit 2 when none does.
 if PROGRAM == "getent":
     name = words(ARGS)[-1]
     for line in (ROOT / "etc/hosts").read_text().splitlines():

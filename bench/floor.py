@@ -49,7 +49,10 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
     names = [h["name"] for h in raw_hosts]
 
     volumes = []
-    for v in gluster.get("volumes") or [{"name": n, "existing": e} for n, e in seed["VOLUMES"]]:
+    # The file's volumes replace the seed's of the same name, or are added after them.
+    listed = {v["name"]: v for v in gluster.get("volumes", [])}
+    merged = [listed.pop(n, {"name": n, "existing": e}) for n, e in seed["VOLUMES"]]
+    for v in [*merged, *listed.values()]:
         replica = v.get("replica", seed["REPLICA"])
         brick_dir = v.get("brick_dir") or f"{fs['mount_point'].rstrip('/')}/{v['name']}/brick"
         volumes.append(
@@ -99,6 +102,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
     mount_point = raw_ctdb.get("mount_point", seed["CTDB_MOUNT_POINT"])
     mine = {k.lower(): [k, v] for k, v in raw_ctdb.get("tunables", {}).items()}
     tunables = [mine.pop(k.lower(), [k, v]) for k, v in seed["CTDB_TUNABLES"]] + list(mine.values())
+    lock = raw_ctdb.get("recovery_lock", f"{mount_point}/{seed['CTDB_RECOVERY_LOCK_NAME']}")
     ctdb = {
         "mount_hostname": raw_ctdb["mount_hostname"],
         "meta_volume": raw_ctdb.get("meta_volume", seed["META_VOLUME"]),
@@ -108,9 +112,8 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
             {"ip": v["address"].split("/")[0], "address": v["address"], "nic": v["nic"]}
             for v in raw_ctdb["vips"]
         ],
-        "recovery_lock": raw_ctdb.get(
-            "recovery_lock", f"{mount_point}/{seed['CTDB_RECOVERY_LOCK_NAME']}"
-        ),
+        "recovery_lock": lock,
+        "recovery_lock_dir": lock.rsplit("/", 1)[0],
         "tunables": tunables,
     }
     packages = raw.get("packages", {})

@@ -74,7 +74,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                 "fqdn": h["fqdn"],
                 "host_id": h["host_id"],
                 "is_first": h.get("first", False),
-                "brick_device": h["brick_device"],
+                "brick_device": h.get("brick_device"),
                 "management_address": nets[mgmt]["address"],
                 "management_nic": nets[mgmt]["nic"],
                 "storage_address": nets[storage]["address"],

@@ -163,6 +163,15 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
         volumes.append(volume)
     if volumes:
         gluster["volumes"] = volumes
+    # A host that holds no brick may leave brick_device out.
+    listed = {v["name"]: v for v in volumes}
+    holders = set()
+    for name in ("engine", "data", "meta", *listed):
+        volume = listed.get(name, {})
+        holders.update(volume.get("hosts", by_id[: volume.get("replica", 3)]))
+    for host in hosts:
+        if host["name"] not in holders and draw(st.booleans()):
+            del host["brick_device"]
     if gluster:
         data["gluster"] = gluster
     data["ctdb"] = ctdb

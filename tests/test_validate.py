@@ -586,3 +586,24 @@ def test_listed_volumes_replace_or_add_to_the_seeds_as_tunables_do() -> None:
         ("data", False),
         ("meta", False),
     ]
+
+
+def test_only_a_host_that_holds_a_brick_needs_a_brick_device() -> None:
+    four = SEED.replace(
+        "[ctdb]",
+        '[[hosts]]\nname = "host4"\nfqdn = "host4.osas.lab"\nhost_id = 4\n'
+        'interfaces.lan = { nic = "eth0", address = "192.168.122.14" }\n\n[ctdb]',
+        1,
+    )
+    cluster = confgen.loads(four)
+    assert confgen.validate(cluster) == []
+    script = confgen.render(cluster)["hosts/host4/scripts/05-brick-storage.sh"].text
+    assert 'note "host4 holds no brick"' in script and "ssm create" not in script
+    holding = four.replace(
+        "[ctdb]", '[[gluster.volumes]]\nname = "vm"\nhosts = ["host4"]\nreplica = 1\n\n[ctdb]', 1
+    )
+    problems = [str(p) for p in confgen.validate(confgen.loads(holding))]
+    assert problems == [
+        "hosts[3].brick_device: required: 'host4' holds a brick of volume 'vm', and the brick "
+        "filesystem is made on this device (a disk such as /dev/vdb)"
+    ]

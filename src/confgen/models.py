@@ -90,7 +90,9 @@ class Host:
     host_id: int  # hosted-engine host ID: the first host is 1
     # The host that already runs the hosted engine from part one of the procedure.
     first: bool = False
-    brick_device: str  # the block device the brick filesystem is created on
+    # The block device the brick filesystem is created on; only a host that holds a brick
+    # needs one.
+    brick_device: str | None = None
     interfaces: Mapping[str, Interface]  # network name -> interface
 
 

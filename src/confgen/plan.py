@@ -393,6 +393,11 @@ def self_check(the_plan: Plan) -> list[str]:
                 if _within(brick.path, other) or _within(other, brick.path):
                     failures.append(f"brick {brick} of {volume.name} is or holds brick {other}")
             placed.setdefault(brick.peer, []).append(brick.path)
+    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
+    for volume in the_plan.volumes:
+        for brick in volume.bricks:
+            if devices.get(brick.peer) is None:
+                failures.append(f"brick {brick} of {volume.name} is on a host without a device")
     fs = the_plan.cluster.gluster.brick_fs.mount_point
     meta = the_plan.cluster.ctdb.mount_point
     for mount_point in (fs, meta):

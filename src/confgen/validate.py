@@ -89,6 +89,8 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         path = f"hosts[{i}]"
         yield from _form(f"{path}.name", host.name, "label")
         yield from _form(f"{path}.fqdn", host.fqdn, "hostname")
+        if host.brick_device is None:
+            continue  # _volumes says whether this host needs one
         yield from _form(f"{path}.brick_device", host.brick_device, "device")
         pool = f"/dev/{cluster.gluster.brick_fs.pool}/"
         if host.brick_device.startswith(pool):
@@ -289,6 +291,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
     bricks_root = cluster.gluster.brick_fs.mount_point
     # Where each brick lies, to find one brick inside another: (host, brick dir) -> its path.
     placed: dict[str, list[tuple[str, str, str]]] = {}
+    holders: dict[str, str] = {}  # host name -> the first volume it holds a brick of
     for path, volume in entries:
         what = _volume_name(path, volume)
         if volume.name == "all":
@@ -361,6 +364,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             host = by_name.get(name)
             if host is None:
                 continue
+            holders.setdefault(name, volume.name)
             for _other_path, other_volume, other_dir in placed.get(name, []):
                 if _is_within(brick_dir, other_dir) or _is_within(other_dir, brick_dir):
                     yield error(
@@ -390,6 +394,14 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 _key(path, "existing"),
                 f"{what} holds the hosted engine, which part one installed on it: it must be "
                 "existing = true, to be grown onto the other hosts",
+            )
+
+    for i, host in enumerate(cluster.hosts):
+        if host.brick_device is None and host.name in holders:
+            yield error(
+                f"hosts[{i}].brick_device",
+                f"required: {host.name!r} holds a brick of volume {holders[host.name]!r}, and "
+                "the brick filesystem is made on this device (a disk such as /dev/vdb)",
             )
 
 

@@ -85,6 +85,24 @@ class FakeCluster:
         for host in plan.hosts:
             self._make_root(host)
 
+    @classmethod
+    def rendered(cls, base: Path, text: str) -> FakeCluster:
+        """Render a cluster file into `base`/out and lay the fake cluster out for it."""
+        cluster = confgen.loads(text)
+        out = base / "out"
+        confgen.write_tree(confgen.render(cluster), out)
+        return cls(base / "fake", out, confgen.plan(cluster))
+
+    def host_env(self, host: str) -> dict[str, str]:
+        """What the stand-ins need to answer as `host`."""
+        return {
+            "FAKEHOST_STATE": str(self.state_file),
+            "FAKEHOST_CALLS": str(self.calls_file),
+            "FAKEHOST_NAME": host,
+            "FAKEHOST_FQDN": self.state["hosts"][host]["fqdn"],
+            "FAKEHOST_ROOT": str(self.root(host)),
+        }
+
     def root(self, host: str) -> Path:
         return self.base / "roots" / host
 
@@ -236,11 +254,7 @@ class FakeCluster:
             env={
                 "PATH": f"{self.bin}:{os.environ['PATH']}",
                 "HOME": str(self.base),
-                "FAKEHOST_STATE": str(self.state_file),
-                "FAKEHOST_CALLS": str(self.calls_file),
-                "FAKEHOST_NAME": host,
-                "FAKEHOST_FQDN": self.state["hosts"][host]["fqdn"],
-                "FAKEHOST_ROOT": str(self.root(host)),
+                **self.host_env(host),
                 "CONFGEN_ROOT": str(self.root(host)),
                 "CONFGEN_WITHOUT_SCREEN": "1",
                 "TMPDIR": str(self.root(host) / "tmp"),

@@ -136,10 +136,7 @@ SEED_CALLS: list[tuple[str, list[str]]] = [
 
 
 def _fake(tmp_path: Path, text: str) -> FakeCluster:
-    cluster = confgen.loads(text)
-    out = tmp_path / "out"
-    confgen.write_tree(confgen.render(cluster), out)
-    return FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
+    return FakeCluster.rendered(tmp_path, text)
 
 
 def _normalised(argv: list[str]) -> list[str]:

@@ -131,11 +131,8 @@ def _volume_calls(fake: FakeCluster) -> list[tuple[list[str], int]]:
 
 
 def _check_runbook_against_glusterd(text: str, tmp: Path) -> None:
-    cluster = confgen.loads(text)
-    out = tmp / "out"
-    confgen.write_tree(confgen.render(cluster), out)
-    plan = confgen.plan(cluster)
-    fake = FakeCluster(tmp / "fake", out, plan)
+    fake = FakeCluster.rendered(tmp, text)
+    plan = fake.plan
     fake.run_through(plan.steps[-1].number + 1)
     calls = _volume_calls(fake)
     assert any(words[1] == "create" for words, _ in calls)
@@ -232,18 +229,8 @@ def test_the_stand_in_refuses_what_glusterd_refuses(tmp_path: Path) -> None:
 
 def _seed_fake(tmp_path: Path, host: str) -> tuple[FakeCluster, dict[str, str]]:
     """The seed's fake cluster, and the environment to call its stand-ins as `host`."""
-    cluster = confgen.loads((GOLDEN / "seed-3host" / "cluster.toml").read_text())
-    out = tmp_path / "out"
-    confgen.write_tree(confgen.render(cluster), out)
-    fake = FakeCluster(tmp_path / "fake", out, confgen.plan(cluster))
-    env = {
-        **os.environ,
-        "FAKEHOST_STATE": str(fake.state_file),
-        "FAKEHOST_CALLS": str(fake.calls_file),
-        "FAKEHOST_NAME": host,
-        "FAKEHOST_ROOT": str(fake.root(host)),
-    }
-    return fake, env
+    fake = FakeCluster.rendered(tmp_path, (GOLDEN / "seed-3host" / "cluster.toml").read_text())
+    return fake, {**os.environ, **fake.host_env(host)}
 
 
 # The util-linux programs the brick step asks about a device, as the scripts call them. Each is

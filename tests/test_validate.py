@@ -607,3 +607,12 @@ def test_only_a_host_that_holds_a_brick_needs_a_brick_device() -> None:
         "hosts[3].brick_device: required: 'host4' holds a brick of volume 'vm', and the brick "
         "filesystem is made on this device (a disk such as /dev/vdb)"
     ]
+
+
+def test_a_host_without_a_brick_device_still_has_its_other_keys_checked() -> None:
+    text = SEED.replace('brick_device = "/dev/vdb"\n', "", 3).replace(
+        'nic = "eth0", address = "192.168.122.13"', 'nic = "-bad", address = "192.168.122.13"'
+    )
+    paths = {p.path for p in confgen.validate(confgen.loads(text))}
+    assert "hosts[2].interfaces.lan.nic" in paths
+    assert "hosts[2].brick_device" in paths  # host3 holds bricks of the seed's volumes

@@ -11,7 +11,6 @@ Jinja2 looks `a.b` up as an attribute before it tries `a["b"]`.
 
 from __future__ import annotations
 
-import posixpath
 from typing import Any
 
 from confgen import paths
@@ -77,8 +76,7 @@ def _cluster(c: Cluster) -> Data:
                 for v in c.ctdb.vips
             ],
             "recovery_lock": c.ctdb.recovery_lock,
-            # The lock's folder, which must exist on the meta volume before ctdb takes the lock.
-            "recovery_lock_dir": posixpath.dirname(c.ctdb.recovery_lock),
+            "recovery_lock_dir": c.ctdb.recovery_lock_dir,
             "tunables": [[name, value] for name, value in c.ctdb.all_tunables],
         },
         "gluster": {

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from attrs import Factory, field, frozen
@@ -126,6 +126,10 @@ class Volume:
     brick_dir: str | None = None  # default: <brick mount point>/<name>/brick
     hosts: tuple[str, ...] | None = None
 
+    def brick_hosts(self, names_by_id: Sequence[str]) -> tuple[str, ...]:
+        """The hosts that carry a brick, in brick order: `hosts`, or the first `replica`."""
+        return self.hosts if self.hosts is not None else tuple(names_by_id[: self.replica])
+
 
 def _seed_volumes() -> tuple[Volume, ...]:
     return tuple(Volume(name=name, existing=existing) for name, existing in seed.VOLUMES)
@@ -144,6 +148,12 @@ class Gluster:
         mine = {volume.name: volume for volume in self.volumes}
         merged = [mine.pop(volume.name, volume) for volume in _seed_volumes()]
         return (*merged, *mine.values())
+
+    def brick_dir(self, volume: Volume) -> str:
+        """The folder of the volume's brick on each of its hosts."""
+        if volume.brick_dir is not None:
+            return volume.brick_dir
+        return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
 
 
 @frozen(kw_only=True)
@@ -174,6 +184,11 @@ class Ctdb:
     def meta_dir(self) -> str:
         """The meta volume's mount point without a trailing slash, to put file names under."""
         return self.mount_point.rstrip("/")
+
+    @property
+    def recovery_lock_dir(self) -> str:
+        """The lock's folder, which must exist on the meta volume before ctdb takes the lock."""
+        return self.recovery_lock.rsplit("/", 1)[0] or "/"
 
     @property
     def all_tunables(self) -> tuple[tuple[str, int], ...]:
@@ -243,3 +258,13 @@ class Cluster:
     firewall: Firewall = Factory(Firewall)
     packages: Packages = Factory(Packages)
     hosted_engine: HostedEngine = Factory(HostedEngine)
+
+    def peer_name(self, host: Host) -> str:
+        """The name Gluster knows a host by: its FQDN when storage shares the management
+        network (the FQDN resolves there through /etc/hosts), else its storage address."""
+        roles = {role: n.name for n in self.networks for role in n.roles}
+        storage = roles.get(Role.STORAGE)
+        interface = host.interfaces.get(storage) if storage is not None else None
+        if storage == roles.get(Role.MANAGEMENT) or interface is None:
+            return host.fqdn
+        return str(interface.address)

@@ -15,6 +15,12 @@ HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
 # What confgen's scripts record on a host of the steps no program can be asked about.
 STATE_DIR = "/var/lib/confgen"
 
+
+def is_within(path: str, folder: str) -> bool:
+    """True when `path` is `folder` or lies below it (both normalised absolute paths)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
 # Kinds of file in a host's folder of the output tree.
 FILES = "files"  # installed whole at the path below this folder
 # blocks/<path>/<name>: kept as the block <name>, between confgen's markers, in the file <path>.

@@ -14,7 +14,7 @@ from attrs import frozen
 
 from confgen import seed
 from confgen.errors import PlanCheckError
-from confgen.models import Cluster, FirewallRule, Host, Role, Target, Volume
+from confgen.models import Cluster, FirewallRule, Host, Role, Target
 from confgen.paths import (
     BLOCKS,
     CTDB_SERVICE,
@@ -27,6 +27,7 @@ from confgen.paths import (
     NFSMOUNT_CONF,
     SCRIPTS,
     SYSTEMD_DIR,
+    is_within,
 )
 from confgen.systemd import mount_unit_name
 
@@ -178,31 +179,17 @@ def _network_for(cluster: Cluster, role: Role) -> str:
     return next(n.name for n in cluster.networks if role in n.roles)
 
 
-def _brick_dir(cluster: Cluster, volume: Volume) -> str:
-    if volume.brick_dir is not None:
-        return volume.brick_dir
-    return f"{cluster.gluster.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
-
-
-def _brick_hosts(hosts: tuple[Host, ...], volume: Volume) -> tuple[str, ...]:
-    if volume.hosts is not None:
-        return volume.hosts
-    return tuple(h.name for h in hosts[: volume.replica])
-
-
 def _host_plans(cluster: Cluster, hosts: tuple[Host, ...]) -> tuple[HostPlan, ...]:
     management = _network_for(cluster, Role.MANAGEMENT)
     storage = _network_for(cluster, Role.STORAGE)
     heartbeat = _network_for(cluster, Role.HEARTBEAT)
+    names = [h.name for h in hosts]
     plans = []
     for host in hosts:
-        # Gluster peers are named by FQDN when storage shares the management network (the
-        # FQDN resolves there through /etc/hosts); on a separate storage network, by address.
-        peer = host.fqdn if storage == management else str(host.interfaces[storage].address)
         brick_dirs = tuple(
-            _brick_dir(cluster, v)
+            cluster.gluster.brick_dir(v)
             for v in cluster.gluster.all_volumes
-            if host.name in _brick_hosts(hosts, v)
+            if host.name in v.brick_hosts(names)
         )
         plans.append(
             HostPlan(
@@ -212,7 +199,7 @@ def _host_plans(cluster: Cluster, hosts: tuple[Host, ...]) -> tuple[HostPlan, ..
                 storage_address=host.interfaces[storage].address,
                 heartbeat_address=host.interfaces[heartbeat].address,
                 management_nic=host.interfaces[management].nic,
-                peer=peer,
+                peer=cluster.peer_name(host),
                 brick_dirs=brick_dirs,
             )
         )
@@ -223,12 +210,12 @@ def _volume_plans(
     cluster: Cluster, hosts: tuple[Host, ...], plans: tuple[HostPlan, ...]
 ) -> tuple[VolumePlan, ...]:
     peers = {p.name: p.peer for p in plans}
+    names = [h.name for h in hosts]
     result = []
     for volume in cluster.gluster.all_volumes:
-        brick_dir = _brick_dir(cluster, volume)
+        brick_dir = cluster.gluster.brick_dir(volume)
         bricks = tuple(
-            Brick(host=name, peer=peers[name], path=brick_dir)
-            for name in _brick_hosts(hosts, volume)
+            Brick(host=name, peer=peers[name], path=brick_dir) for name in volume.brick_hosts(names)
         )
         result.append(
             VolumePlan(
@@ -362,10 +349,6 @@ _TARGETS: dict[
 }
 
 
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def self_check(the_plan: Plan) -> list[str]:
     """What the real programs would refuse in a plan, checked on the plan itself.
 
@@ -375,6 +358,7 @@ def self_check(the_plan: Plan) -> list[str]:
     """
     failures = []
     placed: dict[str, list[str]] = {}
+    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
     for volume in the_plan.volumes:
         if not volume.bricks:
             failures.append(f"volume {volume.name} has no bricks")
@@ -389,21 +373,18 @@ def self_check(the_plan: Plan) -> list[str]:
                 f"volume {volume.name} exists but does not grow from {the_plan.first.name}"
             )
         for brick in volume.bricks:
-            for other in placed.get(brick.peer, []):
-                if _within(brick.path, other) or _within(other, brick.path):
-                    failures.append(f"brick {brick} of {volume.name} is or holds brick {other}")
-            placed.setdefault(brick.peer, []).append(brick.path)
-    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
-    for volume in the_plan.volumes:
-        for brick in volume.bricks:
             if devices.get(brick.peer) is None:
                 failures.append(f"brick {brick} of {volume.name} is on a host without a device")
+            for other in placed.get(brick.peer, []):
+                if is_within(brick.path, other) or is_within(other, brick.path):
+                    failures.append(f"brick {brick} of {volume.name} is or holds brick {other}")
+            placed.setdefault(brick.peer, []).append(brick.path)
     fs = the_plan.cluster.gluster.brick_fs.mount_point
     meta = the_plan.cluster.ctdb.mount_point
     for mount_point in (fs, meta):
         if mount_point == "/":
             failures.append("a mount over /")
-    if _within(fs, meta) or _within(meta, fs):
+    if is_within(fs, meta) or is_within(meta, fs):
         failures.append(f"the mounts {fs} and {meta} nest")
     if the_plan.mount_unit != mount_unit_name(meta) or the_plan.mount_unit in ("-.mount", ".mount"):
         failures.append(f"mount unit {the_plan.mount_unit} is not named after {meta}")

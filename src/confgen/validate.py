@@ -16,7 +16,8 @@ from ipaddress import IPv4Address, IPv4Network
 
 from confgen import seed
 from confgen.errors import Problem, error, warning
-from confgen.models import Cluster, Host, Role, Volume
+from confgen.models import Cluster, Role, Volume
+from confgen.paths import is_within
 
 # The forms values must take. Each lands in files and scripts on the hosts, so each is held to
 # what the program that reads it accepts, and to characters that need no quoting there.
@@ -89,16 +90,16 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         path = f"hosts[{i}]"
         yield from _form(f"{path}.name", host.name, "label")
         yield from _form(f"{path}.fqdn", host.fqdn, "hostname")
-        if host.brick_device is None:
-            continue  # _volumes says whether this host needs one
-        yield from _form(f"{path}.brick_device", host.brick_device, "device")
-        pool = f"/dev/{cluster.gluster.brick_fs.pool}/"
-        if host.brick_device.startswith(pool):
-            yield error(
-                f"{path}.brick_device",
-                f"{host.brick_device} is in the volume group {pool} the brick step makes on the "
-                "device: name the disk it is to be made on",
-            )
+        # Whether a host needs a brick device at all, _volumes says.
+        if host.brick_device is not None:
+            yield from _form(f"{path}.brick_device", host.brick_device, "device")
+            pool = f"/dev/{cluster.gluster.brick_fs.pool}/"
+            if host.brick_device.startswith(pool):
+                yield error(
+                    f"{path}.brick_device",
+                    f"{host.brick_device} is in the volume group {pool} the brick step makes on "
+                    "the device: name the disk it is to be made on",
+                )
         if host.host_id < 1:
             yield error(f"{path}.host_id", f"host IDs start at 1, found {host.host_id}")
         for name, interface in host.interfaces.items():
@@ -247,11 +248,6 @@ def _volume_name(path: str, volume: Volume) -> str:
     return f"volume {volume.name!r}" + (" (a seed default)" if path == "gluster.volumes" else "")
 
 
-def _is_within(path: str, folder: str) -> bool:
-    """True when `path` is `folder` or lies below it (both normalised absolute paths)."""
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 # glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol` and
 # refuses a brick whose volfile name is longer than NAME_MAX (glusterd-volgen.c,
 # get_brick_filepath; glusterd-utils.c, glusterd_is_valid_volfpath).
@@ -287,10 +283,11 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             )
     host_names = [h.name for h in cluster.hosts]
     by_name = {h.name: h for h in cluster.hosts}
+    names_by_id = [h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id)]
     first = next((h.name for h in cluster.hosts if h.first), None)
     bricks_root = cluster.gluster.brick_fs.mount_point
-    # Where each brick lies, to find one brick inside another: (host, brick dir) -> its path.
-    placed: dict[str, list[tuple[str, str, str]]] = {}
+    # Where each host's bricks lie, to find one inside another: host -> (volume, brick dir).
+    placed: dict[str, list[tuple[str, str]]] = {}
     holders: dict[str, str] = {}  # host name -> the first volume it holds a brick of
     for path, volume in entries:
         what = _volume_name(path, volume)
@@ -299,9 +296,9 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             yield error(
                 _key(path, "name"), '"all" is a word of the gluster command, not a volume name'
             )
-        brick_dir = volume.brick_dir or f"{bricks_root.rstrip('/')}/{volume.name}/brick"
+        brick_dir = cluster.gluster.brick_dir(volume)
         if volume.brick_dir is not None and not (
-            _is_within(volume.brick_dir, bricks_root) and volume.brick_dir != bricks_root
+            is_within(volume.brick_dir, bricks_root) and volume.brick_dir != bricks_root
         ):
             yield error(
                 _key(path, "brick_dir"),
@@ -328,9 +325,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                     message = f"replica {volume.replica} needs that many hosts"
                     yield error(_key(path, "replica"), message)
                 continue
-            hosts = tuple(h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id))[
-                : volume.replica
-            ]
+            hosts = volume.brick_hosts(names_by_id)
         elif not hosts:
             yield error(
                 _key(path, "hosts"),
@@ -360,13 +355,14 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 _key(path, "hosts[0]"),
                 f"{what} exists with its brick on the first host {first!r}, which must come first",
             )
+        volfile_reported = False
         for name in dict.fromkeys(hosts):
             host = by_name.get(name)
             if host is None:
                 continue
             holders.setdefault(name, volume.name)
-            for _other_path, other_volume, other_dir in placed.get(name, []):
-                if _is_within(brick_dir, other_dir) or _is_within(other_dir, brick_dir):
+            for other_volume, other_dir in placed.get(name, []):
+                if is_within(brick_dir, other_dir) or is_within(other_dir, brick_dir):
                     yield error(
                         _key(path, "brick_dir") if volume.brick_dir is not None else path,
                         f"on host {name!r} the brick {brick_dir} of {what} "
@@ -375,20 +371,16 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                         "inside another",
                     )
                     break
-            placed.setdefault(name, []).append((path, volume.name, brick_dir))
-        for name in dict.fromkeys(hosts):
-            host = by_name.get(name)
-            if host is None:
-                continue
-            volfile = _volfile_name(volume.name, _peer_name(cluster, host), brick_dir)
-            if len(volfile.encode()) > _NAME_MAX:
+            placed.setdefault(name, []).append((volume.name, brick_dir))
+            volfile = _volfile_name(volume.name, cluster.peer_name(host), brick_dir)
+            if not volfile_reported and len(volfile.encode()) > _NAME_MAX:
+                volfile_reported = True  # once a volume: the fix is the same for every host
                 yield error(
                     path,
                     f"the brick {brick_dir} of {what} on {name!r} gives glusterd a volfile name "
                     f"of {len(volfile.encode())} bytes (at most {_NAME_MAX}): shorten the "
                     "volume name, the brick folder or the host's storage name",
                 )
-                break
         if volume.name == cluster.hosted_engine.volume and not volume.existing:
             yield error(
                 _key(path, "existing"),
@@ -405,16 +397,6 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             )
 
 
-def _peer_name(cluster: Cluster, host: Host) -> str:
-    """The name glusterd knows a host by, as the plan gives it (see plan._host_plans)."""
-    storage = next((n.name for n in cluster.networks if Role.STORAGE in n.roles), None)
-    management = next((n.name for n in cluster.networks if Role.MANAGEMENT in n.roles), None)
-    interface = host.interfaces.get(storage) if storage is not None else None
-    if storage == management or interface is None:
-        return host.fqdn
-    return str(interface.address)
-
-
 def _mounts(cluster: Cluster) -> Iterator[Problem]:
     """The brick filesystem and the meta volume mount: neither over / nor inside the other."""
     bricks = cluster.gluster.brick_fs.mount_point
@@ -422,7 +404,7 @@ def _mounts(cluster: Cluster) -> Iterator[Problem]:
     for path, value in (("gluster.brick_fs.mount_point", bricks), ("ctdb.mount_point", meta)):
         if value == "/":
             yield error(path, "a mount over / would hide the whole system: name a folder")
-    if "/" not in (bricks, meta) and (_is_within(meta, bricks) or _is_within(bricks, meta)):
+    if "/" not in (bricks, meta) and (is_within(meta, bricks) or is_within(bricks, meta)):
         yield error(
             "ctdb.mount_point",
             f"{meta} {'is' if meta == bricks else 'nests with'} the brick filesystem's mount "
@@ -496,7 +478,7 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
     # The CTDB step writes these files into the meta volume: the lock must be another file.
     for name in ("ctdb", "nodes", "public_addresses"):
         written = f"{ctdb.meta_dir}/{name}"
-        if _is_within(ctdb.recovery_lock, written):
+        if is_within(ctdb.recovery_lock, written):
             yield error(
                 "ctdb.recovery_lock",
                 f"{ctdb.recovery_lock} is {'' if ctdb.recovery_lock == written else 'below '}"

@@ -365,6 +365,48 @@ done
 """
 )
 
+
+def glusterd_work(tmp: Path, names: dict[str, str]) -> Path:
+    """The folder a namespaced glusterd keeps everything in; `names` (host name -> address)
+    go into its /etc/hosts, addresses standing for themselves."""
+    work = tmp / "glusterd"
+    for folder in ("lib", "log", "run", "bricks"):
+        (work / folder).mkdir(parents=True)
+    (work / "hosts").write_text(
+        "127.0.0.1 localhost\n"
+        + "".join(f"{a} {n}\n" for n, a in names.items() if not n[0].isdigit())
+    )
+    return work
+
+
+def in_glusterd_namespace(
+    script: str, *args: str, work: Path, addresses: list[str], **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run a script that begins with START_GLUSTERD in private mount and network namespaces."""
+    glusterd = require("glusterd", "glusterfs-server")
+    unshare = require("unshare", "util-linux")
+    require("ip", "iproute2")
+    return run(
+        unshare,
+        "--mount",
+        "--net",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+        "_",
+        *args,
+        env={
+            **os.environ,
+            "WORK": str(work),
+            "ADDRESSES": " ".join(sorted(set(addresses))),
+            "PATH": f"{Path(glusterd).parent}:{os.environ['PATH']}",
+            **env,
+        },
+    )
+
+
 GLUSTERD = (
     START_GLUSTERD
     + r"""
@@ -386,9 +428,6 @@ def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     local. What is rewritten, and why: brick paths move into the temporary folder, and `force`
     is added, since glusterd rightly refuses a replica set whose bricks share one server.
     """
-    glusterd = require("glusterd", "glusterfs-server")
-    unshare = require("unshare", "util-linux")
-    require("ip", "iproute2")
     volume = plan.volume(plan.cluster.ctdb.meta_volume)
     script = (
         out / "hosts" / plan.first.name / "scripts" / plan.first_step("new-volumes").script
@@ -399,9 +438,8 @@ def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:
         if line.strip().startswith(f"run gluster volume create {volume.name} ")
     ]
     argv = shlex.split(line)[1:]
-    work = tmp / "glusterd"
-    for folder in ("lib", "log", "run", "bricks"):
-        (work / folder).mkdir(parents=True)
+    peers = {p.peer: p for p in plan.hosts}
+    work = glusterd_work(tmp, {p: str(h.storage_address) for p, h in peers.items()})
     moved = []
     for i, word in enumerate(argv):
         if ":" in word and word.split(":", 1)[1].startswith("/"):
@@ -410,32 +448,14 @@ def check_glusterd(out: Path, plan: confgen.Plan, tmp: Path) -> None:
             brick.mkdir()
             argv[i] = f"{host}:{brick}"
             moved.append((host, str(brick)))
-    peers = {p.peer: p for p in plan.hosts}
-    addresses = [str(peers[host].storage_address) for host, _ in moved]
-    (work / "hosts").write_text(
-        "127.0.0.1 localhost\n"
-        + "".join(f"{peers[h].storage_address} {h}\n" for h, _ in moved if not h[0].isdigit())
-    )
-    result = run(
-        unshare,
-        "--mount",
-        "--net",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
+    result = in_glusterd_namespace(
         GLUSTERD,
-        "_",
         *argv,
         "--mode=script",
         "force",
-        env={
-            **os.environ,
-            "WORK": str(work),
-            "VOLUME": volume.name,
-            "ADDRESSES": " ".join(addresses),
-            "PATH": f"{Path(glusterd).parent}:{os.environ['PATH']}",
-        },
+        work=work,
+        addresses=[str(peers[host].storage_address) for host, _ in moved],
+        VOLUME=volume.name,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     info = result.stdout.partition("--- info\n")[2]

@@ -28,7 +28,13 @@ import confgen
 import fakehost_gluster
 from fakehost import FakeCluster
 from strategies import clusters, to_toml
-from test_real_programs import START_GLUSTERD, require, run
+from test_real_programs import (
+    START_GLUSTERD,
+    glusterd_work,
+    in_glusterd_namespace,
+    require,
+    run,
+)
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
@@ -51,17 +57,8 @@ class RealGlusterd:
     """Replays lines of gluster words on a real glusterd; answers the exit status of each."""
 
     def __init__(self, tmp: Path, peers: dict[str, str]) -> None:
-        require("glusterd", "glusterfs-server")
-        self.unshare = require("unshare", "util-linux")
-        require("ip", "iproute2")
-        self.work = tmp / "glusterd"
-        for folder in ("lib", "log", "run", "bricks"):
-            (self.work / folder).mkdir(parents=True)
+        self.work = glusterd_work(tmp, peers)
         self.peers = peers  # storage name -> loopback address
-        (self.work / "hosts").write_text(
-            "127.0.0.1 localhost\n"
-            + "".join(f"{a} {p}\n" for p, a in peers.items() if not p[0].isdigit())
-        )
 
     def brick(self, word: str) -> str:
         """host:/path -> host:<work>/bricks/host/path: the same nesting, below the test."""
@@ -80,22 +77,7 @@ class RealGlusterd:
     def replay(self, commands: list[list[str]]) -> list[tuple[int, str]]:
         lines = [shlex.join(self.rewrite(words)) for words in commands]
         (self.work / "commands").write_text("".join(f"{line}\n" for line in lines))
-        result = run(
-            self.unshare,
-            "--mount",
-            "--net",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            REPLAY,
-            env={
-                **os.environ,
-                "WORK": str(self.work),
-                "ADDRESSES": " ".join(sorted(set(self.peers.values()))),
-                "PATH": f"/usr/sbin:/sbin:{os.environ['PATH']}",
-            },
-        )
+        result = in_glusterd_namespace(REPLAY, work=self.work, addresses=list(self.peers.values()))
         answers: list[tuple[int, str]] = []
         for chunk in result.stdout.split("@@rc ")[1:]:
             head, _, out = chunk.partition("\n")

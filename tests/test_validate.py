@@ -358,6 +358,22 @@ CASES = [
 ]
 
 
+def _check(
+    old: str,
+    new: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    *flags: str,
+) -> tuple[int, list[str]]:
+    """`confgen check` of the seed with `old` replaced by `new`: exit code and stderr lines."""
+    assert old in SEED, old
+    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", *flags, "cluster.toml"])
+    return code, capsys.readouterr().err.splitlines()
+
+
 @pytest.mark.parametrize(
     ("old", "new", "code", "expected"), CASES, ids=[c[3][0][:70] for c in CASES]
 )
@@ -370,11 +386,7 @@ def test_check_reports(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert old in SEED, old
-    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
-    monkeypatch.chdir(tmp_path)
-    assert main(["check", "cluster.toml"]) == code
-    assert capsys.readouterr().err.splitlines() == expected
+    assert _check(old, new, tmp_path, monkeypatch, capsys) == (code, expected)
 
 
 def test_strict_turns_warnings_into_errors(
@@ -382,12 +394,10 @@ def test_strict_turns_warnings_into_errors(
 ) -> None:
     old, new, code, expected = next(c for c in CASES if "replica 2" in c[3][0])
     assert code == 0
-    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
-    monkeypatch.chdir(tmp_path)
-    assert main(["check", "--strict", "cluster.toml"]) == 1
-    assert capsys.readouterr().err.splitlines() == [
-        line.replace("warning: ", "") for line in expected
-    ]
+    assert _check(old, new, tmp_path, monkeypatch, capsys, "--strict") == (
+        1,
+        [line.replace("warning: ", "") for line in expected],
+    )
 
 
 # Input that real glusterd, systemd, ctdb or hosted-engine would refuse, or that would give a
@@ -549,11 +559,8 @@ def test_what_the_real_programs_refuse_is_reported_by_path(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert old in SEED, old
-    (tmp_path / "cluster.toml").write_text(SEED.replace(old, new, 1))
-    monkeypatch.chdir(tmp_path)
-    code = main(["check", "cluster.toml"])
-    err = capsys.readouterr().err
+    code, lines = _check(old, new, tmp_path, monkeypatch, capsys)
+    err = "\n".join(lines)
     assert expected in err, err
     if not expected.startswith("warning:"):
         assert code == 1

@@ -41,7 +41,6 @@ COMMANDS = [
     "ctdb",
     "getent",
     "sleep",
-    "ping",
 ]
 
 
@@ -174,9 +173,6 @@ class FakeCluster:
             "engine": {"hosts": [1], "vm": "up", "global_maintenance": False},
             "roots": str(self.base / "roots"),
             "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
-            "addresses": sorted(
-                {str(i.address) for h in plan.hosts for i in h.host.interfaces.values()}
-            ),
         }
 
     def _make_root(self, host: confgen.plan.HostPlan) -> None:
@@ -282,15 +278,16 @@ class FakeCluster:
         """Every recorded call that changed a host: (host, argv)."""
         return [(c["host"], c["argv"]) for c in self.calls() if c["change"]]
 
-    def snapshot(self) -> dict[str, bytes | str]:
-        """Every file and symlink under the hosts' roots, to tell whether a run wrote any."""
-        found: dict[str, bytes | str] = {}
+    def snapshot(self) -> dict[str, tuple[int, bytes] | str]:
+        """Every file and symlink under the hosts' roots, to tell whether a run wrote any: a
+        file rewritten with the same bytes counts, by its modification time."""
+        found: dict[str, tuple[int, bytes] | str] = {}
         for path in sorted((self.base / "roots").rglob("*")):
             key = str(path.relative_to(self.base))
             if path.is_symlink():
                 found[key] = "-> " + os.readlink(path)
             elif path.is_file():
-                found[key] = path.read_bytes()
+                found[key] = (path.stat().st_mtime_ns, path.read_bytes())
             else:
                 found[key] = "dir"
         return found

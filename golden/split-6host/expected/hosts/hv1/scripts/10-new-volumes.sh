@@ -84,19 +84,27 @@ install_file() {
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
-# markers for NAME in TARGET, the rest of TARGET untouched. Sets CHANGED=yes when it writes.
+# markers for NAME in TARGET, the rest of TARGET untouched. The block stays where it is (or
+# is added at the end), so a file holding two blocks is not rewritten by every run of the
+# steps that keep them. Sets CHANGED=yes when it writes.
 # shellcheck disable=SC2034
 set_block() {
     local name=$1 source="$HOST_DIR/blocks$2/$1" target="$ROOT$2" merged begin end
     begin="# BEGIN confgen $name"
     end="# END confgen $name"
     merged=$(mktemp)
-    {
-        awk -v begin="$begin" -v end="$end" '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip' "$target"
-        printf '%s\n' "$begin"
-        cat "$source"
-        printf '%s\n' "$end"
-    } > "$merged"
+    awk -v begin="$begin" -v end="$end" -v block="$source" '
+        function put(line) {
+            print begin
+            while ((getline line < block) > 0) print line
+            close(block)
+            print end
+            placed = 1
+        }
+        $0 == begin {if (!placed) put(); skip = 1; next}
+        $0 == end {skip = 0; next}
+        !skip
+        END {if (!placed) put()}' "$target" > "$merged"
     if cmp -s "$merged" "$target"; then
         rm -f "$merged"
         note "$2 already has the $name block"

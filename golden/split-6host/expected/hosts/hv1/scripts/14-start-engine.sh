@@ -84,19 +84,27 @@ install_file() {
 }
 
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
-# markers for NAME in TARGET, the rest of TARGET untouched. Sets CHANGED=yes when it writes.
+# markers for NAME in TARGET, the rest of TARGET untouched. The block stays where it is (or
+# is added at the end), so a file holding two blocks is not rewritten by every run of the
+# steps that keep them. Sets CHANGED=yes when it writes.
 # shellcheck disable=SC2034
 set_block() {
     local name=$1 source="$HOST_DIR/blocks$2/$1" target="$ROOT$2" merged begin end
     begin="# BEGIN confgen $name"
     end="# END confgen $name"
     merged=$(mktemp)
-    {
-        awk -v begin="$begin" -v end="$end" '$0 == begin {skip = 1; next} $0 == end {skip = 0; next} !skip' "$target"
-        printf '%s\n' "$begin"
-        cat "$source"
-        printf '%s\n' "$end"
-    } > "$merged"
+    awk -v begin="$begin" -v end="$end" -v block="$source" '
+        function put(line) {
+            print begin
+            while ((getline line < block) > 0) print line
+            close(block)
+            print end
+            placed = 1
+        }
+        $0 == begin {if (!placed) put(); skip = 1; next}
+        $0 == end {skip = 0; next}
+        !skip
+        END {if (!placed) put()}' "$target" > "$merged"
     if cmp -s "$merged" "$target"; then
         rm -f "$merged"
         note "$2 already has the $name block"
@@ -170,7 +178,7 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "${short,,}" != hv1 ] && [ "${fqdn,,}" != hv1.example.net ]; then
     die "this script is for hv1 (hv1.example.net), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv1"
 fi
-need_commands hosted-engine systemctl ctdb getent ping awk
+need_commands hosted-engine systemctl ctdb getent timeout awk
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
 engine_healthy() {
@@ -189,11 +197,15 @@ resolved=$(getent hosts ovirtmount.example.net | awk '{print $1; exit}' || true)
 [ "$resolved" = 10.10.0.200 ] || die "ovirtmount.example.net resolves to '${resolved}', not 10.10.0.200: run steps 11 to 12 on every host"
 ctdb status >/dev/null || die "ctdb status fails: run steps 11 to 13 on every host first"
 
-# check_vip VIP: wait until a CTDB node holds VIP, then check that it answers.
+# check_vip VIP: wait until a CTDB node holds VIP, then check that it answers through the
+# cluster's firewall. Not with ping: the firewall rules reject ICMP echo from other hosts
+# ("Destination Host Prohibited"), so a VIP held by another node never answers one. glusterd
+# listens on port 24007 of every address of every host, and the rules let that port through.
 check_vip() {
     wait_until "a CTDB node holds $1 (ctdb ip)" 300 vip_hosted "$1"
     if [ "$DRY_RUN" != 1 ]; then
-        ping -c 1 -W 2 "$1" >/dev/null || die "no node answers on $1 although ctdb ip lists it: check ctdb status, and the NIC public_addresses names for it"
+        # shellcheck disable=SC2016 # $1 is expanded by the inner bash, which gets the VIP as $1
+        timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/24007"' _ "$1" 2>/dev/null || die "no node answers on $1 (glusterd's port 24007) although ctdb ip lists it: check ctdb status, and the NIC public_addresses names for it"
     fi
 }
 

@@ -210,6 +210,12 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
             ("files", paths["NFSMOUNT_CONF"], "nfsmount.conf.j2", 0o644),
             ("files", f"{paths['SYSTEMD_DIR']}/{paths['CTDB_SERVICE']}", "ctdb.service.j2", 0o644),
             ("files", f"{paths['SYSTEMD_DIR']}/{mount_unit}", "meta.mount.j2", 0o644),
+            (
+                "files",
+                f"{paths['SYSTEMD_DIR']}/{paths['META_VOLUME_READY_SERVICE']}",
+                "meta-volume-ready.service.j2",
+                0o644,
+            ),
             ("blocks", f"{paths['ETC_HOSTS']}/{paths['HOSTS_BLOCK']}", "hosts.j2", 0o644),
             (
                 "blocks",

@@ -85,11 +85,12 @@ def check_units(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     for host in host_dirs(out):
         units = tmp / f"units-{host.name}"
         shutil.copytree(host / "files/etc/systemd/system", units)
+        names = sorted(p.name for p in units.iterdir())
+        assert plan.mount_unit in names and "ctdb.service" in names, names
         # Units the hosts get from packages, so Requires= finds them.
         (units / "glusterd.service").write_text(
             "[Unit]\nDescription=stub\n[Service]\nExecStart=/bin/true\n"
         )
-        names = [plan.mount_unit, "ctdb.service"]
         result = run(analyze, "verify", "--man=no", *[f"./{n}" for n in names], cwd=units)
         # verify exits 0 on unknown keys and bad values, printing a warning: any line fails.
         lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]

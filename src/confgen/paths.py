@@ -11,6 +11,8 @@ CTDB_NODES_LINK = "/etc/ctdb/nodes"
 CTDB_PUBLIC_ADDRESSES_LINK = "/etc/ctdb/public_addresses"
 SYSTEMD_DIR = "/etc/systemd/system"
 CTDB_SERVICE = "ctdb.service"
+# Waits at boot until Gluster serves the meta volume, before its mount unit mounts it.
+META_VOLUME_READY_SERVICE = "meta-volume-ready.service"
 HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
 # What confgen's scripts record on a host of the steps no program can be asked about.
 STATE_DIR = "/var/lib/confgen"

@@ -23,6 +23,7 @@ from confgen.paths import (
     FILES,
     HOSTS_BLOCK,
     IPTABLES,
+    META_VOLUME_READY_SERVICE,
     MOUNT_NAME_BLOCK,
     NFSMOUNT_CONF,
     SCRIPTS,
@@ -317,6 +318,7 @@ def _ovirt35_el7_files(
         out(FILES, NFSMOUNT_CONF, "nfsmount.conf.j2")
         out(FILES, f"{SYSTEMD_DIR}/{CTDB_SERVICE}", "ctdb.service.j2")
         out(FILES, f"{SYSTEMD_DIR}/{mount_unit}", "meta.mount.j2")
+        out(FILES, f"{SYSTEMD_DIR}/{META_VOLUME_READY_SERVICE}", "meta-volume-ready.service.j2")
         # Two blocks of /etc/hosts: the hosts' names from the start, the NFS mount name only
         # once CTDB hosts the VIP it points to.
         out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "hosts.j2")

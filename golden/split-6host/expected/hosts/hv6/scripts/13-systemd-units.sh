@@ -181,14 +181,16 @@ fi
 need_commands systemctl
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
-step "Install the mnt-lock.mount and ctdb.service units"
+step "Install the mnt-lock.mount, meta-volume-ready.service and ctdb.service units"
 install_file files/etc/systemd/system/mnt-lock.mount /etc/systemd/system/mnt-lock.mount 0644
+install_file files/etc/systemd/system/meta-volume-ready.service /etc/systemd/system/meta-volume-ready.service 0644
 install_file files/etc/systemd/system/ctdb.service /etc/systemd/system/ctdb.service 0644
 if [ "$CHANGED" = yes ]; then
     run systemctl daemon-reload
 fi
 
-step "Enable both at boot"
+# meta-volume-ready.service has no [Install]: the mount unit requires it.
+step "Enable the mount and ctdb at boot"
 for unit in mnt-lock.mount ctdb.service; do
     systemctl is-enabled --quiet "$unit" || run systemctl enable "$unit"
 done

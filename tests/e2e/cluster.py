@@ -237,7 +237,8 @@ class Cluster:
         unit = self.plan.mount_unit
         for host in self.plan.hosts:
             state = self.hosts[host.name].run(
-                f"systemctl is-active {unit} && findmnt -n -o FSTYPE,SOURCE {meta}", check=False
+                f"systemctl is-active {shlex.quote(unit)} && findmnt -n -o FSTYPE,SOURCE {shlex.quote(meta)}",
+                check=False,
             )
             check(
                 f"{label}: {host.name} has the meta volume at {meta} through {unit}",
@@ -248,7 +249,9 @@ class Cluster:
         vip = str(self.cluster.ctdb.vips[0].address.ip)
         name = self.cluster.ctdb.mount_hostname
         for host in self.plan.hosts:
-            resolved = self.hosts[host.name].run(f"getent hosts {name}", check=False).stdout
+            resolved = (
+                self.hosts[host.name].run(f"getent hosts {shlex.quote(name)}", check=False).stdout
+            )
             check(
                 f"{label}: {name} resolves to {vip} on {host.name}",
                 resolved.split()[:1] == [vip],
@@ -402,7 +405,9 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
             )
 
     def heal_pending(self, volume: str) -> int:
-        info = self.hosts[self.live()[0]].run(f"gluster volume heal {volume} info", check=False)
+        info = self.hosts[self.live()[0]].run(
+            f"gluster volume heal {shlex.quote(volume)} info", check=False
+        )
         counts = re.findall(r"^Number of entries: (\d+)", info.stdout, re.M)
         bricks = len(re.findall(r"^Brick ", info.stdout, re.M))
         if info.returncode != 0 or len(counts) != bricks or bricks == 0:
@@ -424,7 +429,7 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
                 BOOT_SETTLES_WITHIN,
                 lambda n=name: (
                     self.hosts[n]
-                    .run(f"systemctl is-active {' '.join(order)}", check=False)
+                    .run(f"systemctl is-active {shlex.join(order)}", check=False)
                     .returncode
                     == 0
                 ),
@@ -432,7 +437,8 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
             shown = (
                 self.hosts[name]
                 .run(
-                    f"systemctl show -p Id -p ActiveState -p ActiveEnterTimestampMonotonic {' '.join(order)}",
+                    "systemctl show -p Id -p ActiveState -p ActiveEnterTimestampMonotonic "
+                    + shlex.join(order),
                     check=False,
                 )
                 .stdout

@@ -402,3 +402,20 @@ def test_a_partial_heal_does_not_skip_the_lookup_and_a_done_one_is_not_repeated(
     changes = len(fake.changes())
     again = fake.run("host2", "08-heal-workaround.sh")
     assert again.returncode == 0 and fake.changes()[changes:] == []
+
+
+def test_a_full_heal_refused_while_the_self_heal_daemons_restart_is_tried_again(
+    tmp_path: Path,
+) -> None:
+    """Seen on the real cluster: right after add-brick, `heal V full` failed with "Commit failed
+    on <peer>" while the self-heal daemons restarted; the step stopped there."""
+    fake = _fake(tmp_path, SEED.read_text())
+    fake.run_through(fake.plan.first_step("add-bricks").number)
+    fake.state["volumes"]["data"]["shd_restarting"] = "host3.osas.lab"
+    fake.save()
+    result = fake.run("host1", "07-add-bricks.sh")
+    assert result.returncode == 0, result.stderr
+    assert "the self-heal daemons are not ready for data yet" in result.stdout
+    heals = [c["argv"] for c in fake.calls() if c["argv"][:3] == ["gluster", "volume", "heal"]]
+    heals = [argv for argv in heals if argv[-1] == "full"]
+    assert heals == [["gluster", "volume", "heal", v, "full"] for v in ("engine", "data", "data")]

@@ -210,6 +210,19 @@ has_bricks() {
     done
 }
 
+# heal_full VOLUME: launch a full self-heal of VOLUME. Right after add-brick the self-heal
+# daemons restart with the new layout, and a heal launched meanwhile fails ("Commit failed on
+# <peer>", seen on a real cluster): try again for up to two minutes.
+heal_full() {
+    local tries=1
+    until run gluster volume heal "$1" full; do
+        [ "$tries" -lt 12 ] || die "gluster could not launch a full heal of $1: check gluster volume status $1 on every host, then run this step again"
+        note "the self-heal daemons are not ready for $1 yet: trying again in 10s"
+        sleep 10
+        tries=$((tries + 1))
+    done
+}
+
 # pending_heals VOLUME: true while some brick of VOLUME lists entries still to heal.
 pending_heals() {
     gluster volume heal "$1" info | awk '/^Number of entries: [1-9]/ {found = 1} END {exit !found}'
@@ -251,14 +264,14 @@ fi
 
 step "Volume engine: full self-heal onto the new bricks"
 if [[ " $ADDED " == *" engine "* ]] || pending_heals engine; then
-    run gluster volume heal engine full
+    heal_full engine
 else
     note "no entries left to heal"
 fi
 
 step "Volume data: full self-heal onto the new bricks"
 if [[ " $ADDED " == *" data "* ]] || pending_heals data; then
-    run gluster volume heal data full
+    heal_full data
 else
     note "no entries left to heal"
 fi

@@ -623,3 +623,14 @@ def test_a_host_without_a_brick_device_still_has_its_other_keys_checked() -> Non
     paths = {p.path for p in confgen.validate(confgen.loads(text))}
     assert "hosts[2].interfaces.lan.nic" in paths
     assert "hosts[2].brick_device" in paths  # host3 holds bricks of the seed's volumes
+
+
+def test_plan_of_a_cluster_never_validated_raises_the_validation_errors() -> None:
+    """The library's plan() validates: an invalid cluster gives its problems by key path, not a
+    StopIteration from deep inside (a cluster without a first host once did)."""
+    text = SEED.replace("first = true", "first = false")
+    cluster = confgen.loads(text)
+    with pytest.raises(confgen.ValidationError) as raised:
+        confgen.plan(cluster)
+    assert any(p.path.startswith("hosts") for p in raised.value.problems), raised.value.problems
+    assert "first" in str(raised.value)

@@ -13,7 +13,7 @@ from ipaddress import IPv4Address
 from attrs import frozen
 
 from confgen import seed
-from confgen.errors import PlanCheckError
+from confgen.errors import PlanCheckError, Severity, ValidationError
 from confgen.models import Cluster, FirewallRule, Host, Role, Target
 from confgen.paths import (
     BLOCKS,
@@ -31,6 +31,7 @@ from confgen.paths import (
     is_within,
 )
 from confgen.systemd import mount_unit_name
+from confgen.validate import validate
 
 
 @frozen(kw_only=True)
@@ -394,10 +395,15 @@ def self_check(the_plan: Plan) -> list[str]:
 
 
 def plan(cluster: Cluster, source: Source | None = None) -> Plan:
-    """Lay out the output tree for a cluster that `validate` found no errors in.
+    """Lay out the output tree for a cluster.
 
-    Raises `PlanCheckError`, a bug in confgen, when the plan breaks a rule of `self_check`.
+    Raises `ValidationError` with every error `validate` finds (warnings do not stop it): a
+    plan is only made for a valid cluster. Raises `PlanCheckError`, a bug in confgen, when the
+    plan breaks a rule of `self_check`.
     """
+    errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
+    if errors:
+        raise ValidationError(errors)
     the_plan = _plan(cluster, source)
     failures = self_check(the_plan)
     if failures:

@@ -12,10 +12,8 @@ from attrs import frozen
 
 from confgen._resources import compiled_dir, templates_dir
 from confgen.context import template_context
-from confgen.errors import Severity, ValidationError
 from confgen.models import Cluster
 from confgen.plan import Plan, Source, plan
-from confgen.validate import validate
 
 if TYPE_CHECKING:
     import jinja2
@@ -81,9 +79,7 @@ def render(cluster: Cluster, source: Source | None = None) -> Mapping[str, Rende
 
     `source` names the cluster file in every script's header (its name and sha256).
 
-    Raises `ValidationError` when `validate` finds errors; warnings do not stop it.
+    Raises `ValidationError` when `validate` finds errors (`plan` checks); warnings do not
+    stop it.
     """
-    errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
-    if errors:
-        raise ValidationError(errors)
     return render_plan(plan(cluster, source))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import os
 import subprocess
 import tomllib
@@ -220,3 +221,31 @@ def test_mutated_inputs_exit_0_or_1_naming_a_path_of_the_input(
         return
     for problem in errors:
         assert problem.path in known or _parent(problem.path) in known, (str(problem), text)
+
+
+def test_a_load_error_names_its_file(tmp_path: Path) -> None:
+    path = tmp_path / "cluster.toml"
+    path.write_text('target = "ovirt35-el7"\nnam = 1\n')
+    with pytest.raises(confgen.LoadError) as raised:
+        confgen.load(path)
+    assert raised.value.source == str(path)
+    assert f"\n{path}:2: nam: unknown key" in str(raised.value), str(raised.value)
+    assert f"{path}: hosts: required key is missing" in str(raised.value).splitlines()
+
+
+def test_a_bug_in_a_load_hook_is_not_reported_as_a_problem_in_the_file() -> None:
+    """Only what cattrs raises for bad data becomes a problem; anything else is confgen's bug
+    and goes up as it is, not as "has the wrong type"."""
+    load = importlib.import_module("confgen.load")  # confgen.load is the function
+
+    def broken(value: object, _type: object) -> str:
+        raise ZeroDivisionError("a bug")
+
+    text = (Path(__file__).resolve().parents[1] / "golden/seed-3host/cluster.toml").read_text()
+    load._CONVERTER.register_structure_hook(str, broken)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            confgen.loads(text)
+    finally:
+        load._CONVERTER.register_structure_hook(str, load._str_hook)
+    assert confgen.loads(text).hosts[0].name == "host1"

@@ -30,9 +30,18 @@ class Problem:
 class ConfgenError(Exception):
     """A problem with the user's input or output tree; the CLI prints it without a traceback."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+        self.source = source  # the file the problems are in, when there is one
+        super().__init__("\n".join(_located(source, p) for p in problems))
+
+
+def _located(source: str | None, problem: Problem) -> str:
+    """`cluster.toml:12: hosts[0].fqdn: ...`, as compilers name a place in a file."""
+    if source is None:
+        return str(problem)
+    where = f"{source}:{problem.line}" if problem.line is not None else source
+    return f"{where}: {problem}"
 
 
 class LoadError(ConfgenError):

@@ -171,6 +171,8 @@ def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
         for inner in others:
             problems.extend(_collect(inner, path))
         return problems
+    if not isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
+        raise exc  # not bad data: a bug in confgen's hooks
     return [error(_format_path(path), _describe(exc))]
 
 
@@ -193,7 +195,9 @@ def loads(text: str) -> Cluster:
         raise LoadError([error("", f"not valid TOML: {exc}", line=line)]) from None
     try:
         return _CONVERTER.structure(data, Cluster)
-    except Exception as exc:  # cattrs wraps every structuring failure; report them all
+    except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:
+        # cattrs wraps every structuring failure; report them all. Anything else is a bug in
+        # confgen, not a problem in the file: it goes up as it is.
         raise LoadError(with_lines(_collect(exc), text)) from None
 
 
@@ -210,5 +214,8 @@ def read(path: str | Path) -> str:
 
 
 def load(path: str | Path) -> Cluster:
-    """Read and parse a cluster file."""
-    return loads(read(path))
+    """Read and parse a cluster file; a `LoadError` names it (`.source`, and in its message)."""
+    try:
+        return loads(read(path))
+    except LoadError as exc:
+        raise LoadError(exc.problems, source=str(path)) from None

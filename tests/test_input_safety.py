@@ -6,6 +6,7 @@ import copy
 import importlib
 import os
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -249,3 +250,80 @@ def test_a_bug_in_a_load_hook_is_not_reported_as_a_problem_in_the_file() -> None
     finally:
         load._CONVERTER.register_structure_hook(str, load._str_hook)
     assert confgen.loads(text).hosts[0].name == "host1"
+
+
+def _cli(*args: str, stdin: str = "", cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The command as a user runs it, with a time limit: a read that hangs is a failure."""
+    return subprocess.run(
+        [sys.executable, "-m", "confgen", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+    )
+
+
+def _says_without_traceback(result: subprocess.CompletedProcess[str], words: str) -> None:
+    assert result.returncode == 1, result
+    assert words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_only_a_regular_file_of_bounded_size_is_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    _says_without_traceback(_cli("check", str(fifo)), "not a regular file (a FIFO)")
+    _says_without_traceback(_cli("check", "/dev/zero"), "not a regular file (a character device)")
+    _says_without_traceback(_cli("check", str(tmp_path)), "not a regular file (a folder)")
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * (16 << 20) + "\n")
+    _says_without_traceback(_cli("check", str(big)), "larger than 16 MiB")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("a = " + "[" * 5000 + "]" * 5000 + "\n", "nested too deep"),
+        ("a = " + "{b = " * 3000 + "1" + "}" * 3000 + "\n", "nested too deep"),
+        ("target = " + "7" * 5000 + "\n", "4300"),
+    ],
+)
+def test_hostile_toml_is_a_problem_not_a_traceback(text: str, words: str) -> None:
+    _says_without_traceback(_cli("check", "-", stdin=text), words)
+
+
+def test_a_huge_value_is_quoted_short() -> None:
+    huge = "h" * (1 << 20)
+    result = _cli("check", "-", stdin=SEED_TEXT.replace('"host2.osas.lab"', f'"{huge}"'))
+    _says_without_traceback(result, "hosts[1].fqdn: ")
+    assert len(result.stderr) < 2000, len(result.stderr)
+
+
+def test_check_reads_standard_input_and_init_writes_standard_output(tmp_path: Path) -> None:
+    example = _cli("init", "-", cwd=tmp_path)
+    assert example.returncode == 0 and list(tmp_path.iterdir()) == []
+    checked = _cli("check", "-", stdin=example.stdout)
+    assert (checked.returncode, checked.stdout) == (0, "-: valid\n")
+    broken = _cli("check", "-", stdin=example.stdout.replace("host_id = 2", "host_id = 1"))
+    assert broken.stderr.startswith("<stdin>:"), broken.stderr
+
+
+def test_init_never_writes_through_a_symbolic_link(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.toml"
+    link = tmp_path / "cluster.toml"
+    link.symlink_to(target)  # dangling
+    for args in (("init", str(link)), ("init", "--force", str(link))):
+        _says_without_traceback(_cli(*args), "is a symbolic link")
+    assert not target.exists() and link.is_symlink()
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085"])
+def test_line_numbers_count_only_the_line_ends_toml_counts(separator: str) -> None:
+    text = SEED_TEXT.replace(
+        "# The first host", f"# a comment{separator}with a separator\n# The first host"
+    )
+    text = text.replace('name = "host2"', 'nam = "host2"')
+    result = _cli("check", "-", stdin=text)
+    line = text.split("\n").index('nam = "host2"') + 1
+    assert f"<stdin>:{line}: hosts[1].nam: unknown key" in result.stderr, result.stderr

@@ -56,6 +56,7 @@ or remove a file edited by hand since it wrote it (it lists every such file) unl
 
 
 def _print(source: str, problems: list[Problem]) -> None:
+    source = "<stdin>" if source == "-" else source
     for problem in problems:
         where = f"{source}:{problem.line}" if problem.line is not None else source
         print(f"{where}: {problem}", file=sys.stderr)
@@ -65,13 +66,19 @@ def _valid_plan(args: argparse.Namespace) -> Plan | None:
     """Load and validate; print every problem; None when there are errors (or, strict, warnings)."""
     text = read(args.cluster)
     cluster = loads(text)
+    name = _name(args.cluster)
     problems = with_lines(validate(cluster), text)
     if args.strict:
         problems = [attrs.evolve(p, severity=Severity.ERROR) for p in problems]
     _print(args.cluster, problems)
     if any(p.severity is Severity.ERROR for p in problems):
         return None
-    return plan(cluster, Source.of_text(Path(args.cluster).name, text))
+    return plan(cluster, Source.of_text(name, text))
+
+
+def _name(cluster: str) -> str:
+    """How messages and script headers name the cluster file; `-` is standard input."""
+    return "<stdin>" if cluster == "-" else Path(cluster).name
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -104,14 +111,23 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    if args.path == "-":
+        sys.stdout.write(example_text())
+        return 0
     path = Path(args.path)
-    if path.exists() and not args.force:
-        print(f"confgen: {path} exists; pass --force to overwrite it", file=sys.stderr)
+    if path.is_symlink():  # even a dangling one: never write where a link points
+        link = f"confgen: {path} is a symbolic link; remove it or name another file"
+        print(link, file=sys.stderr)
         return 1
     try:
-        path.write_text(example_text(), encoding="utf-8")
+        # "x" creates the file only if it is not there, in one step with the check.
+        with open(path, "w" if args.force else "x", encoding="utf-8") as file:
+            file.write(example_text())
+    except FileExistsError:
+        print(f"confgen: {path} exists; pass --force to overwrite it", file=sys.stderr)
+        return 1
     except OSError as exc:
-        print(f"confgen: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        print(f"confgen: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"{path}: the seed's three-host example; edit it, then: confgen render {path} out/")
     return 0
@@ -127,7 +143,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def cluster_arguments(command: argparse.ArgumentParser) -> None:
-        command.add_argument("cluster", metavar="CLUSTER", help="the cluster file (cluster.toml)")
+        command.add_argument(
+            "cluster",
+            metavar="CLUSTER",
+            help="the cluster file (cluster.toml; - for standard input)",
+        )
         command.add_argument(
             "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"
         )
@@ -179,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         default="cluster.toml",
         metavar="PATH",
-        help="where to write it (default: cluster.toml)",
+        help="where to write it (default: cluster.toml; - for standard output)",
     )
     init.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     init.set_defaults(run=_cmd_init)
@@ -201,3 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         # nothing (rendering stops before the writer starts).
         print(f"confgen: {exc}", file=sys.stderr)
         return 3
+    except OSError as exc:  # anything the library did not turn into a problem of its own
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"confgen: {where}{exc.strerror or exc or type(exc).__name__}", file=sys.stderr)
+        return 1

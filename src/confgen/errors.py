@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import reprlib
 
 from attrs import frozen
 
@@ -25,6 +26,20 @@ class Problem:
         where = f"{self.path}: " if self.path else ""
         kind = "" if self.severity is Severity.ERROR else "warning: "
         return f"{kind}{where}{self.message}"
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = 60
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict = 3, 6, 4
+
+
+def quoted(value: object) -> str:
+    """A value as a message quotes it: repr, cut short, so no message repeats a huge value or
+    nests without end."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        # str() of an integer over 4,300 digits raises; its length follows from its bits.
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    return _SHORT.repr(value)
 
 
 class ConfgenError(Exception):

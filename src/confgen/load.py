@@ -5,7 +5,10 @@ from __future__ import annotations
 import collections.abc
 import difflib
 import enum
+import os
 import re
+import stat
+import sys
 import tomllib
 import typing
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -18,7 +21,7 @@ from cattrs.cols import homogenous_tuple_structure_factory, mapping_structure_fa
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
-from confgen.errors import LoadError, Problem, error
+from confgen.errors import LoadError, Problem, error, quoted
 from confgen.locate import index_lines, line_of
 from confgen.models import Cluster, PortRange, Protocol, Role, Target
 
@@ -26,11 +29,11 @@ from confgen.models import Cluster, PortRange, Protocol, Role, Target
 def _ip_hook(kind: type[Any], what: str) -> Any:
     def parse(value: object, _type: object) -> Any:
         if not isinstance(value, str):
-            raise ValueError(f"{value!r} is not {what}")
+            raise ValueError(f"{quoted(value)} is not {what}")
         try:
             return kind(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not {what}") from None
+            raise ValueError(f"{quoted(value)} is not {what}") from None
 
     return parse
 
@@ -38,19 +41,19 @@ def _ip_hook(kind: type[Any], what: str) -> Any:
 def _str_hook(value: object, _type: object) -> str:
     # cattrs would turn 3 into "3"; a number where text belongs is a mistake worth reporting.
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a string")
+        raise ValueError(f"{quoted(value)} is not a string")
     return value
 
 
 def _int_hook(value: object, _type: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not an integer")
+        raise ValueError(f"{quoted(value)} is not an integer")
     return value
 
 
 def _bool_hook(value: object, _type: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError(f"{value!r} is not true or false")
+        raise ValueError(f"{quoted(value)} is not true or false")
     return value
 
 
@@ -61,7 +64,7 @@ def _enum_hook(kind: type[enum.Enum]) -> Any:
         try:
             return kind(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not one of {choices}") from None
+            raise ValueError(f"{quoted(value)} is not one of {choices}") from None
 
     return parse
 
@@ -83,7 +86,7 @@ def _shape_checked(factory: Any, expected: type, what: str) -> Any:
 
         def structure(value: object, _type: object) -> Any:
             if not isinstance(value, expected):
-                raise ValueError(f"{value!r} is not {what}")
+                raise ValueError(f"{quoted(value)} is not {what}")
             return inner(value, _type)
 
         return structure
@@ -191,26 +194,67 @@ def loads(text: str) -> Cluster:
     except tomllib.TOMLDecodeError as exc:
         at = re.search(r"at line (\d+)", str(exc))
         # tomllib says "at end of document" for a file cut short: that is its last line.
-        line = int(at.group(1)) if at else max(1, len(text.splitlines()))
+        line = int(at.group(1)) if at else max(1, len(text.rstrip("\n").split("\n")))
         raise LoadError([error("", f"not valid TOML: {exc}", line=line)]) from None
+    except RecursionError:  # tomllib parses nested arrays and tables by recursion
+        raise LoadError(
+            [error("", "not valid TOML here: arrays or tables nested too deep")]
+        ) from None
+    except ValueError as exc:  # an integer of over 4,300 digits (Python's int limit)
+        raise LoadError([error("", f"not valid TOML here: {exc}")]) from None
     try:
         return _CONVERTER.structure(data, Cluster)
+    except RecursionError:
+        raise LoadError([error("", "values nested too deep to read")]) from None
     except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:
         # cattrs wraps every structuring failure; report them all. Anything else is a bug in
         # confgen, not a problem in the file: it goes up as it is.
         raise LoadError(with_lines(_collect(exc), text)) from None
 
 
+# No cluster file comes near this: a 3,000-host file is about 1 MiB.
+MAX_BYTES = 16 << 20
+
+
 def read(path: str | Path) -> str:
-    """The text of a cluster file; an unreadable file is reported like any other problem."""
+    """The text of a cluster file, `-` for standard input; an unreadable file is reported like
+    any other problem. Only a regular file (or a pipe on standard input) of at most MAX_BYTES
+    is read: a FIFO would hang, /dev/zero never ends, a folder is no file."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        if str(path) == "-":
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer before fstat refuses it.
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+            kind = os.fstat(fd).st_mode
+            if not stat.S_ISREG(kind):
+                os.close(fd)
+                raise LoadError([error("", f"cannot read: not a regular file ({_kind(kind)})")])
+            with os.fdopen(fd, "rb") as file:
+                data = file.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise LoadError([error("", f"cannot read: {exc.strerror or exc}")]) from None
+    if len(data) > MAX_BYTES:
+        raise LoadError([error("", f"cannot read: larger than {MAX_BYTES >> 20} MiB")])
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LoadError(
             [error("", f"cannot read: not UTF-8 text ({exc.reason} at byte {exc.start})")]
         ) from None
-    except OSError as exc:
-        raise LoadError([error("", f"cannot read: {exc.strerror or exc}")]) from None
+
+
+def _kind(mode: int) -> str:
+    for test, name in (
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    ):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 def load(path: str | Path) -> Cluster:

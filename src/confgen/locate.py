@@ -27,7 +27,9 @@ def index_lines(text: str) -> dict[str, int]:
     counts: dict[str, int] = {}
     table = ""
     depth = 0  # open brackets of a multi-line array or inline table
-    for number, line in enumerate(text.splitlines(), start=1):
+    # TOML ends a line at LF (or CRLF) only; str.splitlines would also split at U+2028, U+0085
+    # and others that a comment may hold, and every later line number would be off.
+    for number, line in enumerate((raw.removesuffix("\r") for raw in text.split("\n")), start=1):
         if depth == 0:
             header = _HEADER.match(line)
             if header:

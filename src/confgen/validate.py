@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv4Network
 
 from confgen import seed
-from confgen.errors import Problem, error, warning
+from confgen.errors import Problem, error, quoted, warning
 from confgen.models import Cluster, Role, Volume
 from confgen.paths import is_within
 
@@ -66,21 +66,16 @@ def _form(path: str, value: str, form: str) -> Iterator[Problem]:
     if bad is not None:
         yield error(
             path,
-            f"{_cut(value)!r} holds the control or formatting character U+{ord(bad):04X}; "
+            f"{quoted(value)} holds the control or formatting character U+{ord(bad):04X}; "
             f"it must be {description}",
         )
     elif not re.fullmatch(pattern, value, re.DOTALL):
-        yield error(path, f"{_cut(value)!r} is not {description}")
+        yield error(path, f"{quoted(value)} is not {description}")
     elif form in ("path", "device") and posixpath.normpath(value) != value:
         # Dot-files are fine; only '.' and '..' segments, '//' and a trailing '/' are not.
         yield error(
-            path, f"{value!r} is not a normalised path (no '//', '.', '..' or trailing '/')"
+            path, f"{quoted(value)} is not a normalised path (no '//', '.', '..' or trailing '/')"
         )
-
-
-def _cut(value: str, limit: int = 60) -> str:
-    """A value short enough to quote in a message."""
-    return value if len(value) <= limit else f"{value[:limit]}..."
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
@@ -150,7 +145,7 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
     repeated_ids = _duplicates(h.host_id for h in hosts)
     for i, host in enumerate(hosts):
         if host.host_id in repeated_ids:
-            yield error(f"hosts[{i}].host_id", f"{host.host_id!r} is used by another host")
+            yield error(f"hosts[{i}].host_id", f"{quoted(host.host_id)} is used by another host")
     # Host names are not case-sensitive (RFC 4343): /etc/hosts, DNS and glusterd's peer list
     # take host1 and HOST1 for one host, so every name and FQDN must name one host only.
     owner: dict[str, int] = {}
@@ -161,14 +156,15 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
             if other != i:
                 yield error(
                     f"hosts[{i}].{key}",
-                    f"{value!r} is already a name of {hosts[other].name!r} "
+                    f"{quoted(value)} is already a name of {quoted(hosts[other].name)} "
                     "(host names are compared without regard to case)",
                 )
     mount_name = cluster.ctdb.mount_hostname
     if mount_name.lower() in owner:
         yield error(
             "ctdb.mount_hostname",
-            f"{mount_name!r} is a name of host {hosts[owner[mount_name.lower()]].name!r}: the NFS "
+            f"{quoted(mount_name)} is a name of host "
+            f"{quoted(hosts[owner[mount_name.lower()]].name)}: the NFS "
             "mount name must be a name of its own, which /etc/hosts points at the CTDB VIP",
         )
     ids = sorted(h.host_id for h in hosts)
@@ -193,13 +189,13 @@ def _usable(path: str, address: IPv4Address, cidr: IPv4Network) -> Iterator[Prob
 
 def _networks(cluster: Cluster) -> Iterator[Problem]:
     for name in _duplicates(n.name for n in cluster.networks):
-        yield error("networks", f"network name {name!r} is used twice")
+        yield error("networks", f"network name {quoted(name)} is used twice")
     for i, network in enumerate(cluster.networks):
         for other in cluster.networks[:i]:
             if network.cidr.overlaps(other.cidr):
                 yield error(
                     f"networks[{i}].cidr",
-                    f"{network.cidr} overlaps {other.cidr} of network {other.name!r}: each "
+                    f"{network.cidr} overlaps {other.cidr} of network {quoted(other.name)}: each "
                     "address must belong to one network, or the hosts cannot tell which NIC "
                     "reaches it",
                 )
@@ -207,11 +203,13 @@ def _networks(cluster: Cluster) -> Iterator[Problem]:
         carriers = [n.name for n in cluster.networks if role in n.roles]
         if len(carriers) != 1:
             found = ", ".join(carriers) or "none"
-            yield error("networks", f"exactly one network must carry role {role.value!r} ({found})")
+            yield error(
+                "networks", f"exactly one network must carry role {quoted(role.value)} ({found})"
+            )
     known = {n.name: n for n in cluster.networks}
     for i, host in enumerate(cluster.hosts):
         for name in known.keys() - host.interfaces.keys():
-            yield error(f"hosts[{i}].interfaces", f"no interface on network {name!r}")
+            yield error(f"hosts[{i}].interfaces", f"no interface on network {quoted(name)}")
         for name, interface in host.interfaces.items():
             path = f"hosts[{i}].interfaces.{name}"
             if name not in known:
@@ -245,7 +243,9 @@ def _volume_entries(cluster: Cluster) -> list[tuple[str, Volume]]:
 
 def _volume_name(path: str, volume: Volume) -> str:
     """How a message names a volume: the seed's defaults are not in the file to point at."""
-    return f"volume {volume.name!r}" + (" (a seed default)" if path == "gluster.volumes" else "")
+    return f"volume {quoted(volume.name)}" + (
+        " (a seed default)" if path == "gluster.volumes" else ""
+    )
 
 
 # glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol` and
@@ -266,7 +266,7 @@ def _key(path: str, key: str) -> str:
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
     listed = cluster.gluster.volumes
     for name in _duplicates(v.name for v in listed):
-        yield error("gluster.volumes", f"volume {name!r} is defined twice")
+        yield error("gluster.volumes", f"volume {quoted(name)} is defined twice")
     entries = _volume_entries(cluster)
     names = [v.name for _, v in entries]
     for key, name, default, role in (
@@ -278,7 +278,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             path = key if name != default else "gluster.volumes"
             yield error(
                 path,
-                f"no Gluster volume named {name!r} for the {role} volume ({key}); "
+                f"no Gluster volume named {quoted(name)} for the {role} volume ({key}); "
                 f"volumes are: {', '.join(names)}",
             )
     host_names = [h.name for h in cluster.hosts]
@@ -302,7 +302,8 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         ):
             yield error(
                 _key(path, "brick_dir"),
-                f"{volume.brick_dir!r} is not a folder on the brick filesystem at {bricks_root}",
+                f"{quoted(volume.brick_dir)} is not a folder on the brick filesystem at "
+                f"{bricks_root}",
             )
         if volume.replica < 1:
             yield error(
@@ -335,8 +336,8 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         for j, name in enumerate(hosts):
             if name not in host_names:
                 same = [h for h in host_names if h.lower() == name.lower()]
-                hint = f"; did you mean {same[0]!r}?" if same else ""
-                yield error(_key(path, f"hosts[{j}]"), f"no host named {name!r}{hint}")
+                hint = f"; did you mean {quoted(same[0])}?" if same else ""
+                yield error(_key(path, f"hosts[{j}]"), f"no host named {quoted(name)}{hint}")
         if len(hosts) % volume.replica:
             yield error(
                 _key(path, "hosts"),
@@ -347,13 +348,14 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         for name in sorted(_duplicates(hosts), key=str):
             yield error(
                 _key(path, "hosts"),
-                f"host {name!r} is listed twice: it would hold the brick {brick_dir} twice; "
+                f"host {quoted(name)} is listed twice: it would hold the brick {brick_dir} twice; "
                 "each brick of a volume must be on its own host",
             )
         if volume.existing and first is not None and volume.hosts and hosts[0] != first:
             yield error(
                 _key(path, "hosts[0]"),
-                f"{what} exists with its brick on the first host {first!r}, which must come first",
+                f"{what} exists with its brick on the first host {quoted(first)}, which "
+                "must come first",
             )
         volfile_reported = False
         for name in dict.fromkeys(hosts):
@@ -365,9 +367,9 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 if is_within(brick_dir, other_dir) or is_within(other_dir, brick_dir):
                     yield error(
                         _key(path, "brick_dir") if volume.brick_dir is not None else path,
-                        f"on host {name!r} the brick {brick_dir} of {what} "
+                        f"on host {quoted(name)} the brick {brick_dir} of {what} "
                         f"{'is' if brick_dir == other_dir else 'nests with'} the brick "
-                        f"{other_dir} of volume {other_volume!r}: glusterd refuses a brick "
+                        f"{other_dir} of volume {quoted(other_volume)}: glusterd refuses a brick "
                         "inside another",
                     )
                     break
@@ -377,7 +379,8 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 volfile_reported = True  # once a volume: the fix is the same for every host
                 yield error(
                     path,
-                    f"the brick {brick_dir} of {what} on {name!r} gives glusterd a volfile name "
+                    f"the brick {brick_dir} of {what} on {quoted(name)} gives glusterd a "
+                    "volfile name "
                     f"of {len(volfile.encode())} bytes (at most {_NAME_MAX}): shorten the "
                     "volume name, the brick folder or the host's storage name",
                 )
@@ -392,7 +395,8 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         if host.brick_device is None and host.name in holders:
             yield error(
                 f"hosts[{i}].brick_device",
-                f"required: {host.name!r} holds a brick of volume {holders[host.name]!r}, and "
+                f"required: {quoted(host.name)} holds a brick of volume "
+                f"{quoted(holders[host.name])}, and "
                 "the brick filesystem is made on this device (a disk such as /dev/vdb)",
             )
 
@@ -424,15 +428,15 @@ def _tunables(cluster: Cluster) -> Iterator[Problem]:
     for name, value in cluster.ctdb.tunables.items():
         path = f"ctdb.tunables.{name}"
         if not _TUNABLE_NAME.fullmatch(name):
-            yield error(path, f"{_cut(name)!r} is not a tunable name: ASCII letters and digits")
+            yield error(path, f"{quoted(name)} is not a tunable name: ASCII letters and digits")
             continue
         if name.lower() in seen:
-            yield error(path, f"sets the same tunable as {seen[name.lower()]!r}")
+            yield error(path, f"sets the same tunable as {quoted(seen[name.lower()])}")
         seen.setdefault(name.lower(), name)
         if name.lower() not in known:
             hint = difflib.get_close_matches(name, seed.CTDB_KNOWN_TUNABLES, n=1)
-            suggestion = f"did you mean {hint[0]!r}?" if hint else "see ctdb-tunables(7)"
-            yield error(path, f"ctdb has no tunable {name!r}; {suggestion}")
+            suggestion = f"did you mean {quoted(hint[0])}?" if hint else "see ctdb-tunables(7)"
+            yield error(path, f"ctdb has no tunable {quoted(name)}; {suggestion}")
         if not 0 <= value <= _UINT32_MAX:
             yield error(path, f"{value} is not a value ctdb accepts (0..{_UINT32_MAX})")
 
@@ -450,7 +454,7 @@ def _packages(cluster: Cluster) -> Iterator[Problem]:
 def _firewall(cluster: Cluster) -> Iterator[Problem]:
     extra = cluster.firewall.extra_rules
     for i, rule in enumerate(extra):
-        others = [(f"the seed's {r.service!r} rule", r) for r in cluster.firewall.seed_rules]
+        others = [(f"the seed's {quoted(r.service)} rule", r) for r in cluster.firewall.seed_rules]
         others += [(f"firewall.extra_rules[{j}]", r) for j, r in enumerate(extra[:i])]
         for name, other in others:
             if (
@@ -472,7 +476,7 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
     if not ctdb.recovery_lock.startswith(ctdb.mount_point.rstrip("/") + "/"):
         yield error(
             "ctdb.recovery_lock",
-            f"{ctdb.recovery_lock!r} is not on the {ctdb.meta_volume} volume mounted at "
+            f"{quoted(ctdb.recovery_lock)} is not on the {ctdb.meta_volume} volume mounted at "
             f"{ctdb.mount_point}: every node must see the same lock file",
         )
     # The CTDB step writes these files into the meta volume: the lock must be another file.
@@ -487,7 +491,8 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
     if ctdb.meta_volume == cluster.hosted_engine.volume:
         yield error(
             "ctdb.meta_volume",
-            f"{ctdb.meta_volume!r} is the hosted engine's volume: CTDB needs a volume of its own",
+            f"{quoted(ctdb.meta_volume)} is the hosted engine's volume: CTDB needs a "
+            "volume of its own",
         )
     vips = cluster.ctdb.vips
     if not vips:
@@ -510,13 +515,14 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
             yield error(
                 f"{path}.address",
                 f"{vip.address.with_prefixlen} has prefix /{vip.address.network.prefixlen}, but "
-                f"network {network!r} is {networks[0].cidr}: CTDB adds the VIP with this prefix, "
+                f"network {quoted(network)} is {networks[0].cidr}: CTDB adds the VIP with "
+                "this prefix, "
                 f"so write {vip.address.ip}/{networks[0].cidr.prefixlen}",
             )
         if on_nic and network not in on_nic:
             yield error(
                 f"{path}.address",
-                f"{vip.address.ip} is on network {network!r}, but {vip.nic} is on "
+                f"{vip.address.ip} is on network {quoted(network)}, but {vip.nic} is on "
                 f"{', '.join(on_nic)}",
             )
         # public_addresses is one file on the shared meta volume, so its NIC names hold on
@@ -526,7 +532,8 @@ def _ctdb(cluster: Cluster) -> Iterator[Problem]:
             if interface is not None and interface.nic != vip.nic:
                 yield error(
                     f"hosts[{j}].interfaces.{network}.nic",
-                    f"{interface.nic!r} differs from {vip.nic!r}, the NIC of {path}: CTDB's "
+                    f"{quoted(interface.nic)} differs from {quoted(vip.nic)}, the NIC of "
+                    f"{path}: CTDB's "
                     "shared public_addresses file names one NIC for every host",
                 )
         for host in cluster.hosts:
@@ -549,7 +556,8 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
     if domain_type not in _DOMAIN_TYPES:
         yield error(
             "hosted_engine.domain_type",
-            f"{domain_type!r} is not a storage type for the engine's NFS share on this target: "
+            f"{quoted(domain_type)} is not a storage type for the engine's NFS share on "
+            "this target: "
             f"use one of {', '.join(_DOMAIN_TYPES)}",
         )
     management = next((n.name for n in cluster.networks if Role.MANAGEMENT in n.roles), None)
@@ -558,7 +566,8 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
         if interface is not None and _BRIDGE_NIC.match(interface.nic):
             yield warning(
                 f"hosts[{i}].interfaces.{management}.nic",
-                f"{interface.nic!r} looks like a Linux bridge: hosted-engine --deploy of oVirt "
+                f"{quoted(interface.nic)} looks like a Linux bridge: hosted-engine "
+                "--deploy of oVirt "
                 "3.5 builds its ovirtmgmt bridge on a NIC or bond and offers no bridge; name "
                 "the NIC the bridge is built on",
             )

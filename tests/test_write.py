@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,18 +54,29 @@ def test_a_failure_while_writing_leaves_the_previous_tree_as_it_was(
     with pytest.raises(confgen.OutputError, match="No space left on device"):
         write.write_tree(_files(SPLIT), out)  # a different cluster: every file changes
     assert _snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no staging folder left
+    assert _beside(tmp_path) == ["out"]  # no staging folder left
+
+
+def _beside(folder: Path) -> list[str]:
+    """What a render leaves in OUT's parent, but the lock file every render of OUT uses."""
+    return sorted(p.name for p in folder.iterdir() if p.name != ".out.confgen-lock")
 
 
 def test_an_interrupted_swap_is_finished_by_the_next_write(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write.write_tree(_files(SEED), out)
-    # A kill between the two renames leaves the old tree aside and no target.
-    out.rename(tmp_path / ".out.confgen-old")
-    (tmp_path / ".out.confgen-new").mkdir()
-    assert write.write_tree(_files(SEED), out) == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # A kill between the two renames leaves the old tree aside and no target, and the
+    # staging folder of the render that was killed.
+    out.rename(tmp_path / ".out.confgen-old-123-abcd")
+    (tmp_path / ".out.confgen-new-123-abcd").mkdir()
+    said: list[str] = []
+    assert write.write_tree(_files(SEED), out, report=said.append) == []
+    assert _beside(tmp_path) == ["out"]
     assert (out / "RUNBOOK.md").is_file()
+    assert said == [
+        f"an interrupted render had moved {out} aside: put it back",
+        "removed .out.confgen-new-123-abcd, left by an interrupted render",
+    ]
 
 
 def test_manifest_lists_every_file_with_its_hash_and_mode(tmp_path: Path) -> None:
@@ -166,7 +182,7 @@ def test_a_render_that_fails_midway_leaves_the_previous_tree_as_it_was(tmp_path:
     with pytest.raises(RuntimeError, match="a template failed"):
         write.write_tree(failing_render(), out)
     assert _snapshot(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert _beside(tmp_path) == ["out"]
 
 
 def test_an_unchanged_tree_is_not_even_staged(
@@ -183,10 +199,113 @@ def test_an_unchanged_tree_is_not_even_staged(
     monkeypatch.setattr(write.os, "link", no_writes)
     monkeypatch.setattr(write.os, "rename", no_writes)
     assert write.write_tree(render_files(plan), out) == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    assert _beside(tmp_path) == ["out"]
 
 
 def test_writes_below_a_folder_that_does_not_exist_yet(tmp_path: Path) -> None:
     out = tmp_path / "not" / "yet" / "out"
     assert write.write_tree(_files(SEED), out)
     assert (out / "RUNBOOK.md").is_file()
+
+
+def _whole(out: Path) -> set[str]:
+    """The files of a tree, after checking each against its manifest: a broken tree fails."""
+    manifest = json.loads((out / write.MANIFEST).read_text())["files"]
+    on_disk = {
+        str(p.relative_to(out)) for p in out.rglob("*") if p.is_file() and p.name != write.MANIFEST
+    }
+    assert on_disk == set(manifest)
+    for path, entry in manifest.items():
+        assert hashlib.sha256((out / path).read_bytes()).hexdigest() == entry["sha256"], path
+    return on_disk
+
+
+def test_two_renders_at_once_leave_one_whole_tree_and_both_succeed(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    split = GOLDEN / "split-6host" / "cluster.toml"
+    trees = {frozenset(_files(SEED)), frozenset(_files(split))}
+    for _ in range(5):
+        renders = [
+            subprocess.Popen(
+                [sys.executable, "-m", "confgen", "render", str(cluster), str(out)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for cluster in (SEED, split)
+        ]
+        results = [(r.wait(timeout=120), r.stderr.read() if r.stderr else "") for r in renders]
+        assert [code for code, _ in results] == [0, 0], results
+        assert frozenset(_whole(out)) in trees
+        assert _beside(tmp_path) == ["out"]
+
+
+def test_a_render_that_may_not_wait_stops_while_another_holds_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    with open(tmp_path / ".out.confgen-lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = subprocess.run(
+            [sys.executable, "-m", "confgen", "render", "--no-wait", str(SEED), str(out)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"another confgen render is writing {out}" in result.stderr
+
+
+def test_a_symbolic_link_as_out_is_refused_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    out = tmp_path / "out"
+    out.symlink_to(real)
+    for call in (write.write_tree, write.diff_tree):
+        with pytest.raises(confgen.OutputError) as raised:
+            call(_files(SEED), out)
+        assert "is a symbolic link" in str(raised.value) and str(real) in str(raised.value)
+    assert out.is_symlink() and list(real.iterdir()) == []
+    assert _beside(tmp_path) == ["out", "real"]
+    write.write_tree(_files(SEED), real)  # the folder behind it is fine
+
+
+def test_a_previous_tree_that_cannot_be_removed_neither_fails_the_render_nor_blocks_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    removing = write.shutil.rmtree
+
+    def immutable(path: Any, *args: Any, **kwargs: Any) -> None:
+        if ".confgen-old-" in str(path):
+            raise PermissionError(1, "Operation not permitted", str(path))
+        removing(path, *args, **kwargs)
+
+    monkeypatch.setattr(write.shutil, "rmtree", immutable)
+    said: list[str] = []
+    changed = write.write_tree(
+        _files(GOLDEN / "split-6host" / "cluster.toml"), out, report=said.append
+    )
+    assert changed and len(said) == 1 and said[0].startswith(f"the new tree is in {out}, but")
+    assert "hv1" in {p.name for p in (out / "hosts").iterdir()}
+    monkeypatch.setattr(write.shutil, "rmtree", removing)
+    said.clear()
+    write.write_tree(_files(SEED), out, report=said.append)
+    assert [s.split(",")[0] for s in said] == [said[0].split(",")[0]]
+    assert said[0].startswith("removed .out.confgen-old-")
+    assert _beside(tmp_path) == ["out"]
+
+
+@pytest.mark.parametrize("kind", ["dangling", "folder", "loop"])
+def test_diff_shows_a_symbolic_link_in_the_tree_without_a_traceback(
+    tmp_path: Path, kind: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    runbook = out / "RUNBOOK.md"
+    runbook.unlink()
+    target = {"dangling": tmp_path / "gone", "folder": tmp_path, "loop": runbook}[kind]
+    runbook.symlink_to(target)
+    assert main(["diff", str(SEED), str(out)]) == 1
+    shown = capsys.readouterr().out
+    assert f"<symbolic link to {target}>" in shown

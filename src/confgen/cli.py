@@ -49,9 +49,12 @@ Validate CLUSTER and write the output tree into OUT:
 Copy hosts/NAME to host NAME and run its scripts as root in runbook order.
 
 Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in,
-so a failed render leaves OUT as it was; files whose content is already right keep their
-mtime. confgen refuses to write into a non-empty folder it did not create, and to overwrite
-or remove a file edited by hand since it wrote it (it lists every such file) unless --force.
+so a failed render leaves OUT as it was (OUT may not be a symbolic link: give the folder it
+points to); files whose content is already right keep their mtime. One render at a time
+writes OUT: another waits (says so) unless --no-wait; a render that was killed is finished or
+undone by the next, which says what it did. confgen refuses to write into a non-empty
+folder it did not create, and to overwrite or remove a file edited by hand since it wrote it
+(it lists every such file) unless --force.
 """
 
 
@@ -93,7 +96,13 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if the_plan is None:
         return 1
     # One file in memory at a time: a 300-host tree is some 50 MB of text.
-    changed = write_tree(render_files(the_plan), args.out, force=args.force)
+    changed = write_tree(
+        render_files(the_plan),
+        args.out,
+        force=args.force,
+        wait=not args.no_wait,
+        report=lambda message: print(f"confgen: {message}", file=sys.stderr),
+    )
     print(
         f"{args.out}: {len(the_plan.files)} files, {len(changed)} written; "
         f"start with {Path(args.out) / 'RUNBOOK.md'}"
@@ -164,6 +173,11 @@ def _parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="overwrite or remove files edited by hand since confgen wrote them",
+    )
+    render.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="stop at once, rather than wait, when another render is writing OUT",
     )
     render.set_defaults(run=_cmd_render)
 

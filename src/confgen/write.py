@@ -8,12 +8,16 @@ files were edited by hand since, which are then only overwritten with `force`.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import fcntl
+import glob
 import hashlib
 import json
 import os
+import secrets
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from attrs import frozen
@@ -41,21 +45,65 @@ def _manifest_text(entries: Mapping[str, _Entry]) -> str:
     return json.dumps({"generator": "confgen", "files": listed}, indent=1) + "\n"
 
 
-def _staging(root: Path) -> Path:
-    return root.parent / f".{root.name}.confgen-new"
+# Beside OUT: each render's own staging and previous-tree folders (named by its process and a
+# random part, so two renders never share one), and the lock file every render of OUT holds
+# from its first look at OUT to the end of the swap.
+def _staging(root: Path, tag: str) -> Path:
+    return root.parent / f".{root.name}.confgen-new-{tag}"
 
 
-def _previous(root: Path) -> Path:
-    return root.parent / f".{root.name}.confgen-old"
+def _previous(root: Path, tag: str) -> Path:
+    return root.parent / f".{root.name}.confgen-old-{tag}"
 
 
-def _recover(root: Path) -> None:
-    """Finish what an interrupted write left: the old tree back in place, no staging folder."""
-    if not root.exists() and _previous(root).is_dir():
-        os.rename(_previous(root), root)
-    for leftover in (_staging(root), _previous(root)):
-        if leftover.exists():
+def _lock_path(root: Path) -> Path:
+    return root.parent / f".{root.name}.confgen-lock"
+
+
+def _leftovers(root: Path, kind: str) -> list[Path]:
+    prefix = f".{root.name}.confgen-{kind}-"
+    return sorted(p for p in root.parent.glob(f"{glob.escape(prefix)}*") if p.is_dir())
+
+
+def _recover(root: Path, report: Callable[[str], None]) -> None:
+    """Finish what an interrupted render left, saying what was done. Called with the lock held,
+    so every staging or previous folder beside OUT belongs to a render that is gone.
+
+    Killed between the two renames of a swap, a render leaves no OUT and its previous tree:
+    that tree is put back (the render that follows writes the new one again). Killed after the
+    swap, or unable to remove the previous tree, it leaves that tree beside OUT: removed when
+    it can be, else left and named, never in the way."""
+    previous = _leftovers(root, "old")
+    if not root.exists() and not root.is_symlink() and previous:
+        os.rename(previous[-1], root)
+        report(f"an interrupted render had moved {root} aside: put it back")
+        previous = previous[:-1]
+    for leftover in [*_leftovers(root, "new"), *previous]:
+        try:
             shutil.rmtree(leftover)
+            report(f"removed {leftover.name}, left by an interrupted render")
+        except OSError as exc:
+            report(f"cannot remove {leftover}, left by an earlier render: {_reason(exc)}")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def _locked(root: Path, wait: bool, report: Callable[[str], None]) -> Iterator[None]:
+    """Hold the lock of OUT: one render at a time writes it, the others wait or stop."""
+    with open(_lock_path(root), "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise OutputError(
+                    [error("", f"another confgen render is writing {root}; try again later")]
+                ) from None
+            report(f"waiting for another confgen render to finish writing {root}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def _read_manifest(root: Path) -> dict[str, _Entry] | None:
@@ -122,9 +170,9 @@ class _Staging:
     so its mtime survives the swap.
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, tag: str) -> None:
         self.root = root
-        self.path = _staging(root)
+        self.path = _staging(root, tag)
         self.started = False
         self._unchanged: list[str] = []
         self._folders: set[Path] = set()
@@ -167,6 +215,8 @@ def write_tree(
     out_dir: str | Path,
     *,
     force: bool = False,
+    wait: bool = True,
+    report: Callable[[str], None] | None = None,
 ) -> list[str]:
     """Make `out_dir` hold exactly `files` and their manifest; return the paths written.
 
@@ -174,12 +224,49 @@ def write_tree(
     pairs such as `render_files` yields. Unchanged files keep their inode and mtime; a tree with
     nothing to change is not touched. Refuses (`OutputError`, listing every file) to overwrite or
     remove hand-edited or foreign files unless `force`; then nothing is written.
+
+    One render at a time writes a folder: another waits for the lock (or, without `wait`,
+    raises `OutputError`). `report` hears what happened besides the writing: a wait, the
+    recovery of an interrupted render, a previous tree that could not be removed.
     """
     root = Path(out_dir)
-    pairs = files.items() if isinstance(files, Mapping) else files
-    staging = _Staging(root)
+    say = report or (lambda _message: None)
+    _refuse_link(root)
     try:
-        _recover(root)
+        root.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(root, wait, say):
+            return _write_locked(files, root, force, say)
+    except OSError as exc:
+        raise OutputError(
+            [error("", f"cannot write {exc.filename or root}: {_reason(exc)}")]
+        ) from None
+
+
+def _refuse_link(root: Path) -> None:
+    # The swap renames OUT: a symbolic link would be replaced by a folder, not written behind.
+    if root.is_symlink():
+        raise OutputError(
+            [
+                error(
+                    "",
+                    f"{root} is a symbolic link; confgen swaps the whole folder in, so give the "
+                    f"folder it points to ({os.path.realpath(root)}) instead",
+                )
+            ]
+        )
+
+
+def _write_locked(
+    files: Mapping[str, RenderedFile] | Iterable[tuple[str, RenderedFile]],
+    root: Path,
+    force: bool,
+    say: Callable[[str], None],
+) -> list[str]:
+    pairs = files.items() if isinstance(files, Mapping) else files
+    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    staging = _Staging(root, tag)
+    try:
+        _recover(root, say)
         manifest = _read_manifest(root)
         on_disk = _on_disk(root) if manifest is not None else set()
         written: dict[str, _Entry] = {}
@@ -231,19 +318,22 @@ def write_tree(
             return []
         staging.start()
         (staging.path / MANIFEST).write_text(manifest_text, encoding="utf-8")
+        previous = _previous(root, tag)
         if root.exists():
-            os.rename(root, _previous(root))
+            os.rename(root, previous)
         os.rename(staging.path, root)
-        if _previous(root).exists():
-            shutil.rmtree(_previous(root))
+        if previous.exists():
+            try:
+                shutil.rmtree(previous)
+            except OSError as exc:  # the new tree is in place: say so, and what is left
+                say(
+                    f"the new tree is in {root}, but the previous one is left at {previous}: "
+                    + _reason(exc)
+                )
         return sorted(changed)
-    except OSError as exc:
-        raise OutputError(
-            [error("", f"cannot write {exc.filename or root}: {exc.strerror}")]
-        ) from None
     finally:
         if staging.path.exists():
-            shutil.rmtree(staging.path)
+            shutil.rmtree(staging.path, ignore_errors=True)
 
 
 def _mode(path: Path) -> int:
@@ -257,13 +347,35 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
 
 
 def diff_tree(files: Mapping[str, RenderedFile], out_dir: str | Path) -> list[str]:
-    """Unified diffs of what writing `files` into `out_dir` would change; empty when nothing."""
+    """Unified diffs of what writing `files` into `out_dir` would change; empty when nothing.
+
+    Raises `OutputError`, as `write_tree` would, for a folder a render would refuse to touch
+    (a symbolic link, a file, a folder confgen did not create, a damaged manifest)."""
     root = Path(out_dir)
-    present = _on_disk(root) if root.is_dir() else set()
+    try:
+        _refuse_link(root)
+        present = _on_disk(root) if _read_manifest(root) is not None else set()
+        return _diffs(files, root, present)
+    except OSError as exc:
+        raise OutputError(
+            [error("", f"cannot read {exc.filename or root}: {_reason(exc)}")]
+        ) from None
+
+
+def _shown_text(path: Path) -> str:
+    """What diff shows of a file in the tree: a symbolic link or other non-file as a line."""
+    if path.is_symlink():
+        return f"<symbolic link to {os.readlink(path)}>\n"
+    if not path.is_file():
+        return "<not a regular file>\n"
+    return path.read_bytes().decode("utf-8", "replace")
+
+
+def _diffs(files: Mapping[str, RenderedFile], root: Path, present: set[str]) -> list[str]:
     chunks = []
     for path in sorted(present | set(files)):
         target = root / path
-        old = target.read_bytes().decode("utf-8", "replace") if path in present else ""
+        old = _shown_text(target) if path in present else ""
         new = files[path].text if path in files else ""
         old_name = f"a/{path}" if path in present else "/dev/null"
         new_name = f"b/{path}" if path in files else "/dev/null"
@@ -279,7 +391,10 @@ def diff_tree(files: Mapping[str, RenderedFile], out_dir: str | Path) -> list[st
                 )
             )
         elif (
-            path in files and path in present and target.stat().st_mode & 0o7777 != files[path].mode
+            path in files
+            and path in present
+            and not target.is_symlink()
+            and target.stat().st_mode & 0o7777 != files[path].mode
         ):
             chunks.append(
                 f"mode of {path}: {target.stat().st_mode & 0o7777:04o} -> {files[path].mode:04o}\n"

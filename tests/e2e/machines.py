@@ -363,12 +363,6 @@ def children(pid: int) -> list[int]:
     return found
 
 
-@attrs.define
-class Network:
-    name: str
-    bridge: str
-
-
 class Machines:
     """A network namespace with a bridge per network, and the containers on it."""
 

@@ -16,7 +16,7 @@ from confgen import __version__
 from confgen._resources import example_text
 from confgen.errors import ConfgenError, OutputError, PlanCheckError, Problem, Severity
 from confgen.load import loads, read, with_lines
-from confgen.plan import Plan, Source, plan
+from confgen.plan import Plan, Source, plan_validated
 from confgen.render import render_files, render_plan
 from confgen.validate import validate
 from confgen.write import diff_tree, write_tree
@@ -76,7 +76,7 @@ def _valid_plan(args: argparse.Namespace) -> Plan | None:
     _print(args.cluster, problems)
     if any(p.severity is Severity.ERROR for p in problems):
         return None
-    return plan(cluster, Source.of_text(name, text))
+    return plan_validated(cluster, Source.of_text(name, text))
 
 
 def _name(cluster: str) -> str:

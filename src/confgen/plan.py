@@ -404,6 +404,12 @@ def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
     if errors:
         raise ValidationError(errors)
+    return plan_validated(cluster, source)
+
+
+def plan_validated(cluster: Cluster, source: Source | None = None) -> Plan:
+    """`plan` for a caller that has just run `validate` and found no errors (the command
+    line, which prints the warnings): the cluster is not validated a second time."""
     the_plan = _plan(cluster, source)
     failures = self_check(the_plan)
     if failures:

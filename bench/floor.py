@@ -5,15 +5,16 @@ of `confgen.template_context` and render confgen's own templates with Jinja2 int
 validation, no models, no manifest, no staging: the least work that gives the same files, and
 so the cost confgen's checks and safety are measured against.
 
-It takes the seed's defaults, steps and host paths from `src/confgen/seed.py` and `paths.py`
-as plain data, run as files: importing the `confgen` package would load confgen's own modules
-and charge their import to the floor. Mount unit names are the plain-path shortcut a script
+It takes the seed's defaults, steps and host paths from the seed target's `defaults.py` and
+the `paths.py` files as plain data, run as files: importing the `confgen` package would load
+confgen's own modules and charge their import to the floor. Mount unit names are the plain-path shortcut a script
 would take (`/mnt/lock` -> `mnt-lock.mount`), not systemd's full escaping.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import runpy
 import shlex
@@ -26,8 +27,13 @@ import jinja2
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "confgen"
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-seed = runpy.run_path(str(SRC / "seed.py"))
-paths = {k: v for k, v in runpy.run_path(str(SRC / "paths.py")).items() if k.isupper()}
+seed = runpy.run_path(str(SRC / "targets/ovirt35_el7/defaults.py"))
+paths = {
+    k: v
+    for file in ("paths.py", "targets/ovirt35_el7/paths.py")
+    for k, v in runpy.run_path(str(SRC / file)).items()
+    if k.isupper()
+}
 
 Data = dict[str, Any]
 
@@ -114,6 +120,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         ],
         "recovery_lock": lock,
         "recovery_lock_dir": lock.rsplit("/", 1)[0],
+        "recovery_lock_in_subdir": lock.rsplit("/", 1)[0] != mount_point.rstrip("/"),
         "tunables": tunables,
     }
     packages = raw.get("packages", {})
@@ -157,41 +164,58 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         for key, slug, which, after, title in seed["STEPS"]
     ]
     for name in others:
-        for key, slug, title in seed["ADDITIONAL_HOST_STEPS"]:
-            specs.append((f"{key}:{name}", slug, [name], [specs[-1][0]], title.format(host=name)))
+        for key, slug, _on, _after, title in seed["ADDITIONAL_HOST_STEPS"]:
+            specs.append(
+                (key.format(host=name), slug, [name], [specs[-1][0]], title.format(host=name))
+            )
     numbers = {spec[0]: i for i, spec in enumerate(specs, start=1)}
+    by_key = {spec[0]: spec for spec in specs}
     words = {tuple(names): "every host", tuple(others): f"every host but {first['name']}"}
+
+    def where(on_hosts: list[str]) -> str:
+        return words.get(tuple(on_hosts)) or ", ".join(on_hosts)
+
     steps = [
         {
             "number": numbers[key],
             "slug": slug,
             "title": title,
             "hosts": on_hosts,
-            "where": words.get(tuple(on_hosts)) or ", ".join(on_hosts),
-            "after": [numbers[a] for a in after],
+            "where": where(on_hosts),
+            "after": [
+                {"number": numbers[a], "slug": by_key[a][1], "where": where(by_key[a][2])}
+                for a in after
+            ],
             "script": f"{numbers[key]:02d}-{slug}.sh",
         }
         for key, slug, on_hosts, after, title in specs
     ]
     first_step: dict[str, int] = {}
+    last_step: dict[str, int] = {}
     for s in steps:
         first_step.setdefault(s["slug"], s["number"])
+        last_step[s["slug"]] = s["number"]
+    for before, h in itertools.pairwise(hosts):
+        h["previous"] = {"name": before["name"], "host_id": before["host_id"]}
     mount_unit = mount_point.strip("/").replace("/", "-") + ".mount"
     plan = {
         "source": {"name": source_name, "sha256": hashlib.sha256(source_text.encode()).hexdigest()},
         "hosts": hosts,
         "first": first,
+        "others": [h for h in hosts if not h["is_first"]],
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
         "nodes": [h["heartbeat_address"] for h in hosts],
         "public_addresses": [f"{v['address']} {v['nic']}" for v in ctdb["vips"]],
+        "mount_vip": ctdb["vips"][0]["ip"],
         "mount_unit": mount_unit,
         "engine_storage": f"{ctdb['mount_hostname']}:/{hosted_engine['volume']}",
         "hosts_entries": [[h["management_address"], [h["fqdn"], h["name"]]] for h in hosts],
         "firewall_groups": groups,
         "steps": steps,
         "first_step": first_step,
+        "last_step": last_step,
     }
 
     target = raw.get("target", "ovirt35-el7")

@@ -20,8 +20,8 @@ start = time.perf_counter()
 import confgen
 from confgen import templating
 from confgen.context import template_context
-from confgen.render import _env, render_files
-from confgen.write import write_tree
+from confgen.renderer import _env, render_files
+from confgen.writer import write_tree
 marks = [("import confgen and Jinja2", time.perf_counter())]
 text = open(sys.argv[1], encoding="utf-8").read()
 cluster = confgen.loads(text)

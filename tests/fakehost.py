@@ -155,7 +155,7 @@ class FakeCluster:
                 selinux="Enforcing",
                 fqdn=h.host.fqdn,
                 peer=h.peer,
-                heartbeat=str(h.heartbeat_address),
+                heartbeat=str(h.addresses[confgen.Role.HEARTBEAT]),
             )
         return {
             "hosts": hosts,
@@ -175,7 +175,7 @@ class FakeCluster:
             "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
         }
 
-    def _make_root(self, host: confgen.plan.HostPlan) -> None:
+    def _make_root(self, host: confgen.planner.HostPlan) -> None:
         root = self.root(host.name)
         for folder in ("etc/sysconfig", "etc/ctdb", "etc/selinux", "etc/systemd/system", "tmp"):
             (root / folder).mkdir(parents=True, exist_ok=True)

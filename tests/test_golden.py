@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import confgen
-from confgen._resources import example_text
+from confgen import targets
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
@@ -70,9 +70,15 @@ def test_golden_tree(case: str, update_golden: bool, tmp_path: Path) -> None:
     assert not diffs, "\n".join(diffs)
 
 
-def test_seed_case_is_the_built_in_example() -> None:
-    # `confgen init` writes the example; the seed golden case is that file, so both stay true.
-    assert (GOLDEN / "seed-3host" / "cluster.toml").read_text() == example_text()
+# Each target's built-in example is a golden case, so what `confgen init` writes stays true.
+EXAMPLES = {"ovirt35-el7": "seed-3host"}
+
+
+@pytest.mark.parametrize("name", targets.NAMES)
+def test_each_targets_example_is_a_golden_case(name: str) -> None:
+    text = (GOLDEN / EXAMPLES[name] / "cluster.toml").read_text()
+    assert text == targets.get(name).example.read_text()
+    assert confgen.loads(text).target == name
 
 
 def test_write_tree_reproduces_golden_modes(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ def test_wheel_ships_templates_and_renders_from_them(tmp_path: Path) -> None:
     templates = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.j2"))
     for template in templates:
         assert f"confgen/{template}" in names
-    assert "confgen/example.toml" in names
+    assert "confgen/targets/ovirt35_el7/example.toml" in names
     # The build hook compiled every template into the package (confgen/templating.py).
     assert "confgen/_compiled/index.json" in names
     modules = [n for n in names if n.startswith("confgen/_compiled/tmpl_") and n.endswith(".py")]

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 import confgen
 from confgen.cli import main
 from confgen.context import template_context
-from confgen.plan import self_check
 from confgen.systemd import escape_path
+from confgen.targets.ovirt35_el7.planning import self_check
 from strategies import clusters, to_toml
 
 # confgen.plan is also the name of the function the package exports: reach the module itself.
-plan_module = importlib.import_module("confgen.plan")
+seed_target = importlib.import_module("confgen.targets.ovirt35_el7")
 SEED_TEXT = (Path(__file__).resolve().parents[1] / "golden/seed-3host/cluster.toml").read_text()
 
 
@@ -178,7 +178,7 @@ def test_the_plan_of_every_valid_cluster_passes_its_self_check(data: dict[str, A
 def test_a_plan_that_breaks_a_rule_is_reported_as_a_bug_and_nothing_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real_plan = plan_module._plan
+    real_plan = seed_target.TARGET.plan
 
     def broken(cluster: confgen.Cluster, source: confgen.Source | None) -> confgen.Plan:
         the_plan = real_plan(cluster, source)
@@ -187,7 +187,7 @@ def test_a_plan_that_breaks_a_rule_is_reported_as_a_bug_and_nothing_is_written(
         volumes = tuple(twice if v is meta else v for v in the_plan.volumes)
         return attrs.evolve(the_plan, volumes=volumes)
 
-    monkeypatch.setattr(plan_module, "_plan", broken)
+    monkeypatch.setattr(seed_target, "TARGET", attrs.evolve(seed_target.TARGET, plan=broken))
     monkeypatch.chdir(tmp_path)
     (tmp_path / "cluster.toml").write_text(SEED_TEXT)
     assert main(["render", "cluster.toml", "out"]) == 3

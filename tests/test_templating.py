@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
 
 import pytest
 
 import confgen
+from confgen import renderer as render
 from confgen import templating
 from confgen._resources import templates_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "golden"
-# The module: `confgen.render` as an attribute is the function the package exports.
-render = importlib.import_module("confgen.render")
 
 
 def _golden(case: str) -> dict[str, str]:

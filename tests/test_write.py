@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 import confgen
-from confgen import write
+from confgen import writer as write
 from confgen.cli import main
-from confgen.render import render_files
+from confgen.renderer import render_files
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 SEED = GOLDEN / "seed-3host" / "cluster.toml"

@@ -2,7 +2,9 @@
 
 The pipeline: `load` (TOML -> models) -> `validate` (problems) -> `plan` ->
 `template_context` (the plan as plain data, all the templates see) -> `render` (path -> text and
-mode, in memory) -> `write_tree` (the output tree on disk).
+mode, in memory) -> `write_tree` (the output tree on disk). Each target (`confgen.targets`)
+gives the models, rules, steps and templates of the releases it is written for; a cluster's
+own classes are in its target's `model` module (`confgen.targets.ovirt35_el7.model`).
 """
 
 from confgen.context import template_context
@@ -15,48 +17,35 @@ from confgen.errors import (
     Severity,
     ValidationError,
 )
-from confgen.load import load, loads
+from confgen.loader import load, loads
 from confgen.models import (
-    BrickFilesystem,
     Cluster,
-    Ctdb,
-    Firewall,
     FirewallRule,
-    Gluster,
     Host,
-    HostedEngine,
     Interface,
     Network,
-    Packages,
     PortRange,
     Protocol,
     Role,
-    Target,
-    VirtualIP,
     Volume,
 )
-from confgen.plan import Plan, Source, plan
-from confgen.render import RenderedFile, render
-from confgen.validate import validate
-from confgen.write import write_tree
+from confgen.planner import Plan, Source, plan
+from confgen.renderer import RenderedFile, render
+from confgen.targets import Target
+from confgen.validator import validate
+from confgen.writer import write_tree
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "BrickFilesystem",
     "Cluster",
     "ConfgenError",
-    "Ctdb",
-    "Firewall",
     "FirewallRule",
-    "Gluster",
     "Host",
-    "HostedEngine",
     "Interface",
     "LoadError",
     "Network",
     "OutputError",
-    "Packages",
     "Plan",
     "PlanCheckError",
     "PortRange",
@@ -68,7 +57,6 @@ __all__ = [
     "Source",
     "Target",
     "ValidationError",
-    "VirtualIP",
     "Volume",
     "__version__",
     "load",

@@ -23,8 +23,3 @@ def templates_dir() -> Path:
 def compiled_dir() -> Path:
     """Where the package build put the compiled templates (see `confgen.templating`)."""
     return _PACKAGE / "_compiled"
-
-
-def example_text() -> str:
-    """The built-in example cluster file that `confgen init` writes."""
-    return (_PACKAGE / "example.toml").read_text(encoding="utf-8")

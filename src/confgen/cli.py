@@ -12,14 +12,13 @@ from pathlib import Path
 
 import attrs
 
-from confgen import __version__
-from confgen._resources import example_text
+from confgen import __version__, targets
 from confgen.errors import ConfgenError, OutputError, PlanCheckError, Problem, Severity
-from confgen.load import loads, read, with_lines
-from confgen.plan import Plan, Source, plan_validated
-from confgen.render import render_files, render_plan
-from confgen.validate import validate
-from confgen.write import diff_tree, write_tree
+from confgen.loader import loads, read, with_lines
+from confgen.planner import Plan, Source, plan_validated
+from confgen.renderer import render_files, render_plan
+from confgen.validator import validate
+from confgen.writer import diff_tree, write_tree
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS + CTDB
@@ -120,8 +119,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
+    example = targets.get(args.target).example.read_text(encoding="utf-8")
     if args.path == "-":
-        sys.stdout.write(example_text())
+        sys.stdout.write(example)
         return 0
     path = Path(args.path)
     if path.is_symlink():  # even a dangling one: never write where a link points
@@ -131,14 +131,16 @@ def _cmd_init(args: argparse.Namespace) -> int:
     try:
         # "x" creates the file only if it is not there, in one step with the check.
         with open(path, "w" if args.force else "x", encoding="utf-8") as file:
-            file.write(example_text())
+            file.write(example)
     except FileExistsError:
         print(f"confgen: {path} exists; pass --force to overwrite it", file=sys.stderr)
         return 1
     except OSError as exc:
         print(f"confgen: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    print(f"{path}: the seed's three-host example; edit it, then: confgen render {path} out/")
+    print(
+        f"{path}: a three-host example for {args.target}; edit it, then: confgen render {path} out/"
+    )
     return 0
 
 
@@ -203,10 +205,18 @@ def _parser() -> argparse.ArgumentParser:
 
     init = commands.add_parser(
         "init",
-        help="write the built-in example cluster file",
-        description="Write the built-in example: the seed's three hosts on one network, "
+        help="write a commented example cluster file",
+        description="Write the built-in example of a target: three hosts on one network, "
         "commented, with every default left out. Edit names, addresses, NICs and the brick "
-        "device to match your hosts.",
+        "device to match your hosts. Targets:\n\n"
+        + "\n".join(f"  {name:<13} {targets.get(name).summary}" for name in targets.NAMES),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    init.add_argument(
+        "--target",
+        choices=targets.NAMES,
+        default=targets.DEFAULT,
+        help=f"the target to write an example for (default: {targets.DEFAULT})",
     )
     init.add_argument(
         "path",

@@ -4,6 +4,7 @@ Plain data means str, int, bool, None, lists and dicts with string keys: what JS
 an Ansible inventory hold. The templates never call into confgen, so any Jinja2 renderer given
 this data (Ansible's template module among them) produces the same files. Nothing is decided
 here: every value is a fact of the plan or the models, only spelt out as a string or a list.
+This module spells out what every target's plan has; the target's `context` adds its own.
 
 Dict keys are chosen not to clash with dict methods (no `items`, `keys`, `values`, `get`):
 Jinja2 looks `a.b` up as an attribute before it tries `a["b"]`.
@@ -11,29 +12,30 @@ Jinja2 looks `a.b` up as an attribute before it tries `a["b"]`.
 
 from __future__ import annotations
 
+import itertools
+from types import ModuleType
 from typing import Any
 
-from confgen import paths
-from confgen.models import Cluster
-from confgen.plan import Brick, HostPlan, Plan, Step, VolumePlan
+from confgen import paths, targets
+from confgen.planner import Brick, HostPlan, Plan, Step, VolumePlan
 
 Data = dict[str, Any]
 
 
 def _host(h: HostPlan) -> Data:
-    return {
+    data = {
         "name": h.name,
         "fqdn": h.host.fqdn,
         "host_id": h.host.host_id,
         "is_first": h.is_first,
         "brick_device": h.host.brick_device,
-        "management_address": str(h.management_address),
         "management_nic": h.management_nic,
-        "storage_address": str(h.storage_address),
-        "heartbeat_address": str(h.heartbeat_address),
         "peer": h.peer,
         "brick_dirs": list(h.brick_dirs),
     }
+    for role, address in h.addresses.items():
+        data[f"{role.value}_address"] = str(address)
+    return data
 
 
 def _brick(b: Brick) -> Data:
@@ -58,89 +60,53 @@ def _step(s: Step) -> Data:
         "title": s.title,
         "hosts": list(s.hosts),
         "where": s.where,
-        "after": list(s.after),
+        "after": [{"number": a.number, "slug": a.slug, "where": a.where} for a in s.after],
         "script": s.script,
     }
 
 
-def _cluster(c: Cluster) -> Data:
-    fs = c.gluster.brick_fs
-    return {
-        "ctdb": {
-            "mount_hostname": c.ctdb.mount_hostname,
-            "meta_volume": c.ctdb.meta_volume,
-            "mount_point": c.ctdb.mount_point,
-            "meta_dir": c.ctdb.meta_dir,
-            "vips": [
-                {"ip": str(v.address.ip), "address": v.address.with_prefixlen, "nic": v.nic}
-                for v in c.ctdb.vips
-            ],
-            "recovery_lock": c.ctdb.recovery_lock,
-            "recovery_lock_dir": c.ctdb.recovery_lock_dir,
-            "tunables": [[name, value] for name, value in c.ctdb.all_tunables],
-        },
-        "gluster": {
-            "brick_fs": {
-                "pool": fs.pool,
-                "volume": fs.volume,
-                "mount_point": fs.mount_point,
-                "fstype": fs.fstype,
-                "device": fs.device,
-            },
-        },
-        "packages": {
-            "release_rpm": c.packages.release_rpm,
-            "release_package": c.packages.release_package,
-            "install": list(c.packages.install),
-        },
-        "hosted_engine": {
-            "volume": c.hosted_engine.volume,
-            "domain_type": c.hosted_engine.domain_type,
-        },
-    }
-
-
-def _plan(p: Plan) -> Data:
+def plan_data(p: Plan) -> Data:
+    """What every target's plan holds, as plain data."""
     hosts = [_host(h) for h in p.hosts]
     volumes = [_volume(v) for v in p.volumes]
-    steps = [_step(s) for s in p.steps]
     first_steps: dict[str, int] = {}
+    last_steps: dict[str, int] = {}
     for s in p.steps:
         first_steps.setdefault(s.slug, s.number)
+        last_steps[s.slug] = s.number
+    # Each host but the first has the one before it by ID, for steps taken one host at a time.
+    for before, host in itertools.pairwise(hosts):
+        host["previous"] = {"name": before["name"], "host_id": before["host_id"]}
     return {
         "source": {"name": p.source.name, "sha256": p.source.sha256} if p.source else None,
         "hosts": hosts,
         "first": next(h for h in hosts if h["is_first"]),
+        "others": [h for h in hosts if not h["is_first"]],
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
-        "nodes": [str(a) for a in p.nodes],
-        "public_addresses": list(p.public_addresses),
-        "mount_unit": p.mount_unit,
-        "engine_storage": p.engine_storage,
-        "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
-        "firewall_groups": [
-            {
-                "service": g.service,
-                "rules": [{"protocol": r.protocol.value, "ports": str(r.ports)} for r in g.rules],
-            }
-            for g in p.firewall_groups
-        ],
-        "steps": steps,
-        # The number of the first step of each script name, for prose that refers to a step by
-        # what it does: plan.first_step["ctdb"].
+        "steps": [_step(s) for s in p.steps],
+        # The number of the first and the last step of each script name, for prose that
+        # refers to a step by what it does: plan.first_step["ctdb"].
         "first_step": first_steps,
+        "last_step": last_steps,
     }
 
 
-def _paths() -> Data:
-    return {name: value for name, value in vars(paths).items() if name.isupper()}
+def paths_data(*modules: ModuleType) -> Data:
+    """The paths every target's scripts use, and those of the modules given."""
+    return {
+        name: value
+        for module in (paths, *modules)
+        for name, value in vars(module).items()
+        if name.isupper()
+    }
 
 
 def template_context(the_plan: Plan) -> Data:
-    """What every template sees: `cluster`, `plan` and `paths`.
+    """What every template sees: `cluster`, `plan` and `paths`, made by the plan's target.
 
     Each file adds `host` (an entry of `plan.hosts`, or None for the cluster's own files) and
     `step` (an entry of `plan.steps` for a script, else None).
     """
-    return {"cluster": _cluster(the_plan.cluster), "plan": _plan(the_plan), "paths": _paths()}
+    return targets.of(the_plan.cluster).context(the_plan)

@@ -86,7 +86,7 @@ class Cluster:
         self.work = work
         self.out = work / "out"
         confgen.write_tree(confgen.render(self.cluster), self.out)
-        self.target = TARGETS[self.cluster.target.value](self.plan)
+        self.target = TARGETS[self.cluster.target](self.plan)
         self.shared = work / "shared"
         self.shared.mkdir()
         self.machines = Machines(work / "hosts", [n.name for n in self.cluster.networks])
@@ -107,7 +107,7 @@ class Cluster:
     def hosts(self) -> dict[str, Container]:
         return self.machines.containers
 
-    def prepare(self, container: Container, host: confgen.plan.HostPlan) -> None:
+    def prepare(self, container: Container, host: confgen.planner.HostPlan) -> None:
         """The host's name, its addresses on each network, and the test's own limits."""
         container.write("/etc/hostname", f"{host.name}\n")
         container.write("/etc/hosts", "127.0.0.1 localhost\n")

@@ -6,6 +6,20 @@ procedure it comes from, so a reader can check it against the text.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class StepSpec(NamedTuple):
+    """A step of the procedure (see `confgen.planner.StepSpec`). This file imports nothing of
+    confgen's, so that bench/floor.py can read it as plain data."""
+
+    key: str
+    slug: str
+    on: str | tuple[str, ...]
+    after: tuple[str, ...]
+    title: str
+
+
 # "Setting up the additional pair of hosts": the release RPM and the package list.
 RELEASE_RPM = "http://resources.ovirt.org/pub/yum-repo/ovirt-release35.rpm"
 PACKAGES: tuple[str, ...] = (
@@ -92,122 +106,133 @@ CTDB_TUNABLES: tuple[tuple[str, int], ...] = (
 # "Installing the hosted engine": answer `nfs3` for the storage type.
 HOSTED_ENGINE_DOMAIN_TYPE = "nfs3"
 
-# The procedure, step by step, in the seed's order: (key, script name, on which hosts, the
-# keys of the steps it waits for, what it does). The hosts are "every" host, the "first" (the
-# one part one installed), the "others", or the "second" (the first of the others, by ID).
-# The seed's prerequisite, SELinux and host names, comes before anything else.
-STEPS: tuple[tuple[str, str, str, tuple[str, ...], str], ...] = (
-    (
-        "base",
-        "selinux-and-hosts",
-        "every",
-        (),
-        "SELinux permissive; /etc/hosts names every host",
+# The procedure, step by step, in the seed's order. Each step runs on "every" host, the
+# "first" (the one part one installed), the "others", or the "second" (the first of the
+# others, by ID). The seed's prerequisite, SELinux and host names, comes before anything else.
+STEPS: tuple[StepSpec, ...] = (
+    StepSpec(
+        key="base",
+        slug="selinux-and-hosts",
+        on="every",
+        after=(),
+        title=("SELinux permissive; /etc/hosts names every host"),
     ),
-    (
-        "stop-engine",
-        "stop-engine",
-        "first",
-        ("base",),
-        "Global maintenance, shut the engine VM down, stop its services",
+    StepSpec(
+        key="stop-engine",
+        slug="stop-engine",
+        on="first",
+        after=("base",),
+        title=("Global maintenance, shut the engine VM down, stop its services"),
     ),
-    (
-        "packages",
-        "install-packages",
-        "every",
-        ("stop-engine",),
-        "firewalld and NetworkManager off, iptables on, oVirt release and packages installed; "
-        "reboots if anything changed",
+    StepSpec(
+        key="packages",
+        slug="install-packages",
+        on="every",
+        after=("stop-engine",),
+        title=(
+            "firewalld and NetworkManager off, iptables on, oVirt release and packages installed; "
+            "reboots if anything changed"
+        ),
     ),
-    (
-        "firewall",
-        "firewall",
-        "every",
-        ("packages",),
-        "Install the iptables rules for oVirt, Gluster and CTDB and reload them",
+    StepSpec(
+        key="firewall",
+        slug="firewall",
+        on="every",
+        after=("packages",),
+        title=("Install the iptables rules for oVirt, Gluster and CTDB and reload them"),
     ),
-    (
-        "bricks",
-        "brick-storage",
-        "every",
-        ("firewall",),
-        "Brick filesystem (ssm), brick directories, meta mount point, glusterd, fstab",
+    StepSpec(
+        key="bricks",
+        slug="brick-storage",
+        on="every",
+        after=("firewall",),
+        title=("Brick filesystem (ssm), brick directories, meta mount point, glusterd, fstab"),
     ),
-    (
-        "probe",
-        "peer-probe",
-        "first",
-        ("bricks",),
-        "Probe every other host into the Gluster trusted pool",
+    StepSpec(
+        key="probe",
+        slug="peer-probe",
+        on="first",
+        after=("bricks",),
+        title=("Probe every other host into the Gluster trusted pool"),
     ),
-    (
-        "add-bricks",
-        "add-bricks",
-        "first",
-        ("probe",),
-        "Grow the existing volumes to replica sets across the hosts; heal full",
+    StepSpec(
+        key="add-bricks",
+        slug="add-bricks",
+        on="first",
+        after=("probe",),
+        title=("Grow the existing volumes to replica sets across the hosts; heal full"),
     ),
-    (
-        "heal",
-        "heal-workaround",
-        "second",
-        ("add-bricks",),
-        "Force replication: mount each grown volume and stat its top-level entries",
+    StepSpec(
+        key="heal",
+        slug="heal-workaround",
+        on="second",
+        after=("add-bricks",),
+        title=("Force replication: mount each grown volume and stat its top-level entries"),
     ),
-    (
-        "nfsmount",
-        "nfsmount-conf",
-        "every",
-        ("heal",),
-        "Disable NFS client locking in /etc/nfsmount.conf (Lock=False)",
+    StepSpec(
+        key="nfsmount",
+        slug="nfsmount-conf",
+        on="every",
+        after=("heal",),
+        title=("Disable NFS client locking in /etc/nfsmount.conf (Lock=False)"),
     ),
-    (
-        "meta",
-        "new-volumes",
-        "first",
-        ("nfsmount",),
-        "Create and start the new volumes (the meta volume for CTDB among them); "
-        "mount the meta volume",
+    StepSpec(
+        key="meta",
+        slug="new-volumes",
+        on="first",
+        after=("nfsmount",),
+        title=(
+            "Create and start the new volumes (the meta volume for CTDB among them); "
+            "mount the meta volume"
+        ),
     ),
-    (
-        "ctdb-first",
-        "ctdb",
-        "first",
-        ("meta",),
-        "Write the CTDB files on the meta volume, link them into place, start ctdb",
+    StepSpec(
+        key="ctdb-first",
+        slug="ctdb",
+        on="first",
+        after=("meta",),
+        title=("Write the CTDB files on the meta volume, link them into place, start ctdb"),
     ),
-    (
-        "ctdb-others",
-        "ctdb",
-        "others",
-        ("ctdb-first",),
-        "Mount the meta volume, link the CTDB files into place, start ctdb",
+    StepSpec(
+        key="ctdb-others",
+        slug="ctdb",
+        on="others",
+        after=("ctdb-first",),
+        title=("Mount the meta volume, link the CTDB files into place, start ctdb"),
     ),
-    (
-        "units",
-        "systemd-units",
-        "every",
-        ("ctdb-others",),
-        "Install the ctdb service and meta mount units so both come back after a reboot",
+    StepSpec(
+        key="units",
+        slug="systemd-units",
+        on="every",
+        after=("ctdb-others",),
+        title=("Install the ctdb service and meta mount units so both come back after a reboot"),
     ),
-    (
-        "start-engine",
-        "start-engine",
-        "first",
-        ("units",),
-        "Start the HA agent and broker, leave maintenance, wait for the engine",
+    StepSpec(
+        key="start-engine",
+        slug="start-engine",
+        on="first",
+        after=("units",),
+        title=("Start the HA agent and broker, leave maintenance, wait for the engine"),
     ),
 )
 
 # "Installing the hosted engine" on each other host, one at a time in host-ID order, each pair
-# after the previous one: (key, script name, what it does; {host} is the host's name).
-ADDITIONAL_HOST_STEPS: tuple[tuple[str, str, str], ...] = (
-    (
-        "deploy",
-        "hosted-engine-deploy",
-        "hosted-engine --deploy: add {host} as a hosted-engine host",
+# after the previous one: {host} in a key or title is the host's name.
+ADDITIONAL_HOST_STEPS: tuple[StepSpec, ...] = (
+    StepSpec(
+        key="deploy:{host}",
+        slug="hosted-engine-deploy",
+        on=(),
+        after=(),
+        title="hosted-engine --deploy: add {host} as a hosted-engine host",
     ),
-    ("restore-firewall", "restore-firewall", "Put back the iptables rules the installer replaced"),
+    StepSpec(
+        key="restore-firewall:{host}",
+        slug="restore-firewall",
+        on=(),
+        after=(),
+        title="Put back the iptables rules the installer replaced",
+    ),
 )
 
 # The tunables ctdb of the seed's era knows (ctdb 2.5 / Samba 4.2, as on CentOS 7): the

@@ -23,7 +23,7 @@ from pathlib import Path
 from attrs import frozen
 
 from confgen.errors import OutputError, Problem, error
-from confgen.render import RenderedFile
+from confgen.renderer import RenderedFile
 
 MANIFEST = ".confgen-manifest.json"
 

@@ -1,4 +1,7 @@
-"""Load: TOML text -> `Cluster`, with every structural problem reported by its key path."""
+"""Load: TOML text -> a target's `Cluster`, with every structural problem reported by its key path.
+
+In two phases, as Butane reads `variant` and `version` first: `target` names the target, and
+the rest of the file is read as that target's cluster (`confgen.targets`)."""
 
 from __future__ import annotations
 
@@ -21,9 +24,10 @@ from cattrs.cols import homogenous_tuple_structure_factory, mapping_structure_fa
 from cattrs.errors import ForbiddenExtraKeysError
 from cattrs.gen import make_dict_structure_fn
 
+from confgen import targets
 from confgen.errors import LoadError, Problem, error, quoted
 from confgen.locate import index_lines, line_of
-from confgen.models import Cluster, PortRange, Protocol, Role, Target
+from confgen.models import Cluster, PortRange, Protocol, Role
 
 
 def _ip_hook(kind: type[Any], what: str) -> Any:
@@ -110,7 +114,7 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(
         IPv4Interface, _ip_hook(IPv4Interface, "an IPv4 address with a prefix (10.0.0.5/24)")
     )
-    for kind in (Target, Role, Protocol):
+    for kind in (Role, Protocol):
         converter.register_structure_hook(kind, _enum_hook(kind))
     converter.register_structure_hook_factory(
         _is_list_type, _shape_checked(homogenous_tuple_structure_factory, list, "a list [...]")
@@ -202,14 +206,25 @@ def loads(text: str) -> Cluster:
         ) from None
     except ValueError as exc:  # an integer of over 4,300 digits (Python's int limit)
         raise LoadError([error("", f"not valid TOML here: {exc}")]) from None
+    target = _target(data, text)
     try:
-        return _CONVERTER.structure(data, Cluster)
+        return _CONVERTER.structure(data, target.cluster)
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
     except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:
         # cattrs wraps every structuring failure; report them all. Anything else is a bug in
         # confgen, not a problem in the file: it goes up as it is.
         raise LoadError(with_lines(_collect(exc), text)) from None
+
+
+def _target(data: dict[str, Any], text: str) -> targets.Target:
+    """Phase one: the target the file names (`target`), or the default one."""
+    name = data.get("target", targets.DEFAULT)
+    if not isinstance(name, str) or name not in targets.NAMES:
+        choices = ", ".join(repr(n) for n in targets.NAMES)
+        problem = error("target", f"{quoted(name)} is not one of {choices}")
+        raise LoadError(with_lines([problem], text))
+    return targets.get(name)
 
 
 # No cluster file comes near this: a 3,000-host file is about 1 MiB.

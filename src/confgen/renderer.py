@@ -13,7 +13,7 @@ from attrs import frozen
 from confgen._resources import compiled_dir, templates_dir
 from confgen.context import template_context
 from confgen.models import Cluster
-from confgen.plan import Plan, Source, plan
+from confgen.planner import Plan, Source, plan
 
 if TYPE_CHECKING:
     import jinja2

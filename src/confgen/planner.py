@@ -1,0 +1,343 @@
+"""Plan: what goes on which host, and in which order, for a valid cluster.
+
+Every fact derived from the cluster file is computed here or in the target's planning module
+once (brick lists, node lists, unit names, the steps and their order), so templates only lay
+it out. This module holds what every target's plan has; `confgen.targets` adds the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from ipaddress import IPv4Address
+
+from attrs import frozen
+
+from confgen import targets
+from confgen.errors import PlanCheckError, Severity, ValidationError
+from confgen.models import Cluster, Host, Role, Volume
+from confgen.paths import SCRIPTS, is_within
+from confgen.validator import validate
+
+
+@frozen(kw_only=True)
+class Source:
+    """The cluster file a tree was rendered from, named in every script's header."""
+
+    name: str
+    sha256: str
+
+    @classmethod
+    def of_text(cls, name: str, text: str) -> Source:
+        # The name lands in comments: anything unprintable (a newline) must not end one early.
+        printable = "".join(c if c.isprintable() else "?" for c in name)
+        return cls(name=printable, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+
+
+@frozen(kw_only=True)
+class HostPlan:
+    """One host and the facts about it that the files and scripts need."""
+
+    host: Host
+    is_first: bool
+    addresses: Mapping[Role, IPv4Address]  # its address on the network of each role
+    management_nic: str
+    peer: str  # the name Gluster knows this host by
+    brick_dirs: tuple[str, ...]  # brick directories on this host, in volume order
+
+    @property
+    def name(self) -> str:
+        return self.host.name
+
+    @property
+    def management_address(self) -> IPv4Address:
+        return self.addresses[Role.MANAGEMENT]
+
+    @property
+    def storage_address(self) -> IPv4Address:
+        return self.addresses[Role.STORAGE]
+
+    @property
+    def dir(self) -> str:
+        """This host's folder in the output tree: copy it to the host and run its scripts."""
+        return f"hosts/{self.host.name}"
+
+
+@frozen(kw_only=True)
+class Brick:
+    host: str
+    peer: str
+    path: str
+
+    def __str__(self) -> str:
+        return f"{self.peer}:{self.path}"
+
+
+@frozen(kw_only=True)
+class VolumePlan:
+    name: str
+    replica: int
+    existing: bool  # made before this runbook starts (with one brick on the first host)
+    brick_dir: str
+    bricks: tuple[Brick, ...]
+
+    @property
+    def replica_sets(self) -> tuple[tuple[Brick, ...], ...]:
+        """The bricks in replica sets: each consecutive `replica` bricks hold the same files."""
+        return tuple(
+            self.bricks[i : i + self.replica] for i in range(0, len(self.bricks), self.replica)
+        )
+
+    @property
+    def add_brick_groups(self) -> tuple[tuple[Brick, ...], ...]:
+        """For a volume that exists with one brick: the bricks each add-brick call adds.
+
+        The first call turns the single brick into a replica set (`add-brick V replica N ...`);
+        each later call adds one more replica set, making the volume distributed-replicated.
+        """
+        sets = self.replica_sets
+        return (sets[0][1:], *sets[1:]) if sets else ()
+
+
+@frozen(kw_only=True)
+class StepAfter:
+    """A step that must be done before another, as that one's header and the runbook say it."""
+
+    number: int
+    slug: str
+    where: str
+
+
+@frozen(kw_only=True)
+class Step:
+    """One script run on one or more hosts; `after` are the steps that must be done first."""
+
+    number: int
+    slug: str
+    title: str
+    hosts: tuple[str, ...]
+    # The hosts in words: "every host", "every host but host1", or their names. A step on
+    # every host of a 300-host cluster is not worth 300 names in each script that waits for it.
+    where: str
+    after: tuple[StepAfter, ...]
+    template: str
+
+    @property
+    def script(self) -> str:
+        return f"{self.number:02d}-{self.slug}.sh"
+
+
+@frozen(kw_only=True)
+class StepSpec:
+    """A step as a target writes it down, before it is numbered.
+
+    `on` is "every" host, the "first" (the one that runs the hosted engine first), the
+    "others", the "second" (the first of the others, by ID), or the names of the hosts.
+    `after` names the keys of the steps that must be done first.
+    """
+
+    key: str
+    slug: str
+    on: str | tuple[str, ...]
+    after: tuple[str, ...]
+    title: str
+
+
+@frozen(kw_only=True)
+class OutputFile:
+    """One file of the output tree and how to render it."""
+
+    path: str  # relative to the output tree
+    template: str
+    mode: int
+    host: str | None = None
+    step: int | None = None
+
+
+@frozen(kw_only=True)
+class Plan:
+    """What every target's plan holds; a target's plan class adds its own facts."""
+
+    cluster: Cluster
+    source: Source | None
+    hosts: tuple[HostPlan, ...]  # by host ID
+    volumes: tuple[VolumePlan, ...]
+    steps: tuple[Step, ...]
+    files: tuple[OutputFile, ...]
+
+    @property
+    def first(self) -> HostPlan:
+        return next(h for h in self.hosts if h.is_first)
+
+    @property
+    def others(self) -> tuple[HostPlan, ...]:
+        return tuple(h for h in self.hosts if not h.is_first)
+
+    def first_step(self, slug: str) -> Step:
+        """The first step of that name, for prose that refers to a step by what it does."""
+        return next(s for s in self.steps if s.slug == slug)
+
+    def volume(self, name: str) -> VolumePlan:
+        return next(v for v in self.volumes if v.name == name)
+
+    @property
+    def existing_volumes(self) -> tuple[VolumePlan, ...]:
+        return tuple(v for v in self.volumes if v.existing)
+
+    @property
+    def new_volumes(self) -> tuple[VolumePlan, ...]:
+        return tuple(v for v in self.volumes if not v.existing)
+
+
+def host_plans(
+    cluster: Cluster, volumes: Sequence[Volume], brick_dir: Mapping[str, str]
+) -> tuple[HostPlan, ...]:
+    """Every host by ID, with its addresses and the brick folders it holds (`brick_dir`:
+    volume name -> folder)."""
+    hosts = sorted(cluster.hosts, key=lambda h: h.host_id)
+    names = [h.name for h in hosts]
+    held: dict[str, list[str]] = {name: [] for name in names}
+    for volume in volumes:
+        for name in volume.brick_hosts(names):
+            held[name].append(brick_dir[volume.name])
+    networks = {role: cluster.network_for(role) for role in Role}
+    management = networks[Role.MANAGEMENT]
+    assert management is not None  # validated
+    return tuple(
+        HostPlan(
+            host=host,
+            is_first=host.first,
+            addresses={
+                role: host.interfaces[network].address
+                for role, network in networks.items()
+                if network is not None
+            },
+            management_nic=host.interfaces[management].nic,
+            peer=cluster.peer_name(host),
+            brick_dirs=tuple(held[host.name]),
+        )
+        for host in hosts
+    )
+
+
+def volume_plans(
+    volumes: Sequence[Volume],
+    brick_dir: Mapping[str, str],
+    hosts: Sequence[HostPlan],
+    existing: Iterable[str] = (),
+) -> tuple[VolumePlan, ...]:
+    """Every volume with its bricks in brick order; `existing` names those made before."""
+    peers = {h.name: h.peer for h in hosts}
+    names = [h.name for h in hosts]
+    made = set(existing)
+    return tuple(
+        VolumePlan(
+            name=volume.name,
+            replica=volume.replica,
+            existing=volume.name in made,
+            brick_dir=brick_dir[volume.name],
+            bricks=tuple(
+                Brick(host=name, peer=peers[name], path=brick_dir[volume.name])
+                for name in volume.brick_hosts(names)
+            ),
+        )
+        for volume in volumes
+    )
+
+
+def number_steps(
+    specs: Sequence[StepSpec], template_dir: str, hosts: Sequence[HostPlan]
+) -> tuple[Step, ...]:
+    """Number the steps in the order given; each runs `<template_dir>/<slug>.sh.j2`."""
+    every = tuple(h.name for h in hosts)
+    first = next(h.name for h in hosts if h.is_first)
+    others = tuple(name for name in every if name != first)
+    on = {"every": every, "first": (first,), "others": others, "second": others[:1]}
+    in_words = {every: "every host", others: f"every host but {first}"}
+    numbers = {spec.key: i for i, spec in enumerate(specs, start=1)}
+    by_key = {spec.key: spec for spec in specs}
+
+    def hosts_of(spec: StepSpec) -> tuple[str, ...]:
+        return spec.on if isinstance(spec.on, tuple) else on[spec.on]
+
+    def where(spec: StepSpec) -> str:
+        return in_words.get(hosts_of(spec)) or ", ".join(hosts_of(spec))
+
+    return tuple(
+        Step(
+            number=numbers[spec.key],
+            slug=spec.slug,
+            title=spec.title,
+            hosts=hosts_of(spec),
+            where=where(spec),
+            after=tuple(
+                StepAfter(number=numbers[key], slug=by_key[key].slug, where=where(by_key[key]))
+                for key in spec.after
+            ),
+            template=f"{template_dir}/{spec.slug}.sh.j2",
+        )
+        for spec in specs
+    )
+
+
+def script_files(hosts: Sequence[HostPlan], steps: Sequence[Step]) -> list[OutputFile]:
+    """Each host's scripts: the steps it runs, in its folder's scripts/."""
+    return [
+        OutputFile(
+            path=f"{host.dir}/{SCRIPTS}/{step.script}",
+            template=step.template,
+            mode=0o755,
+            host=host.name,
+            step=step.number,
+        )
+        for host in hosts
+        for step in steps
+        if host.name in step.hosts
+    ]
+
+
+def brick_check(the_plan: Plan) -> list[str]:
+    """What glusterd would refuse in a plan's bricks, and mounts over /: shared rules of
+    every target's self check."""
+    failures = []
+    placed: dict[str, list[str]] = {}
+    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
+    for volume in the_plan.volumes:
+        if not volume.bricks:
+            failures.append(f"volume {volume.name} has no bricks")
+        elif volume.replica < 1 or len(volume.bricks) % volume.replica:
+            failures.append(
+                f"volume {volume.name}: {len(volume.bricks)} bricks for replica {volume.replica}"
+            )
+        for brick in volume.bricks:
+            if devices.get(brick.peer) is None:
+                failures.append(f"brick {brick} of {volume.name} is on a host without a device")
+            for other in placed.get(brick.peer, []):
+                if is_within(brick.path, other) or is_within(other, brick.path):
+                    failures.append(f"brick {brick} of {volume.name} is or holds brick {other}")
+            placed.setdefault(brick.peer, []).append(brick.path)
+    return failures
+
+
+def plan(cluster: Cluster, source: Source | None = None) -> Plan:
+    """Lay out the output tree for a cluster.
+
+    Raises `ValidationError` with every error `validate` finds (warnings do not stop it): a
+    plan is only made for a valid cluster. Raises `PlanCheckError`, a bug in confgen, when the
+    plan breaks a rule of its target's self check.
+    """
+    errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
+    if errors:
+        raise ValidationError(errors)
+    return plan_validated(cluster, source)
+
+
+def plan_validated(cluster: Cluster, source: Source | None = None) -> Plan:
+    """`plan` for a caller that has just run `validate` and found no errors (the command
+    line, which prints the warnings): the cluster is not validated a second time."""
+    target = targets.of(cluster)
+    the_plan = target.plan(cluster, source)
+    failures = target.self_check(the_plan)
+    if failures:
+        raise PlanCheckError(failures, cluster)
+    return the_plan

@@ -1,0 +1,24 @@
+"""The seed's target: CentOS 7 and oVirt 3.5, the hosted engine on an NFS share of a Gluster
+volume through a virtual IP that CTDB floats; iptables, ssm, /etc/sysconfig/ctdb."""
+
+from pathlib import Path
+
+from confgen.models import Role
+from confgen.targets import Target
+from confgen.targets.ovirt35_el7.context import context
+from confgen.targets.ovirt35_el7.model import NAME, Cluster
+from confgen.targets.ovirt35_el7.planning import plan, self_check
+from confgen.targets.ovirt35_el7.rules import rules
+
+TARGET = Target(
+    name=NAME,
+    summary="CentOS 7 + oVirt 3.5: the hosted engine on NFS through a CTDB virtual IP "
+    "(the seed procedure)",
+    cluster=Cluster,
+    roles=(Role.MANAGEMENT, Role.STORAGE, Role.HEARTBEAT),
+    rules=rules,
+    plan=plan,
+    self_check=self_check,
+    context=context,
+    example=Path(__file__).resolve().parent / "example.toml",
+)

@@ -1,0 +1,72 @@
+"""The seed's plan as plain data for its templates (see `confgen.context`)."""
+
+from __future__ import annotations
+
+from confgen.context import Data, paths_data, plan_data
+from confgen.targets.ovirt35_el7 import paths
+from confgen.targets.ovirt35_el7.model import Cluster
+from confgen.targets.ovirt35_el7.planning import SeedPlan
+
+
+def _cluster(c: Cluster) -> Data:
+    fs = c.gluster.brick_fs
+    return {
+        "ctdb": {
+            "mount_hostname": c.ctdb.mount_hostname,
+            "meta_volume": c.ctdb.meta_volume,
+            "mount_point": c.ctdb.mount_point,
+            "meta_dir": c.ctdb.meta_dir,
+            "vips": [
+                {"ip": str(v.address.ip), "address": v.address.with_prefixlen, "nic": v.nic}
+                for v in c.ctdb.vips
+            ],
+            "recovery_lock": c.ctdb.recovery_lock,
+            "recovery_lock_dir": c.ctdb.recovery_lock_dir,
+            # The lock's folder is not the meta volume's top: the CTDB step makes it.
+            "recovery_lock_in_subdir": c.ctdb.recovery_lock_dir != c.ctdb.meta_dir,
+            "tunables": [[name, value] for name, value in c.ctdb.all_tunables],
+        },
+        "gluster": {
+            "brick_fs": {
+                "pool": fs.pool,
+                "volume": fs.volume,
+                "mount_point": fs.mount_point,
+                "fstype": fs.fstype,
+                "device": fs.device,
+            },
+        },
+        "packages": {
+            "release_rpm": c.packages.release_rpm,
+            "release_package": c.packages.release_package,
+            "install": list(c.packages.install),
+        },
+        "hosted_engine": {
+            "volume": c.hosted_engine.volume,
+            "domain_type": c.hosted_engine.domain_type,
+        },
+    }
+
+
+def context(p: SeedPlan) -> Data:
+    return {
+        "cluster": _cluster(p.cluster),
+        "plan": {
+            **plan_data(p),
+            "nodes": [str(a) for a in p.nodes],
+            "public_addresses": list(p.public_addresses),
+            "mount_vip": str(p.mount_vip),
+            "mount_unit": p.mount_unit,
+            "engine_storage": p.engine_storage,
+            "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
+            "firewall_groups": [
+                {
+                    "service": g.service,
+                    "rules": [
+                        {"protocol": r.protocol.value, "ports": str(r.ports)} for r in g.rules
+                    ],
+                }
+                for g in p.firewall_groups
+            ],
+        },
+        "paths": paths_data(paths),
+    }

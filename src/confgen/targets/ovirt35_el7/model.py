@@ -1,0 +1,158 @@
+"""The cluster file of the seed's target: oVirt 3.5 on CentOS 7, the hosted engine on an NFS
+share that CTDB floats a virtual IP for. Defaults are the seed's (`defaults.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from ipaddress import IPv4Interface
+from typing import Literal
+
+from attrs import Factory, field, frozen
+
+from confgen import models
+from confgen.models import FirewallRule, PortRange, Protocol
+from confgen.targets.ovirt35_el7 import defaults
+
+NAME: Literal["ovirt35-el7"] = "ovirt35-el7"
+
+
+@frozen(kw_only=True)
+class BrickFilesystem:
+    """The filesystem that holds every brick of a host (created with `ssm create`)."""
+
+    pool: str = defaults.BRICK_POOL
+    volume: str = defaults.BRICK_VOLUME
+    mount_point: str = defaults.BRICK_MOUNT_POINT
+    fstype: str = defaults.BRICK_FSTYPE
+
+    @property
+    def device(self) -> str:
+        """The logical volume ssm creates: /dev/<pool>/<volume>."""
+        return f"/dev/{self.pool}/{self.volume}"
+
+
+@frozen(kw_only=True)
+class Volume(models.Volume):
+    """A Gluster volume. `existing` volumes were created in part one with one brick on the
+    first host and are converted to `replica` copies with add-brick; the others are created."""
+
+    replica: int = defaults.REPLICA
+    existing: bool = False
+
+
+def _seed_volumes() -> tuple[Volume, ...]:
+    return tuple(Volume(name=name, existing=existing) for name, existing in defaults.VOLUMES)
+
+
+@frozen(kw_only=True)
+class Gluster:
+    brick_fs: BrickFilesystem = Factory(BrickFilesystem)
+    # The cluster's own volumes: each replaces the seed's volume of the same name, or is added
+    # after the seed's, as `ctdb.tunables` and `firewall.extra_rules` add to the seed's.
+    volumes: tuple[Volume, ...] = ()
+
+    @property
+    def all_volumes(self) -> tuple[Volume, ...]:
+        """The seed's volumes with this cluster's over them, then its new ones."""
+        mine = {volume.name: volume for volume in self.volumes}
+        merged = [mine.pop(volume.name, volume) for volume in _seed_volumes()]
+        return (*merged, *mine.values())
+
+    def brick_dir(self, volume: Volume) -> str:
+        """The folder of the volume's brick on each of its hosts."""
+        if volume.brick_dir is not None:
+            return volume.brick_dir
+        return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
+
+
+@frozen(kw_only=True)
+class VirtualIP:
+    """A CTDB public address: the VIP with its prefix, and the NIC that hosts it."""
+
+    address: IPv4Interface
+    nic: str
+
+
+def _default_recovery_lock(ctdb: Ctdb) -> str:
+    return f"{ctdb.mount_point}/{defaults.CTDB_RECOVERY_LOCK_NAME}"
+
+
+@frozen(kw_only=True)
+class Ctdb:
+    """CTDB floats the VIPs that the hosted engine's NFS mount hostname resolves to."""
+
+    mount_hostname: str  # resolves to the VIP; the hosted engine mounts <this>:/<engine volume>
+    vips: tuple[VirtualIP, ...]
+    meta_volume: str = defaults.META_VOLUME
+    mount_point: str = defaults.CTDB_MOUNT_POINT
+    recovery_lock: str = field(default=Factory(_default_recovery_lock, takes_self=True))
+    # Added to the seed's tunables, or replacing one of the same name (any case, as in ctdb).
+    tunables: Mapping[str, int] = Factory(dict)
+
+    @property
+    def meta_dir(self) -> str:
+        """The meta volume's mount point without a trailing slash, to put file names under."""
+        return self.mount_point.rstrip("/")
+
+    @property
+    def recovery_lock_dir(self) -> str:
+        """The lock's folder, which must exist on the meta volume before ctdb takes the lock."""
+        return self.recovery_lock.rsplit("/", 1)[0] or "/"
+
+    @property
+    def all_tunables(self) -> tuple[tuple[str, int], ...]:
+        """The seed's tunables with this cluster's values over them, then its new ones."""
+        mine = {name.lower(): (name, value) for name, value in self.tunables.items()}
+        merged = [mine.pop(name.lower(), (name, value)) for name, value in defaults.CTDB_TUNABLES]
+        return (*merged, *mine.values())
+
+
+def _seed_firewall_rules() -> tuple[FirewallRule, ...]:
+    return tuple(
+        FirewallRule(service=service, protocol=Protocol(proto), ports=PortRange.parse(ports))
+        for service, proto, ports in defaults.FIREWALL_RULES
+    )
+
+
+@frozen(kw_only=True)
+class Firewall:
+    """The seed's rules, plus the ones a cluster adds."""
+
+    extra_rules: tuple[FirewallRule, ...] = ()
+
+    @property
+    def seed_rules(self) -> tuple[FirewallRule, ...]:
+        return _seed_firewall_rules()
+
+    @property
+    def rules(self) -> tuple[FirewallRule, ...]:
+        return self.seed_rules + self.extra_rules
+
+
+@frozen(kw_only=True)
+class Packages:
+    release_rpm: str = defaults.RELEASE_RPM
+    install: tuple[str, ...] = defaults.PACKAGES
+
+    @property
+    def release_package(self) -> str:
+        """The package the release RPM installs, named by its file: ovirt-release35."""
+        return self.release_rpm.rsplit("/", 1)[-1].removesuffix(".rpm")
+
+
+@frozen(kw_only=True)
+class HostedEngine:
+    volume: str = defaults.ENGINE_VOLUME  # the Gluster volume the engine VM lives on
+    domain_type: str = defaults.HOSTED_ENGINE_DOMAIN_TYPE
+
+
+@frozen(kw_only=True)
+class Cluster(models.Cluster):
+    """Everything confgen needs to know about one cluster of this target."""
+
+    target: Literal["ovirt35-el7"] = NAME
+    gluster: Gluster = Factory(Gluster)
+    ctdb: Ctdb
+    firewall: Firewall = Factory(Firewall)
+    packages: Packages = Factory(Packages)
+    hosted_engine: HostedEngine = Factory(HostedEngine)

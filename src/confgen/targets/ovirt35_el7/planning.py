@@ -1,0 +1,173 @@
+"""The seed's plan: its steps in the seed's order, the files each host gets, and the facts
+its templates read (the CTDB node list, the VIP lines, the meta volume's unit)."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+
+from attrs import frozen
+
+from confgen.models import FirewallRule, Role
+from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
+from confgen.planner import (
+    HostPlan,
+    OutputFile,
+    Plan,
+    Source,
+    StepSpec,
+    brick_check,
+    host_plans,
+    number_steps,
+    script_files,
+    volume_plans,
+)
+from confgen.systemd import mount_unit_name
+from confgen.targets.ovirt35_el7 import defaults
+from confgen.targets.ovirt35_el7.model import Cluster
+from confgen.targets.ovirt35_el7.paths import (
+    CTDB_SERVICE,
+    IPTABLES,
+    META_VOLUME_READY_SERVICE,
+    MOUNT_NAME_BLOCK,
+    NFSMOUNT_CONF,
+)
+
+TEMPLATES = "ovirt35-el7"
+
+
+@frozen(kw_only=True)
+class FirewallGroup:
+    """Consecutive rules for one service, rendered under one comment as the seed does."""
+
+    service: str
+    rules: tuple[FirewallRule, ...]
+
+
+@frozen(kw_only=True)
+class SeedPlan(Plan):
+    cluster: Cluster
+    nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
+    public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
+    mount_vip: IPv4Address  # the VIP the NFS mount name resolves to
+    mount_unit: str  # the meta volume's mount unit, named from its mount point
+    hosts_entries: tuple[tuple[IPv4Address, tuple[str, ...]], ...]  # the hosts' /etc/hosts lines
+    firewall_groups: tuple[FirewallGroup, ...]
+
+    @property
+    def engine_storage(self) -> str:
+        """The NFS share the hosted engine mounts, through the VIP: ovirtmount.osas.lab:/engine."""
+        return f"{self.cluster.ctdb.mount_hostname}:/{self.cluster.hosted_engine.volume}"
+
+
+def _firewall_groups(rules: tuple[FirewallRule, ...]) -> tuple[FirewallGroup, ...]:
+    groups: list[FirewallGroup] = []
+    for rule in rules:
+        if groups and groups[-1].service == rule.service:
+            groups[-1] = FirewallGroup(service=rule.service, rules=(*groups[-1].rules, rule))
+        else:
+            groups.append(FirewallGroup(service=rule.service, rules=(rule,)))
+    return tuple(groups)
+
+
+def _steps(hosts: tuple[HostPlan, ...]) -> list[StepSpec]:
+    """The seed's procedure (`defaults.STEPS`), then the deploy steps of each other host."""
+    specs = [StepSpec(**step._asdict()) for step in defaults.STEPS]
+    for host in hosts:
+        if host.is_first:
+            continue
+        for step in defaults.ADDITIONAL_HOST_STEPS:
+            specs.append(
+                StepSpec(
+                    key=step.key.format(host=host.name),
+                    slug=step.slug,
+                    on=(host.name,),
+                    after=(specs[-1].key,),
+                    title=step.title.format(host=host.name),
+                )
+            )
+    return specs
+
+
+def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> list[OutputFile]:
+    meta = cluster.ctdb.meta_dir
+    files = [OutputFile(path="RUNBOOK.md", template=f"{TEMPLATES}/RUNBOOK.md.j2", mode=0o644)]
+    for host in hosts:
+
+        def out(kind: str, path: str, template: str, mode: int = 0o644, h: str = host.name) -> None:
+            files.append(
+                OutputFile(
+                    path=f"hosts/{h}/{kind}{path}",
+                    template=f"{TEMPLATES}/{template}",
+                    mode=mode,
+                    host=h,
+                )
+            )
+
+        out(FILES, IPTABLES, "iptables.j2", 0o600)
+        out(FILES, NFSMOUNT_CONF, "nfsmount.conf.j2")
+        out(FILES, f"{SYSTEMD_DIR}/{CTDB_SERVICE}", "ctdb.service.j2")
+        out(FILES, f"{SYSTEMD_DIR}/{mount_unit}", "meta.mount.j2")
+        out(FILES, f"{SYSTEMD_DIR}/{META_VOLUME_READY_SERVICE}", "meta-volume-ready.service.j2")
+        # Two blocks of /etc/hosts: the hosts' names from the start, the NFS mount name only
+        # once CTDB hosts the VIP it points to.
+        out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "hosts.j2")
+        out(BLOCKS, f"{ETC_HOSTS}/{MOUNT_NAME_BLOCK}", "hosts-mount-name.j2")
+        if host.is_first:
+            out(FILES, f"{meta}/ctdb", "ctdb.sysconfig.j2")
+            out(FILES, f"{meta}/nodes", "nodes.j2")
+            out(FILES, f"{meta}/public_addresses", "public_addresses.j2")
+        else:
+            out(DATA, "/hosted-engine-answers.conf", "hosted-engine-answers.conf.j2")
+    return files
+
+
+def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
+    volumes = cluster.gluster.all_volumes
+    brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
+    hosts = host_plans(cluster, volumes, brick_dir)
+    steps = number_steps(_steps(hosts), TEMPLATES, hosts)
+    mount_unit = mount_unit_name(cluster.ctdb.mount_point)
+    files = _files(cluster, hosts, mount_unit) + script_files(hosts, steps)
+    return SeedPlan(
+        cluster=cluster,
+        source=source,
+        hosts=hosts,
+        volumes=volume_plans(
+            volumes, brick_dir, hosts, existing=(v.name for v in volumes if v.existing)
+        ),
+        steps=steps,
+        files=tuple(sorted(files, key=lambda f: f.path)),
+        nodes=tuple(h.addresses[Role.HEARTBEAT] for h in hosts),
+        public_addresses=tuple(
+            f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips
+        ),
+        mount_vip=cluster.ctdb.vips[0].address.ip,
+        mount_unit=mount_unit,
+        hosts_entries=tuple((h.management_address, (h.host.fqdn, h.name)) for h in hosts),
+        firewall_groups=_firewall_groups(cluster.firewall.rules),
+    )
+
+
+def self_check(the_plan: SeedPlan) -> list[str]:
+    """What the real programs would refuse in a plan, checked on the plan itself.
+
+    `validate` holds the cluster file to these rules already; this checks that the plan made
+    of it keeps them, as Butane validates the config it emits, so a planning bug is caught
+    here rather than by glusterd or systemd on a host.
+    """
+    failures = brick_check(the_plan)
+    for volume in the_plan.existing_volumes:
+        if volume.replica < 2 or not volume.bricks or volume.bricks[0].host != the_plan.first.name:
+            failures.append(
+                f"volume {volume.name} exists but does not grow from {the_plan.first.name}"
+            )
+    fs = the_plan.cluster.gluster.brick_fs.mount_point
+    meta = the_plan.cluster.ctdb.mount_point
+    for mount_point in (fs, meta):
+        if mount_point == "/":
+            failures.append("a mount over /")
+    if is_within(fs, meta) or is_within(meta, fs):
+        failures.append(f"the mounts {fs} and {meta} nest")
+    if the_plan.mount_unit != mount_unit_name(meta) or the_plan.mount_unit in ("-.mount", ".mount"):
+        failures.append(f"mount unit {the_plan.mount_unit} is not named after {meta}")
+    return failures

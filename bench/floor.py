@@ -7,8 +7,9 @@ so the cost confgen's checks and safety are measured against.
 
 It takes the seed's defaults, steps and host paths from the seed target's `defaults.py` and
 the `paths.py` files as plain data, run as files: importing the `confgen` package would load
-confgen's own modules and charge their import to the floor. Mount unit names are the plain-path shortcut a script
-would take (`/mnt/lock` -> `mnt-lock.mount`), not systemd's full escaping.
+confgen's own modules and charge their import to the floor. Mount unit names are the
+plain-path shortcut a script would take (`/mnt/lock` -> `mnt-lock.mount`), not systemd's full
+escaping.
 """
 
 from __future__ import annotations

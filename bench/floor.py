@@ -37,6 +37,8 @@ paths = {
 }
 
 Data = dict[str, Any]
+# Steps every target runs from templates/common/.
+COMMON, COMMON_STEPS = "common", {"peer-probe"}
 
 
 def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[Data]]:
@@ -241,7 +243,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                 "meta-volume-ready.service.j2",
                 0o644,
             ),
-            ("blocks", f"{paths['ETC_HOSTS']}/{paths['HOSTS_BLOCK']}", "hosts.j2", 0o644),
+            ("blocks", f"{paths['ETC_HOSTS']}/{paths['HOSTS_BLOCK']}", "../common/hosts.j2", 0o644),
             (
                 "blocks",
                 f"{paths['ETC_HOSTS']}/{paths['MOUNT_NAME_BLOCK']}",
@@ -259,14 +261,15 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
             )
         for kind, path, template, mode in own:
             path = f"hosts/{h['name']}/{kind}{path}"
-            template = f"{target}/{template}"
+            template = template[3:] if template.startswith("../") else f"{target}/{template}"
             files.append(
                 {"path": path, "template": template, "mode": mode, "host": h["name"], "step": None}
             )
         for s in steps:
             if h["name"] in s["hosts"]:
                 files.append({"path": f"hosts/{h['name']}/scripts/{s['script']}",
-                              "template": f"{target}/{s['slug']}.sh.j2", "mode": 0o755,
+                              "template": f"{COMMON if s['slug'] in COMMON_STEPS else target}"
+                                          f"/{s['slug']}.sh.j2", "mode": 0o755,
                               "host": h["name"], "step": s["number"]})  # fmt: skip
     return {"cluster": cluster, "plan": plan, "paths": paths}, files
 

@@ -71,7 +71,7 @@ def test_golden_tree(case: str, update_golden: bool, tmp_path: Path) -> None:
 
 
 # Each target's built-in example is a golden case, so what `confgen init` writes stays true.
-EXAMPLES = {"ovirt35-el7": "seed-3host"}
+EXAMPLES = {"ovirt35-el7": "seed-3host", "ovirt45-el9": "el9-3host"}
 
 
 @pytest.mark.parametrize("name", targets.NAMES)

@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 
 import confgen
 from fakehost import FakeCluster
+from golden_cases import golden_cases
 from strategies import clusters, to_toml
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
+CASES = golden_cases("ovirt35-el7")
 CONFIG_MIGRATE = Path("/usr/share/doc/ctdb/examples/config_migrate.sh")
 CTDB_CONFIG = Path("/usr/libexec/ctdb/ctdb-config")
 

@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 import confgen
 import fakehost_gluster
 from fakehost import FakeCluster
+from golden_cases import golden_cases
 from strategies import clusters, to_toml
 from test_real_programs import (
     START_GLUSTERD,
@@ -37,7 +38,7 @@ from test_real_programs import (
 )
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
-CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
+CASES = golden_cases("ovirt35-el7")
 
 REPLAY = (
     START_GLUSTERD

@@ -92,7 +92,7 @@ def test_per_file_names_come_from_the_index_and_match_the_source(tmp_path: Path)
     for name in loader.list_templates():
         assert loader.reads(env, name) == frozenset(templating.reads(env, name)), name
     # The files that are the same on every host, and a script, which reads both.
-    assert loader.reads(env, "ovirt35-el7/hosts.j2") == frozenset()
+    assert loader.reads(env, "common/hosts.j2") == frozenset()
     assert loader.reads(env, "ovirt35-el7/iptables.j2") == frozenset()
     assert loader.reads(env, "ovirt35-el7/firewall.sh.j2") == {"host", "step"}
     assert loader.reads(env, "ovirt35-el7/hosted-engine-answers.conf.j2") == {"host"}

@@ -76,7 +76,7 @@ CASES = [
         'target = "ovirt35-el7"',
         'target = "el9"',
         1,
-        ["cluster.toml:9: target: 'el9' is not one of 'ovirt35-el7'"],
+        ["cluster.toml:9: target: 'el9' is not one of 'ovirt35-el7', 'ovirt45-el9'"],
     ),
     (
         'vips = [{ address = "192.168.122.200/24", nic = "eth0" }]',

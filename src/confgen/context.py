@@ -85,6 +85,7 @@ def plan_data(p: Plan) -> Data:
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
+        "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
         "steps": [_step(s) for s in p.steps],
         # The number of the first and the last step of each script name, for prose that
         # refers to a step by what it does: plan.first_step["ctdb"].

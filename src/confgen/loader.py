@@ -207,14 +207,21 @@ def loads(text: str) -> Cluster:
     except ValueError as exc:  # an integer of over 4,300 digits (Python's int limit)
         raise LoadError([error("", f"not valid TOML here: {exc}")]) from None
     target = _target(data, text)
+    # Keys of another target are reported with why, together with the rest of the file's
+    # problems, which are looked for without them.
+    refused = [error(key, why) for key, why in target.refused.items() if key in data]
+    rest = {key: value for key, value in data.items() if key not in target.refused}
     try:
-        return _CONVERTER.structure(data, target.cluster)
+        cluster = _CONVERTER.structure(rest, target.cluster)
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
     except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:
         # cattrs wraps every structuring failure; report them all. Anything else is a bug in
         # confgen, not a problem in the file: it goes up as it is.
-        raise LoadError(with_lines(_collect(exc), text)) from None
+        raise LoadError(with_lines(refused + _collect(exc), text)) from None
+    if refused:
+        raise LoadError(with_lines(refused, text))
+    return cluster
 
 
 def _target(data: dict[str, Any], text: str) -> targets.Target:

@@ -170,6 +170,11 @@ class Plan:
         return next(h for h in self.hosts if h.is_first)
 
     @property
+    def hosts_entries(self) -> tuple[tuple[IPv4Address, tuple[str, ...]], ...]:
+        """The hosts' /etc/hosts lines: management address, FQDN and short name."""
+        return tuple((h.management_address, (h.host.fqdn, h.name)) for h in self.hosts)
+
+    @property
     def others(self) -> tuple[HostPlan, ...]:
         return tuple(h for h in self.hosts if not h.is_first)
 
@@ -245,10 +250,15 @@ def volume_plans(
     )
 
 
+# Steps every target runs alike, from templates/common/<slug>.sh.j2.
+COMMON_STEPS = frozenset({"peer-probe"})
+
+
 def number_steps(
     specs: Sequence[StepSpec], template_dir: str, hosts: Sequence[HostPlan]
 ) -> tuple[Step, ...]:
-    """Number the steps in the order given; each runs `<template_dir>/<slug>.sh.j2`."""
+    """Number the steps in the order given; each runs `<template_dir>/<slug>.sh.j2`, or the
+    common template of a step every target runs alike."""
     every = tuple(h.name for h in hosts)
     first = next(h.name for h in hosts if h.is_first)
     others = tuple(name for name in every if name != first)
@@ -274,7 +284,7 @@ def number_steps(
                 StepAfter(number=numbers[key], slug=by_key[key].slug, where=where(by_key[key]))
                 for key in spec.after
             ),
-            template=f"{template_dir}/{spec.slug}.sh.j2",
+            template=f"{'common' if spec.slug in COMMON_STEPS else template_dir}/{spec.slug}.sh.j2",
         )
         for spec in specs
     )

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from golden_cases import GOLDEN, golden_cases
+
 from .cluster import Report, run
 from .machines import missing_prerequisites
+from .targets import TARGETS
 
-GOLDEN = Path(__file__).resolve().parents[2] / "golden"
-CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "cluster.toml").is_file())
+# The golden clusters of every target the harness can build.
+CASES = [case for name in TARGETS for case in golden_cases(name)]
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 from confgen.models import Role
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # A target is imported only when a file asks for it.
 _MODULES: Mapping[str, str] = {
     "ovirt35-el7": "confgen.targets.ovirt35_el7",
+    "ovirt45-el9": "confgen.targets.ovirt45_el9",
 }
 
 NAMES: tuple[str, ...] = tuple(_MODULES)
@@ -47,6 +48,8 @@ class Target:
     self_check: Callable[[Any], list[str]]  # what its real programs would refuse in a plan
     context: Callable[[Any], dict[str, Any]]  # its plan as plain data, for the templates
     example: Path  # the commented example cluster file `confgen init` writes
+    # Top-level keys of other targets that a file for this one must not have, and why.
+    refused: Mapping[str, str] = Factory(dict)
 
 
 def get(name: str) -> Target:

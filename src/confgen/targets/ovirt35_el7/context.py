@@ -57,7 +57,6 @@ def context(p: SeedPlan) -> Data:
             "mount_vip": str(p.mount_vip),
             "mount_unit": p.mount_unit,
             "engine_storage": p.engine_storage,
-            "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
             "firewall_groups": [
                 {
                     "service": g.service,

@@ -50,7 +50,6 @@ class SeedPlan(Plan):
     public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
     mount_vip: IPv4Address  # the VIP the NFS mount name resolves to
     mount_unit: str  # the meta volume's mount unit, named from its mount point
-    hosts_entries: tuple[tuple[IPv4Address, tuple[str, ...]], ...]  # the hosts' /etc/hosts lines
     firewall_groups: tuple[FirewallGroup, ...]
 
     @property
@@ -110,7 +109,14 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> li
         out(FILES, f"{SYSTEMD_DIR}/{META_VOLUME_READY_SERVICE}", "meta-volume-ready.service.j2")
         # Two blocks of /etc/hosts: the hosts' names from the start, the NFS mount name only
         # once CTDB hosts the VIP it points to.
-        out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "hosts.j2")
+        files.append(
+            OutputFile(
+                path=f"{host.dir}/{BLOCKS}{ETC_HOSTS}/{HOSTS_BLOCK}",
+                template="common/hosts.j2",
+                mode=0o644,
+                host=host.name,
+            )
+        )
         out(BLOCKS, f"{ETC_HOSTS}/{MOUNT_NAME_BLOCK}", "hosts-mount-name.j2")
         if host.is_first:
             out(FILES, f"{meta}/ctdb", "ctdb.sysconfig.j2")
@@ -143,7 +149,6 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         ),
         mount_vip=cluster.ctdb.vips[0].address.ip,
         mount_unit=mount_unit,
-        hosts_entries=tuple((h.management_address, (h.host.fqdn, h.name)) for h in hosts),
         firewall_groups=_firewall_groups(cluster.firewall.rules),
     )
 

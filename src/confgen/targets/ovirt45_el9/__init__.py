@@ -1,0 +1,30 @@
+"""oVirt 4.5 on EL9 with GlusterFS 10: the hosted engine on a replica-3 GlusterFS storage
+domain, firewalld and NetworkManager kept, SELinux enforcing, bricks on LVM + XFS, the other
+hosts added from the engine."""
+
+from pathlib import Path
+
+from confgen.models import Role
+from confgen.targets import Target
+from confgen.targets.ovirt45_el9.context import context
+from confgen.targets.ovirt45_el9.model import NAME, Cluster
+from confgen.targets.ovirt45_el9.planning import plan, self_check
+from confgen.targets.ovirt45_el9.rules import rules
+
+TARGET = Target(
+    name=NAME,
+    summary="EL9 + oVirt 4.5 + GlusterFS 10: the hosted engine on a replica-3 GlusterFS "
+    "storage domain, no CTDB",
+    cluster=Cluster,
+    roles=(Role.MANAGEMENT, Role.STORAGE),
+    refused={
+        "ctdb": "this target has no CTDB: the hosted engine lives on a replica-3 GlusterFS "
+        "storage domain, mounted with backup-volfile-servers, so no virtual IP is needed "
+        "(Gluster's own NFS server is not built for EL9); remove [ctdb]",
+    },
+    rules=rules,
+    plan=plan,
+    self_check=self_check,
+    context=context,
+    example=Path(__file__).resolve().parent / "example.toml",
+)

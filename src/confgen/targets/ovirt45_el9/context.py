@@ -1,0 +1,67 @@
+"""The plan of ovirt45-el9 as plain data for its templates (see `confgen.context`)."""
+
+from __future__ import annotations
+
+from confgen.context import Data, paths_data, plan_data
+from confgen.targets.ovirt45_el9 import defaults, paths
+from confgen.targets.ovirt45_el9.planning import El9Plan, GlusterDomain
+
+
+def _domain(d: GlusterDomain) -> Data:
+    return {
+        "name": d.name,
+        "volume": d.volume,
+        "address": d.address,
+        "path": d.path,
+        "connection": d.connection,
+        "backup_servers": list(d.backup_servers),
+        "bricks": d.bricks,
+        "mount_options": d.mount_options,
+    }
+
+
+def context(p: El9Plan) -> Data:
+    c = p.cluster
+    fs = c.gluster.brick_fs
+    he = c.hosted_engine
+    return {
+        "cluster": {
+            "gluster": {
+                "brick_fs": {
+                    "volume_group": fs.volume_group,
+                    "logical_volume": fs.logical_volume,
+                    "mount_point": fs.mount_point,
+                    "device": fs.device,
+                    "pv_data_alignment": defaults.PV_DATA_ALIGNMENT,
+                    "mkfs_options": list(defaults.MKFS_XFS_OPTIONS),
+                    "mount_options": defaults.MOUNT_OPTIONS,
+                    "selinux_type": defaults.BRICK_SELINUX_TYPE,
+                },
+                "volume_group": defaults.VM_VOLUME_GROUP,
+                "volume_options": [[key, value] for key, value in defaults.VM_VOLUME_OPTIONS],
+            },
+            "packages": {
+                "rhel_rebuild": c.packages.rhel_rebuild,
+                "release": list(c.packages.release),
+                "install": list(c.packages.install),
+                "stream": defaults.STREAM,
+            },
+            "firewall": {"services": list(c.firewall.services)},
+            "hosted_engine": {
+                "fqdn": he.fqdn,
+                "volume": he.volume,
+                "cluster": he.cluster,
+                "data_center": he.data_center,
+                "admin_user": he.admin_user,
+            },
+        },
+        "plan": {
+            **plan_data(p),
+            "engine_domain": _domain(p.engine_domain),
+            "data_domains": [_domain(d) for d in p.data_domains],
+            "firewall_zone": p.firewall_zone,
+            "firewall_sources": list(p.firewall_sources),
+            "extra_ports": list(p.extra_ports),
+        },
+        "paths": paths_data(paths),
+    }

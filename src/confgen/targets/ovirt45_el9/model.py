@@ -1,0 +1,99 @@
+"""The cluster file of the target ovirt45-el9: oVirt 4.5 on EL9, the hosted engine on a
+replica-3 GlusterFS storage domain. Defaults are in `defaults.py`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from attrs import Factory, frozen
+
+from confgen import models
+from confgen.models import FirewallRule
+from confgen.targets.ovirt45_el9 import defaults
+
+NAME: Literal["ovirt45-el9"] = "ovirt45-el9"
+
+
+@frozen(kw_only=True)
+class BrickFilesystem:
+    """The filesystem that holds every brick of a host: one LVM volume group on the brick
+    device, one logical volume, XFS, mounted by UUID."""
+
+    volume_group: str = defaults.BRICK_VOLUME_GROUP
+    logical_volume: str = defaults.BRICK_LOGICAL_VOLUME
+    mount_point: str = defaults.BRICK_MOUNT_POINT
+
+    @property
+    def device(self) -> str:
+        """The logical volume's device: /dev/<volume group>/<logical volume>."""
+        return f"/dev/{self.volume_group}/{self.logical_volume}"
+
+
+@frozen(kw_only=True)
+class Volume(models.Volume):
+    """A Gluster volume, created replica 3 with the options for VM images."""
+
+    replica: int = defaults.REPLICA
+
+
+@frozen(kw_only=True)
+class Gluster:
+    brick_fs: BrickFilesystem = Factory(BrickFilesystem)
+    # The cluster's own volumes: each replaces the default of the same name, or is added.
+    volumes: tuple[Volume, ...] = ()
+
+    @property
+    def all_volumes(self) -> tuple[Volume, ...]:
+        """The default volumes with this cluster's over them, then its new ones."""
+        mine = {volume.name: volume for volume in self.volumes}
+        merged = [mine.pop(name, Volume(name=name)) for name in defaults.VOLUMES]
+        return (*merged, *mine.values())
+
+    def brick_dir(self, volume: models.Volume) -> str:
+        """The folder of the volume's brick on each of its hosts."""
+        if volume.brick_dir is not None:
+            return volume.brick_dir
+        return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
+
+
+@frozen(kw_only=True)
+class Firewall:
+    """firewalld: the services oVirt and Gluster need, and the ports a cluster adds."""
+
+    # False: open the services in the default zone, to every network. True: only to the
+    # cluster's networks, through a zone with those networks as its sources.
+    cluster_networks_only: bool = False
+    extra_rules: tuple[FirewallRule, ...] = ()
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return defaults.FIREWALL_SERVICES
+
+
+@frozen(kw_only=True)
+class Packages:
+    # True on a RHEL 9 rebuild (Rocky, Alma, RHEL): CentOS Stream's extras-common repository
+    # is added first, which holds the release packages.
+    rhel_rebuild: bool = False
+    release: tuple[str, ...] = defaults.RELEASE_PACKAGES
+    install: tuple[str, ...] = defaults.PACKAGES
+
+
+@frozen(kw_only=True)
+class HostedEngine:
+    fqdn: str  # the engine VM's name: it must resolve, forward and reverse, before the deploy
+    volume: str = defaults.ENGINE_VOLUME  # the Gluster volume the engine VM lives on
+    cluster: str = defaults.CLUSTER  # the oVirt cluster every host joins
+    data_center: str = defaults.DATA_CENTER
+    admin_user: str = defaults.ADMIN_USER  # the engine user the REST API is called as
+
+
+@frozen(kw_only=True)
+class Cluster(models.Cluster):
+    """Everything confgen needs to know about one cluster of this target."""
+
+    target: Literal["ovirt45-el9"] = NAME
+    gluster: Gluster = Factory(Gluster)
+    firewall: Firewall = Factory(Firewall)
+    packages: Packages = Factory(Packages)
+    hosted_engine: HostedEngine

@@ -1,0 +1,12 @@
+"""Paths on the hosts that this target's scripts use, beyond those every target's use."""
+
+from confgen.targets.ovirt45_el9.defaults import EXTRAS_COMMON_REPO, STREAM_VAR
+
+HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
+# The engine's CA certificate as host deploy leaves it on a host it deployed (vdsm's own
+# trust store); the REST API calls from the first host check the engine against it.
+ENGINE_CA = "/etc/pki/vdsm/certs/cacert.pem"
+# A gluster group file: the options `gluster volume set VOLUME group virt` sets.
+GLUSTER_GROUPS_DIR = "/var/lib/glusterd/groups"
+
+__all__ = ["EXTRAS_COMMON_REPO", "STREAM_VAR"]

@@ -1,0 +1,153 @@
+"""The rules of ovirt45-el9, after those every target shares (`confgen.validator`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from confgen.errors import Problem, error, quoted, warning
+from confgen.targets.ovirt45_el9 import defaults
+from confgen.targets.ovirt45_el9.model import Cluster, Volume
+from confgen.validator import form, key_of, volume_name, volume_rules
+
+# LVM names: letters, digits and "+_.-", not starting with "-" (lvm(8), VALID NAMES); kept to
+# the forms that need no quoting, as every name is.
+_LVM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+# An engine user: name@profile, as admin@internal.
+_ENGINE_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def _forms(cluster: Cluster) -> Iterator[Problem]:
+    fs = cluster.gluster.brick_fs
+    for key in ("volume_group", "logical_volume"):
+        value = getattr(fs, key)
+        if not _LVM_NAME.fullmatch(value) or value in (".", ".."):
+            yield error(
+                f"gluster.brick_fs.{key}",
+                f"{quoted(value)} is not an LVM name: letters, digits and '_.+-', starting with "
+                "a letter or digit",
+            )
+    yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
+    if fs.mount_point == "/":
+        yield error("gluster.brick_fs.mount_point", "a mount over / would hide the whole system")
+    group = f"/dev/{fs.volume_group}/"
+    for i, host in enumerate(cluster.hosts):
+        if host.brick_device is not None and host.brick_device.startswith(group):
+            yield error(
+                f"hosts[{i}].brick_device",
+                f"{host.brick_device} is in the volume group {group} the brick step makes on "
+                "the device: name the disk it is to be made on",
+            )
+    he = cluster.hosted_engine
+    yield from form("hosted_engine.fqdn", he.fqdn, "hostname")
+    yield from form("hosted_engine.volume", he.volume, "name")
+    yield from form("hosted_engine.cluster", he.cluster, "name")
+    yield from form("hosted_engine.data_center", he.data_center, "name")
+    if not _ENGINE_USER.fullmatch(he.admin_user):
+        yield error(
+            "hosted_engine.admin_user",
+            f"{quoted(he.admin_user)} is not an engine user: name@profile, as admin@internal",
+        )
+    for i, rule in enumerate(cluster.firewall.extra_rules):
+        path = f"firewall.extra_rules[{i}]"
+        yield from form(f"{path}.service", rule.service, "text")
+        if not (1 <= rule.ports.first <= rule.ports.last <= 65535):
+            yield error(
+                f"{path}.ports",
+                f"{rule.ports} is not a port in 1..65535 or a range first:last with first <= last",
+            )
+    for i, package in enumerate(cluster.packages.release):
+        yield from form(f"packages.release[{i}]", package, "package")
+    for i, package in enumerate(cluster.packages.install):
+        yield from form(f"packages.install[{i}]", package, "package")
+
+
+def _volume_entries(cluster: Cluster) -> list[tuple[str, Volume]]:
+    listed = {volume.name: i for i, volume in enumerate(cluster.gluster.volumes)}
+    return [
+        (f"gluster.volumes[{listed[v.name]}]" if v.name in listed else "gluster.volumes", v)
+        for v in cluster.gluster.all_volumes
+    ]
+
+
+def _volumes(cluster: Cluster) -> Iterator[Problem]:
+    entries = _volume_entries(cluster)
+    names = [v.name for _, v in entries]
+    engine = cluster.hosted_engine.volume
+    if engine not in names:
+        path = "hosted_engine.volume" if engine != defaults.ENGINE_VOLUME else "gluster.volumes"
+        yield error(
+            path,
+            f"no Gluster volume named {quoted(engine)} for the hosted engine; volumes are: "
+            f"{', '.join(names)}",
+        )
+    brick_dir = {v.name: cluster.gluster.brick_dir(v) for _, v in entries}
+    yield from volume_rules(cluster, entries, brick_dir, cluster.gluster.brick_fs.mount_point)
+    names_by_id = [h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id)]
+    for path, volume in entries:
+        if volume.replica != defaults.REPLICA:
+            if volume.replica >= 1:
+                yield error(
+                    key_of(path, "replica"),
+                    f"{volume_name(path, volume)} is replica {volume.replica}: oVirt stores VM "
+                    "images on replica 3 volumes (vdsm allows no other replicated count, and "
+                    "the virt group's options are for replicated volumes)",
+                )
+            continue
+        hosts = volume.brick_hosts(names_by_id)
+        if volume.name == engine and len(hosts) != defaults.REPLICA:
+            yield error(
+                key_of(path, "hosts"),
+                f"{volume_name(path, volume)} holds the hosted engine and is one replica set: "
+                f"list exactly {defaults.REPLICA} hosts, found {len(hosts)}",
+            )
+        sets = [hosts[i : i + volume.replica] for i in range(0, len(hosts), volume.replica)]
+        for j, replica_set in enumerate(sets):
+            if len(set(replica_set)) != len(replica_set):
+                yield error(
+                    key_of(path, "hosts"),
+                    f"replica set {j + 1} of {volume_name(path, volume)} has two bricks on one "
+                    "host: each copy of a file must be on its own host",
+                )
+
+
+def _names(cluster: Cluster) -> Iterator[Problem]:
+    fqdn = cluster.hosted_engine.fqdn.lower()
+    for host in cluster.hosts:
+        if fqdn in (host.name.lower(), host.fqdn.lower()):
+            yield error(
+                "hosted_engine.fqdn",
+                f"{quoted(cluster.hosted_engine.fqdn)} is a name of host {quoted(host.name)}: "
+                "the engine VM needs a name of its own",
+            )
+
+
+def _packages(cluster: Cluster) -> Iterator[Problem]:
+    for package, brings in defaults.REQUIRED_PACKAGES:
+        if package not in cluster.packages.install:
+            yield error(
+                "packages.install",
+                f"{package} is missing: the scripts need {brings}; add it to the list",
+            )
+
+
+def _firewall(cluster: Cluster) -> Iterator[Problem]:
+    if not cluster.firewall.cluster_networks_only:
+        return
+    # The cluster's networks become a zone's sources; one network that holds the whole
+    # Internet would open the services to everyone.
+    for i, network in enumerate(cluster.networks):
+        if network.cidr.prefixlen == 0:
+            yield warning(
+                f"networks[{i}].cidr",
+                f"{network.cidr} holds every address: cluster_networks_only opens the "
+                "services to everyone through it",
+            )
+
+
+def rules(cluster: Cluster) -> Iterator[Problem]:
+    yield from _forms(cluster)
+    yield from _names(cluster)
+    yield from _volumes(cluster)
+    yield from _packages(cluster)
+    yield from _firewall(cluster)

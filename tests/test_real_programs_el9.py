@@ -270,6 +270,6 @@ def test_the_firewall_check_can_fail(tmp_path: Path) -> None:
     out = tmp_path / "out"
     plan = rendered((GOLDEN / CASES[0] / "cluster.toml").read_text(), out)
     script = _script(out, plan, plan.first.name, "firewall")
-    script.write_text(script.read_text().replace(" vdsm ", " no-such-service "))
+    script.write_text(script.read_text().replace("services=(vdsm ", "services=(no-such-service "))
     with pytest.raises(AssertionError, match="INVALID_SERVICE"):
         check_firewall(out, plan, tmp_path / "check")

@@ -181,8 +181,9 @@ need_commands rpm dnf systemctl getenforce
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
 step "Release packages: the oVirt 4.5 and GlusterFS repositories"
+release=(centos-release-ovirt45 centos-release-gluster10)
 missing=()
-for package in centos-release-ovirt45 centos-release-gluster10; do
+for package in "${release[@]}"; do
     rpm -q "$package" >/dev/null || missing+=("$package")
 done
 if [ -n "${missing[*]-}" ]; then
@@ -192,8 +193,9 @@ else
 fi
 
 step "Packages"
+packages=(ovirt-hosted-engine-setup glusterfs-server vdsm-gluster tmux)
 missing=()
-for package in ovirt-hosted-engine-setup glusterfs-server vdsm-gluster tmux; do
+for package in "${packages[@]}"; do
     rpm -q "$package" >/dev/null || missing+=("$package")
 done
 if [ -n "${missing[*]-}" ]; then

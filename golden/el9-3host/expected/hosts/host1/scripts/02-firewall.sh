@@ -188,7 +188,8 @@ systemctl is-enabled --quiet firewalld || run systemctl enable firewalld
 systemctl is-active --quiet firewalld || run systemctl start firewalld
 
 step "Services oVirt and Gluster need, in the default zone"
-for service in vdsm libvirt-tls snmp ovirt-imageio ovirt-vmconsole glusterfs cockpit ssh; do
+services=(vdsm libvirt-tls snmp ovirt-imageio ovirt-vmconsole glusterfs cockpit ssh)
+for service in "${services[@]}"; do
     if firewall-cmd --permanent --query-service="$service" >/dev/null 2>&1; then
         note "$service is open"
     else

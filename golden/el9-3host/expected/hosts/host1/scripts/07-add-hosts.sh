@@ -206,9 +206,12 @@ api() {
         --request "$method" "$API$path" "$@"
 }
 
-# found PATH ELEMENT: the engine lists at least one ELEMENT at PATH (a search).
+# found PATH ELEMENT: the engine lists at least one ELEMENT at PATH (a search). The answer is
+# read whole before it is looked at: grep -q on a pipe would stop curl early, and pipefail
+# would count that as a failure.
 found() {
-    api GET "$1" | grep -q "<$2 href="
+    local answer
+    answer=$(api GET "$1") && [[ $answer == *"<$2 href="* ]]
 }
 
 # xml_text VALUE: VALUE as the text of an XML element.
@@ -217,7 +220,6 @@ xml_text() {
     value=${value//</&lt;}
     printf '%s' "${value//>/&gt;}"
 }
-
 
 # host_up NAME: the engine has host NAME up.
 host_up() {

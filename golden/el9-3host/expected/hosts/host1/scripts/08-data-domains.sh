@@ -206,9 +206,12 @@ api() {
         --request "$method" "$API$path" "$@"
 }
 
-# found PATH ELEMENT: the engine lists at least one ELEMENT at PATH (a search).
+# found PATH ELEMENT: the engine lists at least one ELEMENT at PATH (a search). The answer is
+# read whole before it is looked at: grep -q on a pipe would stop curl early, and pipefail
+# would count that as a failure.
 found() {
-    api GET "$1" | grep -q "<$2 href="
+    local answer
+    answer=$(api GET "$1") && [[ $answer == *"<$2 href="* ]]
 }
 
 # xml_text VALUE: VALUE as the text of an XML element.
@@ -218,12 +221,12 @@ xml_text() {
     printf '%s' "${value//>/&gt;}"
 }
 
-
 step "Data center Default"
 if [ "$DRY_RUN" = 1 ]; then
     DATA_CENTER_ID="<id of Default>"
 else
-    DATA_CENTER_ID=$(api GET "/datacenters?search=name%3DDefault" | sed -n 's|.*<data_center href="[^"]*" id="\([^"]*\)">.*|\1|p' | head -n 1)
+    answer=$(api GET "/datacenters?search=name%3DDefault")
+    DATA_CENTER_ID=$(printf '%s\n' "$answer" | sed -n 's|.*<data_center href="[^"]*" id="\([^"]*\)">.*|\1|p' | sed -n 1p)
     [ -n "$DATA_CENTER_ID" ] || die "the engine has no data center Default"
 fi
 
@@ -241,7 +244,7 @@ fi
 step "Storage domain data attached to Default"
 if [ "$DRY_RUN" = 1 ]; then
     note "would attach it, unless it is attached"
-elif api GET "/datacenters/$DATA_CENTER_ID/storagedomains" | grep -qF '<name>data</name>'; then
+elif answer=$(api GET "/datacenters/$DATA_CENTER_ID/storagedomains") && [[ $answer == *'<name>data</name>'* ]]; then
     note "data is attached"
 else
     printf '%s' '<storage_domain><name>data</name></storage_domain>' |

@@ -101,14 +101,6 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 f"{volume_name(path, volume)} holds the hosted engine and is one replica set: "
                 f"list exactly {defaults.REPLICA} hosts, found {len(hosts)}",
             )
-        sets = [hosts[i : i + volume.replica] for i in range(0, len(hosts), volume.replica)]
-        for j, replica_set in enumerate(sets):
-            if len(set(replica_set)) != len(replica_set):
-                yield error(
-                    key_of(path, "hosts"),
-                    f"replica set {j + 1} of {volume_name(path, volume)} has two bricks on one "
-                    "host: each copy of a file must be on its own host",
-                )
 
 
 def _names(cluster: Cluster) -> Iterator[Problem]:

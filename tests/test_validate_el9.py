@@ -1,0 +1,145 @@
+"""The rules of the target ovirt45-el9 as a user meets them: an edit to its example, then the
+exit code and the exact lines `confgen check` prints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import confgen
+from confgen.cli import main
+
+EXAMPLE = (
+    Path(__file__).resolve().parents[1] / "golden" / "el9-3host" / "cluster.toml"
+).read_text()
+HE = "[hosted_engine]"
+
+CASES = [
+    (
+        HE,
+        '[ctdb]\nmount_hostname = "nfs.example.com"\n\n' + HE,
+        1,
+        [
+            "cluster.toml:45: ctdb: this target has no CTDB: the hosted engine lives on a "
+            "replica-3 GlusterFS storage domain, mounted with backup-volfile-servers, so no "
+            "virtual IP is needed (Gluster's own NFS server is not built for EL9); remove [ctdb]",
+        ],
+    ),
+    (
+        HE,
+        '[[gluster.volumes]]\nname = "data"\nreplica = 2\n\n' + HE,
+        1,
+        [
+            "cluster.toml:47: warning: gluster.volumes[0].replica: replica 2 without an arbiter "
+            "risks split-brain",
+            "cluster.toml:47: gluster.volumes[0].replica: volume 'data' is replica 2: oVirt "
+            "stores VM images on replica 3 volumes (vdsm allows no other replicated count, and "
+            "the virt group's options are for replicated volumes)",
+        ],
+    ),
+    (
+        'roles = ["management", "storage"]',
+        'roles = ["management", "storage", "heartbeat"]',
+        1,
+        [
+            "cluster.toml:18: networks[0].roles: 'heartbeat' is not a role on target "
+            "'ovirt45-el9': roles are 'management', 'storage'"
+        ],
+    ),
+    (
+        'fqdn = "engine.example.com"',
+        'fqdn = "HOST2.example.com"',
+        1,
+        [
+            "cluster.toml:47: hosted_engine.fqdn: 'HOST2.example.com' is a name of host "
+            "'host2': the engine VM needs a name of its own"
+        ],
+    ),
+    (
+        'fqdn = "engine.example.com"',
+        "",
+        1,
+        ["cluster.toml:45: hosted_engine.fqdn: required key is missing"],
+    ),
+    (
+        HE,
+        '[[gluster.volumes]]\nname = "engine"\nhosts = ["host1", "host2", "host3", "host3", '
+        '"host2", "host1"]\n\n' + HE,
+        1,
+        [
+            "cluster.toml:47: gluster.volumes[0].hosts: host 'host1' is listed twice: it would "
+            "hold the brick /gluster_bricks/engine/brick twice; each brick of a volume must be on "
+            "its own host",
+            "cluster.toml:47: gluster.volumes[0].hosts: host 'host2' is listed twice: it would "
+            "hold the brick /gluster_bricks/engine/brick twice; each brick of a volume must be on "
+            "its own host",
+            "cluster.toml:47: gluster.volumes[0].hosts: host 'host3' is listed twice: it would "
+            "hold the brick /gluster_bricks/engine/brick twice; each brick of a volume must be on "
+            "its own host",
+            "cluster.toml:47: gluster.volumes[0].hosts: volume 'engine' holds the hosted engine "
+            "and is one replica set: list exactly 3 hosts, found 6",
+        ],
+    ),
+    (
+        'brick_device = "/dev/vdb"',
+        'brick_device = "/dev/gluster_vg/bricks"',
+        1,
+        [
+            "cluster.toml:28: hosts[0].brick_device: /dev/gluster_vg/bricks is in the volume "
+            "group /dev/gluster_vg/ the brick step makes on the device: name the disk it is to "
+            "be made on"
+        ],
+    ),
+    (
+        HE,
+        '[gluster]\nbrick_fs = { volume_group = "-vg" }\n\n[packages]\nrelease = ["a b"]\n'
+        'install = ["tmux"]\n\n' + HE,
+        1,
+        [
+            "cluster.toml:46: gluster.brick_fs.volume_group: '-vg' is not an LVM name: letters, "
+            "digits and '_.+-', starting with a letter or digit",
+            "cluster.toml:49: packages.release[0]: 'a b' is not a package name",
+            "cluster.toml:50: packages.install: ovirt-hosted-engine-setup is missing: the "
+            "scripts need hosted-engine; add it to the list",
+            "cluster.toml:50: packages.install: glusterfs-server is missing: the scripts need "
+            "glusterd, the gluster command and firewalld's glusterfs service; add it to the list",
+        ],
+    ),
+]
+
+
+def test_the_example_has_no_problems() -> None:
+    assert confgen.validate(confgen.loads(EXAMPLE)) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code", "expected"), CASES, ids=[c[3][0][:70] for c in CASES]
+)
+def test_check_reports(
+    old: str,
+    new: str,
+    code: int,
+    expected: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert old in EXAMPLE, old
+    (tmp_path / "cluster.toml").write_text(EXAMPLE.replace(old, new, 1))
+    monkeypatch.chdir(tmp_path)
+    assert (main(["check", "cluster.toml"]), capsys.readouterr().err.splitlines()) == (
+        code,
+        expected,
+    )
+
+
+def test_init_writes_the_targets_example(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "--target", "ovirt45-el9", "cluster.toml"]) == 0
+    assert (tmp_path / "cluster.toml").read_text() == EXAMPLE
+    assert main(["check", "cluster.toml"]) == 0
+    assert main(["render", "cluster.toml", "out"]) == 0
+    assert (tmp_path / "out/hosts/host1/scripts/06-hosted-engine-deploy.sh").is_file()

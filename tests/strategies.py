@@ -228,3 +228,102 @@ hostile_strings = st.one_of(
     ),
     st.text(alphabet=st.sampled_from(list("ab-_./:;$`'\"()\n\t {}[]*?~#&|<>é\\")), max_size=24),
 )
+
+
+@st.composite
+def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
+    """A cluster file of the target ovirt45-el9 that `confgen check` accepts, as a dict.
+
+    3 to `max_hosts` hosts in any order; one network for both roles or one each; the engine's
+    volume on any three hosts, data volumes of one or more replica sets on any hosts, custom
+    brick folders and LVM names, hosts that hold no brick; the services in the default zone or
+    in a zone of the cluster's networks, extra ports; RHEL rebuilds; the engine's names.
+    """
+    count = draw(st.integers(min_value=3, max_value=max_hosts))
+    names = draw(st.lists(labels, min_size=count, max_size=count, unique=True))
+    domain = draw(labels)
+    base = draw(st.integers(min_value=1, max_value=200))
+    roles_of = [["management"], ["storage"]] if draw(st.booleans()) else [["management", "storage"]]
+    networks = [
+        {"name": f"net{i}", "cidr": f"10.{base + i}.0.0/24", "roles": roles}
+        for i, roles in enumerate(roles_of)
+    ]
+    nics = draw(
+        st.lists(st.sampled_from(NICS), min_size=len(networks), max_size=len(networks), unique=True)
+    )
+    by_id = names
+    brick_root = draw(st.sampled_from(BRICK_MOUNT_POINTS))
+    engine_hosts = draw(st.permutations(by_id))[:3]
+    volumes: list[dict[str, Any]] = []
+    if draw(st.booleans()):
+        volumes.append({"name": "engine", "hosts": engine_hosts})
+    else:
+        engine_hosts = by_id[:3]
+    data_hosts = by_id[:3]
+    if draw(st.booleans()):
+        data_hosts = draw(_volume_hosts(by_id, 3, None))
+        volumes.append({"name": "data", "hosts": data_hosts})
+    holders = set(engine_hosts) | set(data_hosts)
+    for k in range(draw(st.integers(min_value=0, max_value=2))):
+        hosts = draw(_volume_hosts(by_id, 3, None))
+        volume: dict[str, Any] = {"name": f"vm{k}", "hosts": hosts}
+        if draw(st.booleans()):
+            volume["brick_dir"] = f"{brick_root}/c-vm{k}"
+        volumes.append(volume)
+        holders.update(hosts)
+    order = draw(st.permutations(range(count)))
+    hosts = []
+    for position in order:
+        host: dict[str, Any] = {
+            "name": names[position],
+            "fqdn": f"{names[position]}.{domain}.lab",
+            "host_id": position + 1,
+        }
+        if position == 0:
+            host["first"] = True
+        if names[position] in holders or draw(st.booleans()):
+            host["brick_device"] = draw(
+                st.sampled_from(["/dev/vdb", "/dev/sdb", "/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"])
+            )
+        host["interfaces"] = {
+            net["name"]: {"nic": nics[j], "address": str(IPv4Network(net["cidr"])[position + 1])}
+            for j, net in enumerate(networks)
+        }
+        hosts.append(host)
+    data: dict[str, Any] = {"target": "ovirt45-el9", "networks": networks, "hosts": hosts}
+    hosted_engine: dict[str, Any] = {"fqdn": f"engine.{domain}.lab"}
+    if draw(st.booleans()):
+        hosted_engine["cluster"] = draw(st.sampled_from(["hci", "Cluster_1", "prod-a"]))
+        hosted_engine["data_center"] = draw(st.sampled_from(["lab", "DC1", "site-b"]))
+    data["hosted_engine"] = hosted_engine
+    gluster: dict[str, Any] = {}
+    if brick_root != "/gluster_bricks" or draw(st.booleans()):
+        gluster["brick_fs"] = {
+            "mount_point": brick_root,
+            "volume_group": draw(st.sampled_from(["gluster_vg", "vg.bricks", "vg_01"])),
+            "logical_volume": draw(st.sampled_from(["gluster_lv", "lv+bricks", "bricks"])),
+        }
+    if volumes:
+        gluster["volumes"] = volumes
+    if gluster:
+        data["gluster"] = gluster
+    firewall: dict[str, Any] = {}
+    if draw(st.booleans()):
+        firewall["cluster_networks_only"] = True
+    if draw(st.booleans()):
+        ports = draw(
+            st.lists(st.integers(min_value=60000, max_value=65534), unique=True, max_size=3)
+        )
+        firewall["extra_rules"] = [
+            {
+                "service": f"extra {p}",
+                "protocol": draw(st.sampled_from(["tcp", "udp"])),
+                "ports": p if draw(st.booleans()) else f"{p}:{p + 1}",
+            }
+            for p in ports
+        ]
+    if firewall:
+        data["firewall"] = firewall
+    if draw(st.booleans()):
+        data["packages"] = {"rhel_rebuild": True}
+    return data

@@ -12,12 +12,15 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import confgen
 from golden_cases import GOLDEN, golden_cases
+from strategies import el9_clusters, to_toml
 from test_real_programs import (
     START_GLUSTERD,
     check_scripts,
@@ -273,3 +276,20 @@ def test_the_firewall_check_can_fail(tmp_path: Path) -> None:
     script.write_text(script.read_text().replace("services=(vdsm ", "services=(no-such-service "))
     with pytest.raises(AssertionError, match="INVALID_SERVICE"):
         check_firewall(out, plan, tmp_path / "check")
+
+
+@settings(
+    max_examples=3 if os.environ.get("CI") else 1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=el9_clusters())
+def test_generated_artifacts(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tmp = tmp_path_factory.mktemp("generated")
+    plan = rendered(to_toml(data), tmp / "out")
+    for check in CHECKS:
+        work = tmp / check.__name__
+        work.mkdir()
+        check(tmp / "out", plan, work)

@@ -21,15 +21,20 @@ from confgen.validator import validate
 from confgen.writer import diff_tree, write_tree
 
 _DESCRIPTION = """\
-Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS + CTDB
-cluster, into every file and script that sets it up: iptables rules, CTDB configuration,
-systemd units, fstab and nfsmount.conf changes, and numbered shell scripts for each host,
-with a RUNBOOK.md saying which host runs which script in which order.
+Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS cluster,
+into every file and script that sets it up (firewall rules, bricks, Gluster volumes, CTDB
+or the engine's GlusterFS storage, hosted-engine answers, systemd units, ...): numbered
+shell scripts for each host, with a RUNBOOK.md saying which host runs which script in which
+order. The file's `target` says for which releases:
 
-  confgen init cluster.toml          write a commented example (the seed's three hosts)
+{targets}
+
+  confgen init cluster.toml          write a commented example (the seed's three hosts;
+                                     --target ovirt45-el9 for today's)
   confgen check cluster.toml         report every problem in it, write nothing
   confgen render cluster.toml out/   write the output tree; then follow out/RUNBOOK.md
   confgen diff cluster.toml out/     show what a render would change in out/
+  confgen schema > cluster.schema.json   a JSON Schema of the file, for editors
 
 Problems are printed as FILE:LINE: KEY.PATH: message. Exit codes: 0 success, 1 invalid
 input (for diff: differences found), 2 usage error, 3 a bug in confgen (please report it).
@@ -144,10 +149,28 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from confgen.schema import schema
+
+    sys.stdout.write(json.dumps(schema(args.target), indent=2) + "\n")
+    return 0
+
+
+def _targets() -> str:
+    """Each target's name and summary, one per line, the default marked."""
+    return "\n".join(
+        f"  {name:<13}  {targets.get(name).summary}"
+        + (" (default)" if name == targets.DEFAULT else "")
+        for name in targets.NAMES
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="confgen",
-        description=_DESCRIPTION,
+        description=_DESCRIPTION.format(targets=_targets()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"confgen {__version__}")
@@ -208,8 +231,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write a commented example cluster file",
         description="Write the built-in example of a target: three hosts on one network, "
         "commented, with every default left out. Edit names, addresses, NICs and the brick "
-        "device to match your hosts. Targets:\n\n"
-        + "\n".join(f"  {name:<13} {targets.get(name).summary}" for name in targets.NAMES),
+        "device to match your hosts. Targets:\n\n" + _targets(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     init.add_argument(
@@ -227,6 +249,26 @@ def _parser() -> argparse.ArgumentParser:
     )
     init.add_argument("--force", action="store_true", help="overwrite PATH if it exists")
     init.set_defaults(run=_cmd_init)
+
+    schema = commands.add_parser(
+        "schema",
+        help="print a JSON Schema of the cluster file, for editors",
+        description="Print a JSON Schema (draft 4) of a target's cluster file, generated from "
+        "confgen's models: keys, types and forms of values. Editors with TOML schema support "
+        "(taplo, Even Better TOML) complete and check keys with it when the cluster file's "
+        "first line names it:\n\n"
+        "  confgen schema --target ovirt45-el9 > cluster.schema.json\n"
+        "  #:schema ./cluster.schema.json      (the first line of cluster.toml)\n\n"
+        "Rules that relate values to each other are confgen check's.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    schema.add_argument(
+        "--target",
+        choices=targets.NAMES,
+        default=targets.DEFAULT,
+        help=f"the target whose cluster file it describes (default: {targets.DEFAULT})",
+    )
+    schema.set_defaults(run=_cmd_schema)
     return parser
 
 

@@ -58,7 +58,7 @@ class PortRange:
 
 @frozen(kw_only=True)
 class Network:
-    """An IPv4 network and the roles it carries; one network may carry all three."""
+    """An IPv4 network and the roles it carries; one network may carry every role."""
 
     name: str
     cidr: IPv4Network
@@ -75,7 +75,8 @@ class Interface:
 
 @frozen(kw_only=True)
 class Host:
-    """One machine: hypervisor, Gluster storage node and CTDB node at once."""
+    """One machine: an oVirt hypervisor and a Gluster storage node (and, where the target
+    has CTDB, a CTDB node)."""
 
     name: str  # short host name, also the name of its folder in the output tree
     fqdn: str

@@ -13,8 +13,7 @@ from confgen.targets.ovirt45_el9.rules import rules
 
 TARGET = Target(
     name=NAME,
-    summary="EL9 + oVirt 4.5 + GlusterFS 10: the hosted engine on a replica-3 GlusterFS "
-    "storage domain, no CTDB",
+    summary="EL9 + oVirt 4.5 + GlusterFS 10, the engine on a GlusterFS storage domain",
     cluster=Cluster,
     roles=(Role.MANAGEMENT, Role.STORAGE),
     refused={

@@ -14,7 +14,6 @@ escaping.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import runpy
@@ -202,7 +201,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         h["previous"] = {"name": before["name"], "host_id": before["host_id"]}
     mount_unit = mount_point.strip("/").replace("/", "-") + ".mount"
     plan = {
-        "source": {"name": source_name, "sha256": hashlib.sha256(source_text.encode()).hexdigest()},
+        "source": {"name": source_name},
         "hosts": hosts,
         "first": first,
         "others": [h for h in hosts if not h["is_first"]],

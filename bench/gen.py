@@ -1,8 +1,9 @@
-"""Write a valid cluster file with N hosts in confgen's schema: `python bench/gen.py N FILE`.
+"""Write a valid cluster file with N hosts: `python bench/gen.py [--target NAME] N FILE`.
 
-A network per role, as larger clusters have. The seed's volumes, with `data` spread over every
-host in replica sets of three (the hosts left over, when N is not a multiple of three, carry no
-data brick), so both the per-host files and the cluster-wide lists grow with N.
+A network per role, as larger clusters have. The target's volumes, with `data` spread over
+every host in replica sets of three (the hosts left over, when N is not a multiple of three,
+carry no data brick), so both the per-host files and the cluster-wide lists grow with N. The
+seed's target (the default) and ovirt45-el9.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ def _address(prefix: str, i: int) -> str:
     return f"{prefix}.{i // 250}.{i % 250 + 1}"
 
 
-def cluster_toml(n: int) -> str:
+def cluster_toml(n: int, target: str = "ovirt35-el7") -> str:
     if n < 3:
         raise ValueError("a cluster has at least 3 hosts")
-    lines = [f"# A generated {n}-host cluster for the benchmark.", 'target = "ovirt35-el7"', ""]
-    for name, prefix, role, _ in NETWORKS:
+    el9 = target == "ovirt45-el9"
+    networks = NETWORKS[:2] if el9 else NETWORKS  # no CTDB heartbeat on el9
+    lines = [f"# A generated {n}-host cluster for the benchmark.", f'target = "{target}"', ""]
+    for name, prefix, role, _ in networks:
         lines += ["[[networks]]", f'name = "{name}"', f'cidr = "{prefix}.0.0/16"']
         lines += [f'roles = ["{role}"]', ""]
     for i in range(n):
@@ -34,12 +37,18 @@ def cluster_toml(n: int) -> str:
             *(["first = true"] if i == 0 else []),
             'brick_device = "/dev/vdb"',
         ]
-        for name, prefix, _, nic in NETWORKS:
+        for name, prefix, _, nic in networks:
             lines.append(
                 f'interfaces.{name} = {{ nic = "{nic}", address = "{_address(prefix, i)}" }}'
             )
         lines.append("")
     data_hosts = ", ".join(f'"host{i + 1}"' for i in range(n - n % 3))
+    if el9:
+        lines += [
+            "[[gluster.volumes]]", 'name = "data"', f"hosts = [{data_hosts}]", "",
+            "[hosted_engine]", 'fqdn = "engine.example.lab"', "",
+        ]  # fmt: skip
+        return "\n".join(lines)
     lines += [
         "[[gluster.volumes]]", 'name = "engine"', "existing = true", "",
         "[[gluster.volumes]]", 'name = "data"', "existing = true", f"hosts = [{data_hosts}]", "",
@@ -53,10 +62,13 @@ def cluster_toml(n: int) -> str:
 
 
 def main(argv: list[str]) -> int:
+    target = "ovirt35-el7"
+    if argv[:1] == ["--target"] and len(argv) > 1:
+        target, argv = argv[1], argv[2:]
     if len(argv) != 2 or not argv[0].isdecimal():
-        print("usage: python bench/gen.py N FILE", file=sys.stderr)
+        print("usage: python bench/gen.py [--target NAME] N FILE", file=sys.stderr)
         return 2
-    Path(argv[1]).write_text(cluster_toml(int(argv[0])), encoding="utf-8")
+    Path(argv[1]).write_text(cluster_toml(int(argv[0]), target), encoding="utf-8")
     return 0
 
 

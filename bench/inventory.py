@@ -17,7 +17,8 @@ import confgen
 
 def inventory(cluster_file: Path, out: Path) -> dict[str, Any]:
     text = cluster_file.read_text(encoding="utf-8")
-    plan = confgen.plan(confgen.loads(text), confgen.Source.of_text(cluster_file.name, text))
+    cluster = confgen.loads(text)
+    plan = confgen.plan(cluster, confgen.Source.of(cluster_file.name, cluster))
     shared = confgen.template_context(plan)
     hosts: dict[str, Any] = {
         h["name"]: {"host": h, "files": [], "folders": set()} for h in shared["plan"]["hosts"]

@@ -1,4 +1,4 @@
-"""Where a render's time goes, stage by stage: `python bench/stages.py N [N ...]`.
+"""Where a render's time goes, stage by stage: `python bench/stages.py [--target NAME] N ...`.
 
 Each N runs in a fresh interpreter, so the import stage is what a `confgen render` pays. The
 stages are those of the pipeline (load, validate, plan, context, render, write) plus the
@@ -28,7 +28,7 @@ cluster = confgen.loads(text)
 marks.append(("load (tomllib, cattrs)", time.perf_counter()))
 confgen.validate(cluster)
 marks.append(("validate", time.perf_counter()))
-plan = confgen.plan(cluster, confgen.Source.of_text("cluster.toml", text))
+plan = confgen.plan(cluster, confgen.Source.of("cluster.toml", cluster))
 marks.append(("plan", time.perf_counter()))
 template_context(plan)
 marks.append(("context", time.perf_counter()))
@@ -53,11 +53,14 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from gen import cluster_toml
 
+    target = "ovirt35-el7"
+    if argv[:1] == ["--target"] and len(argv) > 1:
+        target, argv = argv[1], argv[2:]
     base = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
     for n in [int(a) for a in argv] or [3, 300]:
         with tempfile.TemporaryDirectory(prefix="confgen-stages-", dir=base) as work:
             cluster = Path(work) / "cluster.toml"
-            cluster.write_text(cluster_toml(n), encoding="utf-8")
+            cluster.write_text(cluster_toml(n, target), encoding="utf-8")
             start = time.perf_counter()
             result = subprocess.run(
                 [sys.executable, "-c", _STAGES, str(cluster), str(Path(work) / "out")],
@@ -66,7 +69,7 @@ def main(argv: list[str]) -> int:
                 check=True,
             )
             wall = time.perf_counter() - start
-        print(f"\n{n} hosts: {wall * 1000:.0f} ms for the whole process\n")
+        print(f"\n{target}, {n} hosts: {wall * 1000:.0f} ms for the whole process\n")
         print("| stage | ms |\n|---|---:|")
         for line in result.stdout.splitlines():
             name, ms = line.split("\t")

@@ -50,7 +50,13 @@ def test_generated_clusters_are_valid_and_the_floor_agrees(tmp_path: Path, hosts
     loaded = confgen.load(cluster)
     assert [p for p in confgen.validate(loaded) if p.severity is confgen.Severity.ERROR] == []
     assert len(loaded.hosts) == hosts
-    text = cluster.read_text(encoding="utf-8")
-    source = confgen.Source.of_text(cluster.name, text)
+    source = confgen.Source.of(cluster.name, loaded)
     mine = {path: f.text.encode() for path, f in confgen.render(loaded, source).items()}
     assert _floor(cluster, tmp_path / "out") == mine
+
+
+@pytest.mark.parametrize("hosts", [3, 7])
+def test_generated_el9_clusters_are_valid(hosts: int) -> None:
+    cluster = confgen.loads(cluster_toml(hosts, "ovirt45-el9"))
+    assert cluster.target == "ovirt45-el9" and len(cluster.hosts) == hosts
+    assert [p for p in confgen.validate(cluster) if p.severity is confgen.Severity.ERROR] == []

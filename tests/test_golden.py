@@ -28,16 +28,19 @@ def _tree(root: Path) -> dict[str, tuple[bytes, bool]]:
     }
 
 
+def _source(case: str) -> tuple[confgen.Cluster, confgen.Source]:
+    cluster = confgen.loads((GOLDEN / case / "cluster.toml").read_text())
+    return cluster, confgen.Source.of("cluster.toml", cluster)
+
+
 def _render(case: str) -> dict[str, confgen.RenderedFile]:
     """Render a case as `confgen render` does, naming its cluster file in the scripts."""
-    text = (GOLDEN / case / "cluster.toml").read_text()
-    source = confgen.Source.of_text("cluster.toml", text)
-    return dict(confgen.render(confgen.loads(text), source))
+    return dict(confgen.render(*_source(case)))
 
 
 def _rendered(case: str, out: Path) -> dict[str, tuple[bytes, bool]]:
     """The tree a render writes, manifest included."""
-    confgen.write_tree(_render(case), out)
+    confgen.write_tree(_render(case), out, source=_source(case)[1])
     return _tree(out)
 
 

@@ -30,8 +30,9 @@ def _render_with(
 ) -> dict[str, str]:
     monkeypatch.setattr(render, "_ENV", templating.environment(loader))
     cluster = GOLDEN / case / "cluster.toml"
-    source = confgen.Source.of_text(cluster.name, cluster.read_text(encoding="utf-8"))
-    return {p: f.text for p, f in confgen.render(confgen.load(cluster), source).items()}
+    loaded = confgen.load(cluster)
+    source = confgen.Source.of(cluster.name, loaded)
+    return {p: f.text for p, f in confgen.render(loaded, source).items()}
 
 
 def _loaded_from(env: object, name: str) -> str:

@@ -634,3 +634,11 @@ def test_plan_of_a_cluster_never_validated_raises_the_validation_errors() -> Non
         confgen.plan(cluster)
     assert any(p.path.startswith("hosts") for p in raised.value.problems), raised.value.problems
     assert "first" in str(raised.value)
+
+
+def test_validate_given_the_text_gives_each_problem_its_line() -> None:
+    text = SEED.replace('address = "192.168.122.13"', 'address = "10.0.0.13"', 1)
+    cluster = confgen.loads(text)
+    assert [p.line for p in confgen.validate(cluster)] == [None]
+    [problem] = confgen.validate(cluster, text)
+    assert (problem.path, problem.line) == ("hosts[2].interfaces.lan.address", 41)

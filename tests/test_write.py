@@ -142,20 +142,29 @@ def test_diff_shows_what_a_render_would_change(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    assert main(["diff", str(SEED), str(out)]) == 1  # nothing there yet: every file is new
-    assert "+++ b/RUNBOOK.md" in capsys.readouterr().out
+    assert main(["diff", str(SEED), str(out)]) == 4  # nothing there yet: every file is new
+    shown = capsys.readouterr().out
+    assert "+++ b/RUNBOOK.md" in shown
+    assert shown.endswith(f"{out}: 58 to add, 0 to change, 0 to remove\n")
     assert main(["render", str(SEED), str(out)]) == 0
     capsys.readouterr()
     assert main(["diff", str(SEED), str(out)]) == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == f"{out}: no differences\n"
 
     nodes = out / "hosts/host1/files/mnt/lock/nodes"
     nodes.write_text("192.168.122.11\n")
     before = _snapshot(out)
-    assert main(["diff", str(SEED), str(out)]) == 1
-    shown = capsys.readouterr().out
-    assert "--- a/hosts/host1/files/mnt/lock/nodes" in shown
-    assert "+192.168.122.12\n+192.168.122.13\n" in shown
+    assert main(["diff", str(SEED), str(out)]) == 4
+    captured = capsys.readouterr()
+    assert "--- a/hosts/host1/files/mnt/lock/nodes" in captured.out
+    assert "+192.168.122.12\n+192.168.122.13\n" in captured.out
+    assert captured.out.endswith(f"{out}: 0 to add, 1 to change, 0 to remove\n")
+    # A render would refuse the hand edit: diff says so, and why.
+    assert captured.err.splitlines() == [
+        f"{out}: hosts/host1/files/mnt/lock/nodes: was edited since confgen wrote it: a render "
+        "would overwrite it",
+        f"{out}: a render would refuse these without --force (it lists them and writes nothing)",
+    ]
     assert _snapshot(out) == before  # diff writes nothing
 
 
@@ -164,10 +173,72 @@ def test_diff_reports_mode_changes(tmp_path: Path, capsys: pytest.CaptureFixture
     assert main(["render", str(SEED), str(out)]) == 0
     (out / "hosts/host1/scripts/02-stop-engine.sh").chmod(0o644)
     capsys.readouterr()
-    assert main(["diff", str(SEED), str(out)]) == 1
-    assert (
-        capsys.readouterr().out == "mode of hosts/host1/scripts/02-stop-engine.sh: 0644 -> 0755\n"
+    assert main(["diff", str(SEED), str(out)]) == 4
+    assert capsys.readouterr().out == (
+        "mode of hosts/host1/scripts/02-stop-engine.sh: 0644 -> 0755\n"
+        f"{out}: 0 to add, 1 to change, 0 to remove\n"
     )
+    assert main(["diff", "--stat", str(SEED), str(out)]) == 4
+    assert capsys.readouterr().out == (
+        "change  hosts/host1/scripts/02-stop-engine.sh | mode 0644 -> 0755\n"
+        f"{out}: 0 to add, 1 to change, 0 to remove\n"
+    )
+
+
+def test_a_comment_or_the_order_of_keys_changes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Scripts name the cluster file; the digest of what it describes is in the manifest
+    only, and is of the model: a comment, key order or a default written out is no change."""
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    edited = tmp_path / SEED.name
+    text = SEED.read_text().replace(
+        'fqdn = "host2.osas.lab"\nhost_id = 2', 'host_id = 2\nfqdn = "host2.osas.lab"'
+    )
+    assert text != SEED.read_text()
+    edited.write_text("# a comment\n" + text + '\n[hosted_engine]\ndomain_type = "nfs3"\n')
+    capsys.readouterr()
+    assert main(["diff", str(edited), str(out)]) == 0
+    assert capsys.readouterr().out == f"{out}: no differences\n"
+    manifest = json.loads((out / ".confgen-manifest.json").read_text())
+    cluster = confgen.load(SEED)
+    assert manifest["source"] == {
+        "name": SEED.name,
+        "model_sha256": confgen.Source.of(SEED.name, cluster).model_sha256,
+    }
+    assert confgen.Source.of("x", confgen.load(edited)) == confgen.Source.of("x", cluster)
+
+
+def test_one_changed_address_changes_only_the_files_that_name_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    edited = tmp_path / SEED.name
+    edited.write_text(SEED.read_text().replace('"192.168.122.13"', '"192.168.122.14"'))
+    capsys.readouterr()
+    assert main(["diff", "--stat", str(edited), str(out)]) == 4
+    assert capsys.readouterr().out.splitlines() == [
+        "change  RUNBOOK.md | +1 -1",
+        "change  hosts/host1/blocks/etc/hosts/cluster-hosts | +1 -1",
+        "change  hosts/host1/files/mnt/lock/nodes | +1 -1",
+        "change  hosts/host2/blocks/etc/hosts/cluster-hosts | +1 -1",
+        "change  hosts/host3/blocks/etc/hosts/cluster-hosts | +1 -1",
+        f"{out}: 0 to add, 5 to change, 0 to remove",
+    ]
+
+
+def test_diff_tells_invalid_input_from_differences(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    broken = tmp_path / "broken.toml"
+    broken.write_text(SEED.read_text().replace('"192.168.122.13"', '"192.168.122.300"'))
+    assert main(["diff", str(broken), str(out)]) == 1
+    assert main(["diff", str(SEED), str(tmp_path)]) == 1  # a folder render would refuse
+    assert main(["diff", str(SEED), str(out)]) == 0
 
 
 def test_a_render_that_fails_midway_leaves_the_previous_tree_as_it_was(tmp_path: Path) -> None:
@@ -306,6 +377,6 @@ def test_diff_shows_a_symbolic_link_in_the_tree_without_a_traceback(
     runbook.unlink()
     target = {"dangling": tmp_path / "gone", "folder": tmp_path, "loop": runbook}[kind]
     runbook.symlink_to(target)
-    assert main(["diff", str(SEED), str(out)]) == 1
+    assert main(["diff", str(SEED), str(out)]) == 4
     shown = capsys.readouterr().out
     assert f"<symbolic link to {target}>" in shown

@@ -33,13 +33,14 @@ from confgen.planner import Plan, Source, plan
 from confgen.renderer import RenderedFile, render
 from confgen.targets import Target
 from confgen.validator import validate
-from confgen.writer import write_tree
+from confgen.writer import FileChange, TreeDiff, diff_tree, write_tree
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Cluster",
     "ConfgenError",
+    "FileChange",
     "FirewallRule",
     "Host",
     "Interface",
@@ -56,9 +57,11 @@ __all__ = [
     "Severity",
     "Source",
     "Target",
+    "TreeDiff",
     "ValidationError",
     "Volume",
     "__version__",
+    "diff_tree",
     "load",
     "loads",
     "plan",

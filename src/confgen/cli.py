@@ -1,7 +1,7 @@
 """The `confgen` command: a thin shell around the library that turns its errors into messages.
 
-Exit codes: 0 success, 1 invalid input (or, for `diff`, differences found), 2 usage error,
-3 a bug in confgen (its own plan broke a rule the target programs enforce).
+Exit codes: 0 success, 1 invalid input, 2 usage error, 3 a bug in confgen (its own plan broke
+a rule the target programs enforce), 4 differences found (`diff` only).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import attrs
 
 from confgen import __version__, targets
 from confgen.errors import ConfgenError, OutputError, PlanCheckError, Problem, Severity
-from confgen.loader import loads, read, with_lines
+from confgen.loader import loads, read
 from confgen.planner import Plan, Source, plan_validated
 from confgen.renderer import render_files, render_plan
 from confgen.validator import validate
@@ -37,7 +37,7 @@ order. The file's `target` says for which releases:
   confgen schema > cluster.schema.json   a JSON Schema of the file, for editors
 
 Problems are printed as FILE:LINE: KEY.PATH: message. Exit codes: 0 success, 1 invalid
-input (for diff: differences found), 2 usage error, 3 a bug in confgen (please report it).
+input, 2 usage error, 3 a bug in confgen (please report it), 4 differences found (diff).
 """
 
 _RENDER_HELP = """\
@@ -74,13 +74,13 @@ def _valid_plan(args: argparse.Namespace) -> Plan | None:
     text = read(args.cluster)
     cluster = loads(text)
     name = _name(args.cluster)
-    problems = with_lines(validate(cluster), text)
+    problems = validate(cluster, text)
     if args.strict:
         problems = [attrs.evolve(p, severity=Severity.ERROR) for p in problems]
     _print(args.cluster, problems)
     if any(p.severity is Severity.ERROR for p in problems):
         return None
-    return plan_validated(cluster, Source.of_text(name, text))
+    return plan_validated(cluster, Source.of(name, cluster))
 
 
 def _name(cluster: str) -> str:
@@ -106,6 +106,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         force=args.force,
         wait=not args.no_wait,
         report=lambda message: print(f"confgen: {message}", file=sys.stderr),
+        source=the_plan.source,
     )
     print(
         f"{args.out}: {len(the_plan.files)} files, {len(changed)} written; "
@@ -114,13 +115,31 @@ def _cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+# `confgen diff` exits with this when a render would change something: distinct from 1
+# (invalid input), as `diff` and `terraform plan -detailed-exitcode` keep them apart.
+DIFFERENCES = 4
+
+
 def _cmd_diff(args: argparse.Namespace) -> int:
     the_plan = _valid_plan(args)
     if the_plan is None:
         return 1
-    chunks = diff_tree(render_plan(the_plan), args.out)
-    sys.stdout.write("".join(chunks))
-    return 1 if chunks else 0
+    result = diff_tree(render_plan(the_plan), args.out)
+    for change in result.changes:
+        if args.stat:
+            detail = f"mode {change.mode}" if change.mode else f"+{change.added} -{change.removed}"
+            print(f"{change.kind:<7} {change.path} | {detail}")
+        else:
+            sys.stdout.write(change.diff)
+    print(f"{args.out}: {result.summary}" if result else f"{args.out}: no differences")
+    if result.refused:
+        _print(args.out, list(result.refused))
+        print(
+            f"{args.out}: a render would refuse these without --force (it lists them and "
+            "writes nothing)",
+            file=sys.stderr,
+        )
+    return DIFFERENCES if result else 0
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -219,11 +238,19 @@ def _parser() -> argparse.ArgumentParser:
         "diff",
         help="show what a render would change in an output tree",
         description="Render CLUSTER in memory and print, as a unified diff, what writing it into "
-        "OUT would change. Exit 0 when nothing would, 1 when something would (or CLUSTER is "
-        "invalid). Writes nothing.",
+        "OUT would change, then a summary: N to add, M to change, K to remove. Files a render "
+        "would refuse to overwrite (edited by hand since confgen wrote them) are named on "
+        "standard error. Writes nothing. Exit 0 when nothing would change, 4 when something "
+        "would, 1 when CLUSTER is invalid or OUT is no folder a render would write.",
     )
     cluster_arguments(diff)
     diff.add_argument("out", metavar="OUT", help="the output folder to compare with")
+    diff.add_argument(
+        "--stat",
+        action="store_true",
+        help="one line per file (add, change or remove, and the lines added and removed) "
+        "instead of the diffs",
+    )
     diff.set_defaults(run=_cmd_diff)
 
     init = commands.add_parser(

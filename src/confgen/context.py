@@ -78,7 +78,7 @@ def plan_data(p: Plan) -> Data:
     for before, host in itertools.pairwise(hosts):
         host["previous"] = {"name": before["name"], "host_id": before["host_id"]}
     return {
-        "source": {"name": p.source.name, "sha256": p.source.sha256} if p.source else None,
+        "source": {"name": p.source.name} if p.source else None,
         "hosts": hosts,
         "first": next(h for h in hosts if h["is_first"]),
         "others": [h for h in hosts if not h["is_first"]],

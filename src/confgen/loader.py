@@ -26,7 +26,7 @@ from cattrs.gen import make_dict_structure_fn
 
 from confgen import targets
 from confgen.errors import LoadError, Problem, error, quoted
-from confgen.locate import index_lines, line_of
+from confgen.locate import with_lines
 from confgen.models import Cluster, PortRange, Protocol, Role
 
 
@@ -181,14 +181,6 @@ def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
     if not isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
         raise exc  # not bad data: a bug in confgen's hooks
     return [error(_format_path(path), _describe(exc))]
-
-
-def with_lines(problems: list[Problem], text: str) -> list[Problem]:
-    """Give each problem the line of its key (or nearest ancestor) in the cluster file."""
-    lines = index_lines(text)
-    return [
-        p if p.line is not None else attrs.evolve(p, line=line_of(lines, p.path)) for p in problems
-    ]
 
 
 def loads(text: str) -> Cluster:

@@ -8,6 +8,12 @@ file (a missing key, a default) gets the line of its nearest ancestor that is.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+import attrs
+
+if TYPE_CHECKING:
+    from confgen.errors import Problem
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(
@@ -78,3 +84,11 @@ def line_of(lines: dict[str, int], path: str) -> int | None:
         cut = max(path.rfind("."), path.rfind("["))
         path = path[:cut] if cut > 0 else ""
     return None
+
+
+def with_lines(problems: list[Problem], text: str) -> list[Problem]:
+    """Give each problem the line of its key (or nearest ancestor) in the cluster file."""
+    lines = index_lines(text)
+    return [
+        p if p.line is not None else attrs.evolve(p, line=line_of(lines, p.path)) for p in problems
+    ]

@@ -8,9 +8,11 @@ it out. This module holds what every target's plan has; `confgen.targets` adds t
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from ipaddress import IPv4Address
 
+import cattrs
 from attrs import frozen
 
 from confgen import targets
@@ -22,16 +24,28 @@ from confgen.validator import validate
 
 @frozen(kw_only=True)
 class Source:
-    """The cluster file a tree was rendered from, named in every script's header."""
+    """The cluster file a tree was rendered from: its name, in every script's header, and a
+    digest of the cluster it describes, in the tree's manifest.
+
+    The digest is of the loaded model with every default filled in, not of the file's bytes: a
+    comment, the order of keys or a default written out changes nothing in the tree.
+    """
 
     name: str
-    sha256: str
+    model_sha256: str
 
     @classmethod
-    def of_text(cls, name: str, text: str) -> Source:
+    def of(cls, name: str, cluster: Cluster) -> Source:
         # The name lands in comments: anything unprintable (a newline) must not end one early.
         printable = "".join(c if c.isprintable() else "?" for c in name)
-        return cls(name=printable, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+        return cls(name=printable, model_sha256=model_digest(cluster))
+
+
+def model_digest(cluster: Cluster) -> str:
+    """sha256 of the cluster's model as canonical JSON: keys sorted, defaults filled in."""
+    data = cattrs.unstructure(cluster)
+    text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @frozen(kw_only=True)

@@ -17,6 +17,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from confgen import targets
 from confgen.errors import Problem, error, quoted, warning
+from confgen.locate import with_lines
 from confgen.models import Cluster, Role, Volume
 from confgen.paths import is_within
 
@@ -328,12 +329,16 @@ def volume_name(path: str, volume: Volume) -> str:
     return f"volume {quoted(volume.name)}" + (" (a default)" if path == "gluster.volumes" else "")
 
 
-def validate(cluster: Cluster) -> list[Problem]:
-    """Every problem with a loaded cluster, errors and warnings, in the order of the file."""
+def validate(cluster: Cluster, text: str | None = None) -> list[Problem]:
+    """Every problem with a loaded cluster, errors and warnings, in the order of the file.
+
+    Given the cluster file's text, each problem has the line of its key (or of the nearest
+    table above it that the file has)."""
     target = targets.of(cluster)
-    return [
+    problems = [
         *_forms(cluster),
         *_networks(cluster, target.roles),
         *_hosts(cluster),
         *target.rules(cluster),
     ]
+    return problems if text is None else with_lines(problems, text)

@@ -23,6 +23,7 @@ from pathlib import Path
 from attrs import frozen
 
 from confgen.errors import OutputError, Problem, error
+from confgen.planner import Source
 from confgen.renderer import RenderedFile
 
 MANIFEST = ".confgen-manifest.json"
@@ -38,11 +39,17 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _manifest_text(entries: Mapping[str, _Entry]) -> str:
+def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
     listed = {
         path: {"sha256": e.sha256, "mode": f"{e.mode:04o}"} for path, e in sorted(entries.items())
     }
-    return json.dumps({"generator": "confgen", "files": listed}, indent=1) + "\n"
+    manifest: dict[str, object] = {"generator": "confgen"}
+    if source is not None:
+        # Which cluster the tree was rendered from: the file's name, and the digest of the
+        # cluster it describes (a comment or key order in the file does not change it).
+        manifest["source"] = {"name": source.name, "model_sha256": source.model_sha256}
+    manifest["files"] = listed
+    return json.dumps(manifest, indent=1) + "\n"
 
 
 # Beside OUT: each render's own staging and previous-tree folders (named by its process and a
@@ -217,6 +224,7 @@ def write_tree(
     force: bool = False,
     wait: bool = True,
     report: Callable[[str], None] | None = None,
+    source: Source | None = None,
 ) -> list[str]:
     """Make `out_dir` hold exactly `files` and their manifest; return the paths written.
 
@@ -227,7 +235,8 @@ def write_tree(
 
     One render at a time writes a folder: another waits for the lock (or, without `wait`,
     raises `OutputError`). `report` hears what happened besides the writing: a wait, the
-    recovery of an interrupted render, a previous tree that could not be removed.
+    recovery of an interrupted render, a previous tree that could not be removed. `source`,
+    the cluster file the tree was rendered from, is recorded in the manifest.
     """
     root = Path(out_dir)
     say = report or (lambda _message: None)
@@ -235,7 +244,7 @@ def write_tree(
     try:
         root.parent.mkdir(parents=True, exist_ok=True)
         with _locked(root, wait, say):
-            return _write_locked(files, root, force, say)
+            return _write_locked(files, root, force, say, source)
     except OSError as exc:
         raise OutputError(
             [error("", f"cannot write {exc.filename or root}: {_reason(exc)}")]
@@ -261,6 +270,7 @@ def _write_locked(
     root: Path,
     force: bool,
     say: Callable[[str], None],
+    source: Source | None,
 ) -> list[str]:
     pairs = files.items() if isinstance(files, Mapping) else files
     tag = f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -308,7 +318,7 @@ def _write_locked(
                     ),
                 ]
             )
-        manifest_text = _manifest_text(written)
+        manifest_text = _manifest_text(written, source)
         if (
             manifest is not None
             and not changed
@@ -346,16 +356,54 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
         os.fchmod(f.fileno(), mode)
 
 
-def diff_tree(files: Mapping[str, RenderedFile], out_dir: str | Path) -> list[str]:
-    """Unified diffs of what writing `files` into `out_dir` would change; empty when nothing.
+@frozen(kw_only=True)
+class FileChange:
+    """One file a render would add, change or remove, with its unified diff."""
+
+    path: str
+    kind: str  # "add", "change" or "remove"
+    diff: str  # the unified diff, or for a change of mode only, one line saying so
+    added: int  # lines added
+    removed: int  # lines removed
+    mode: str | None = None  # "0644 -> 0755" for a file whose text stays and mode changes
+
+
+@frozen(kw_only=True)
+class TreeDiff:
+    """What writing a rendered tree into a folder would change there."""
+
+    changes: tuple[FileChange, ...]  # in path order
+    # Files a render would refuse to overwrite or remove without `force`, and why.
+    refused: tuple[Problem, ...]
+
+    def count(self, kind: str) -> int:
+        return sum(1 for change in self.changes if change.kind == kind)
+
+    @property
+    def summary(self) -> str:
+        """`3 to add, 5 to change, 1 to remove`, as terraform plan says it."""
+        return (
+            f"{self.count('add')} to add, {self.count('change')} to change, "
+            f"{self.count('remove')} to remove"
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.changes)
+
+
+def diff_tree(files: Mapping[str, RenderedFile], out_dir: str | Path) -> TreeDiff:
+    """What writing `files` into `out_dir` would change, file by file.
 
     Raises `OutputError`, as `write_tree` would, for a folder a render would refuse to touch
-    (a symbolic link, a file, a folder confgen did not create, a damaged manifest)."""
+    (a symbolic link, a file, a folder confgen did not create, a damaged manifest). Files a
+    render would refuse to overwrite or remove without `force` (edited by hand since confgen
+    wrote them, or not confgen's) are in the result's `refused`."""
     root = Path(out_dir)
     try:
         _refuse_link(root)
-        present = _on_disk(root) if _read_manifest(root) is not None else set()
-        return _diffs(files, root, present)
+        manifest = _read_manifest(root)
+        present = _on_disk(root) if manifest is not None else set()
+        return _diffs(files, root, present, manifest or {})
     except OSError as exc:
         raise OutputError(
             [error("", f"cannot read {exc.filename or root}: {_reason(exc)}")]
@@ -371,32 +419,63 @@ def _shown_text(path: Path) -> str:
     return path.read_bytes().decode("utf-8", "replace")
 
 
-def _diffs(files: Mapping[str, RenderedFile], root: Path, present: set[str]) -> list[str]:
-    chunks = []
+def _diffs(
+    files: Mapping[str, RenderedFile],
+    root: Path,
+    present: set[str],
+    manifest: Mapping[str, _Entry],
+) -> TreeDiff:
+    changes = []
+    refused = []
     for path in sorted(present | set(files)):
         target = root / path
         old = _shown_text(target) if path in present else ""
         new = files[path].text if path in files else ""
-        old_name = f"a/{path}" if path in present else "/dev/null"
-        new_name = f"b/{path}" if path in files else "/dev/null"
+        kind = (
+            "change" if path in present and path in files else "add" if path in files else "remove"
+        )
         if old != new:
-            chunks.append(
-                "".join(
-                    difflib.unified_diff(
-                        old.splitlines(keepends=True),
-                        new.splitlines(keepends=True),
-                        old_name,
-                        new_name,
-                    )
+            lines = list(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    f"a/{path}" if path in present else "/dev/null",
+                    f"b/{path}" if path in files else "/dev/null",
                 )
             )
-        elif (
-            path in files
-            and path in present
-            and not target.is_symlink()
-            and target.stat().st_mode & 0o7777 != files[path].mode
-        ):
-            chunks.append(
-                f"mode of {path}: {target.stat().st_mode & 0o7777:04o} -> {files[path].mode:04o}\n"
+            body = [line for line in lines[2:] if not line.startswith("@@")]
+            changes.append(
+                FileChange(
+                    path=path,
+                    kind=kind,
+                    diff="".join(lines),
+                    added=sum(1 for line in body if line.startswith("+")),
+                    removed=sum(1 for line in body if line.startswith("-")),
+                )
             )
-    return chunks
+            if path in present:
+                entry = manifest.get(path)
+                action = "overwrite" if path in files else "remove"
+                if entry is None:
+                    refused.append(error(path, f"is not confgen's: a render would {action} it"))
+                elif entry.sha256 != _sha256(_current(target)[0]):
+                    refused.append(
+                        error(
+                            path, f"was edited since confgen wrote it: a render would {action} it"
+                        )
+                    )
+        elif path in files and path in present and not target.is_symlink():
+            mode = target.stat().st_mode & 0o7777
+            if mode != files[path].mode:
+                modes = f"{mode:04o} -> {files[path].mode:04o}"
+                changes.append(
+                    FileChange(
+                        path=path,
+                        kind=kind,
+                        diff=f"mode of {path}: {modes}\n",
+                        added=0,
+                        removed=0,
+                        mode=modes,
+                    )
+                )
+    return TreeDiff(changes=tuple(changes), refused=tuple(refused))

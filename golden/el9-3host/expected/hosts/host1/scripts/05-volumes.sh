@@ -206,7 +206,7 @@ set_group() {
             *" ${line%%=*} "*) continue ;;
         esac
         has_option "$1" "${line%%=*}" "${line#*=}" || missing=yes
-    done < /var/lib/glusterd/groups/"$2"
+    done < "$ROOT"/var/lib/glusterd/groups/"$2"
     if [ "$missing" = yes ]; then
         run gluster volume set "$1" group "$2"
     else

@@ -232,11 +232,11 @@ fi
 
 step "Storage domain data on the Gluster volume data"
 if [ "$DRY_RUN" = 1 ]; then
-    note "would add it as glusterfs host1.example.com:/data (backup-volfile-servers=host2.example.com:host3.example.com), through host1, unless the engine has it"
+    note "would add it as glusterfs host1.example.com:/data (backup-volfile-servers=host2.example.com:host3.example.com), through host2, unless the engine has it"
 elif found "/storagedomains?search=name%3Ddata" storage_domain; then
     note "the engine has a storage domain data"
 else
-    printf '%s' '<storage_domain><name>data</name><type>data</type><storage><type>glusterfs</type><vfs_type>glusterfs</vfs_type><address>host1.example.com</address><path>/data</path><mount_options>backup-volfile-servers=host2.example.com:host3.example.com</mount_options></storage><host><name>host1</name></host></storage_domain>' |
+    printf '%s' '<storage_domain><name>data</name><type>data</type><storage><type>glusterfs</type><vfs_type>glusterfs</vfs_type><address>host1.example.com</address><path>/data</path><mount_options>backup-volfile-servers=host2.example.com:host3.example.com</mount_options></storage><host><name>host2</name></host></storage_domain>' |
         api POST /storagedomains --data-binary @- >/dev/null
     note "added data"
 fi

@@ -232,11 +232,11 @@ fi
 
 step "Storage domain data on the Gluster volume data"
 if [ "$DRY_RUN" = 1 ]; then
-    note "would add it as glusterfs 10.20.0.11:/data (backup-volfile-servers=10.20.0.12:10.20.0.13:10.20.0.14:10.20.0.15:10.20.0.16), through hv1, unless the engine has it"
+    note "would add it as glusterfs 10.20.0.11:/data (backup-volfile-servers=10.20.0.12:10.20.0.13:10.20.0.14:10.20.0.15:10.20.0.16), through hv2, unless the engine has it"
 elif found "/storagedomains?search=name%3Ddata" storage_domain; then
     note "the engine has a storage domain data"
 else
-    printf '%s' '<storage_domain><name>data</name><type>data</type><storage><type>glusterfs</type><vfs_type>glusterfs</vfs_type><address>10.20.0.11</address><path>/data</path><mount_options>backup-volfile-servers=10.20.0.12:10.20.0.13:10.20.0.14:10.20.0.15:10.20.0.16</mount_options></storage><host><name>hv1</name></host></storage_domain>' |
+    printf '%s' '<storage_domain><name>data</name><type>data</type><storage><type>glusterfs</type><vfs_type>glusterfs</vfs_type><address>10.20.0.11</address><path>/data</path><mount_options>backup-volfile-servers=10.20.0.12:10.20.0.13:10.20.0.14:10.20.0.15:10.20.0.16</mount_options></storage><host><name>hv2</name></host></storage_domain>' |
         api POST /storagedomains --data-binary @- >/dev/null
     note "added data"
 fi
@@ -254,11 +254,11 @@ fi
 
 step "Storage domain vmstore on the Gluster volume vmstore"
 if [ "$DRY_RUN" = 1 ]; then
-    note "would add it as glusterfs 10.20.0.14:/vmstore (backup-volfile-servers=10.20.0.15:10.20.0.16), through hv1, unless the engine has it"
+    note "would add it as glusterfs 10.20.0.14:/vmstore (backup-volfile-servers=10.20.0.15:10.20.0.16), through hv2, unless the engine has it"
 elif found "/storagedomains?search=name%3Dvmstore" storage_domain; then
     note "the engine has a storage domain vmstore"
 else
-    printf '%s' '<storage_domain><name>vmstore</name><type>data</type><storage><type>glusterfs</type><vfs_type>glusterfs</vfs_type><address>10.20.0.14</address><path>/vmstore</path><mount_options>backup-volfile-servers=10.20.0.15:10.20.0.16</mount_options></storage><host><name>hv1</name></host></storage_domain>' |
+    printf '%s' '<storage_domain><name>vmstore</name><type>data</type><storage><type>glusterfs</type><vfs_type>glusterfs</vfs_type><address>10.20.0.14</address><path>/vmstore</path><mount_options>backup-volfile-servers=10.20.0.15:10.20.0.16</mount_options></storage><host><name>hv2</name></host></storage_domain>' |
         api POST /storagedomains --data-binary @- >/dev/null
     note "added vmstore"
 fi

@@ -178,13 +178,19 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "${short,,}" != hv6 ] && [ "${fqdn,,}" != hv6.lab.example ]; then
     die "this script is for hv6 (hv6.lab.example), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv6"
 fi
-need_commands lsblk blkid wipefs pvcreate vgcreate lvcreate vgs mkfs.xfs mountpoint mount semanage restorecon systemctl
+need_commands lsblk blkid wipefs pvcreate vgcreate lvcreate vgs lvs mkfs.xfs mountpoint mount semanage restorecon systemctl
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
 MOUNT_POINT=/bricks
 DEVICE=/dev/sdb
 VOLUME_GROUP=vg_bricks
+LOGICAL_VOLUME=vg_bricks/lv_bricks
 LV_DEVICE=/dev/vg_bricks/lv_bricks
+
+# lv_exists: LVM knows the logical volume (asked of LVM, not of /dev, which udev fills later).
+lv_exists() {
+    lvs "$LOGICAL_VOLUME" >/dev/null 2>&1
+}
 
 # Never format what holds anything: a filesystem, a partition table, LVM.
 # signature_of DEVICE: what blkid and wipefs find on DEVICE, on one line; empty if nothing.
@@ -208,14 +214,14 @@ else
     run pvcreate --dataalignment 256K "$DEVICE"
     run vgcreate "$VOLUME_GROUP" "$DEVICE"
 fi
-if [ -e "$LV_DEVICE" ]; then
-    note "$LV_DEVICE exists"
+if lv_exists; then
+    note "logical volume $LOGICAL_VOLUME exists"
 else
     run lvcreate --yes -l 100%FREE -n lv_bricks "$VOLUME_GROUP"
 fi
 
 step "XFS on $LV_DEVICE"
-if [ "$DRY_RUN" = 1 ] && [ ! -e "$LV_DEVICE" ]; then
+if [ "$DRY_RUN" = 1 ] && ! lv_exists; then
     run mkfs.xfs -i size=512 -n size=8192 "$LV_DEVICE"
 elif [ "$(blkid -p -s TYPE -o value "$LV_DEVICE" || true)" = xfs ]; then
     note "$LV_DEVICE holds an XFS filesystem"

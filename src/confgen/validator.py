@@ -14,12 +14,15 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network
+from typing import TypeVar
 
 from confgen import targets
 from confgen.errors import Problem, error, quoted, warning
 from confgen.locate import with_lines
 from confgen.models import Cluster, Role, Volume
 from confgen.paths import is_within
+
+VolumeT = TypeVar("VolumeT", bound=Volume)
 
 # The forms values must take. Each lands in files and scripts on the hosts, so each is held to
 # what the program that reads it accepts, and to characters that need no quoting there.
@@ -322,6 +325,18 @@ def volume_rules(
                 f"{quoted(holders[host.name])}, and "
                 "the brick filesystem is made on this device (a disk such as /dev/vdb)",
             )
+
+
+def volume_entries(listed: Sequence[Volume], every: Sequence[VolumeT]) -> list[tuple[str, VolumeT]]:
+    """Every volume (`every`: the defaults with the file's over them, then its new ones) with
+    the key path a problem with it points at: `gluster.volumes[i]` for one the file lists
+    (`listed`); a default the file leaves as it is has no key of its own, so its problems
+    point at `gluster.volumes`."""
+    index = {volume.name: i for i, volume in enumerate(listed)}
+    return [
+        (f"gluster.volumes[{index[v.name]}]" if v.name in index else "gluster.volumes", v)
+        for v in every
+    ]
 
 
 def volume_name(path: str, volume: Volume) -> str:

@@ -10,8 +10,16 @@ from confgen.errors import Problem, error, quoted, warning
 from confgen.models import Role
 from confgen.paths import is_within
 from confgen.targets.ovirt35_el7 import defaults
-from confgen.targets.ovirt35_el7.model import Cluster, Volume
-from confgen.validator import duplicates, form, key_of, usable, volume_name, volume_rules
+from confgen.targets.ovirt35_el7.model import Cluster
+from confgen.validator import (
+    duplicates,
+    form,
+    key_of,
+    usable,
+    volume_entries,
+    volume_name,
+    volume_rules,
+)
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
@@ -63,21 +71,8 @@ def _mount_name(cluster: Cluster) -> Iterator[Problem]:
         )
 
 
-def _volume_entries(cluster: Cluster) -> list[tuple[str, Volume]]:
-    """Every volume with the key path a problem with it points at.
-
-    A volume the file lists is `gluster.volumes[i]`; a seed volume the file leaves as it is has
-    no key of its own, so its problems point at `gluster.volumes`.
-    """
-    listed = {volume.name: i for i, volume in enumerate(cluster.gluster.volumes)}
-    return [
-        (f"gluster.volumes[{listed[v.name]}]" if v.name in listed else "gluster.volumes", v)
-        for v in cluster.gluster.all_volumes
-    ]
-
-
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
-    entries = _volume_entries(cluster)
+    entries = volume_entries(cluster.gluster.volumes, cluster.gluster.all_volumes)
     names = [v.name for _, v in entries]
     for key, name, default, role in (
         (

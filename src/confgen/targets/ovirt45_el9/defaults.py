@@ -9,7 +9,7 @@ path; the research behind them is in the project's shared research notes
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from confgen.planner import StepSpec
 
 # The release packages that add the repositories: oVirt 4.5 is shipped through CentOS's
 # repositories ("dnf install -y centos-release-ovirt45", oVirt/ovirt-site
@@ -99,16 +99,6 @@ VM_VOLUME_OPTIONS: tuple[tuple[str, str], ...] = (
 CLUSTER = "Default"
 DATA_CENTER = "Default"
 ADMIN_USER = "admin@internal"
-
-
-class StepSpec(NamedTuple):
-    """A step (see `confgen.planner.StepSpec`)."""
-
-    key: str
-    slug: str
-    on: str | tuple[str, ...]
-    after: tuple[str, ...]
-    title: str
 
 
 STEPS: tuple[StepSpec, ...] = (

@@ -13,7 +13,6 @@ from confgen.planner import (
     OutputFile,
     Plan,
     Source,
-    StepSpec,
     VolumePlan,
     brick_check,
     host_plans,
@@ -97,8 +96,7 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
     hosts = host_plans(cluster, volumes, brick_dir)
-    specs = [StepSpec(**step._asdict()) for step in defaults.STEPS]
-    steps = number_steps(specs, TEMPLATES, hosts)
+    steps = number_steps(defaults.STEPS, TEMPLATES, hosts)
     volume_list = volume_plans(volumes, brick_dir, hosts)
     engine = next(v for v in volume_list if v.name == cluster.hosted_engine.volume)
     firewall = cluster.firewall

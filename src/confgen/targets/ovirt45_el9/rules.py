@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from confgen.errors import Problem, error, quoted, warning
 from confgen.targets.ovirt45_el9 import defaults
-from confgen.targets.ovirt45_el9.model import Cluster, Volume
-from confgen.validator import form, key_of, volume_name, volume_rules
+from confgen.targets.ovirt45_el9.model import Cluster
+from confgen.validator import form, key_of, volume_entries, volume_name, volume_rules
 
 # LVM names: letters, digits and "+_.-", not starting with "-" (lvm(8), VALID NAMES); kept to
 # the forms that need no quoting, as every name is.
@@ -62,16 +62,8 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         yield from form(f"packages.install[{i}]", package, "package")
 
 
-def _volume_entries(cluster: Cluster) -> list[tuple[str, Volume]]:
-    listed = {volume.name: i for i, volume in enumerate(cluster.gluster.volumes)}
-    return [
-        (f"gluster.volumes[{listed[v.name]}]" if v.name in listed else "gluster.volumes", v)
-        for v in cluster.gluster.all_volumes
-    ]
-
-
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
-    entries = _volume_entries(cluster)
+    entries = volume_entries(cluster.gluster.volumes, cluster.gluster.all_volumes)
     names = [v.name for _, v in entries]
     engine = cluster.hosted_engine.volume
     if engine not in names:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import marshal
 import os
+import pty
 import shlex
 import subprocess
 import sys
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import confgen
+import fakehost_el9
+import fakehost_engine
 
 COMMANDS = [
     "id",
@@ -41,7 +44,21 @@ COMMANDS = [
     "ctdb",
     "getent",
     "sleep",
+    # The target ovirt45-el9's (fakehost_el9.py); curl is the real one (fakehost_engine.py).
+    "dnf",
+    "firewall-cmd",
+    "pvcreate",
+    "vgcreate",
+    "lvcreate",
+    "vgs",
+    "lvs",
+    "mkfs.xfs",
+    "semanage",
+    "restorecon",
 ]
+# The virt group as glusterfs-server ships it (/var/lib/glusterd/groups/virt): Debian's
+# glusterfs 10.3 has the file GlusterFS 10 on EL9 has.
+VIRT_GROUP = Path("/var/lib/glusterd/groups/virt")
 
 
 SHELL_STAND_INS = {
@@ -79,7 +96,11 @@ class FakeCluster:
                 "import fakehost_cmd\n"
             )
             (self.bin / name).chmod(0o755)
-        self.state: dict[str, Any] = self._part_one_done()
+        self.el9 = plan.cluster.target == "ovirt45-el9"
+        if self.el9:
+            self.state: dict[str, Any] = self._fresh_el9()
+        else:
+            self.state = self._part_one_done()
         self.save()
         for host in plan.hosts:
             self._make_root(host)
@@ -175,8 +196,78 @@ class FakeCluster:
             "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
         }
 
+    def _fresh_el9(self) -> dict[str, Any]:
+        """Every host a minimal EL9 install (CentOS Stream 9, or a RHEL 9 rebuild when the
+        cluster says so): firewalld and NetworkManager installed, enabled and running with
+        firewalld's default zone public holding ssh, cockpit and dhcpv6-client
+        (config/zones/public.xml), SELinux enforcing, the brick device empty. No engine yet."""
+        if not VIRT_GROUP.is_file():
+            raise RuntimeError(f"{VIRT_GROUP} is missing: apt-get install glusterfs-server")
+        plan = self.plan
+        cert, key, ca_pem = fakehost_engine.certificates(
+            self.base.parent / "engine-certs", plan.cluster.hosted_engine.fqdn
+        )
+        self.engine_cert, self.engine_key = cert, key
+        base = ["firewalld", "NetworkManager", "tmux", "xfsprogs", "policycoreutils"]
+        public = {"services": ["ssh", "cockpit", "dhcpv6-client"], "sources": [], "ports": []}
+        zones = {
+            z: {"services": [], "sources": [], "ports": []} for z in fakehost_el9.FIREWALLD_ZONES
+        }
+        zones["public"] = public
+        hosts: dict[str, Any] = {}
+        for h in plan.hosts:
+            hosts[h.name] = {
+                "packages": ["firewalld", "NetworkManager", "xfsprogs", "policycoreutils"],
+                "base_packages": base,
+                "rhel_rebuild": plan.cluster.packages.rhel_rebuild,
+                "enabled": ["firewalld", "NetworkManager"],
+                "active": ["firewalld", "NetworkManager"],
+                "mounts": {},
+                "devices": {h.host.brick_device: ""} if h.host.brick_device else {},
+                "uuids": {},
+                "volume_groups": {},
+                "fcontext": [],
+                "labels": {},
+                "firewall": {
+                    "default_zone": "public",
+                    "permanent": zones,
+                    "runtime": {z: {k: list(v) for k, v in c.items()} for z, c in zones.items()},
+                },
+                "selinux": "Enforcing",
+                "fqdn": h.host.fqdn,
+                "management": str(h.management_address),
+                "peer": h.peer,
+            }
+        return {
+            "target": plan.cluster.target,
+            "hosts": hosts,
+            "first": plan.first.name,
+            "peers": [],
+            "volumes": {},
+            "virt_group": VIRT_GROUP.read_text(),
+            "engine": {
+                "deployed": False,
+                "admin_password": fakehost_engine.ADMIN_PASSWORD,
+                "ca_pem": ca_pem,
+                "hosts": {},
+                "data_centers": {},
+                "clusters": {},
+                "storage_domains": {},
+            },
+            "roots": str(self.base / "roots"),
+            "vips": [],
+            # The administrator puts the engine's name in DNS before the deploy (RUNBOOK.md).
+            "dns": {plan.cluster.hosted_engine.fqdn: "192.0.2.10"},
+        }
+
     def _make_root(self, host: confgen.planner.HostPlan) -> None:
         root = self.root(host.name)
+        if self.el9:
+            for folder in ("etc/yum.repos.d", "tmp"):
+                (root / folder).mkdir(parents=True, exist_ok=True)
+            (root / "etc/hosts").write_text("127.0.0.1 localhost\n")
+            (root / "etc/fstab").write_text("/dev/mapper/cs-root / xfs defaults 0 0\n")
+            return
         for folder in ("etc/sysconfig", "etc/ctdb", "etc/selinux", "etc/systemd/system", "tmp"):
             (root / folder).mkdir(parents=True, exist_ok=True)
         (root / "etc/hosts").write_text("127.0.0.1 localhost\n")
@@ -237,17 +328,16 @@ class FakeCluster:
         With `admin`, the administrator answers what a script asks to be confirmed, after
         checking it as the script says (only the deploy step asks)."""
         path = self.out / "hosts" / host / "scripts" / script
-        if admin and "hosted-engine-deploy" in script:
+        if admin and not self.el9 and "hosted-engine-deploy" in script:
             confirmed = self.previous_deployed(host)
             if confirmed is not None:
                 env = {"CONFGEN_PREVIOUS_DEPLOYED": confirmed, **env}
-        result = subprocess.run(
-            ["bash", str(path)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env={
+        command = {
+            "args": ["bash", str(path)],
+            "capture_output": True,
+            "text": True,
+            "timeout": 120,
+            "env": {
                 "PATH": f"{self.bin}:{os.environ['PATH']}",
                 "HOME": str(self.base),
                 **self.host_env(host),
@@ -256,9 +346,39 @@ class FakeCluster:
                 "TMPDIR": str(self.root(host) / "tmp"),
                 **env,
             },
-        )
+        }
+        if not self.el9:
+            result = subprocess.run(stdin=subprocess.DEVNULL, **command)
+        else:
+            result = self._run_at_terminal(command, typed=self._typed(admin))
         self.load()
         return result
+
+    def _typed(self, admin: bool) -> list[str]:
+        """What the administrator types at the el9 steps' prompts: the engine's admin password,
+        then each host's root password (one for all on the fake cluster)."""
+        if not admin:
+            return []
+        return [fakehost_engine.ADMIN_PASSWORD] + [fakehost_engine.ROOT_PASSWORD] * len(
+            self.plan.hosts
+        )
+
+    def _run_at_terminal(
+        self, command: dict[str, Any], typed: list[str]
+    ) -> subprocess.CompletedProcess[str]:
+        """Run with a terminal as standard input, as an administrator runs the el9 steps that
+        ask questions (the deploy, the passwords), with `typed` waiting in it, while the engine
+        answers on the address the fake cluster's .curlrc gives curl."""
+        primary, secondary = pty.openpty()
+        os.write(primary, "".join(f"{line}\n" for line in typed).encode())
+        fqdn = self.plan.cluster.hosted_engine.fqdn
+        try:
+            with fakehost_engine.serving(self, fqdn, self.engine_cert, self.engine_key) as port:
+                (self.base / ".curlrc").write_text(f'connect-to = "{fqdn}:443:127.0.0.1:{port}"\n')
+                return subprocess.run(stdin=secondary, **command)
+        finally:
+            os.close(secondary)
+            os.close(primary)
 
     def run_through(self, number: int) -> None:
         """Run every step before step `number`, in runbook order, as the runbook says."""

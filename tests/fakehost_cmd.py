@@ -45,6 +45,20 @@ DEPENDS = {
 }
 
 
+EL9_PROGRAMS = {
+    "dnf",
+    "firewall-cmd",
+    "pvcreate",
+    "vgcreate",
+    "lvcreate",
+    "vgs",
+    "lvs",
+    "mkfs.xfs",
+    "semanage",
+    "restorecon",
+}
+
+
 def record(change, code=0):
     call = {"host": HOST, "argv": [PROGRAM, *ARGS], "change": change, "code": code}
     with open(os.environ["FAKEHOST_CALLS"], "a") as calls:
@@ -153,6 +167,11 @@ if PROGRAM == "getenforce":
 if PROGRAM == "setenforce":
     me["selinux"] = "Permissive" if ARGS == ["0"] else "Enforcing"
     done(change=True)
+if PROGRAM == "hosted-engine" and state.get("target") == "ovirt45-el9":
+    import fakehost_engine
+
+    code, out, change, err = fakehost_engine.deploy(state, me, HOST, ARGS, ROOT)
+    done(code, out, change, err)
 if PROGRAM == "hosted-engine":
     # ovirt-hosted-engine-setup 1.2 (oVirt 3.5), src/bin/hosted-engine.in: the command sources
     # /etc/ovirt-hosted-engine/hosted-engine.conf, which only a deploy writes. Without it,
@@ -246,11 +265,14 @@ if PROGRAM == "lsblk":
     done(0 if words(ARGS)[0] in me["devices"] else 32)
 if PROGRAM == "blkid":
     # blkid(8): exit 2 when the device has no (or no matching) tag.
+    # -s TAG -o value prints the tag's value alone (the brick step asks for TYPE and UUID).
     device = words(ARGS)[-1]
-    if "UUID" in ARGS:  # every signature blkid knows here (filesystems, swap, LVM) has one
-        kind = me["devices"].get(device)
-        done(0, "1b2c3d4e-fake-uuid\n") if kind else done(2)
     kind = me["devices"].get(device, "")
+    if "UUID" in ARGS:  # every signature blkid knows here (filesystems, swap, LVM) has one
+        uuid = me.get("uuids", {}).get(device, "1b2c3d4e-fake-uuid")
+        done(0, f"{uuid}\n") if kind else done(2)
+    if "TYPE" in ARGS and "value" in ARGS:
+        done(0, f"{kind}\n") if kind else done(2)
     done(0, f"DEVNAME={device}\nTYPE={kind}\n") if kind else done(2)
 if PROGRAM == "wipefs":
     device = words(ARGS)[-1]
@@ -279,6 +301,34 @@ if PROGRAM == "ssm":
 # mountpoint(1): exit 0 for a mount point, 32 otherwise.
 if PROGRAM == "mountpoint":
     done(0 if words(ARGS)[0] in me["mounts"] else 32)
+if PROGRAM == "mount" and len(words(ARGS)) == 1:
+    # mount(8) with a mount point alone mounts what /etc/fstab names for it: "can't find in
+    # /etc/fstab" (exit 1) when no line does; UUID=... is the device holding that UUID; the
+    # mount point must be a folder (exit 32, MNT_EX_FAIL). A fresh XFS root carries no
+    # SELinux label yet (unlabeled_t) until restorecon gives it one.
+    target = words(ARGS)[0]
+    entry = next(
+        (
+            line.split()
+            for line in (ROOT / "etc/fstab").read_text().splitlines()
+            if line.split()[1:2] == [target] and not line.startswith("#")
+        ),
+        None,
+    )
+    if entry is None:
+        done(1, err=f"mount: {target}: can't find in /etc/fstab.\n")
+    source = entry[0]
+    uuids = me.get("uuids", {})
+    device = next((d for d, u in uuids.items() if f"UUID={u}" == source), source)
+    if me["devices"].get(device) != entry[2]:
+        done(32, err=f"mount: {target}: special device {source} does not exist.\n")
+    if not (ROOT / target.lstrip("/")).is_dir():
+        done(32, err=f"mount: {target}: mount point does not exist.\n")
+    me["mounts"][target] = "brick-fs"
+    if "labels" in me:
+        me["labels"] = {p: t for p, t in me["labels"].items() if not p.startswith(target + "/")}
+        me["labels"][target] = "unlabeled_t"
+    done(change=True)
 if PROGRAM == "mount":
     # mount.glusterfs fetches the volume file from the server it names (localhost here): the
     # local glusterd must run and the volume be started (mount.glusterfs(8)), and the mount
@@ -345,11 +395,19 @@ if PROGRAM == "getent":
     for line in (ROOT / "etc/hosts").read_text().splitlines():
         if name in line.split()[1:]:
             done(out=line + "\n")
-    done(2)
+    # Then DNS (nsswitch.conf "hosts: files dns"): the names the administrator put there.
+    address = state.get("dns", {}).get(name)
+    done(out=f"{address}       {name}\n") if address else done(2)
 if PROGRAM == "gluster":
     import fakehost_gluster
 
-    code, out, change, err = fakehost_gluster.answer(state, me, words(ARGS))
+    groups = ROOT / "var/lib/glusterd/groups"
+    code, out, change, err = fakehost_gluster.answer(state, me, words(ARGS), groups)
+    done(code, out, change, err)
+if PROGRAM in EL9_PROGRAMS:
+    import fakehost_el9
+
+    code, out, change, err = fakehost_el9.answer(PROGRAM, state, me, ARGS, ROOT)
     done(code, out, change, err)
 record(True)
 sys.exit(f"fakehost: no stand-in behaviour for {PROGRAM} {ARGS}")

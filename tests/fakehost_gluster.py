@@ -110,7 +110,76 @@ def _info(name: str, volume: dict[str, Any]) -> str:
     kind, number = _type(volume)
     out = f" \nVolume Name: {name}\nType: {kind}\nStatus: {volume['status']}\n"
     out += f"Number of Bricks: {number}\nTransport-type: tcp\nBricks:\n"
-    return out + "".join(f"Brick{i}: {b}\n" for i, b in enumerate(volume["bricks"], 1))
+    out += "".join(f"Brick{i}: {b}\n" for i, b in enumerate(volume["bricks"], 1))
+    options = volume.get("options", [])
+    if options:
+        out += "Options Reconfigured:\n" + "".join(f"{k}: {v}\n" for k, v in options)
+    return out
+
+
+def _created_options(replica: int) -> list[tuple[str, str]]:
+    """The options glusterd 10.3 sets on a new volume, as `volume info` lists them (seen with
+    Debian's glusterfs 10.3: a replicated volume gets granular entry heal and client I/O
+    threads off as well)."""
+    common = [
+        ("storage.fips-mode-rchecksum", "on"),
+        ("transport.address-family", "inet"),
+        ("nfs.disable", "on"),
+    ]
+    if replica > 1:
+        return [
+            ("cluster.granular-entry-heal", "on"),
+            *common,
+            ("performance.client-io-threads", "off"),
+        ]
+    return common
+
+
+def _set_option(volume: dict[str, Any], key: str, value: str) -> None:
+    """glusterd keeps a volume's options in a dict whose listing shows a new key first and an
+    existing key where it was (seen with glusterfs 10.3)."""
+    options = volume.setdefault("options", [])
+    for i, (existing, _) in enumerate(options):
+        if existing == key:
+            options[i] = (key, value)
+            return
+    options.insert(0, (key, value))
+
+
+# Keys `volume set` takes besides those of the group files: glusterd refuses a key it does not
+# know ("volume set: failed: option : KEY does not exist"). The stand-in knows these, the
+# options glusterd sets itself and every key of the calling host's group files.
+KNOWN_OPTIONS = {
+    "storage.owner-uid",
+    "storage.owner-gid",
+    "network.ping-timeout",
+    "performance.strict-o-direct",
+    "network.remote-dio",
+    "cluster.granular-entry-heal",
+    "storage.fips-mode-rchecksum",
+    "transport.address-family",
+    "nfs.disable",
+    "performance.client-io-threads",
+}
+
+
+def _group_names(groups: Path | None) -> list[str]:
+    return (
+        sorted(p.name for p in groups.iterdir()) if groups is not None and groups.is_dir() else []
+    )
+
+
+def _group_options(groups: Path | None, group: str) -> list[tuple[str, str]] | None:
+    """The KEY=VALUE lines of a group file, or None when there is no such file. The CLI reads
+    the file on the host it runs on (cli-cmd-parser.c, cli_add_key_group)."""
+    if groups is None or not (groups / group).is_file():
+        return None
+    pairs = []
+    for line in (groups / group).read_text().splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            pairs.append((key.strip(), value.strip()))
+    return pairs
 
 
 def _replica(words: list[str]) -> tuple[int | None, list[str]] | str:
@@ -124,7 +193,10 @@ def _replica(words: list[str]) -> tuple[int | None, list[str]] | str:
     return int(count), [w for w in words if ":" in w]
 
 
-def answer(state: dict[str, Any], me: dict[str, Any], words: list[str]) -> Answer:
+def answer(
+    state: dict[str, Any], me: dict[str, Any], words: list[str], groups: Path | None = None
+) -> Answer:
+    """`groups` is the calling host's /var/lib/glusterd/groups, for `volume set V group G`."""
     if "glusterd" not in me["active"]:
         # The CLI talks to the local glusterd only.
         return _fail("Connection failed. Please check if gluster daemon is operational.")
@@ -187,10 +259,34 @@ def answer(state: dict[str, Any], me: dict[str, Any], words: list[str]) -> Answe
             "bricks": bricks,
             "replica": replica,
             "rebalanced": False,
+            "options": _created_options(replica),
         }
         return _ok(
             f"volume create: {name}: success: please start the volume to access data\n", True
         )
+    if verb == "set" and words[3:4] == ["group"]:
+        pairs = _group_options(groups, words[4])
+        if pairs is None:  # the CLI stops before it asks glusterd
+            return _fail(
+                f"Unable to open file '/var/lib/glusterd/groups/{words[4]}'. Error: No such "
+                "file or directory"
+            )
+        if volume is None:
+            return _fail(f"volume set: failed: Volume {name} does not exist")
+        for key, value in pairs:
+            _set_option(volume, key, value)
+        return _ok("volume set: success\n", True)
+    if verb == "set":
+        if volume is None:
+            return _fail(f"volume set: failed: Volume {name} does not exist")
+        key, value = words[3], words[4]
+        known = KNOWN_OPTIONS | {
+            k for g in _group_names(groups) for k, _ in _group_options(groups, g) or []
+        }
+        if key not in known:
+            return _fail(f"volume set: failed: option : {key} does not exist")
+        _set_option(volume, key, value)
+        return _ok("volume set: success\n", True)
     if volume is None:
         return _fail(f"volume {verb}: {name}: failed: Volume {name} does not exist")
     if verb == "add-brick":

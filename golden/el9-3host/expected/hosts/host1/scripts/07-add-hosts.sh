@@ -215,10 +215,12 @@ found() {
 }
 
 # xml_text VALUE: VALUE as the text of an XML element.
+# The replacements are quoted: bash 5.2 (patsub_replacement, on by default) reads an unquoted
+# & in one as the matched text.
 xml_text() {
-    local value=${1//&/&amp;}
-    value=${value//</&lt;}
-    printf '%s' "${value//>/&gt;}"
+    local value=${1//&/"&amp;"}
+    value=${value//</"&lt;"}
+    printf '%s' "${value//>/"&gt;"}"
 }
 
 # host_up NAME: the engine has host NAME up.

@@ -1,0 +1,340 @@
+"""Stand-ins for the programs only the target ovirt45-el9's scripts call (see fakehost.py).
+
+`answer(program, state, me, args, root)` returns (exit code, stdout, changed, stderr) and
+updates the state for a call that changes the host, as fakehost_gluster does. Each behaviour
+names where it comes from: a program's manual or source at the target's version (EL9:
+dnf 4, firewalld 1.x, lvm2 2.03, xfsprogs 5.x/6.x, policycoreutils 3.x). Those Debian has
+(firewall-offline-cmd, mkfs.xfs) are held to the stand-in by tests/test_stand_ins.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+Answer = tuple[int, str, bool, str]
+
+# What each package brings that a script relies on, from the packages' file lists and specs:
+# glusterfs-server's %post reloads firewalld (%firewalld_reload, glusterfs.spec.in) so its
+# service file glusterfs.xml is known at once, and it ships the option groups of
+# /var/lib/glusterd/groups (extras/group-virt.example installed as groups/virt).
+REQUIRES = {
+    # ovirt-hosted-engine-setup.spec.in: Requires ovirt-hosted-engine-ha, vdsm (and through
+    # it lvm2 and policycoreutils-python-utils, vdsm.spec.in).
+    "ovirt-hosted-engine-setup": ["ovirt-hosted-engine-ha", "vdsm"],
+    "vdsm": ["lvm2", "policycoreutils-python-utils"],
+    "vdsm-gluster": ["vdsm"],
+}
+# Where a package comes from: the base repositories of EL9 (BaseOS, AppStream), CentOS Stream's
+# extras-common (where the centos-release-* packages are; a RHEL rebuild reaches it through
+# the repo file the install step writes), the oVirt 4.5 repositories (centos-release-ovirt45)
+# and the Storage SIG's GlusterFS 10 (centos-release-gluster10).
+EXTRAS_COMMON = {"centos-release-ovirt45", "centos-release-gluster10"}
+OVIRT = {"ovirt-hosted-engine-setup", "ovirt-hosted-engine-ha", "vdsm", "vdsm-gluster"}
+GLUSTER = {"glusterfs-server"}
+EXTRAS_REPO_FILE = "etc/yum.repos.d/CentOS-Stream-Extras-common.repo"
+
+# firewalld's own service files (firewalld/firewalld: config/services/*.xml): every service the
+# target opens but glusterfs, which glusterfs-server ships (research: "firewalld: services that
+# exist and who ships them").
+FIREWALLD_SERVICES = {
+    "vdsm",
+    "libvirt",
+    "libvirt-tls",
+    "snmp",
+    "ovirt-imageio",
+    "ovirt-vmconsole",
+    "ovirt-storageconsole",
+    "cockpit",
+    "ssh",
+    "ctdb",
+    "nfs",
+    "http",
+    "https",
+    "dhcpv6-client",
+}
+# firewalld's zones on EL9 (config/zones/*.xml); the default zone is public (firewalld.conf).
+FIREWALLD_ZONES = [
+    "block",
+    "dmz",
+    "drop",
+    "external",
+    "home",
+    "internal",
+    "nm-shared",
+    "public",
+    "trusted",
+    "work",
+]
+
+# lvm2, tools/errors.h: ECMD_FAILED is 5, what the LVM commands exit with when they refuse.
+ECMD_FAILED = 5
+
+
+def _fail(message: str, code: int = 1) -> Answer:
+    return code, "", False, message + "\n"
+
+
+def _ok(out: str = "", change: bool = False) -> Answer:
+    return 0, out, change, ""
+
+
+def _words(args: list[str]) -> list[str]:
+    return [a for a in args if not a.startswith("-")]
+
+
+def _option(args: list[str], name: str) -> str | None:
+    """The value of --name=VALUE or of an option and the word after it."""
+    for i, arg in enumerate(args):
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+    return None
+
+
+def dnf(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path) -> Answer:
+    """dnf(8) install -y PACKAGE...: the packages and what they require, from the repositories
+    enabled on the host; a name no enabled repository has stops the whole transaction with
+    "No match for argument" and exit 1, installing nothing."""
+    verb, *names = _words(args)
+    if verb != "install":
+        return _fail(f"fakehost: no stand-in behaviour for dnf {verb}", 2)
+    reachable = set(me["base_packages"])
+    if not me["rhel_rebuild"] or (root / EXTRAS_REPO_FILE).is_file():
+        reachable |= EXTRAS_COMMON  # extras-common is enabled on CentOS Stream 9 itself
+    if "centos-release-ovirt45" in me["packages"]:
+        reachable |= OVIRT
+    if "centos-release-gluster10" in me["packages"]:
+        reachable |= GLUSTER
+    missing = [n for n in names if n not in reachable and n not in me["packages"]]
+    if missing:
+        return _fail(
+            "".join(f"No match for argument: {n}\n" for n in missing)
+            + f"Error: Unable to find a match: {' '.join(missing)}"
+        )
+    queue = list(names)
+    while queue:
+        package = queue.pop(0)
+        if package not in me["packages"]:
+            me["packages"].append(package)
+            queue += REQUIRES.get(package, [])
+            if package == "glusterfs-server":
+                groups = root / "var/lib/glusterd/groups"
+                groups.mkdir(parents=True, exist_ok=True)
+                (groups / "virt").write_text(state["virt_group"])
+    return _ok("Complete!\n", True)
+
+
+def _services_known(me: dict[str, Any]) -> set[str]:
+    known = set(FIREWALLD_SERVICES)
+    if "glusterfs-server" in me["packages"]:
+        known.add("glusterfs")
+    return known
+
+
+def firewall_cmd(me: dict[str, Any], args: list[str]) -> Answer:
+    """firewall-cmd(1) with --permanent, as the firewall step calls it. It talks to the running
+    firewalld over D-Bus: without it, "FirewallD is not running" and exit 252 (NOT_RUNNING).
+    Queries exit 0 for yes and 1 for no; an add of what is there already warns
+    (ALREADY_ENABLED) and exits 0; errors exit with firewalld's codes (firewall/errors.py):
+    INVALID_SERVICE 101, INVALID_ZONE 112, NAME_CONFLICT 26, ZONE_CONFLICT 110."""
+    if "firewalld" not in me["active"]:
+        return _fail("FirewallD is not running", 252)
+    firewall = me["firewall"]
+    if args == ["--reload"]:
+        firewall["runtime"] = {
+            z: {k: list(v) for k, v in c.items()} for z, c in firewall["permanent"].items()
+        }
+        return _ok("success\n", True)
+    if "--permanent" not in args:
+        return _fail(f"fakehost: no stand-in behaviour for firewall-cmd {' '.join(args)}", 2)
+    zones = firewall["permanent"]
+    if "--get-zones" in args:
+        return _ok(" ".join(sorted(zones)) + "\n")
+    new_zone = _option(args, "--new-zone")
+    if new_zone is not None:
+        if new_zone in zones:
+            return _fail(f"Error: NAME_CONFLICT: new_zone(): '{new_zone}'", 26)
+        zones[new_zone] = {"services": [], "sources": [], "ports": []}
+        return _ok("success\n", True)
+    zone = _option(args, "--zone") or firewall["default_zone"]
+    if zone not in zones:
+        return _fail(f"Error: INVALID_ZONE: {zone}", 112)
+    config = zones[zone]
+    for kind, key in (("service", "services"), ("source", "sources"), ("port", "ports")):
+        query, add = _option(args, f"--query-{kind}"), _option(args, f"--add-{kind}")
+        value = query if query is not None else add
+        if value is None:
+            continue
+        if kind == "service" and value not in _services_known(me):
+            return _fail(f"Error: INVALID_SERVICE: '{value}' not among existing services", 101)
+        if kind == "port" and not re.fullmatch(r"\d+(-\d+)?/(tcp|udp|sctp|dccp)", value):
+            return _fail(f"Error: INVALID_PORT: '{value}'", 102)
+        if query is not None:
+            return (0, "yes\n", False, "") if value in config[key] else (1, "no\n", False, "")
+        if kind == "source":
+            other = next((z for z, c in zones.items() if value in c["sources"] and z != zone), None)
+            if other is not None:
+                return _fail(f"Error: ZONE_CONFLICT: '{value}' already bound to '{other}'", 110)
+        if value in config[key]:
+            return 0, "success\n", False, f"Warning: ALREADY_ENABLED: {value}\n"
+        config[key].append(value)
+        return _ok("success\n", True)
+    return _fail(f"fakehost: no stand-in behaviour for firewall-cmd {' '.join(args)}", 2)
+
+
+def lvm(program: str, me: dict[str, Any], args: list[str]) -> Answer:
+    """pvcreate(8), vgcreate(8), lvcreate(8), vgs(8), lvs(8) as the brick step calls them.
+    They refuse with ECMD_FAILED: a device that holds a signature (pvcreate asks to wipe it,
+    and with no terminal the answer is no), a volume group or logical volume that exists."""
+    groups = me["volume_groups"]
+    words = _words(args)
+    if program == "vgs":
+        if words[0] in groups:
+            return _ok(f"  VG #PV #LV\n  {words[0]} 1 {len(groups[words[0]])}\n")
+        return _fail(f'  Volume group "{words[0]}" not found', ECMD_FAILED)
+    if program == "lvs":
+        group, _, volume = words[0].partition("/")
+        if volume in groups.get(group, []):
+            return _ok(f"  LV VG\n  {volume} {group}\n")
+        return _fail(f'  Failed to find logical volume "{words[0]}"', ECMD_FAILED)
+    if program == "pvcreate":
+        device = words[-1]
+        if device not in me["devices"]:
+            return _fail(f"  No device found for {device}.", ECMD_FAILED)
+        kind = me["devices"][device]
+        if kind == "LVM2_member":
+            return _ok(f'  Physical volume "{device}" successfully created.\n', True)
+        if kind:
+            return _fail(
+                f"WARNING: {kind} signature detected on {device} at offset 0. Wipe it? [y/n]: "
+                f"[n]\n  Aborted wiping of {kind}.\n  1 existing signature left on the device.",
+                ECMD_FAILED,
+            )
+        me["devices"][device] = "LVM2_member"
+        return _ok(f'  Physical volume "{device}" successfully created.\n', True)
+    if program == "vgcreate":
+        group, device = words[0], words[1]
+        if group in groups:
+            return _fail(f"  A volume group called {group} already exists.", ECMD_FAILED)
+        if me["devices"].get(device) != "LVM2_member":
+            return _fail(f"  No device found for {device}.", ECMD_FAILED)
+        groups[group] = []
+        return _ok(f'  Volume group "{group}" successfully created\n', True)
+    if program == "lvcreate":
+        group, name = words[-1], _option(args, "-n")
+        if group not in groups:
+            return _fail(f'  Volume group "{group}" not found', ECMD_FAILED)
+        if name in groups[group]:
+            return _fail(
+                f'  Logical Volume "{name}" already exists in volume group "{group}"', ECMD_FAILED
+            )
+        groups[group].append(name)
+        me["devices"][f"/dev/{group}/{name}"] = ""
+        return _ok(f'  Logical volume "{name}" created.\n', True)
+    return _fail(f"fakehost: no stand-in behaviour for {program}", 2)
+
+
+def mkfs_xfs(me: dict[str, Any], args: list[str]) -> Answer:
+    """mkfs.xfs(8): refuses a device that holds a signature unless -f ("appears to contain an
+    existing filesystem", exit 1); an inode size from 256 to 2048 bytes and a directory block
+    size from the filesystem block size (4096) to 65536, powers of two."""
+    device = args[-1]
+    if device not in me["devices"]:
+        return _fail(f"mkfs.xfs: cannot open {device}: No such file or directory")
+    for flag, low, high in (("-i", 256, 2048), ("-n", 4096, 65536)):
+        value = _option(args, flag)
+        if value is not None:
+            size = int(value.removeprefix("size="))
+            if not low <= size <= high or size & (size - 1):
+                return _fail(f"mkfs.xfs: illegal {flag} size {size}")
+    kind = me["devices"][device]
+    if kind and "-f" not in args:
+        return _fail(
+            f"mkfs.xfs: {device} appears to contain an existing filesystem ({kind}).\n"
+            "mkfs.xfs: Use the -f option to force overwrite."
+        )
+    me["devices"][device] = "xfs"
+    me["uuids"][device] = f"00000000-0000-4000-8000-{len(me['uuids']) + 1:012d}"
+    return _ok(f"meta-data={device} isize=512\n", True)
+
+
+def semanage(me: dict[str, Any], args: list[str]) -> Answer:
+    """semanage-fcontext(8): --list --locallist prints the local rules, one a line, the spec
+    first (policycoreutils, python/semanage/seobject.py, fcontextRecords.list); --add of a spec
+    that has a local rule already fails ("File context for SPEC already defined", exit 1)."""
+    rules = me["fcontext"]
+    if "--list" in args:
+        out = "SELinux fcontext                                   type               Context\n\n"
+        for spec, kind in rules:
+            out += f"{spec:<50} all files          system_u:object_r:{kind}:s0\n"
+        return _ok(out)
+    if "--add" in args:
+        kind, spec = _option(args, "--type"), _words(args)[-1]
+        if any(s == spec for s, _ in rules):
+            return _fail(f"ValueError: File context for {spec} already defined")
+        rules.append((spec, kind))
+        return _ok("", True)
+    return _fail(f"fakehost: no stand-in behaviour for semanage {' '.join(args)}", 2)
+
+
+def _wanted_label(me: dict[str, Any], path: str) -> str:
+    """The type restorecon gives a path: that of the last local rule matching it whole, else
+    what the policy gives a folder it does not name (default_t)."""
+    wanted = "default_t"
+    for spec, kind in me["fcontext"]:
+        if re.fullmatch(spec, path):
+            wanted = kind
+    return wanted
+
+
+def label_of(me: dict[str, Any], path: str) -> str:
+    """A file's type: the one given it, else its folder's (a new file takes its folder's type
+    where the policy has no transition for it); / is root_t."""
+    while path not in me["labels"]:
+        if path == "/":
+            return "root_t"
+        path = str(Path(path).parent)
+    return me["labels"][path]
+
+
+def restorecon(me: dict[str, Any], args: list[str], root: Path) -> Answer:
+    """restorecon(8) -R [-n -v] PATH: relabels every file below PATH whose type differs from
+    what the rules give it; with -n -v it changes nothing and prints "Would relabel PATH from
+    OLD to NEW" for each (policycoreutils, restorecon.c / libselinux selinux_restorecon)."""
+    top = _words(args)[-1]
+    base = root / top.lstrip("/")
+    if not base.exists():
+        return _fail(f"restorecon: lstat({top}) failed: No such file or directory", 255)
+    paths = [
+        top,
+        *sorted("/" + str(p.relative_to(root)) for p in base.rglob("*") if not p.is_symlink()),
+    ]
+    wrong = [(p, label_of(me, p), _wanted_label(me, p)) for p in paths]
+    wrong = [(p, old, new) for p, old, new in wrong if old != new]
+    if "-n" in args:
+        shown = "".join(f"Would relabel {p} from {old} to {new}\n" for p, old, new in wrong)
+        return _ok(shown if "-v" in args else "")
+    for path, _, new in wrong:
+        me["labels"][path] = new
+    return _ok("", bool(wrong))
+
+
+def answer(
+    program: str, state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path
+) -> Answer:
+    if program == "dnf":
+        return dnf(state, me, args, root)
+    if program == "firewall-cmd":
+        return firewall_cmd(me, args)
+    if program in ("pvcreate", "vgcreate", "lvcreate", "vgs", "lvs"):
+        return lvm(program, me, args)
+    if program == "mkfs.xfs":
+        return mkfs_xfs(me, args)
+    if program == "semanage":
+        return semanage(me, args)
+    if program == "restorecon":
+        return restorecon(me, args, root)
+    return _fail(f"fakehost: no stand-in behaviour for {program}", 2)

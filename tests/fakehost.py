@@ -199,8 +199,8 @@ class FakeCluster:
     def _fresh_el9(self) -> dict[str, Any]:
         """Every host a minimal EL9 install (CentOS Stream 9, or a RHEL 9 rebuild when the
         cluster says so): firewalld and NetworkManager installed, enabled and running with
-        firewalld's default zone public holding ssh, cockpit and dhcpv6-client
-        (config/zones/public.xml), SELinux enforcing, the brick device empty. No engine yet."""
+        firewalld's default zone public holding ssh and dhcpv6-client (firewalld's
+        config/zones/public.xml; a distribution may add cockpit), SELinux enforcing, the brick device empty. No engine yet."""
         if not VIRT_GROUP.is_file():
             raise RuntimeError(f"{VIRT_GROUP} is missing: apt-get install glusterfs-server")
         plan = self.plan
@@ -209,13 +209,14 @@ class FakeCluster:
         )
         self.engine_cert, self.engine_key = cert, key
         base = ["firewalld", "NetworkManager", "tmux", "xfsprogs", "policycoreutils"]
-        public = {"services": ["ssh", "cockpit", "dhcpv6-client"], "sources": [], "ports": []}
-        zones = {
-            z: {"services": [], "sources": [], "ports": []} for z in fakehost_el9.FIREWALLD_ZONES
-        }
-        zones["public"] = public
         hosts: dict[str, Any] = {}
         for h in plan.hosts:
+            # A dict of each host's own: marshal keeps objects shared between hosts shared.
+            zones = {
+                z: {"services": [], "sources": [], "ports": []}
+                for z in fakehost_el9.FIREWALLD_ZONES
+            }
+            zones["public"]["services"] = ["ssh", "dhcpv6-client"]
             hosts[h.name] = {
                 "packages": ["firewalld", "NetworkManager", "xfsprogs", "policycoreutils"],
                 "base_packages": base,

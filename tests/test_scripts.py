@@ -164,9 +164,7 @@ def _run_in_order(fake: FakeCluster, *, dry_first: bool) -> None:
             if dry_first:
                 # The engine's API is no command of the host: the dry run names those calls.
                 made = [
-                    _normalised(argv)
-                    for _, argv in fake.changes()[changes:]
-                    if argv[0] in COMMANDS
+                    _normalised(argv) for _, argv in fake.changes()[changes:] if argv[0] in COMMANDS
                 ]
                 assert made == printed, f"{host} {step.script}: the dry run printed other commands"
                 # Run it again at once: it succeeds and changes nothing.

@@ -214,6 +214,12 @@ set_group() {
     fi
 }
 
+# in_group GROUP KEY VALUE: the group sets KEY to VALUE. A dry run asks it of a volume not
+# created yet, to print only the options the real run, which finds them set, will set.
+in_group() {
+    grep -sqxF "$2=$3" "$ROOT"/var/lib/glusterd/groups/"$1"
+}
+
 # The options set one by one, after the group: some replace the group's own values.
 OWN_OPTIONS="storage.owner-uid storage.owner-gid network.ping-timeout performance.strict-o-direct network.remote-dio cluster.granular-entry-heal"
 
@@ -229,12 +235,12 @@ fi
 step "Options for VM images on engine"
 if [ "$DRY_RUN" = 1 ] && ! gluster volume info engine >/dev/null 2>&1; then
     run gluster volume set engine group virt
-    run gluster volume set engine storage.owner-uid 36
-    run gluster volume set engine storage.owner-gid 36
-    run gluster volume set engine network.ping-timeout 30
-    run gluster volume set engine performance.strict-o-direct on
-    run gluster volume set engine network.remote-dio off
-    run gluster volume set engine cluster.granular-entry-heal enable
+    in_group virt storage.owner-uid 36 || run gluster volume set engine storage.owner-uid 36
+    in_group virt storage.owner-gid 36 || run gluster volume set engine storage.owner-gid 36
+    in_group virt network.ping-timeout 30 || run gluster volume set engine network.ping-timeout 30
+    in_group virt performance.strict-o-direct on || run gluster volume set engine performance.strict-o-direct on
+    in_group virt network.remote-dio off || run gluster volume set engine network.remote-dio off
+    in_group virt cluster.granular-entry-heal enable || run gluster volume set engine cluster.granular-entry-heal enable
 else
     set_group engine virt
     set_option engine storage.owner-uid 36
@@ -264,12 +270,12 @@ fi
 step "Options for VM images on data"
 if [ "$DRY_RUN" = 1 ] && ! gluster volume info data >/dev/null 2>&1; then
     run gluster volume set data group virt
-    run gluster volume set data storage.owner-uid 36
-    run gluster volume set data storage.owner-gid 36
-    run gluster volume set data network.ping-timeout 30
-    run gluster volume set data performance.strict-o-direct on
-    run gluster volume set data network.remote-dio off
-    run gluster volume set data cluster.granular-entry-heal enable
+    in_group virt storage.owner-uid 36 || run gluster volume set data storage.owner-uid 36
+    in_group virt storage.owner-gid 36 || run gluster volume set data storage.owner-gid 36
+    in_group virt network.ping-timeout 30 || run gluster volume set data network.ping-timeout 30
+    in_group virt performance.strict-o-direct on || run gluster volume set data performance.strict-o-direct on
+    in_group virt network.remote-dio off || run gluster volume set data network.remote-dio off
+    in_group virt cluster.granular-entry-heal enable || run gluster volume set data cluster.granular-entry-heal enable
 else
     set_group data virt
     set_option data storage.owner-uid 36
@@ -299,12 +305,12 @@ fi
 step "Options for VM images on vmstore"
 if [ "$DRY_RUN" = 1 ] && ! gluster volume info vmstore >/dev/null 2>&1; then
     run gluster volume set vmstore group virt
-    run gluster volume set vmstore storage.owner-uid 36
-    run gluster volume set vmstore storage.owner-gid 36
-    run gluster volume set vmstore network.ping-timeout 30
-    run gluster volume set vmstore performance.strict-o-direct on
-    run gluster volume set vmstore network.remote-dio off
-    run gluster volume set vmstore cluster.granular-entry-heal enable
+    in_group virt storage.owner-uid 36 || run gluster volume set vmstore storage.owner-uid 36
+    in_group virt storage.owner-gid 36 || run gluster volume set vmstore storage.owner-gid 36
+    in_group virt network.ping-timeout 30 || run gluster volume set vmstore network.ping-timeout 30
+    in_group virt performance.strict-o-direct on || run gluster volume set vmstore performance.strict-o-direct on
+    in_group virt network.remote-dio off || run gluster volume set vmstore network.remote-dio off
+    in_group virt cluster.granular-entry-heal enable || run gluster volume set vmstore cluster.granular-entry-heal enable
 else
     set_group vmstore virt
     set_option vmstore storage.owner-uid 36

@@ -1,0 +1,192 @@
+"""The target ovirt45-el9's scripts, run unchanged under bash on the fake cluster.
+
+Every host starts as a minimal EL9 install (fakehost.py, FakeCluster._fresh_el9); the steps
+that ask at a terminal get one, with the administrator's answers typed ahead; curl is the real
+one, talking TLS to the fake engine (fakehost_engine.py).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+import confgen
+import fakehost_engine
+from fakehost import FakeCluster
+from golden_cases import GOLDEN, golden_cases
+from strategies import el9_clusters, to_toml
+from test_scripts import _run_in_order
+
+CASES = golden_cases("ovirt45-el9")
+THREE_HOSTS = (GOLDEN / "el9-3host" / "cluster.toml").read_text()
+
+
+def _check_built(fake: FakeCluster) -> None:
+    """What the runbook promises once every step has run: the plan, on every host."""
+    plan = fake.plan
+    cluster = plan.cluster
+    state = fake.state
+    zone = plan.firewall_zone or "public"
+    mount_point = cluster.gluster.brick_fs.mount_point
+    for host in plan.hosts:
+        me = state["hosts"][host.name]
+        # Packages, with the services they bring, and firewalld serving them in the zone.
+        assert {"ovirt-hosted-engine-setup", "glusterfs-server", "vdsm-gluster"} <= set(
+            me["packages"]
+        )
+        assert {"firewalld", "NetworkManager", "glusterd"} <= set(me["enabled"]) & set(me["active"])
+        runtime = me["firewall"]["runtime"][zone]
+        assert {"vdsm", "glusterfs", "ovirt-imageio", "libvirt-tls"} <= set(runtime["services"])
+        if zone == "confgen":
+            assert sorted(runtime["sources"]) == sorted(plan.firewall_sources)
+        root = fake.root(host.name)
+        hosts_file = (root / "etc/hosts").read_text()
+        for other in plan.hosts:
+            assert other.host.fqdn in hosts_file
+        if host.host.brick_device is not None:
+            # One fstab line by UUID, the filesystem mounted and labelled for glusterd.
+            fstab = (root / "etc/fstab").read_text()
+            lines = re.findall(rf"^UUID=(\S+) {re.escape(mount_point)} xfs \S+ 0 0$", fstab, re.M)
+            assert len(lines) == 1, fstab
+            assert lines[0] in me["uuids"].values()
+            assert me["mounts"].get(mount_point) == "brick-fs"
+            assert me["labels"][mount_point] == "glusterd_brick_t"
+        # Every host is a hosted-engine host, with an ID of its own.
+        conf = (root / "etc/ovirt-hosted-engine/hosted-engine.conf").read_text()
+        assert f"storage={plan.engine_domain.connection}" in conf.splitlines()
+        assert (root / fakehost_engine.CA.lstrip("/")).read_text() == state["engine"]["ca_pem"]
+    ids = [
+        (fake.root(h.name) / "etc/ovirt-hosted-engine/hosted-engine.conf").read_text()
+        for h in plan.hosts
+    ]
+    assert len(set(ids)) == len(plan.hosts)
+    for volume in plan.volumes:
+        made = state["volumes"][volume.name]
+        assert made["bricks"] == [str(b) for b in volume.bricks]
+        assert made["replica"] == volume.replica and made["status"] == "Started"
+        options = dict(made["options"])
+        assert options["storage.owner-uid"] == "36" and options["features.shard"] == "on"
+        assert options["network.remote-dio"] == "off"
+    engine = state["engine"]
+    assert all(h["status"] == "up" for h in engine["hosts"].values())
+    assert len(engine["hosts"]) == len(plan.hosts)
+    attached = {n for n, d in engine["storage_domains"].items() if d["attached"]}
+    assert attached == {"hosted_storage"} | {d.name for d in plan.data_domains}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_runbook_builds_the_cluster_and_a_rerun_changes_nothing(
+    case: str, tmp_path: Path
+) -> None:
+    fake = FakeCluster.rendered(tmp_path, (GOLDEN / case / "cluster.toml").read_text())
+    _run_in_order(fake, dry_first=True)
+    _check_built(fake)
+    before, changes = fake.snapshot(), len(fake.changes())
+    _run_in_order(fake, dry_first=False)
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before
+
+
+@settings(
+    max_examples=3 if os.environ.get("CI") else 1,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=el9_clusters(max_hosts=6))
+def test_every_valid_el9_cluster_runs_through_dry_run_and_rerun_without_change(
+    data: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """check passes => every script of every host, in runbook order, runs to completion on the
+    fake cluster; each dry run changes nothing and prints the commands the real run makes; a
+    second run of each, and of the whole runbook, changes nothing; the cluster is built."""
+    text = to_toml(data)
+    errors = [
+        p for p in confgen.validate(confgen.loads(text)) if p.severity is confgen.Severity.ERROR
+    ]
+    assume(not errors)
+    fake = FakeCluster.rendered(tmp_path_factory.mktemp("el9"), text)
+    _run_in_order(fake, dry_first=True)
+    _check_built(fake)
+    before, changes = fake.snapshot(), len(fake.changes())
+    _run_in_order(fake, dry_first=False)
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before
+
+
+def test_a_device_with_a_signature_is_not_formatted(tmp_path: Path) -> None:
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    fake.run_through(3)
+    fake.state["hosts"]["host2"]["devices"]["/dev/vdb"] = "xfs"
+    fake.save()
+    changes = len(fake.changes())
+    result = fake.run("host2", "03-brick-storage.sh")
+    assert result.returncode == 1
+    assert "/dev/vdb is not empty (DEVNAME=/dev/vdb TYPE=xfs" in result.stderr
+    assert fake.changes()[changes:] == []
+    allowed = fake.run("host2", "03-brick-storage.sh", CONFGEN_WIPE_DEVICE="/dev/vdb")
+    assert allowed.returncode == 0, allowed.stderr
+    made = [argv[0] for _, argv in fake.changes()[changes:]]
+    assert made.index("wipefs") < made.index("pvcreate") < made.index("mkfs.xfs")
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        (4, "glusterd does not answer on: host2.example.com host3.example.com"),
+        (6, "volume engine is not started: run step 05 first"),
+        (7, "/etc/pki/vdsm/certs/cacert.pem is missing: the hosted-engine deploy"),
+    ],
+)
+def test_a_step_run_too_early_stops_and_says_what_to_do(
+    tmp_path: Path, step: int, message: str
+) -> None:
+    """Each on host1, with the steps before the one it needs done (for step 04: step 03 done on
+    host1 alone)."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    fake.run_through(step - 1)
+    if step == 4:
+        assert fake.run("host1", "03-brick-storage.sh").returncode == 0
+    before, changes = fake.snapshot(), len(fake.changes())
+    result = fake.run("host1", fake.plan.steps[step - 1].script)
+    assert result.returncode == 1
+    assert message in result.stderr, result.stderr
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before
+
+
+def test_the_firewall_step_before_the_packages_fails_on_the_glusterfs_service(
+    tmp_path: Path,
+) -> None:
+    """glusterfs.xml comes with glusterfs-server: firewalld does not know the service before
+    step 01 installed it, and the step fails rather than leave the port closed."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    result = fake.run("host2", "02-firewall.sh")
+    assert result.returncode != 0
+    assert "INVALID_SERVICE: 'glusterfs'" in result.stderr
+
+
+def test_a_wrong_admin_password_adds_no_host(tmp_path: Path) -> None:
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    fake.run_through(7)
+    fake.state["engine"]["admin_password"] = "another password"
+    fake.save()
+    result = fake.run("host1", "07-add-hosts.sh")
+    assert result.returncode != 0
+    assert "401" in result.stderr
+    assert list(fake.state["engine"]["hosts"]) == ["host1.example.com"]
+
+
+def test_the_root_password_reaches_the_engine_whole(tmp_path: Path) -> None:
+    """A password with XML's special characters is escaped in the request, not broken."""
+    assert set("<&>") <= set(fakehost_engine.ROOT_PASSWORD)
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    fake.run_through(7)
+    result = fake.run("host1", "07-add-hosts.sh")
+    assert result.returncode == 0, result.stderr
+    assert sorted(fake.state["engine"]["hosts"]) == [
+        "host1.example.com",
+        "host2",
+        "host3",
+    ]

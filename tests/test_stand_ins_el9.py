@@ -1,0 +1,166 @@
+"""The fake cluster's stand-ins for the target ovirt45-el9, held to the real programs Debian has.
+
+The el9 runbook runs on the fake cluster; then the calls its scripts made are replayed on the
+real program and the exit status must agree call by call: gluster's volume commands on a real
+glusterd (and the options each volume ends with, as `volume info` lists them), firewall-cmd's
+on firewalld's own firewall-offline-cmd (the same options but --permanent, which it always
+means; --reload only makes the daemon load that configuration), and mkfs.xfs on an image file.
+Each replay adds calls the real program refuses, so that a stand-in that accepts everything
+fails here.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shlex
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fakehost_el9
+import fakehost_gluster
+from fakehost import FakeCluster
+from golden_cases import GOLDEN, golden_cases
+from test_real_programs import require, run
+from test_stand_ins import RealGlusterd, _peers, _volume_calls
+
+CASES = golden_cases("ovirt45-el9")
+
+
+def _built(case: str, tmp: Path) -> FakeCluster:
+    fake = FakeCluster.rendered(tmp, (GOLDEN / case / "cluster.toml").read_text())
+    fake.run_through(fake.plan.steps[-1].number + 1)
+    return fake
+
+
+def _options(info: str) -> set[str]:
+    """The "Options Reconfigured" lines of `gluster volume info`."""
+    _, _, options = info.partition("Options Reconfigured:\n")
+    return {line for line in options.splitlines() if ": " in line}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_volume_steps_calls_and_the_options_they_leave_are_glusterds(
+    case: str, tmp_path: Path
+) -> None:
+    fake = _built(case, tmp_path / "fake")
+    calls = _volume_calls(fake)
+    assert any(words[1] == "set" for words, _ in calls)
+    refused = [
+        ["volume", "set", "engine", "no.such-option", "1"],
+        ["volume", "set", "engine", "group", "no-such-group"],
+        ["volume", "set", "missing", "storage.owner-uid", "36"],
+    ]
+    volumes = [v.name for v in fake.plan.volumes]
+    real = RealGlusterd(tmp_path / "real", _peers(fake.plan))
+    # The CLI reads a group's file where glusterd keeps its state: the packaged groups.
+    shutil.copytree("/var/lib/glusterd/groups", real.work / "lib" / "groups")
+    answers = real.replay(
+        [w for w, _ in calls] + refused + [["volume", "info", v] for v in volumes]
+    )
+    for (words, fake_code), (real_code, real_out) in zip(calls, answers, strict=False):
+        assert (fake_code == 0) == (real_code == 0), (words, fake_code, real_code, real_out)
+    groups = fake.root(fake.plan.first.name) / "var/lib/glusterd/groups"
+    for words, (real_code, real_out) in zip(refused, answers[len(calls) :], strict=False):
+        fake_code = fakehost_gluster.answer(
+            copy.deepcopy(fake.state), fake.state["hosts"][fake.plan.first.name], words, groups
+        )[0]
+        assert real_code != 0 and fake_code != 0, (words, real_code, real_out)
+    for name, (code, info) in zip(volumes, answers[-len(volumes) :], strict=True):
+        assert code == 0, info
+        fake_options = {f"{k}: {v}" for k, v in fake.state["volumes"][name]["options"]}
+        assert fake_options == _options(info), name
+
+
+REPLAY_FIREWALL = r"""
+set -u
+mount --bind "$WORK/etc" /etc/firewalld
+while IFS= read -r line; do
+    eval "set -- $line"
+    firewall-offline-cmd "$@" > "$WORK/last.out" 2>&1
+    printf '@@rc %s %s\n' "$?" "$line"
+    cat "$WORK/last.out"
+done < "$WORK/commands"
+"""
+
+
+def _offline(args: list[str]) -> list[str] | None:
+    """A firewall-cmd call as firewall-offline-cmd takes it; None for --reload."""
+    if args == ["--reload"]:
+        return None
+    return [a for a in args if a != "--permanent"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_firewall_cmd_answers_as_firewalld_does(case: str, tmp_path: Path) -> None:
+    require("firewall-offline-cmd", "firewalld")
+    unshare = require("unshare", "util-linux")
+    fake = FakeCluster.rendered(tmp_path / "fake", (GOLDEN / case / "cluster.toml").read_text())
+    fake.run_through(3)  # packages and firewall, everywhere
+    host = fake.plan.first.name
+    calls = [
+        (c["argv"][1:], c["code"])
+        for c in fake.calls()
+        if c["host"] == host and c["argv"][0] == "firewall-cmd"
+    ]
+    zone = fake.plan.firewall_zone or "public"  # type: ignore[attr-defined]
+    probes = [
+        ["--permanent", "--add-service=no-such-service"],
+        ["--permanent", "--zone=no-such-zone", "--query-service=ssh"],
+        ["--permanent", f"--new-zone={zone}"],
+        ["--permanent", f"--zone={zone}", "--query-service=nfs"],
+        ["--permanent", f"--zone={zone}", "--query-port=1/tcp"],
+        ["--permanent", f"--zone={zone}", "--add-service=vdsm"],
+    ]
+    me = copy.deepcopy(fake.state["hosts"][host])
+    fake_probes = [fakehost_el9.firewall_cmd(me, args)[0] for args in probes]
+    work = tmp_path / "real"
+    shutil.copytree("/etc/firewalld", work / "etc")
+    lines = [
+        shlex.join(offline)
+        for args, _ in calls + [(p, 0) for p in probes]
+        if (offline := _offline(args)) is not None
+    ]
+    (work / "commands").write_text("".join(f"{line}\n" for line in lines))
+    result = run(
+        unshare,
+        "--mount",
+        "--propagation",
+        "private",
+        "bash",
+        "-c",
+        REPLAY_FIREWALL,
+        env={**os.environ, "WORK": str(work)},
+    )
+    real = [int(chunk.split(" ", 1)[0]) for chunk in result.stdout.split("@@rc ")[1:]]
+    assert len(real) == len(lines), result.stdout + result.stderr
+    fake_codes = [code for args, code in calls if _offline(args) is not None] + fake_probes
+    disagree = [(line, f, r) for line, f, r in zip(lines, fake_codes, real, strict=True) if f != r]
+    assert disagree == [], result.stdout
+    assert sum(code != 0 for code in real) >= 4, real  # the probes hold refusals
+
+
+def test_mkfs_xfs_answers_as_xfsprogs_does(tmp_path: Path) -> None:
+    """On an image file: the generated options, then the same again on what is now XFS
+    (refused without -f), then sizes mkfs.xfs refuses."""
+    mkfs = require("mkfs.xfs", "xfsprogs")
+    image = tmp_path / "brick.img"
+    with image.open("wb") as file:
+        file.truncate(512 << 20)
+    device = str(image)
+    me: dict[str, Any] = {"devices": {device: ""}, "uuids": {}}
+    calls = [
+        ["-i", "size=512", "-n", "size=8192", device],
+        ["-i", "size=512", "-n", "size=8192", device],
+        ["-f", "-i", "size=300", device],
+        ["-f", "-n", "size=2048", device],
+        ["-f", "-i", "size=1024", "-n", "size=16384", device],
+    ]
+    for args in calls:
+        real = run(mkfs, *args).returncode
+        fake = fakehost_el9.mkfs_xfs(me, args)[0]
+        assert (real == 0) == (fake == 0), (args, real, fake)
+    assert me["devices"][device] == "xfs"

@@ -48,7 +48,12 @@ def _check_built(fake: FakeCluster) -> None:
         hosts_file = (root / "etc/hosts").read_text()
         for other in plan.hosts:
             assert other.host.fqdn in hosts_file
-        if host.host.brick_device is not None:
+        if not host.brick_dirs:  # a host that holds no brick leaves its device alone
+            touched = [
+                a for h, a in fake.changes() if h == host.name and a[0] in ("pvcreate", "mkfs.xfs")
+            ]
+            assert touched == [], host.name
+        else:
             # One fstab line by UUID, the filesystem mounted and labelled for glusterd.
             fstab = (root / "etc/fstab").read_text()
             lines = re.findall(rf"^UUID=(\S+) {re.escape(mount_point)} xfs \S+ 0 0$", fstab, re.M)

@@ -164,3 +164,39 @@ def test_mkfs_xfs_answers_as_xfsprogs_does(tmp_path: Path) -> None:
         fake = fakehost_el9.mkfs_xfs(me, args)[0]
         assert (real == 0) == (fake == 0), (args, real, fake)
     assert me["devices"][device] == "xfs"
+
+
+def test_mount_by_its_fstab_line_fails_where_mount_does(tmp_path: Path) -> None:
+    """`mount MOUNT_POINT`, as the brick step mounts: with no fstab line for it, and with a line
+    whose UUID no device has, the real mount fails (in a private mount namespace, with the
+    fstab bound over /etc/fstab), and so must the stand-in."""
+    unshare = require("unshare", "util-linux")
+    fake = FakeCluster.rendered(
+        tmp_path / "fake", (GOLDEN / "el9-3host" / "cluster.toml").read_text()
+    )
+    env = {**os.environ, **fake.host_env("host1")}
+    mount_point = tmp_path / "bricks"
+    mount_point.mkdir()
+    (fake.root("host1") / mount_point.relative_to("/")).mkdir(parents=True)
+    cases = [
+        "/dev/mapper/cs-root / xfs defaults 0 0\n",
+        f"UUID=00000000-0000-4000-8000-00000000abcd {mount_point} xfs inode64 0 0\n",
+    ]
+    for fstab in cases:
+        (tmp_path / "fstab").write_text(fstab)
+        (fake.root("host1") / "etc/fstab").write_text(fstab)
+        real = run(
+            unshare,
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            'mount --bind "$1" /etc/fstab && exec mount "$2"',
+            "_",
+            str(tmp_path / "fstab"),
+            str(mount_point),
+        )
+        stand_in = run(str(fake.bin / "mount"), str(mount_point), env=env)
+        assert real.returncode != 0, real.stderr
+        assert stand_in.returncode != 0, (fstab, stand_in.stdout)

@@ -199,13 +199,15 @@ set_option() {
 # set_group VOLUME GROUP: set a group of options (the file /var/lib/glusterd/groups/GROUP lists them)
 # unless the volume has each of them already, or sets it one by one after the group.
 set_group() {
-    local line missing=no
+    local line info missing=no
+    # One look at the volume for the whole group, not one gluster call for each option.
+    info=$(gluster volume info "$1")
     while IFS= read -r line; do
         [ -n "$line" ] || continue
         case " $OWN_OPTIONS " in
             *" ${line%%=*} "*) continue ;;
         esac
-        has_option "$1" "${line%%=*}" "${line#*=}" || missing=yes
+        grep -qxF "${line%%=*}: ${line#*=}" <<<"$info" || missing=yes
     done < "$ROOT"/var/lib/glusterd/groups/"$2"
     if [ "$missing" = yes ]; then
         run gluster volume set "$1" group "$2"

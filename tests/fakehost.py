@@ -208,37 +208,7 @@ class FakeCluster:
             self.base.parent / "engine-certs", plan.cluster.hosted_engine.fqdn
         )
         self.engine_cert, self.engine_key = cert, key
-        base = ["firewalld", "NetworkManager", "tmux", "xfsprogs", "policycoreutils"]
-        hosts: dict[str, Any] = {}
-        for h in plan.hosts:
-            # A dict of each host's own: marshal keeps objects shared between hosts shared.
-            zones = {
-                z: {"services": [], "sources": [], "ports": []}
-                for z in fakehost_el9.FIREWALLD_ZONES
-            }
-            zones["public"]["services"] = ["ssh", "dhcpv6-client"]
-            hosts[h.name] = {
-                "packages": ["firewalld", "NetworkManager", "xfsprogs", "policycoreutils"],
-                "base_packages": base,
-                "rhel_rebuild": plan.cluster.packages.rhel_rebuild,
-                "enabled": ["firewalld", "NetworkManager"],
-                "active": ["firewalld", "NetworkManager"],
-                "mounts": {},
-                "devices": {h.host.brick_device: ""} if h.host.brick_device else {},
-                "uuids": {},
-                "volume_groups": {},
-                "fcontext": [],
-                "labels": {},
-                "firewall": {
-                    "default_zone": "public",
-                    "permanent": zones,
-                    "runtime": {z: {k: list(v) for k, v in c.items()} for z, c in zones.items()},
-                },
-                "selinux": "Enforcing",
-                "fqdn": h.host.fqdn,
-                "management": str(h.management_address),
-                "peer": h.peer,
-            }
+        hosts = {h.name: fakehost_el9.fresh_host(plan, h) for h in plan.hosts}
         return {
             "target": plan.cluster.target,
             "hosts": hosts,

@@ -72,6 +72,40 @@ FIREWALLD_ZONES = [
 ECMD_FAILED = 5
 
 
+def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
+    """What a stand-in knows of one host of `plan` after a minimal EL9 install (CentOS Stream
+    9, or a RHEL 9 rebuild when the cluster says so): firewalld and NetworkManager installed,
+    enabled and running, firewalld's default zone public holding ssh and dhcpv6-client
+    (firewalld's config/zones/public.xml; a distribution may add cockpit), SELinux enforcing,
+    the brick device empty."""
+    zones: dict[str, dict[str, list[str]]] = {
+        z: {"services": [], "sources": [], "ports": []} for z in FIREWALLD_ZONES
+    }
+    zones["public"]["services"] = ["ssh", "dhcpv6-client"]
+    return {
+        "packages": ["firewalld", "NetworkManager", "xfsprogs", "policycoreutils"],
+        "base_packages": ["firewalld", "NetworkManager", "tmux", "xfsprogs", "policycoreutils"],
+        "rhel_rebuild": plan.cluster.packages.rhel_rebuild,
+        "enabled": ["firewalld", "NetworkManager"],
+        "active": ["firewalld", "NetworkManager"],
+        "mounts": {},
+        "devices": {host.host.brick_device: ""} if host.host.brick_device else {},
+        "uuids": {},
+        "volume_groups": {},
+        "fcontext": [],
+        "labels": {},
+        "firewall": {
+            "default_zone": "public",
+            "permanent": zones,
+            "runtime": {z: {k: list(v) for k, v in c.items()} for z, c in zones.items()},
+        },
+        "selinux": "Enforcing",
+        "fqdn": host.host.fqdn,
+        "management": str(host.management_address),
+        "peer": host.peer,
+    }
+
+
 def _fail(message: str, code: int = 1) -> Answer:
     return code, "", False, message + "\n"
 

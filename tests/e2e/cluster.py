@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -99,7 +100,7 @@ class Cluster:
                 host.name,
                 {network: interface.nic for network, interface in host.host.interfaces.items()},
                 [self.target.layer, base],
-                [host.host.brick_device] if host.host.brick_device else [],
+                self.target.devices(host),
             )
             self.prepare(container, host)
 
@@ -179,7 +180,7 @@ class Cluster:
         return result.returncode == 0, output
 
     def run_runbook(self, label: str) -> bool:
-        for step in self.plan.steps:
+        for step in self.target.steps():
             for host in step.hosts:
                 ok, output = self.run_step(host, step.script)
                 tail = "\n    ".join(output.strip().splitlines()[-15:])
@@ -233,6 +234,12 @@ class Cluster:
                 info,
             )
         self.check_files_shared(label)
+        self.target.check_built(self, label)
+
+    def check_meta_and_vip(self, label: str) -> None:
+        """The seed's CTDB side: the meta volume mounted by its unit on every host, ctdb all
+        OK with each VIP on one node, the NFS mount name resolving to the VIP."""
+        check = self.report.check
         meta = self.cluster.ctdb.mount_point
         unit = self.plan.mount_unit
         for host in self.plan.hosts:
@@ -256,6 +263,50 @@ class Cluster:
                 f"{label}: {name} resolves to {vip} on {host.name}",
                 resolved.split()[:1] == [vip],
                 resolved,
+            )
+
+    def check_bricks_and_firewall(self, label: str) -> None:
+        """EL9's side: on every host firewalld running with the planned services (and zone
+        sources) live, and the brick filesystem mounted at its mount point; every volume with
+        oVirt's options."""
+        check = self.report.check
+        plan: Any = self.plan
+        zone = plan.firewall_zone or "public"
+        mount_point = plan.cluster.gluster.brick_fs.mount_point
+        for host in self.plan.hosts:
+            live = self.hosts[host.name].run(
+                f"firewall-cmd --state && firewall-cmd --zone={zone} --list-services"
+                f" && firewall-cmd --zone={zone} --list-sources"
+                f" && firewall-cmd --zone={zone} --list-ports",
+                check=False,
+            )
+            lines = live.stdout.splitlines()
+            services = set(lines[1].split()) if len(lines) > 1 else set()
+            check(
+                f"{label}: firewalld on {host.name} serves the planned services in zone {zone}",
+                live.returncode == 0
+                and set(plan.cluster.firewall.services) <= services
+                and sorted(lines[2].split()) == sorted(plan.firewall_sources)
+                and sorted(lines[3].split()) == sorted(plan.extra_ports),
+                live.stdout + live.stderr,
+            )
+            if host.brick_dirs:
+                mounted = self.hosts[host.name].run(
+                    f"findmnt -n -o FSTYPE {shlex.quote(mount_point)}", check=False
+                )
+                check(
+                    f"{label}: {host.name} has its XFS brick filesystem at {mount_point}",
+                    mounted.stdout.strip() == "xfs",
+                    mounted.stdout + mounted.stderr,
+                )
+        for volume in self.plan.volumes:
+            info = self.on(self.plan.first.name, f"gluster volume info {shlex.quote(volume.name)}")
+            check(
+                f"{label}: volume {volume.name} has the virt group and oVirt's options",
+                "features.shard: on" in info
+                and "storage.owner-uid: 36" in info
+                and "network.remote-dio: off" in info,
+                info,
             )
 
     def check_files_shared(self, label: str, writers: list[str] | None = None) -> None:
@@ -323,6 +374,9 @@ class Cluster:
                 f"held by {self.vip_holders(address)}",
             )
 
+    def check_ctdb_after_boot(self, label: str) -> None:
+        self.check_ctdb(label, within=BOOT_SETTLES_WITHIN)
+
     # -- running it again -------------------------------------------------------------------
 
     def fingerprint(self, host: str) -> str:
@@ -344,7 +398,8 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
             self.on(host, "touch /run/e2e-stamp; sleep 1")
             before[host] = self.fingerprint(host)
         volumes = self.on(self.plan.first.name, "gluster volume info")
-        engine = (self.shared / "engine.json").read_text()
+        engine_file = self.shared / "engine.json"
+        engine = engine_file.read_text() if engine_file.exists() else ""
         if not self.run_runbook("rerun"):
             return
         for host in self.hosts:
@@ -357,7 +412,7 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
         self.report.check(
             "rerun: volumes and the hosted engine as they were",
             self.on(self.plan.first.name, "gluster volume info") == volumes
-            and (self.shared / "engine.json").read_text() == engine,
+            and (engine_file.read_text() if engine_file.exists() else "") == engine,
         )
 
     # -- breaking it ------------------------------------------------------------------------
@@ -378,6 +433,24 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
             f"held by {self.vip_holders(vip)}",
         )
         self.check_ctdb("failure")
+        self.check_writable_without(victim, survivors)
+        self.hosts[victim].boot()
+        took = wait_for(BOOT_SETTLES_WITHIN, lambda: self.ctdb_ok(self.live()))
+        check(f"failure: {victim} rejoins ctdb after it boots", took is not None)
+        self.check_healed_after(victim)
+
+    def break_a_brick_host(self) -> None:
+        """A host holding bricks of every volume loses power, and comes back."""
+        holders = [
+            h.name for h in self.plan.hosts if h.brick_dirs and h.name != self.plan.first.name
+        ]
+        victim = holders[0] if holders else self.plan.hosts[-1].name
+        self.hosts[victim].power_off(hard=True)
+        self.check_writable_without(victim, self.live())
+        self.hosts[victim].boot()
+        self.check_healed_after(victim)
+
+    def check_writable_without(self, victim: str, survivors: list[str]) -> None:
         for volume in self.plan.volumes:
             if volume.replica < 3:
                 continue  # a replica set that loses one of two copies goes read-only by design
@@ -386,14 +459,14 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
                 wrote = self.hosts[writer].run(
                     f"echo degraded > {mount}/e2e-degraded-{victim}", check=False, timeout=180
                 )
-            check(
+            self.report.check(
                 f"failure: {volume.name} stays writable without {victim}",
                 wrote.returncode == 0,
                 wrote.stderr,
             )
-        self.hosts[victim].boot()
-        took = wait_for(BOOT_SETTLES_WITHIN, lambda: self.ctdb_ok(self.live()))
-        check(f"failure: {victim} rejoins ctdb after it boots", took is not None)
+
+    def check_healed_after(self, victim: str) -> None:
+        check = self.report.check
         for volume in self.plan.volumes:
             if volume.replica < 2:
                 continue
@@ -422,8 +495,7 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
             container.boot(wait=False)
         for container in self.hosts.values():
             container.wait_booted()
-        unit = self.plan.mount_unit
-        order = ("glusterd.service", unit, "ctdb.service")
+        order = self.target.boot_order()
         for name in self.hosts:
             came_back = wait_for(
                 BOOT_SETTLES_WITHIN,
@@ -446,10 +518,10 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
             started = [int(v) for v in re.findall(r"ActiveEnterTimestampMonotonic=(\d+)", shown)]
             self.report.check(
                 f"power cycle: {name} brings up {', '.join(order)} by itself, in that order",
-                came_back is not None and len(started) == 3 and started == sorted(started),
+                came_back is not None and len(started) == len(order) and started == sorted(started),
                 shown,
             )
-        self.check_ctdb("power cycle", within=BOOT_SETTLES_WITHIN)
+        self.target.check_cycled(self)
         self.check_files_shared("power cycle")
 
     def close(self) -> None:
@@ -470,7 +542,7 @@ def run(text: str, work: Path, report: Report) -> Report:
             return report
         cluster.check_cluster("built")
         cluster.check_rerun()
-        cluster.break_vip_holder()
+        cluster.target.break_one(cluster)
         cluster.power_cycle()
     except MachineError as error:
         report.check("the machines kept running", False, str(error))

@@ -35,11 +35,16 @@ from pathlib import Path
 import attrs
 
 SUITE = "bookworm"
-# What each host runs for real. ethtool: ctdb's 10.interface event script calls it.
+# What each host runs for real. ethtool: ctdb's 10.interface event script calls it. firewalld:
+# the target ovirt45-el9's firewall (installed, not enabled: a target enables what it uses);
+# it needs polkitd, which needs a logind, which debootstrap cannot choose: libpam-systemd.
 PACKAGES = (
     "systemd,systemd-sysv,dbus,iproute2,glusterfs-server,glusterfs-client,ctdb,xfsprogs,lvm2,"
-    "iptables,procps,iputils-ping,ethtool,python3"
+    "iptables,procps,iputils-ping,ethtool,python3,firewalld,polkitd,libpam-systemd"
 )
+# Units Debian's packages enable when installed that a freshly installed host of no target
+# runs: each target's hosts start them as that target's install does (targets.py).
+NOT_ENABLED = ("firewalld.service", "dbus-org.fedoraproject.FirewallD1.service")
 CACHE = Path(os.environ.get("CONFGEN_E2E_CACHE", "/var/cache/confgen-e2e"))
 # The programs the harness itself runs on this machine, and the Debian package of each.
 PREREQUISITES = {
@@ -103,7 +108,7 @@ def rootfs() -> Path:
 
     Its folder is named by what it holds, so a changed package list builds a new one. It is
     built beside the cache and renamed into place, so an interrupted build is never used."""
-    key = hashlib.sha256(f"{SUITE} {PACKAGES}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{SUITE} {PACKAGES} {NOT_ENABLED}".encode()).hexdigest()[:12]
     tree = CACHE / f"{SUITE}-{key}"
     if (tree / "etc/os-release").exists():
         return tree
@@ -119,6 +124,9 @@ def rootfs() -> Path:
         debian_mirror(),
         timeout=1200,
     )
+    for link in (building / "etc/systemd/system").rglob("*"):
+        if link.name in NOT_ENABLED and link.is_symlink():
+            link.unlink()
     building.rename(tree)
     return tree
 

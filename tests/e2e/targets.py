@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shlex
 from pathlib import Path
+from typing import Any
 
 import confgen
 
@@ -117,6 +118,26 @@ class Ovirt35El7:
             json.dumps({"hosts": [1], "vm": "up", "global_maintenance": False, "runs_on": 1})
         )
 
+    def devices(self, host: confgen.planner.HostPlan) -> list[str]:
+        return [host.host.brick_device] if host.host.brick_device else []
+
+    def steps(self) -> list[confgen.planner.Step]:
+        return list(self.plan.steps)
+
+    def check_built(self, cluster: Any, label: str) -> None:
+        cluster.check_meta_and_vip(label)
+
+    def break_one(self, cluster: Any) -> None:
+        cluster.break_vip_holder()
+
+    def boot_order(self) -> tuple[str, ...]:
+        """What each host brings up at boot by itself, in this order: glusterd, the meta
+        volume's mount, ctdb (which needs the recovery lock on it)."""
+        return ("glusterd.service", self.plan.mount_unit, "ctdb.service")
+
+    def check_cycled(self, cluster: Any) -> None:
+        cluster.check_ctdb_after_boot("power cycle")
+
     def engine_up_with(self, shared: Path, host_id: int) -> bool:
         """What the administrator checks on the host before, ahead of a deploy step:
         `hosted-engine --vm-status` there lists it and shows the engine up."""
@@ -137,4 +158,65 @@ class Ovirt35El7:
         return env
 
 
-TARGETS = {Ovirt35El7.name: Ovirt35El7}
+class Ovirt45El9:
+    """EL9 with oVirt 4.5 and GlusterFS: the Gluster side of its runbook, for real.
+
+    The steps up to the volumes run (packages, firewall, brick storage, peers, volumes); the
+    hosted engine's steps after them need the engine VM, which no container here can run, and
+    run on the fake cluster instead (tests/test_scripts_el9.py). firewalld is Debian's real
+    daemon; each host's logical volume is a loop device of its own (see the stand-ins)."""
+
+    name = "ovirt45-el9"
+    layer = STAND_INS / "ovirt45-el9"
+    shared_dir = "/var/lib/confgen-e2e/shared"
+    lv_device = "/dev/confgen-e2e/lv"
+
+    def __init__(self, plan: confgen.Plan) -> None:
+        self.plan = plan
+
+    def devices(self, host: confgen.planner.HostPlan) -> list[str]:
+        """The brick device, and the device the host's logical volume stands on."""
+        return [host.host.brick_device, self.lv_device] if host.host.brick_device else []
+
+    def steps(self) -> list[confgen.planner.Step]:
+        last = self.plan.first_step("volumes").number
+        return [step for step in self.plan.steps if step.number <= last]
+
+    def installed(self, host: Container) -> None:
+        """A minimal EL9 install: firewalld and NetworkManager enabled and running, no glusterd
+        (Debian's is on the tree, as the package step will install it), the stand-ins' state
+        of a fresh host."""
+        import fakehost_el9  # the tests' folder is on the path of every test run
+
+        plan_host = next(h for h in self.plan.hosts if h.name == host.name)
+        me = fakehost_el9.fresh_host(self.plan, plan_host)
+        virt = (host.merged / "var/lib/glusterd/groups/virt").read_text()
+        host.write("/var/lib/el9-standin/state.json", json.dumps({"me": me, "virt_group": virt}))
+        host.write(
+            "/usr/local/lib/el9-standin/fakehost_el9.py",
+            Path(fakehost_el9.__file__).read_text(),
+        )
+        host.run("systemctl disable --now glusterd")
+        host.run("systemctl enable --now firewalld NetworkManager")
+
+    def part_one(self, host: Container, shared: Path) -> None:
+        """This target starts from fresh hosts: nothing is left from an earlier part."""
+
+    def check_built(self, cluster: Any, label: str) -> None:
+        cluster.check_bricks_and_firewall(label)
+
+    def break_one(self, cluster: Any) -> None:
+        cluster.break_a_brick_host()
+
+    def boot_order(self) -> tuple[str, ...]:
+        """glusterd comes up at boot by itself (step 03 enables it)."""
+        return ("glusterd.service",)
+
+    def check_cycled(self, cluster: Any) -> None:
+        cluster.check_bricks_and_firewall("power cycle")
+
+    def admin_env(self, host: str, script: str, shared: Path) -> dict[str, str]:
+        return {}
+
+
+TARGETS = {Ovirt35El7.name: Ovirt35El7, Ovirt45El9.name: Ovirt45El9}

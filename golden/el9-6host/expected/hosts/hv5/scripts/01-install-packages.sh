@@ -215,6 +215,7 @@ fi
 step "NetworkManager running and enabled at boot"
 systemctl is-enabled --quiet NetworkManager || run systemctl enable NetworkManager
 systemctl is-active --quiet NetworkManager || run systemctl start NetworkManager
+
 step "firewalld running and enabled at boot"
 systemctl is-enabled --quiet firewalld || run systemctl enable firewalld
 systemctl is-active --quiet firewalld || run systemctl start firewalld

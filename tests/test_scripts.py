@@ -318,7 +318,7 @@ def test_a_script_run_too_early_stops_and_says_what_to_do(
 
 
 @settings(
-    max_examples=10 if os.environ.get("CI") else 2,
+    max_examples=5 if os.environ.get("CI") else 2,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

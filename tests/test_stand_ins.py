@@ -135,7 +135,7 @@ def test_every_volume_command_of_the_runbook_gets_glusterds_answer(
 
 
 @settings(
-    max_examples=4 if os.environ.get("CI") else 1,
+    max_examples=2 if os.environ.get("CI") else 1,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -299,6 +299,22 @@ class Cluster:
                     mounted.stdout.strip() == "xfs",
                     mounted.stdout + mounted.stderr,
                 )
+        # The firewall is in force between the hosts: glusterd's port answers the first host,
+        # a port nothing opened is rejected by firewalld (an ICMP "administratively
+        # prohibited", which bash reports as "No route to host"), not refused by the host.
+        first = self.plan.first.name
+        for host in self.plan.others:
+            probe = (
+                "for port in 24007 1; do timeout 5 bash -c "
+                "'exec 3<>/dev/tcp/$0/$1 && echo open' "
+                f"{shlex.quote(host.peer)} $port 2>&1 || true; done"
+            )
+            answers = self.hosts[first].run(probe, check=False).stdout
+            check(
+                f"{label}: {host.name}'s firewall lets glusterd through and rejects port 1",
+                answers.startswith("open") and "No route to host" in answers,
+                answers,
+            )
         for volume in self.plan.volumes:
             info = self.on(self.plan.first.name, f"gluster volume info {shlex.quote(volume.name)}")
             check(

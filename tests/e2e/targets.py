@@ -8,9 +8,11 @@ cluster.py know no target.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shlex
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import confgen
@@ -18,6 +20,16 @@ import confgen
 from .machines import Container
 
 STAND_INS = Path(__file__).resolve().parent / "standins"
+# The fake cluster's stand-ins for EL9's programs: the end-to-end hosts run the same ones.
+FAKEHOST_EL9 = Path(__file__).resolve().parents[1] / "fakehost_el9.py"
+
+
+def _fakehost_el9() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("fakehost_el9", FAKEHOST_EL9)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 class Ovirt35El7:
@@ -186,15 +198,13 @@ class Ovirt45El9:
         """A minimal EL9 install: firewalld and NetworkManager enabled and running, no glusterd
         (Debian's is on the tree, as the package step will install it), the stand-ins' state
         of a fresh host."""
-        import fakehost_el9  # the tests' folder is on the path of every test run
-
         plan_host = next(h for h in self.plan.hosts if h.name == host.name)
-        me = fakehost_el9.fresh_host(self.plan, plan_host)
+        me = _fakehost_el9().fresh_host(self.plan, plan_host)
         virt = (host.merged / "var/lib/glusterd/groups/virt").read_text()
         host.write("/var/lib/el9-standin/state.json", json.dumps({"me": me, "virt_group": virt}))
         host.write(
             "/usr/local/lib/el9-standin/fakehost_el9.py",
-            Path(fakehost_el9.__file__).read_text(),
+            FAKEHOST_EL9.read_text(),
         )
         host.run("systemctl disable --now glusterd")
         host.run("systemctl enable --now firewalld NetworkManager")

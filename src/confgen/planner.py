@@ -284,8 +284,14 @@ def number_steps(
     def hosts_of(spec: StepSpec) -> tuple[str, ...]:
         return spec.on if isinstance(spec.on, tuple) else on[spec.on]
 
+    # Worded once a step: a step after "every host" asks again, and hashing a tuple of every
+    # host's name costs as many hosts as there are.
+    worded: dict[str, str] = {}
+
     def where(spec: StepSpec) -> str:
-        return in_words.get(hosts_of(spec)) or ", ".join(hosts_of(spec))
+        if spec.key not in worded:
+            worded[spec.key] = in_words.get(hosts_of(spec)) or ", ".join(hosts_of(spec))
+        return worded[spec.key]
 
     return tuple(
         Step(
@@ -305,7 +311,13 @@ def number_steps(
 
 
 def script_files(hosts: Sequence[HostPlan], steps: Sequence[Step]) -> list[OutputFile]:
-    """Each host's scripts: the steps it runs, in its folder's scripts/."""
+    """Each host's scripts: the steps it runs, in its folder's scripts/. One pass over the
+    steps' hosts: asking every host of every step grows with hosts x steps, and the seed has
+    steps for each host."""
+    runs: dict[str, list[Step]] = {host.name: [] for host in hosts}
+    for step in steps:
+        for name in step.hosts:
+            runs[name].append(step)
     return [
         OutputFile(
             path=f"{host.dir}/{SCRIPTS}/{step.script}",
@@ -315,8 +327,7 @@ def script_files(hosts: Sequence[HostPlan], steps: Sequence[Step]) -> list[Outpu
             step=step.number,
         )
         for host in hosts
-        for step in steps
-        if host.name in step.hosts
+        for step in runs[host.name]
     ]
 
 

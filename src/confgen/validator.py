@@ -228,7 +228,7 @@ def volume_rules(
     for name in duplicates(v.name for p, v in entries if p != "gluster.volumes"):
         yield error("gluster.volumes", f"volume {quoted(name)} is defined twice")
     host_names = [h.name for h in cluster.hosts]
-    by_name = {h.name: h for h in cluster.hosts}
+    by_name = {h.name: h for h in cluster.hosts}  # also the set a name is looked up in
     names_by_id = [h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id)]
     # Where each host's bricks lie, to find one inside another: host -> (volume, brick dir).
     placed: dict[str, list[tuple[str, str]]] = {}
@@ -272,7 +272,7 @@ def volume_rules(
             )
             continue
         for j, name in enumerate(hosts):
-            if name not in host_names:
+            if name not in by_name:
                 same = [h for h in host_names if h.lower() == name.lower()]
                 hint = f"; did you mean {quoted(same[0])}?" if same else ""
                 yield error(key_of(path, f"hosts[{j}]"), f"no host named {quoted(name)}{hint}")

@@ -1,12 +1,20 @@
 """Time confgen against the floor and Ansible's template module: `python bench/run.py --help`.
 
-Each command is a whole process, timed from start to exit, with its peak RSS from wait4(2).
-Runs alternate between the commands (confgen, floor, ansible-core, then again), so a slow
-moment of the machine falls on all of them; each reports the median wall time, and ratios are
-taken run by run (confgen's run i against the floor's run i) before their median. Each writes
-a fresh tree; "confgen again" renders into the tree confgen just wrote, which must come out
-with no file rewritten. Every tree is compared with confgen's by `diff -r` (not counting
-confgen's manifest) and the run fails if one differs.
+Each command is a whole process, started by a launcher that imports nothing (launch.py) and
+timed there from fork to exit, with its peak RSS from wait4(2): measured from the runner
+itself, every command would inherit the runner's own peak. One warm-up run of each command is
+discarded; then runs alternate between the commands (confgen, floor, ..., then again), so a
+slow moment of the machine falls on all of them; each reports the median wall time, and ratios
+are taken run by run (confgen's run i against the floor's run i) before their median. Each
+writes a fresh tree; "confgen again" renders into the tree confgen just wrote, which must come
+out with no file rewritten. Every tree is compared with confgen's, content (`diff -r`, not
+counting confgen's manifest) and each file's mode, and the run fails if one differs.
+
+The figures are with Python's bytecode caches, as an installed package has them; the rows
+"no .pyc" run the same command with no cache to read or write (PYTHONDONTWRITEBYTECODE=1 and
+an empty PYTHONPYCACHEPREFIX), as in many containers and CI jobs. "imports" is
+`python -c 'import jinja2, attrs, cattrs, tomllib'`: what any tool built on those libraries
+pays before its first line.
 
 Trees go to /dev/shm when it exists: the benchmark is of the tools, not of the disk.
 """
@@ -23,7 +31,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -37,17 +44,19 @@ BENCH = Path(__file__).resolve().parent
 MANIFEST = ".confgen-manifest.json"
 
 
-def _timed(command: list[str]) -> tuple[float, float]:
-    """Run a command to its end: (wall seconds, peak RSS in MiB of its largest process)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        assert process.stderr is not None
-        sys.exit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
-    return wall, usage.ru_maxrss / 1024  # Linux reports KiB
+def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a command to its end through the launcher: (wall seconds, peak RSS in MiB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".launch") as result:
+        launched = subprocess.run(
+            [sys.executable, "-S", "-I", str(BENCH / "launch.py"), result.name, *command],
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+            check=False,
+        )
+        wall, rss, code = result.read().split()
+    if launched.returncode != 0 or int(code) != 0:
+        sys.exit(f"{' '.join(command)} failed:\n{launched.stderr.decode()}")
+    return float(wall), int(rss) / 1024  # Linux reports KiB
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -63,12 +72,35 @@ def _size(root: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+def _modes(root: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(root)): p.stat().st_mode & 0o7777
+        for p in root.rglob("*")
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
 def _same_tree(mine: Path, theirs: Path, who: str) -> None:
+    """The same files with the same content (diff -r) and the same modes (diff ignores them)."""
     result = subprocess.run(
         ["diff", "-r", "-x", MANIFEST, str(mine), str(theirs)], capture_output=True, text=True
     )
     if result.returncode != 0:
         sys.exit(f"{who} wrote a different tree:\n{result.stdout[:4000]}{result.stderr}")
+    ours, other = _modes(mine), _modes(theirs)
+    differ = sorted(p for p in ours if ours[p] != other.get(p))
+    if differ:
+        shown = ", ".join(f"{p} {ours[p]:o} vs {other.get(p, 0):o}" for p in differ[:5])
+        sys.exit(f"{who} wrote files with other modes: {shown}")
+
+
+def _ansible_playbook() -> str:
+    """ansible-playbook of the Python running the benchmark (a virtual environment's), else
+    the one on PATH."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("ansible-playbook") or "ansible-playbook"
 
 
 @dataclass(frozen=True)
@@ -80,6 +112,7 @@ class Row:
     runs: int
     wall: float  # median seconds
     to_floor: float | None  # this tool's time over the floor's, median of run-by-run ratios
+    to_imports: float | None  # this tool's time over the imports' alone
     ansible_over: float | None  # ansible-core's time over this tool's: how many times faster
     rss: float  # MiB, the largest of the runs
 
@@ -89,33 +122,41 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
     cluster.write_text(cluster_toml(n), encoding="utf-8")
     mine, floor, theirs = work / f"confgen-{n}", work / f"floor-{n}", work / f"ansible-{n}"
     confgen = [sys.executable, "-m", "confgen", "render", str(cluster), str(mine)]
-    # name: (command, the tree it writes, its number of runs)
-    commands = {
-        "confgen": (confgen, mine, runs),
-        "confgen again": (confgen, mine, runs),
-        "floor": ([sys.executable, str(BENCH / "floor.py"), str(cluster), str(floor)], floor, runs),
+    floor_command = [sys.executable, str(BENCH / "floor.py"), str(cluster), str(floor)]
+    no_pyc = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(work / "no-pyc")}
+    imports = [sys.executable, "-c", "import jinja2, attrs, cattrs, tomllib"]
+    # name: (command, the tree it writes or None, its number of runs, its environment)
+    commands: dict[str, tuple[list[str], Path | None, int, dict[str, str]]] = {
+        "confgen": (confgen, mine, runs, {}),
+        "confgen again": (confgen, mine, runs, {}),
+        "floor": (floor_command, floor, runs, {}),
+        "confgen, no .pyc": (confgen, mine, runs, no_pyc),
+        "floor, no .pyc": (floor_command, floor, runs, no_pyc),
+        "imports": (imports, None, runs, {}),
     }
     if ansible_runs:
         inv = work / f"inventory-{n}.json"
         inv.write_text(json.dumps(inventory(cluster, theirs)) + "\n", encoding="utf-8")
-        playbook = [shutil.which("ansible-playbook") or "ansible-playbook", "-i", str(inv)]
-        commands["ansible-core"] = (
-            [*playbook, str(BENCH / "ansible" / "render.yml")],
-            theirs,
-            ansible_runs,
-        )
+        playbook = [_ansible_playbook(), "-i", str(inv), str(BENCH / "ansible" / "render.yml")]
+        commands["ansible-core"] = (playbook, theirs, ansible_runs, {})
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-    for run in range(max(runs, ansible_runs)):
-        for name, (command, tree, count) in commands.items():
-            if run >= count:
+    # Run 0 warms the machine's caches (the page cache, the CPU's) for every command and is
+    # not counted. Ansible, at minutes a run, is not warmed.
+    for run in range(max(runs, ansible_runs) + 1):
+        for name, (command, tree, count, env) in commands.items():
+            warm_up = run == 0
+            if (warm_up and name == "ansible-core") or run > count:
                 continue
-            if name != "confgen again":
+            if tree is not None and name != "confgen again":
                 shutil.rmtree(tree, ignore_errors=True)
-            before = _snapshot(tree) if name == "confgen again" else None
-            times[name].append(_timed(command))
-            if before is not None and _snapshot(tree) != before:
+            before = _snapshot(tree) if tree is not None and name == "confgen again" else None
+            measured = _timed(command, env)
+            if not warm_up or name == "ansible-core":
+                times[name].append(measured)
+            if before is not None and tree is not None and _snapshot(tree) != before:
                 sys.exit(f"confgen rewrote files of an unchanged {n}-host tree")
-    _same_tree(mine, floor, "the floor")
+            if run == 1 and name.startswith("floor"):
+                _same_tree(mine, floor, f"the {name}")
     if ansible_runs:
         _same_tree(mine, theirs, "ansible-core")
     files, size = _size(mine)
@@ -135,14 +176,16 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
             tool=name,
             runs=len(measured),
             wall=statistics.median(t for t, _ in measured),
-            to_floor=ratio(name, "floor"),
+            to_floor=ratio(name, "floor") if name != "imports" else None,
+            to_imports=ratio(name, "imports"),
             ansible_over=ratio("ansible-core", name),
             rss=max(r for _, r in measured),
         )
         for name, measured in times.items()
     ]
-    for _, tree, _ in commands.values():
-        shutil.rmtree(tree, ignore_errors=True)
+    for _, tree, _, _ in commands.values():
+        if tree is not None:
+            shutil.rmtree(tree, ignore_errors=True)
     return rows
 
 
@@ -153,13 +196,15 @@ def _x(value: float | None) -> str:
 def _table(rows: list[Row]) -> str:
     lines = [
         "| hosts | files | MiB out | tool | runs | median wall | s per MiB | time ÷ floor's "
-        "| ansible-core's time ÷ this | peak RSS |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| time ÷ imports' | ansible-core's time ÷ this | peak RSS |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
+        per_mib = f"{r.wall / r.mib:.3f}" if r.tool != "imports" else ""
         lines.append(
             f"| {r.hosts} | {r.files} | {r.mib:.1f} | {r.tool} | {r.runs} | {r.wall:.3f} s "
-            f"| {r.wall / r.mib:.3f} | {_x(r.to_floor)} | {_x(r.ansible_over)} | {r.rss:.0f} MiB |"
+            f"| {per_mib} | {_x(r.to_floor)} | {_x(r.to_imports)} | {_x(r.ansible_over)} "
+            f"| {r.rss:.0f} MiB |"
         )
     return "\n".join(lines)
 

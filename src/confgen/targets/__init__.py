@@ -31,6 +31,13 @@ _MODULES: Mapping[str, str] = {
 }
 
 NAMES: tuple[str, ...] = tuple(_MODULES)
+
+# One line each: the releases a target is for, and where the hosted engine is stored. Here,
+# not in the target's module: `--help` lists them, and must not import every target to do so.
+SUMMARIES: Mapping[str, str] = {
+    "ovirt35-el7": "CentOS 7 + oVirt 3.5, the engine on NFS through a CTDB virtual IP",
+    "ovirt45-el9": "EL9 + oVirt 4.5 + GlusterFS 10, the engine on a GlusterFS storage domain",
+}
 # A cluster file without `target` is for the seed's target, as before there were others.
 DEFAULT = "ovirt35-el7"
 
@@ -40,7 +47,6 @@ class Target:
     """What the pipeline needs from a target; each target module defines one as `TARGET`."""
 
     name: str
-    summary: str  # one line: the releases it is for, and how the hosted engine is stored
     cluster: type[Cluster]  # the class a cluster file of this target loads into
     roles: tuple[Role, ...]  # the network roles each of its clusters must give a network
     rules: Callable[[Any], Iterable[Problem]]  # its own rules, after the shared ones

@@ -12,7 +12,6 @@ from confgen.targets.ovirt35_el7.rules import rules
 
 TARGET = Target(
     name=NAME,
-    summary="CentOS 7 + oVirt 3.5, the engine on NFS through a CTDB virtual IP",
     cluster=Cluster,
     roles=(Role.MANAGEMENT, Role.STORAGE, Role.HEARTBEAT),
     rules=rules,

@@ -13,7 +13,6 @@ from confgen.targets.ovirt45_el9.rules import rules
 
 TARGET = Target(
     name=NAME,
-    summary="EL9 + oVirt 4.5 + GlusterFS 10, the engine on a GlusterFS storage domain",
     cluster=Cluster,
     roles=(Role.MANAGEMENT, Role.STORAGE),
     refused={

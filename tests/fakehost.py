@@ -44,17 +44,8 @@ COMMANDS = [
     "ctdb",
     "getent",
     "sleep",
-    # The target ovirt45-el9's (fakehost_el9.py); curl is the real one (fakehost_engine.py).
-    "dnf",
-    "firewall-cmd",
-    "pvcreate",
-    "vgcreate",
-    "lvcreate",
-    "vgs",
-    "lvs",
-    "mkfs.xfs",
-    "semanage",
-    "restorecon",
+    # The target ovirt45-el9's; curl is the real one (fakehost_engine.py).
+    *sorted(fakehost_el9.PROGRAMS),
 ]
 # The virt group as glusterfs-server ships it (/var/lib/glusterd/groups/virt): Debian's
 # glusterfs 10.3 has the file GlusterFS 10 on EL9 has.

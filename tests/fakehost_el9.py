@@ -15,6 +15,22 @@ from typing import Any
 
 Answer = tuple[int, str, bool, str]
 
+# The programs stood in for here (`answer`), installed under their names on the fake cluster.
+PROGRAMS = frozenset(
+    {
+        "dnf",
+        "firewall-cmd",
+        "pvcreate",
+        "vgcreate",
+        "lvcreate",
+        "vgs",
+        "lvs",
+        "mkfs.xfs",
+        "semanage",
+        "restorecon",
+    }
+)
+
 # What each package brings that a script relies on, from the packages' file lists and specs:
 # glusterfs-server's %post reloads firewalld (%firewalld_reload, glusterfs.spec.in) so its
 # service file glusterfs.xml is known at once, and it ships the option groups of

@@ -181,10 +181,23 @@ fi
 need_commands gluster
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
+# volume_info VOLUME: what gluster volume info says of VOLUME, read whole; nothing for a
+# volume that does not exist yet, as on a dry run before the step creates it.
+volume_info() {
+    gluster volume info "$1" 2>/dev/null || true
+}
+
 # has_option VOLUME KEY VALUE: the volume's options list KEY with VALUE ("Options Reconfigured"
-# of gluster volume info).
+# of gluster volume info). A volume a dry run has not created yet will have what its group
+# sets: the real run sets the group first, and then finds those options set.
 has_option() {
-    gluster volume info "$1" | grep -qxF "$2: $3"
+    local info
+    info=$(volume_info "$1")
+    if [ -n "$info" ]; then
+        grep -qxF "$2: $3" <<<"$info"
+    else
+        [ "$DRY_RUN" = 1 ] && grep -sqxF "$2=$3" "$ROOT"/var/lib/glusterd/groups/virt
+    fi
 }
 
 # set_option VOLUME KEY VALUE: set an option unless it has that value already.
@@ -201,7 +214,7 @@ set_option() {
 set_group() {
     local line info missing=no
     # One look at the volume for the whole group, not one gluster call for each option.
-    info=$(gluster volume info "$1")
+    info=$(volume_info "$1")
     while IFS= read -r line; do
         [ -n "$line" ] || continue
         case " $OWN_OPTIONS " in
@@ -214,12 +227,6 @@ set_group() {
     else
         note "$1 has the options of group $2"
     fi
-}
-
-# in_group GROUP KEY VALUE: the group sets KEY to VALUE. A dry run asks it of a volume not
-# created yet, to print only the options the real run, which finds them set, will set.
-in_group() {
-    grep -sqxF "$2=$3" "$ROOT"/var/lib/glusterd/groups/"$1"
 }
 
 # The options set one by one, after the group: some replace the group's own values.
@@ -235,23 +242,13 @@ fi
 # Before the volume holds any data: the virt group turns sharding on, which only applies to
 # files created after it.
 step "Options for VM images on engine"
-if [ "$DRY_RUN" = 1 ] && ! gluster volume info engine >/dev/null 2>&1; then
-    run gluster volume set engine group virt
-    in_group virt storage.owner-uid 36 || run gluster volume set engine storage.owner-uid 36
-    in_group virt storage.owner-gid 36 || run gluster volume set engine storage.owner-gid 36
-    in_group virt network.ping-timeout 30 || run gluster volume set engine network.ping-timeout 30
-    in_group virt performance.strict-o-direct on || run gluster volume set engine performance.strict-o-direct on
-    in_group virt network.remote-dio off || run gluster volume set engine network.remote-dio off
-    in_group virt cluster.granular-entry-heal enable || run gluster volume set engine cluster.granular-entry-heal enable
-else
-    set_group engine virt
-    set_option engine storage.owner-uid 36
-    set_option engine storage.owner-gid 36
-    set_option engine network.ping-timeout 30
-    set_option engine performance.strict-o-direct on
-    set_option engine network.remote-dio off
-    set_option engine cluster.granular-entry-heal enable
-fi
+set_group engine virt
+set_option engine storage.owner-uid 36
+set_option engine storage.owner-gid 36
+set_option engine network.ping-timeout 30
+set_option engine performance.strict-o-direct on
+set_option engine network.remote-dio off
+set_option engine cluster.granular-entry-heal enable
 
 step "Start the engine volume"
 if gluster volume info engine 2>/dev/null | grep -qx 'Status: Started'; then
@@ -270,23 +267,13 @@ fi
 # Before the volume holds any data: the virt group turns sharding on, which only applies to
 # files created after it.
 step "Options for VM images on data"
-if [ "$DRY_RUN" = 1 ] && ! gluster volume info data >/dev/null 2>&1; then
-    run gluster volume set data group virt
-    in_group virt storage.owner-uid 36 || run gluster volume set data storage.owner-uid 36
-    in_group virt storage.owner-gid 36 || run gluster volume set data storage.owner-gid 36
-    in_group virt network.ping-timeout 30 || run gluster volume set data network.ping-timeout 30
-    in_group virt performance.strict-o-direct on || run gluster volume set data performance.strict-o-direct on
-    in_group virt network.remote-dio off || run gluster volume set data network.remote-dio off
-    in_group virt cluster.granular-entry-heal enable || run gluster volume set data cluster.granular-entry-heal enable
-else
-    set_group data virt
-    set_option data storage.owner-uid 36
-    set_option data storage.owner-gid 36
-    set_option data network.ping-timeout 30
-    set_option data performance.strict-o-direct on
-    set_option data network.remote-dio off
-    set_option data cluster.granular-entry-heal enable
-fi
+set_group data virt
+set_option data storage.owner-uid 36
+set_option data storage.owner-gid 36
+set_option data network.ping-timeout 30
+set_option data performance.strict-o-direct on
+set_option data network.remote-dio off
+set_option data cluster.granular-entry-heal enable
 
 step "Start the data volume"
 if gluster volume info data 2>/dev/null | grep -qx 'Status: Started'; then
@@ -305,23 +292,13 @@ fi
 # Before the volume holds any data: the virt group turns sharding on, which only applies to
 # files created after it.
 step "Options for VM images on vmstore"
-if [ "$DRY_RUN" = 1 ] && ! gluster volume info vmstore >/dev/null 2>&1; then
-    run gluster volume set vmstore group virt
-    in_group virt storage.owner-uid 36 || run gluster volume set vmstore storage.owner-uid 36
-    in_group virt storage.owner-gid 36 || run gluster volume set vmstore storage.owner-gid 36
-    in_group virt network.ping-timeout 30 || run gluster volume set vmstore network.ping-timeout 30
-    in_group virt performance.strict-o-direct on || run gluster volume set vmstore performance.strict-o-direct on
-    in_group virt network.remote-dio off || run gluster volume set vmstore network.remote-dio off
-    in_group virt cluster.granular-entry-heal enable || run gluster volume set vmstore cluster.granular-entry-heal enable
-else
-    set_group vmstore virt
-    set_option vmstore storage.owner-uid 36
-    set_option vmstore storage.owner-gid 36
-    set_option vmstore network.ping-timeout 30
-    set_option vmstore performance.strict-o-direct on
-    set_option vmstore network.remote-dio off
-    set_option vmstore cluster.granular-entry-heal enable
-fi
+set_group vmstore virt
+set_option vmstore storage.owner-uid 36
+set_option vmstore storage.owner-gid 36
+set_option vmstore network.ping-timeout 30
+set_option vmstore performance.strict-o-direct on
+set_option vmstore network.remote-dio off
+set_option vmstore cluster.granular-entry-heal enable
 
 step "Start the vmstore volume"
 if gluster volume info vmstore 2>/dev/null | grep -qx 'Status: Started'; then

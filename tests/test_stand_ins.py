@@ -224,6 +224,8 @@ DEVICE_QUERIES = [
     ["blkid", "-p", "-o", "export", "{device}"],
     ["wipefs", "--no-act", "{device}"],
     ["blkid", "-s", "UUID", "-o", "value", "{device}"],
+    # The el9 brick step asks the type alone of the logical volume.
+    ["blkid", "-p", "-s", "TYPE", "-o", "value", "{device}"],
 ]
 STATUS_ONLY = {"lsblk"}
 

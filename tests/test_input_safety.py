@@ -242,12 +242,15 @@ def test_a_bug_in_a_load_hook_is_not_reported_as_a_problem_in_the_file() -> None
         raise ZeroDivisionError("a bug")
 
     text = (Path(__file__).resolve().parents[1] / "golden/seed-3host/cluster.toml").read_text()
-    load._CONVERTER.register_structure_hook(str, broken)
+    converters = (load._PLAIN, load._detailed())
+    for converter in converters:
+        converter.register_structure_hook(str, broken)
     try:
         with pytest.raises(ZeroDivisionError):
             confgen.loads(text)
     finally:
-        load._CONVERTER.register_structure_hook(str, load._str_hook)
+        for converter in converters:
+            converter.register_structure_hook(str, load._str_hook)
     assert confgen.loads(text).hosts[0].name == "host1"
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import confgen
 from confgen import writer as write
@@ -87,6 +89,30 @@ def test_manifest_lists_every_file_with_its_hash_and_mode(tmp_path: Path) -> Non
     script = manifest["files"]["hosts/host1/scripts/02-stop-engine.sh"]
     assert script["mode"] == "0755"
     assert len(script["sha256"]) == 64
+
+
+@given(
+    entries=st.dictionaries(
+        st.text(min_size=1),
+        st.builds(
+            write._Entry,
+            sha256=st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+            mode=st.integers(0, 0o7777),
+        ),
+        max_size=4,
+    ),
+    source=st.none() | st.builds(confgen.Source, name=st.text(), model_sha256=st.text()),
+)
+def test_the_manifest_is_written_as_json_dumps_with_indent_would(
+    entries: dict[str, Any], source: confgen.Source | None
+) -> None:
+    """The manifest is built line by line for speed; its bytes are json's, any name in it."""
+    listed = {p: {"sha256": e.sha256, "mode": f"{e.mode:04o}"} for p, e in sorted(entries.items())}
+    expected: dict[str, object] = {"generator": "confgen"}
+    if source is not None:
+        expected["source"] = {"name": source.name, "model_sha256": source.model_sha256}
+    expected["files"] = listed
+    assert write._manifest_text(entries, source) == json.dumps(expected, indent=1) + "\n"
 
 
 def test_refuses_a_folder_confgen_did_not_create(

@@ -6,8 +6,8 @@ the rest of the file is read as that target's cluster (`confgen.targets`)."""
 from __future__ import annotations
 
 import collections.abc
-import difflib
 import enum
+import functools
 import os
 import re
 import stat
@@ -102,8 +102,8 @@ def _table_of_fields(kind: Any, converter: cattrs.Converter) -> Any:
     return make_dict_structure_fn(kind, converter, _cattrs_forbid_extra_keys=True)
 
 
-def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
+def _make_converter(detailed: bool) -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed)
     converter.register_structure_hook(str, _str_hook)
     converter.register_structure_hook(int, _int_hook)
     converter.register_structure_hook(bool, _bool_hook)
@@ -129,7 +129,23 @@ def _make_converter() -> cattrs.Converter:
     return converter
 
 
-_CONVERTER = _make_converter()
+# Two converters with the same hooks. The plain one structures a file in one pass; only a file
+# it refuses is read again by the detailed one, which collects every problem with its key path.
+# Valid files are the common case, and building cattrs' detailed structuring code for each class
+# costs more than all the rest of loading a small cluster.
+_PLAIN = _make_converter(detailed=False)
+
+
+@functools.cache
+def _detailed() -> cattrs.Converter:
+    return _make_converter(detailed=True)
+
+
+def _structure(data: dict[str, Any], kind: type[Cluster]) -> Cluster:
+    try:
+        return _PLAIN.structure(data, kind)
+    except Exception:  # whatever it was, the detailed converter raises it again, placed
+        return _detailed().structure(data, kind)
 
 
 def _format_path(path: str) -> str:
@@ -151,6 +167,8 @@ def _describe(exc: BaseException) -> str:
 
 def _unknown_keys(exc: ForbiddenExtraKeysError, path: str) -> list[Problem]:
     """One problem per unknown key, with the closest known key as a hint."""
+    import difflib  # here, not at the top: only a file with an unknown key needs it
+
     known = [a.name for a in attrs.fields(exc.cl)]
     problems = []
     for key in sorted(exc.extra_fields):
@@ -204,7 +222,7 @@ def loads(text: str) -> Cluster:
     refused = [error(key, why) for key, why in target.refused.items() if key in data]
     rest = {key: value for key, value in data.items() if key not in target.refused}
     try:
-        cluster = _CONVERTER.structure(rest, target.cluster)
+        cluster = _structure(rest, target.cluster)
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
     except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:

@@ -7,12 +7,13 @@ it out. This module holds what every target's plan has; `confgen.targets` adds t
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from ipaddress import IPv4Address
 
-import cattrs
+import attrs
 from attrs import frozen
 
 from confgen import targets
@@ -41,9 +42,15 @@ class Source:
         return cls(name=printable, model_sha256=model_digest(cluster))
 
 
+def _enum_value(_cls: object, _field: object, value: object) -> object:
+    return value.value if isinstance(value, enum.Enum) else value
+
+
 def model_digest(cluster: Cluster) -> str:
     """sha256 of the cluster's model as canonical JSON: keys sorted, defaults filled in."""
-    data = cattrs.unstructure(cluster)
+    # attrs.asdict, not cattrs.unstructure: the same data (an enum as its value), without
+    # building an unstructuring function for every class on each run.
+    data = attrs.asdict(cluster, value_serializer=_enum_value)
     text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -9,13 +9,10 @@ files were edited by hand since, which are then only overwritten with `force`.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import fcntl
-import glob
 import hashlib
 import json
 import os
-import secrets
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -40,16 +37,29 @@ def _sha256(data: bytes) -> str:
 
 
 def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
-    listed = {
-        path: {"sha256": e.sha256, "mode": f"{e.mode:04o}"} for path, e in sorted(entries.items())
-    }
-    manifest: dict[str, object] = {"generator": "confgen"}
+    """The manifest as `json.dumps(manifest, indent=1)` writes it, built line by line.
+
+    With `indent`, json encodes in pure Python (its C encoder is only for compact output), which
+    at thousands of files cost more than hashing them; each string is still encoded by json.
+    """
+    q = json.dumps
+    lines = ["{", f' "generator": {q("confgen")},']
     if source is not None:
         # Which cluster the tree was rendered from: the file's name, and the digest of the
         # cluster it describes (a comment or key order in the file does not change it).
-        manifest["source"] = {"name": source.name, "model_sha256": source.model_sha256}
-    manifest["files"] = listed
-    return json.dumps(manifest, indent=1) + "\n"
+        lines += [
+            ' "source": {',
+            f'  "name": {q(source.name)},',
+            f'  "model_sha256": {q(source.model_sha256)}',
+            " },",
+        ]
+    listed = [
+        f'  {q(path)}: {{\n   "sha256": {q(e.sha256)},\n   "mode": "{e.mode:04o}"\n  }}'
+        for path, e in sorted(entries.items())
+    ]
+    lines.append(' "files": {\n' + ",\n".join(listed) + "\n }" if listed else ' "files": {}')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 # Beside OUT: each render's own staging and previous-tree folders (named by its process and a
@@ -69,7 +79,7 @@ def _lock_path(root: Path) -> Path:
 
 def _leftovers(root: Path, kind: str) -> list[Path]:
     prefix = f".{root.name}.confgen-{kind}-"
-    return sorted(p for p in root.parent.glob(f"{glob.escape(prefix)}*") if p.is_dir())
+    return sorted(p for p in root.parent.iterdir() if p.name.startswith(prefix) and p.is_dir())
 
 
 def _recover(root: Path, report: Callable[[str], None]) -> None:
@@ -273,7 +283,7 @@ def _write_locked(
     source: Source | None,
 ) -> list[str]:
     pairs = files.items() if isinstance(files, Mapping) else files
-    tag = f"{os.getpid()}-{secrets.token_hex(4)}"
+    tag = f"{os.getpid()}-{os.urandom(4).hex()}"
     staging = _Staging(root, tag)
     try:
         _recover(root, say)
@@ -425,6 +435,8 @@ def _diffs(
     present: set[str],
     manifest: Mapping[str, _Entry],
 ) -> TreeDiff:
+    import difflib  # here, not at the top: only `confgen diff` shows diffs
+
     changes = []
     refused = []
     for path in sorted(present | set(files)):

@@ -10,12 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import attrs
-
 from confgen import __version__, targets
 from confgen.errors import ConfgenError, OutputError, PlanCheckError, Problem, Severity
 from confgen.loader import loads, read
 from confgen.planner import Plan, Source, plan_validated
+from confgen.records import replace
 from confgen.renderer import render_files, render_plan
 from confgen.validator import validate
 from confgen.writer import diff_tree, write_tree
@@ -76,7 +75,7 @@ def _valid_plan(args: argparse.Namespace) -> Plan | None:
     name = _name(args.cluster)
     problems = validate(cluster, text)
     if args.strict:
-        problems = [attrs.evolve(p, severity=Severity.ERROR) for p in problems]
+        problems = [replace(p, severity=Severity.ERROR) for p in problems]
     _print(args.cluster, problems)
     if any(p.severity is Severity.ERROR for p in problems):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import reprlib
 
-from attrs import frozen
+from confgen.records import record
 
 
 class Severity(enum.Enum):
@@ -13,7 +13,7 @@ class Severity(enum.Enum):
     WARNING = "warning"
 
 
-@frozen(kw_only=True)
+@record
 class Problem:
     """One thing wrong with the input: where (a key path such as `hosts[1].fqdn`) and what."""
 

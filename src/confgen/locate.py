@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-import attrs
+from confgen.records import replace
 
 if TYPE_CHECKING:
     from confgen.errors import Problem
@@ -89,6 +89,4 @@ def line_of(lines: dict[str, int], path: str) -> int | None:
 def with_lines(problems: list[Problem], text: str) -> list[Problem]:
     """Give each problem the line of its key (or nearest ancestor) in the cluster file."""
     lines = index_lines(text)
-    return [
-        p if p.line is not None else attrs.evolve(p, line=line_of(lines, p.path)) for p in problems
-    ]
+    return [p if p.line is not None else replace(p, line=line_of(lines, p.path)) for p in problems]

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network
 
-from attrs import frozen
+from confgen.records import record
 
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -31,7 +31,7 @@ class Protocol(enum.Enum):
     UDP = "udp"
 
 
-@frozen(kw_only=True)
+@record
 class PortRange:
     """One port (`first == last`) or an inclusive range, written `22` or `"5900:6923"`."""
 
@@ -56,7 +56,7 @@ class PortRange:
         raise ValueError(f"{value!r} is not a port or a range 'first:last'")
 
 
-@frozen(kw_only=True)
+@record
 class Network:
     """An IPv4 network and the roles it carries; one network may carry every role."""
 
@@ -65,7 +65,7 @@ class Network:
     roles: tuple[Role, ...]
 
 
-@frozen(kw_only=True)
+@record
 class Interface:
     """A host's presence on one network: the NIC it uses there and its address."""
 
@@ -73,7 +73,7 @@ class Interface:
     address: IPv4Address
 
 
-@frozen(kw_only=True)
+@record
 class Host:
     """One machine: an oVirt hypervisor and a Gluster storage node (and, where the target
     has CTDB, a CTDB node)."""
@@ -89,7 +89,7 @@ class Host:
     interfaces: Mapping[str, Interface]  # network name -> interface
 
 
-@frozen(kw_only=True)
+@record
 class FirewallRule:
     """Accept incoming traffic to a port or range; `service` becomes the rule's comment."""
 
@@ -98,7 +98,7 @@ class FirewallRule:
     ports: PortRange
 
 
-@frozen(kw_only=True)
+@record
 class Volume:
     """A Gluster volume. `hosts` lists the hosts that carry a brick, in brick order; it
     defaults to the first `replica` hosts by ID. A target adds what its volumes need."""
@@ -113,7 +113,7 @@ class Volume:
         return self.hosts if self.hosts is not None else tuple(names_by_id[: self.replica])
 
 
-@frozen(kw_only=True)
+@record
 class Cluster:
     """What a cluster file of every target holds: its target, networks and hosts.
 

@@ -13,17 +13,15 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from ipaddress import IPv4Address
 
-import attrs
-from attrs import frozen
-
 from confgen import targets
 from confgen.errors import PlanCheckError, Severity, ValidationError
 from confgen.models import Cluster, Host, Role, Volume
 from confgen.paths import SCRIPTS, is_within
+from confgen.records import asdict, record
 from confgen.validator import validate
 
 
-@frozen(kw_only=True)
+@record
 class Source:
     """The cluster file a tree was rendered from: its name, in every script's header, and a
     digest of the cluster it describes, in the tree's manifest.
@@ -50,12 +48,12 @@ def model_digest(cluster: Cluster) -> str:
     """sha256 of the cluster's model as canonical JSON: keys sorted, defaults filled in."""
     # attrs.asdict, not cattrs.unstructure: the same data (an enum as its value), without
     # building an unstructuring function for every class on each run.
-    data = attrs.asdict(cluster, value_serializer=_enum_value)
+    data = asdict(cluster, value_serializer=_enum_value)
     text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-@frozen(kw_only=True)
+@record
 class HostPlan:
     """One host and the facts about it that the files and scripts need."""
 
@@ -84,7 +82,7 @@ class HostPlan:
         return f"hosts/{self.host.name}"
 
 
-@frozen(kw_only=True)
+@record
 class Brick:
     host: str
     peer: str
@@ -94,7 +92,7 @@ class Brick:
         return f"{self.peer}:{self.path}"
 
 
-@frozen(kw_only=True)
+@record
 class VolumePlan:
     name: str
     replica: int
@@ -120,7 +118,7 @@ class VolumePlan:
         return (sets[0][1:], *sets[1:]) if sets else ()
 
 
-@frozen(kw_only=True)
+@record
 class StepAfter:
     """A step that must be done before another, as that one's header and the runbook say it."""
 
@@ -129,7 +127,7 @@ class StepAfter:
     where: str
 
 
-@frozen(kw_only=True)
+@record
 class Step:
     """One script run on one or more hosts; `after` are the steps that must be done first."""
 
@@ -148,7 +146,7 @@ class Step:
         return f"{self.number:02d}-{self.slug}.sh"
 
 
-@frozen(kw_only=True)
+@record
 class StepSpec:
     """A step as a target writes it down, before it is numbered.
 
@@ -164,7 +162,7 @@ class StepSpec:
     title: str
 
 
-@frozen(kw_only=True)
+@record
 class OutputFile:
     """One file of the output tree and how to render it."""
 
@@ -175,7 +173,7 @@ class OutputFile:
     step: int | None = None
 
 
-@frozen(kw_only=True)
+@record
 class Plan:
     """What every target's plan holds; a target's plan class adds its own facts."""
 

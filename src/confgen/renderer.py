@@ -8,18 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-from attrs import frozen
-
 from confgen._resources import compiled_dir, templates_dir
 from confgen.context import template_context
 from confgen.models import Cluster
 from confgen.planner import Plan, Source, plan
+from confgen.records import record
 
 if TYPE_CHECKING:
     import jinja2
 
 
-@frozen(kw_only=True)
+@record
 class RenderedFile:
     text: str
     mode: int

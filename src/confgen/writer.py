@@ -17,16 +17,15 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from attrs import frozen
-
 from confgen.errors import OutputError, Problem, error
 from confgen.planner import Source
+from confgen.records import record
 from confgen.renderer import RenderedFile
 
 MANIFEST = ".confgen-manifest.json"
 
 
-@frozen(kw_only=True)
+@record
 class _Entry:
     sha256: str
     mode: int
@@ -366,7 +365,7 @@ def _write_file(path: Path, data: bytes, mode: int) -> None:
         os.fchmod(f.fileno(), mode)
 
 
-@frozen(kw_only=True)
+@record
 class FileChange:
     """One file a render would add, change or remove, with its unified diff."""
 
@@ -378,7 +377,7 @@ class FileChange:
     mode: str | None = None  # "0644 -> 0755" for a file whose text stays and mode changes
 
 
-@frozen(kw_only=True)
+@record
 class TreeDiff:
     """What writing a rendered tree into a folder would change there."""
 

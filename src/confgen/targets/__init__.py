@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attrs import Factory, frozen
+from attrs import Factory
 
 from confgen.models import Role
+from confgen.records import record
 
 if TYPE_CHECKING:
     from confgen.errors import Problem
@@ -42,7 +43,7 @@ SUMMARIES: Mapping[str, str] = {
 DEFAULT = "ovirt35-el7"
 
 
-@frozen(kw_only=True)
+@record
 class Target:
     """What the pipeline needs from a target; each target module defines one as `TARGET`."""
 

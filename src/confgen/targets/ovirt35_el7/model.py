@@ -7,16 +7,17 @@ from collections.abc import Mapping
 from ipaddress import IPv4Interface
 from typing import Literal
 
-from attrs import Factory, field, frozen
+from attrs import Factory, field
 
 from confgen import models
 from confgen.models import FirewallRule, PortRange, Protocol
+from confgen.records import record
 from confgen.targets.ovirt35_el7 import defaults
 
 NAME: Literal["ovirt35-el7"] = "ovirt35-el7"
 
 
-@frozen(kw_only=True)
+@record
 class BrickFilesystem:
     """The filesystem that holds every brick of a host (created with `ssm create`)."""
 
@@ -31,7 +32,7 @@ class BrickFilesystem:
         return f"/dev/{self.pool}/{self.volume}"
 
 
-@frozen(kw_only=True)
+@record
 class Volume(models.Volume):
     """A Gluster volume. `existing` volumes were created in part one with one brick on the
     first host and are converted to `replica` copies with add-brick; the others are created."""
@@ -44,7 +45,7 @@ def _seed_volumes() -> tuple[Volume, ...]:
     return tuple(Volume(name=name, existing=existing) for name, existing in defaults.VOLUMES)
 
 
-@frozen(kw_only=True)
+@record
 class Gluster:
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
     # The cluster's own volumes: each replaces the seed's volume of the same name, or is added
@@ -65,7 +66,7 @@ class Gluster:
         return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
 
 
-@frozen(kw_only=True)
+@record
 class VirtualIP:
     """A CTDB public address: the VIP with its prefix, and the NIC that hosts it."""
 
@@ -77,7 +78,7 @@ def _default_recovery_lock(ctdb: Ctdb) -> str:
     return f"{ctdb.mount_point}/{defaults.CTDB_RECOVERY_LOCK_NAME}"
 
 
-@frozen(kw_only=True)
+@record
 class Ctdb:
     """CTDB floats the VIPs that the hosted engine's NFS mount hostname resolves to."""
 
@@ -114,7 +115,7 @@ def _seed_firewall_rules() -> tuple[FirewallRule, ...]:
     )
 
 
-@frozen(kw_only=True)
+@record
 class Firewall:
     """The seed's rules, plus the ones a cluster adds."""
 
@@ -129,7 +130,7 @@ class Firewall:
         return self.seed_rules + self.extra_rules
 
 
-@frozen(kw_only=True)
+@record
 class Packages:
     release_rpm: str = defaults.RELEASE_RPM
     install: tuple[str, ...] = defaults.PACKAGES
@@ -140,13 +141,13 @@ class Packages:
         return self.release_rpm.rsplit("/", 1)[-1].removesuffix(".rpm")
 
 
-@frozen(kw_only=True)
+@record
 class HostedEngine:
     volume: str = defaults.ENGINE_VOLUME  # the Gluster volume the engine VM lives on
     domain_type: str = defaults.HOSTED_ENGINE_DOMAIN_TYPE
 
 
-@frozen(kw_only=True)
+@record
 class Cluster(models.Cluster):
     """Everything confgen needs to know about one cluster of this target."""
 

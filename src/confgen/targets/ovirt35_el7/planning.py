@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from ipaddress import IPv4Address
 
-from attrs import frozen
-
 from confgen.models import FirewallRule, Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
@@ -21,6 +19,7 @@ from confgen.planner import (
     script_files,
     volume_plans,
 )
+from confgen.records import record
 from confgen.systemd import mount_unit_name
 from confgen.targets.ovirt35_el7 import defaults
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -35,7 +34,7 @@ from confgen.targets.ovirt35_el7.paths import (
 TEMPLATES = "ovirt35-el7"
 
 
-@frozen(kw_only=True)
+@record
 class FirewallGroup:
     """Consecutive rules for one service, rendered under one comment as the seed does."""
 
@@ -43,7 +42,7 @@ class FirewallGroup:
     rules: tuple[FirewallRule, ...]
 
 
-@frozen(kw_only=True)
+@record
 class SeedPlan(Plan):
     cluster: Cluster
     nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID

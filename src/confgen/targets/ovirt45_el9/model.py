@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from attrs import Factory, frozen
+from attrs import Factory
 
 from confgen import models
 from confgen.models import FirewallRule
+from confgen.records import record
 from confgen.targets.ovirt45_el9 import defaults
 
 NAME: Literal["ovirt45-el9"] = "ovirt45-el9"
 
 
-@frozen(kw_only=True)
+@record
 class BrickFilesystem:
     """The filesystem that holds every brick of a host: one LVM volume group on the brick
     device, one logical volume, XFS, mounted by UUID."""
@@ -29,14 +30,14 @@ class BrickFilesystem:
         return f"/dev/{self.volume_group}/{self.logical_volume}"
 
 
-@frozen(kw_only=True)
+@record
 class Volume(models.Volume):
     """A Gluster volume, created replica 3 with the options for VM images."""
 
     replica: int = defaults.REPLICA
 
 
-@frozen(kw_only=True)
+@record
 class Gluster:
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
     # The cluster's own volumes: each replaces the default of the same name, or is added.
@@ -56,7 +57,7 @@ class Gluster:
         return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
 
 
-@frozen(kw_only=True)
+@record
 class Firewall:
     """firewalld: the services oVirt and Gluster need, and the ports a cluster adds."""
 
@@ -70,7 +71,7 @@ class Firewall:
         return defaults.FIREWALL_SERVICES
 
 
-@frozen(kw_only=True)
+@record
 class Packages:
     # True on a RHEL 9 rebuild (Rocky, Alma, RHEL): CentOS Stream's extras-common repository
     # is added first, which holds the release packages.
@@ -79,7 +80,7 @@ class Packages:
     install: tuple[str, ...] = defaults.PACKAGES
 
 
-@frozen(kw_only=True)
+@record
 class HostedEngine:
     fqdn: str  # the engine VM's name: it must resolve, forward and reverse, before the deploy
     volume: str = defaults.ENGINE_VOLUME  # the Gluster volume the engine VM lives on
@@ -88,7 +89,7 @@ class HostedEngine:
     admin_user: str = defaults.ADMIN_USER  # the engine user the REST API is called as
 
 
-@frozen(kw_only=True)
+@record
 class Cluster(models.Cluster):
     """Everything confgen needs to know about one cluster of this target."""
 

@@ -4,8 +4,6 @@ firewall zone)."""
 
 from __future__ import annotations
 
-from attrs import frozen
-
 from confgen.models import Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK
 from confgen.planner import (
@@ -20,13 +18,14 @@ from confgen.planner import (
     script_files,
     volume_plans,
 )
+from confgen.records import record
 from confgen.targets.ovirt45_el9 import defaults
 from confgen.targets.ovirt45_el9.model import Cluster
 
 TEMPLATES = "ovirt45-el9"
 
 
-@frozen(kw_only=True)
+@record
 class GlusterDomain:
     """A storage domain on a Gluster volume: mounted from its first brick's host, with the
     hosts of its other bricks as backup volfile servers, so no one host is needed."""
@@ -51,7 +50,7 @@ class GlusterDomain:
         return f"backup-volfile-servers={':'.join(self.backup_servers)}"
 
 
-@frozen(kw_only=True)
+@record
 class El9Plan(Plan):
     cluster: Cluster
     engine_domain: GlusterDomain

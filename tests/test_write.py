@@ -46,11 +46,11 @@ def test_a_failure_while_writing_leaves_the_previous_tree_as_it_was(
     before = _snapshot(out)
     written = []
 
-    def failing_write(path: Path, data: bytes, mode: int) -> None:
+    def failing_write(path: str, data: bytes, mode: int) -> None:
         if len(written) == fail_after:
-            raise OSError(28, "No space left on device", str(path))
+            raise OSError(28, "No space left on device", path)
         written.append(path)
-        path.write_bytes(data)
+        Path(path).write_bytes(data)
 
     monkeypatch.setattr(write, "_write_file", failing_write)
     with pytest.raises(confgen.OutputError, match="No space left on device"):
@@ -406,3 +406,33 @@ def test_diff_shows_a_symbolic_link_in_the_tree_without_a_traceback(
     assert main(["diff", str(SEED), str(out)]) == 4
     shown = capsys.readouterr().out
     assert f"<symbolic link to {target}>" in shown
+
+
+def test_a_link_to_a_file_of_the_same_text_is_replaced_and_what_it_points_to_is_untouched(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    files = _files(SEED)
+    write.write_tree(files, out)
+    elsewhere = tmp_path / "elsewhere.md"
+    elsewhere.write_text(files["RUNBOOK.md"].text)
+    (out / "RUNBOOK.md").unlink()
+    (out / "RUNBOOK.md").symlink_to(elsewhere)
+    assert write.write_tree(files, out) == ["RUNBOOK.md"]
+    assert not (out / "RUNBOOK.md").is_symlink()
+    assert (out / "RUNBOOK.md").read_text() == elsewhere.read_text() == files["RUNBOOK.md"].text
+
+
+def test_every_byte_is_written_when_the_system_writes_less_than_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = write.os.write
+    monkeypatch.setattr(write.os, "write", lambda fd, data: real_write(fd, bytes(data[:7])))
+    files = _files(SEED)
+    write.write_tree(files, tmp_path / "out")
+    monkeypatch.undo()
+    on_disk = _snapshot(tmp_path / "out")
+    del on_disk[write.MANIFEST]
+    assert {p: (text, mode & 0o7777) for p, (text, mode, _) in on_disk.items()} == {
+        p: (f.text.encode(), f.mode) for p, f in files.items()
+    }

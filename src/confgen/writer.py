@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -170,12 +171,17 @@ def _on_disk(root: Path) -> set[str]:
     return found
 
 
-def _current(path: Path) -> tuple[bytes, bool]:
-    """A file's bytes (through a symlink; b"" for anything else that is not a file), and
-    whether it is a plain file with exactly this content to keep."""
-    if path.is_symlink():
-        return (path.read_bytes() if path.is_file() else b""), False
-    return (path.read_bytes() if path.is_file() else b""), True
+def _current(path: str) -> tuple[bytes, int | None]:
+    """A file's bytes (through a symbolic link; b"" for anything else that is not a file), and
+    its mode when it is a plain file, one whose inode a render may keep (None for the rest)."""
+    info = os.lstat(path)
+    if stat.S_ISREG(info.st_mode):
+        with open(path, "rb") as file:
+            return file.read(), stat.S_IMODE(info.st_mode)
+    if os.path.isfile(path):  # a symbolic link to a file
+        with open(path, "rb") as file:
+            return file.read(), None
+    return b"", None
 
 
 class _Staging:
@@ -184,6 +190,9 @@ class _Staging:
     Until then an unchanged file is only noted, so rendering an unchanged tree again creates
     nothing at all. Once started, each unchanged file is a hard link to the old one: same inode,
     so its mtime survives the swap.
+
+    Paths inside are strings joined with "/" (the plan's relative paths, checked to stay within
+    the tree): at thousands of files, pathlib's parsing cost more than the writing.
     """
 
     def __init__(self, root: Path, tag: str) -> None:
@@ -191,7 +200,7 @@ class _Staging:
         self.path = _staging(root, tag)
         self.started = False
         self._unchanged: list[str] = []
-        self._folders: set[Path] = set()
+        self._folders: set[str] = {""}  # made in this staging folder, relative to it
 
     def keep(self, path: str) -> None:
         if self.started:
@@ -201,7 +210,8 @@ class _Staging:
 
     def write(self, path: str, data: bytes, mode: int) -> None:
         self.start()
-        _write_file(self._folder_of(path) / path.rsplit("/", 1)[-1], data, mode)
+        self._make_folder(path.rpartition("/")[0])
+        _write_file(f"{self.path}/{path}", data, mode)
 
     def start(self) -> None:
         if not self.started:
@@ -211,19 +221,20 @@ class _Staging:
                 self._link(path)
             self._unchanged.clear()
 
-    def _folder_of(self, path: str) -> Path:
-        folder = (self.path / path).parent
+    def _make_folder(self, folder: str) -> None:
+        # The staging folder starts empty: each folder is made once, after its parent.
         if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
+            self._make_folder(folder.rpartition("/")[0])
+            os.mkdir(f"{self.path}/{folder}")
             self._folders.add(folder)
-        return folder
 
     def _link(self, path: str) -> None:
-        new = self._folder_of(path) / path.rsplit("/", 1)[-1]
+        self._make_folder(path.rpartition("/")[0])
+        old, new = f"{self.root}/{path}", f"{self.path}/{path}"
         try:
-            os.link(self.root / path, new)
+            os.link(old, new)
         except OSError:
-            shutil.copy2(self.root / path, new)
+            shutil.copy2(old, new)
 
 
 def write_tree(
@@ -306,8 +317,8 @@ def _write_locked(
             data = file.text.encode()
             written[path] = _Entry(sha256=_sha256(data), mode=file.mode)
             if path in on_disk:
-                current, plain = _current(root / path)
-                if current == data and plain and _mode(root / path) == file.mode:
+                current, mode = _current(f"{root}/{path}")
+                if current == data and mode == file.mode:
                     staging.keep(path)
                     continue
                 if current != data:
@@ -316,7 +327,7 @@ def _write_locked(
             changed.append(path)
         removed = sorted(on_disk - written.keys())
         for path in removed:
-            check(path, _current(root / path)[0], None)
+            check(path, _current(f"{root}/{path}")[0], None)
         if conflicts and not force:
             conflicts.sort(key=lambda p: p.path)
             raise OutputError(
@@ -355,14 +366,15 @@ def _write_locked(
             shutil.rmtree(staging.path, ignore_errors=True)
 
 
-def _mode(path: Path) -> int:
-    return path.stat().st_mode & 0o7777
-
-
-def _write_file(path: Path, data: bytes, mode: int) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        os.fchmod(f.fileno(), mode)
+def _write_file(path: str, data: bytes, mode: int) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        rest = memoryview(data)
+        while rest:  # write(2) may write less than asked
+            rest = rest[os.write(fd, rest) :]
+        os.fchmod(fd, mode)  # the mode exactly, whatever the umask
+    finally:
+        os.close(fd)
 
 
 @record
@@ -469,7 +481,7 @@ def _diffs(
                 action = "overwrite" if path in files else "remove"
                 if entry is None:
                     refused.append(error(path, f"is not confgen's: a render would {action} it"))
-                elif entry.sha256 != _sha256(_current(target)[0]):
+                elif entry.sha256 != _sha256(_current(str(target))[0]):
                     refused.append(
                         error(
                             path, f"was edited since confgen wrote it: a render would {action} it"

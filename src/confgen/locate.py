@@ -88,5 +88,7 @@ def line_of(lines: dict[str, int], path: str) -> int | None:
 
 def with_lines(problems: list[Problem], text: str) -> list[Problem]:
     """Give each problem the line of its key (or nearest ancestor) in the cluster file."""
+    if all(p.line is not None for p in problems):
+        return problems  # a valid file (no problems) is not read a second time
     lines = index_lines(text)
     return [p if p.line is not None else replace(p, line=line_of(lines, p.path)) for p in problems]

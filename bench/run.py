@@ -14,7 +14,10 @@ The figures are with Python's bytecode caches, as an installed package has them;
 "no .pyc" run the same command with no cache to read or write (PYTHONDONTWRITEBYTECODE=1 and
 an empty PYTHONPYCACHEPREFIX), as in many containers and CI jobs. "imports" is
 `python -c 'import jinja2, attrs, cattrs, tomllib'`: what any tool built on those libraries
-pays before its first line.
+pays before its first line; "floor's imports" is `python -c 'import jinja2, tomllib'`, what the
+floor imports. The row "floor + importing attrs, cattrs (computed)" is, run by run, the
+floor's time plus the difference of those two: the least a tool on attrs and cattrs could take
+with no work of its own beyond the floor's.
 
 Trees go to /dev/shm when it exists: the benchmark is of the tools, not of the disk.
 """
@@ -123,7 +126,7 @@ class Row:
     to_floor: float | None  # this tool's time over the floor's, median of run-by-run ratios
     to_imports: float | None  # this tool's time over the imports' alone
     ansible_over: float | None  # ansible-core's time over this tool's: how many times faster
-    rss: float  # MiB, the largest of the runs
+    rss: float | None  # MiB, the largest of the runs (None: a computed row)
 
 
 def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
@@ -134,6 +137,7 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
     floor_command = [sys.executable, str(BENCH / "floor.py"), str(cluster), str(floor)]
     no_pyc = {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(work / "no-pyc")}
     imports = [sys.executable, "-c", "import jinja2, attrs, cattrs, tomllib"]
+    floor_imports = [sys.executable, "-c", "import jinja2, tomllib"]
     # name: (command, the tree it writes or None, its number of runs, its environment)
     commands: dict[str, tuple[list[str], Path | None, int, dict[str, str]]] = {
         "confgen": (confgen, mine, runs, {}),
@@ -142,6 +146,7 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
         "confgen, no .pyc": (confgen, mine, runs, no_pyc),
         "floor, no .pyc": (floor_command, floor, runs, no_pyc),
         "imports": (imports, None, runs, {}),
+        "floor's imports": (floor_imports, None, runs, {}),
     }
     if ansible_runs:
         inv = work / f"inventory-{n}.json"
@@ -185,17 +190,45 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
             tool=name,
             runs=len(measured),
             wall=statistics.median(t for t, _ in measured),
-            to_floor=ratio(name, "floor") if name != "imports" else None,
+            to_floor=ratio(name, "floor") if name not in NO_OUTPUT else None,
             to_imports=ratio(name, "imports"),
             ansible_over=ratio("ansible-core", name),
             rss=max(r for _, r in measured),
         )
         for name, measured in times.items()
     ]
+    # The least any tool that loads attrs and cattrs can take: the floor's run plus what
+    # importing them adds (the imports' run less the floor's imports'), run by run.
+    least = [
+        floor + (with_them - without)
+        for (floor, _), (with_them, _), (without, _) in zip(
+            times["floor"], times["imports"], times["floor's imports"], strict=False
+        )
+    ]
+    rows.append(
+        Row(
+            hosts=n,
+            files=files,
+            mib=size / 2**20,
+            tool=LEAST,
+            runs=len(least),
+            wall=statistics.median(least),
+            to_floor=statistics.median(
+                t / floor for t, (floor, _) in zip(least, times["floor"], strict=False)
+            ),
+            to_imports=None,
+            ansible_over=None,
+            rss=None,
+        )
+    )
     for _, tree, _, _ in commands.values():
         if tree is not None:
             shutil.rmtree(tree, ignore_errors=True)
     return rows
+
+
+LEAST = "floor + importing attrs, cattrs (computed)"
+NO_OUTPUT = {"imports", "floor's imports", LEAST}
 
 
 def _x(value: float | None) -> str:
@@ -209,11 +242,12 @@ def _table(rows: list[Row]) -> str:
         "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
-        per_mib = f"{r.wall / r.mib:.3f}" if r.tool != "imports" else ""
+        per_mib = f"{r.wall / r.mib:.3f}" if r.tool not in NO_OUTPUT else ""
+        rss = f"{r.rss:.0f} MiB" if r.rss is not None else ""
         lines.append(
             f"| {r.hosts} | {r.files} | {r.mib:.1f} | {r.tool} | {r.runs} | {r.wall:.3f} s "
             f"| {per_mib} | {_x(r.to_floor)} | {_x(r.to_imports)} | {_x(r.ansible_over)} "
-            f"| {r.rss:.0f} MiB |"
+            f"| {rss} |"
         )
     return "\n".join(lines)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import confgen
 from confgen.cli import main
@@ -642,3 +644,17 @@ def test_validate_given_the_text_gives_each_problem_its_line() -> None:
     assert [p.line for p in confgen.validate(cluster)] == [None]
     [problem] = confgen.validate(cluster, text)
     assert (problem.path, problem.line) == ("hosts[2].interfaces.lan.address", 41)
+
+
+@given(st.text())
+def test_the_printable_check_finds_what_the_unicode_categories_say(value: str) -> None:
+    """Its ASCII shortcut (str.isprintable) answers as the per-character category rule."""
+    import unicodedata
+
+    from confgen.validator import _UNPRINTABLE, _unprintable
+
+    bad = [c for c in value if unicodedata.category(c) in _UNPRINTABLE]
+    assert _unprintable(value) == (bad[0] if bad else None)
+    for code in range(128):
+        text = f"ab{chr(code)}"
+        assert (_unprintable(text) is None) == (unicodedata.category(chr(code)) not in _UNPRINTABLE)

@@ -62,6 +62,8 @@ _UNPRINTABLE = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
 
 
 def _unprintable(value: str) -> str | None:
+    if value.isascii() and value.isprintable():
+        return None  # the common case, answered in C: no ASCII control is printable
     return next((c for c in value if unicodedata.category(c) in _UNPRINTABLE), None)
 
 

@@ -40,9 +40,10 @@ def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
     """The manifest as `json.dumps(manifest, indent=1)` writes it, built line by line.
 
     With `indent`, json encodes in pure Python (its C encoder is only for compact output), which
-    at thousands of files cost more than hashing them; each string is still encoded by json.
+    at thousands of files cost more than hashing them. Strings are encoded by json's own C
+    function for them; a sha256 is hex and a mode octal digits, which JSON quotes as they are.
     """
-    q = json.dumps
+    q = json.encoder.encode_basestring_ascii
     lines = ["{", f' "generator": {q("confgen")},']
     if source is not None:
         # Which cluster the tree was rendered from: the file's name, and the digest of the
@@ -54,7 +55,7 @@ def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
             " },",
         ]
     listed = [
-        f'  {q(path)}: {{\n   "sha256": {q(e.sha256)},\n   "mode": "{e.mode:04o}"\n  }}'
+        f'  {q(path)}: {{\n   "sha256": "{e.sha256}",\n   "mode": "{e.mode:04o}"\n  }}'
         for path, e in sorted(entries.items())
     ]
     lines.append(' "files": {\n' + ",\n".join(listed) + "\n }" if listed else ' "files": {}')

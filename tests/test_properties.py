@@ -20,7 +20,7 @@ from confgen.cli import main
 from confgen.context import template_context
 from confgen.systemd import escape_path
 from confgen.targets.ovirt35_el7.planning import self_check
-from strategies import clusters, el9_clusters, to_toml
+from strategies import clusters, to_toml
 
 # confgen.plan is also the name of the function the package exports: reach the module itself.
 seed_target = importlib.import_module("confgen.targets.ovirt35_el7")
@@ -51,19 +51,6 @@ def test_the_strategy_covers_only_what_check_accepts(data: dict[str, Any]) -> No
     # only if the strategy reaches the valid space, so each drawn cluster must be in it.
     problems = confgen.validate(confgen.loads(to_toml(data)))
     assert [str(p) for p in problems if p.severity is confgen.Severity.ERROR] == []
-
-
-@given(clusters() | el9_clusters())
-def test_the_plain_and_the_detailed_converter_read_a_valid_file_alike(data: dict[str, Any]) -> None:
-    """A valid file is read by the plain converter alone; the detailed one, which reads only
-    files the plain one refuses, must read it to the same cluster."""
-    import tomllib
-
-    from confgen import loader, targets
-
-    raw = tomllib.loads(to_toml(data))
-    kind = targets.get(raw.pop("target", targets.DEFAULT)).cluster
-    assert loader._PLAIN.structure(raw, kind) == loader._detailed().structure(raw, kind)
 
 
 @given(clusters())

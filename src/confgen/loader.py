@@ -13,21 +13,23 @@ import re
 import stat
 import sys
 import tomllib
+import types
 import typing
+from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import cattrs
-from cattrs.cols import homogenous_tuple_structure_factory, mapping_structure_factory
-from cattrs.errors import ForbiddenExtraKeysError
-from cattrs.gen import make_dict_structure_fn
 
 from confgen import targets
 from confgen.errors import LoadError, Problem, error, quoted
 from confgen.locate import with_lines
 from confgen.models import Cluster, PortRange, Protocol, Role
+
+if TYPE_CHECKING:
+    import cattrs
+    from cattrs.errors import ForbiddenExtraKeysError
 
 
 def _ip_hook(kind: type[Any], what: str) -> Any:
@@ -82,6 +84,85 @@ def _is_table_type(kind: Any) -> bool:
     return typing.get_origin(kind) is collections.abc.Mapping
 
 
+# How each value that is not a list, table or record is read, for both readers below.
+_LEAVES: dict[Any, Callable[[object, object], Any]] = {
+    str: _str_hook,
+    int: _int_hook,
+    bool: _bool_hook,
+    IPv4Address: _ip_hook(IPv4Address, "an IPv4 address"),
+    IPv4Network: _ip_hook(IPv4Network, "an IPv4 network in CIDR form (10.0.0.0/24)"),
+    IPv4Interface: _ip_hook(IPv4Interface, "an IPv4 address with a prefix (10.0.0.5/24)"),
+    Role: _enum_hook(Role),
+    Protocol: _enum_hook(Protocol),
+    PortRange: lambda value, _type: PortRange.parse(value),
+}
+
+
+# Two readers of the same types with the same leaves. The plain one below reads a valid file
+# in one pass and imports nothing; a file it refuses is read again by cattrs' detailed
+# converter, which finds every problem and its key path. Valid files are the common case, and
+# importing cattrs and building its structuring code for each class costs more than all the
+# rest of loading a small cluster. The plain reader accepts no more than cattrs does, and reads
+# what it accepts to the same cluster (tests/test_input_safety.py holds it to that).
+
+
+def _is_a(value: object, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise ValueError(f"{quoted(value)} is not a {kind.__name__}")
+
+
+@functools.cache
+def _reader(kind: Any) -> Callable[[Any], Any]:
+    """A function reading a value of `kind`; it raises at the first thing cattrs refuses."""
+    leaf = _LEAVES.get(kind)
+    args = typing.get_args(kind)
+    if leaf is not None:
+        return lambda value: leaf(value, kind)
+    if _is_list_type(kind):
+        item = _reader(args[0])
+
+        def read_list(value: Any) -> tuple[Any, ...]:
+            _is_a(value, list)
+            return tuple(item(v) for v in value)
+
+        return read_list
+    if _is_table_type(kind):
+        key, item = _reader(args[0]), _reader(args[1])
+
+        def read_table(value: Any) -> dict[Any, Any]:
+            _is_a(value, dict)
+            return {key(k): item(v) for k, v in value.items()}
+
+        return read_table
+    if typing.get_origin(kind) in (types.UnionType, typing.Union) and type(None) in args:
+        (other,) = (arg for arg in args if arg is not type(None))
+        read_other = _reader(other)
+        return lambda value: None if value is None else read_other(value)
+    if typing.get_origin(kind) is typing.Literal:
+
+        def read_literal(value: Any) -> Any:
+            if value not in args:
+                raise ValueError(f"{quoted(value)} is not one of {args}")
+            return value
+
+        return read_literal
+    if isinstance(kind, type) and attrs.has(kind):
+        hints = typing.get_type_hints(kind)
+        fields = [(f.name, f.alias, _reader(hints[f.name])) for f in attrs.fields(kind) if f.init]
+        known = {name for name, _, _ in fields}
+
+        def read_record(value: Any) -> Any:
+            _is_a(value, dict)
+            if value.keys() - known:
+                raise ValueError("unknown keys")
+            return kind(
+                **{alias: read(value[name]) for name, alias, read in fields if name in value}
+            )
+
+        return read_record
+    raise TypeError(f"confgen has no plain reader for {kind!r}")
+
+
 def _shape_checked(factory: Any, expected: type, what: str) -> Any:
     """Wrap cattrs' own hook: it would read a string as a list of its characters."""
 
@@ -98,24 +179,19 @@ def _shape_checked(factory: Any, expected: type, what: str) -> Any:
     return make
 
 
-def _table_of_fields(kind: Any, converter: cattrs.Converter) -> Any:
-    return make_dict_structure_fn(kind, converter, _cattrs_forbid_extra_keys=True)
+@functools.cache
+def _detailed() -> cattrs.Converter:
+    """cattrs' converter that reports every problem of a file, each with its key path."""
+    import cattrs
+    from cattrs.cols import homogenous_tuple_structure_factory, mapping_structure_factory
+    from cattrs.gen import make_dict_structure_fn
 
+    def table_of_fields(kind: Any, converter: cattrs.Converter) -> Any:
+        return make_dict_structure_fn(kind, converter, _cattrs_forbid_extra_keys=True)
 
-def _make_converter(detailed: bool) -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=detailed)
-    converter.register_structure_hook(str, _str_hook)
-    converter.register_structure_hook(int, _int_hook)
-    converter.register_structure_hook(bool, _bool_hook)
-    converter.register_structure_hook(IPv4Address, _ip_hook(IPv4Address, "an IPv4 address"))
-    converter.register_structure_hook(
-        IPv4Network, _ip_hook(IPv4Network, "an IPv4 network in CIDR form (10.0.0.0/24)")
-    )
-    converter.register_structure_hook(
-        IPv4Interface, _ip_hook(IPv4Interface, "an IPv4 address with a prefix (10.0.0.5/24)")
-    )
-    for kind in (Role, Protocol):
-        converter.register_structure_hook(kind, _enum_hook(kind))
+    converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    for kind, hook in _LEAVES.items():
+        converter.register_structure_hook(kind, hook)
     converter.register_structure_hook_factory(
         _is_list_type, _shape_checked(homogenous_tuple_structure_factory, list, "a list [...]")
     )
@@ -123,29 +199,29 @@ def _make_converter(detailed: bool) -> cattrs.Converter:
         _is_table_type, _shape_checked(mapping_structure_factory, dict, "a table {...}")
     )
     converter.register_structure_hook_factory(
-        attrs.has, _shape_checked(_table_of_fields, dict, "a table {...}")
+        attrs.has, _shape_checked(table_of_fields, dict, "a table {...}")
     )
-    converter.register_structure_hook(PortRange, lambda value, _t: PortRange.parse(value))
     return converter
 
 
-# Two converters with the same hooks. The plain one structures a file in one pass; only a file
-# it refuses is read again by the detailed one, which collects every problem with its key path.
-# Valid files are the common case, and building cattrs' detailed structuring code for each class
-# costs more than all the rest of loading a small cluster.
-_PLAIN = _make_converter(detailed=False)
-
-
-@functools.cache
-def _detailed() -> cattrs.Converter:
-    return _make_converter(detailed=True)
-
-
-def _structure(data: dict[str, Any], kind: type[Cluster]) -> Cluster:
+def _read(data: dict[str, Any], kind: Any) -> Cluster:
+    """The cluster of class `kind` in `data`; a `LoadError` with every problem (no lines yet)
+    if it has any."""
     try:
-        return _PLAIN.structure(data, kind)
-    except Exception:  # whatever it was, the detailed converter raises it again, placed
-        return _detailed().structure(data, kind)
+        cluster: Cluster = _reader(kind)(data)
+        return cluster
+    except Exception:  # whatever it was, cattrs finds it again, and says where
+        pass
+    import cattrs
+    from cattrs.errors import ForbiddenExtraKeysError
+
+    try:
+        cluster = _detailed().structure(data, kind)
+    except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:
+        # cattrs wraps every structuring failure; report them all. Anything else is a bug in
+        # confgen, not a problem in the file: it goes up as it is.
+        raise LoadError(_collect(exc)) from None
+    return cluster
 
 
 def _format_path(path: str) -> str:
@@ -180,6 +256,9 @@ def _unknown_keys(exc: ForbiddenExtraKeysError, path: str) -> list[Problem]:
 
 def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
     """Flatten cattrs' tree of exceptions into problems, each tagged with its key path."""
+    import cattrs
+    from cattrs.errors import ForbiddenExtraKeysError
+
     if isinstance(exc, ForbiddenExtraKeysError):
         return _unknown_keys(exc, path)
     if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError):
@@ -222,13 +301,11 @@ def loads(text: str) -> Cluster:
     refused = [error(key, why) for key, why in target.refused.items() if key in data]
     rest = {key: value for key, value in data.items() if key not in target.refused}
     try:
-        cluster = _structure(rest, target.cluster)
+        cluster = _read(rest, target.cluster)
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
-    except (cattrs.BaseValidationError, ForbiddenExtraKeysError) as exc:
-        # cattrs wraps every structuring failure; report them all. Anything else is a bug in
-        # confgen, not a problem in the file: it goes up as it is.
-        raise LoadError(with_lines(refused + _collect(exc), text)) from None
+    except LoadError as exc:
+        raise LoadError(with_lines(refused + exc.problems, text)) from None
     if refused:
         raise LoadError(with_lines(refused, text))
     return cluster

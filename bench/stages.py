@@ -25,7 +25,7 @@ from confgen.writer import write_tree
 marks = [("import confgen and Jinja2", time.perf_counter())]
 text = open(sys.argv[1], encoding="utf-8").read()
 cluster = confgen.loads(text)
-marks.append(("load (tomllib, cattrs)", time.perf_counter()))
+marks.append(("load (tomllib, models)", time.perf_counter()))
 confgen.validate(cluster)
 marks.append(("validate", time.perf_counter()))
 plan = confgen.plan(cluster, confgen.Source.of("cluster.toml", cluster))

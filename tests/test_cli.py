@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -154,16 +155,33 @@ def test_an_output_path_that_is_a_file_is_an_error(tmp_path: Path) -> None:
 def test_commands_that_render_nothing_do_not_import_jinja2(argv: list[str]) -> None:
     # Tooling runs `confgen check` in loops, and --help and --version should answer at once:
     # none of them may pay for the template engine. The command runs as `python -m confgen`
-    # does, in a fresh interpreter (this test process has long imported Jinja2 for the others),
-    # which then reports the Jinja2 modules loaded, whatever way the command ended.
+    # does, in a fresh interpreter (this test process has long imported Jinja2 for the others).
+    code, printed, loaded = _loaded(argv, "jinja2")
+    assert code == 0
+    assert printed.strip(), "the command printed nothing"
+    assert loaded == []
+
+
+def _loaded(argv: list[str], package: str) -> tuple[int, str, list[str]]:
+    """Run the command in a fresh interpreter: its exit status, what it printed and the
+    modules of `package` it loaded, whatever way it ended."""
     code = (
         "import sys, atexit\n"
         "atexit.register(lambda: print(sorted(m for m in sys.modules"
-        " if m.split('.')[0] == 'jinja2'), file=sys.stderr))\n"
+        f" if m.split('.')[0] == {package!r}), file=sys.stderr))\n"
         "from confgen.cli import main\n"
         f"sys.exit(main({argv!r}))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip(), "the command printed nothing"
-    assert result.stderr.splitlines()[-1] == "[]", result.stderr
+    return result.returncode, result.stdout, ast.literal_eval(result.stderr.splitlines()[-1])
+
+
+def test_a_valid_file_is_read_without_cattrs_and_an_invalid_one_with_it(tmp_path: Path) -> None:
+    # cattrs' detailed converter only reads a file the plain reader refuses, to say what is
+    # wrong where (confgen/loader.py); importing it is a tenth of a small render.
+    assert _loaded(["render", str(SEED), str(tmp_path / "out")], "cattrs")[::2] == (0, [])
+    assert _loaded(["check", str(SEED)], "cattrs")[::2] == (0, [])
+    bad = tmp_path / "bad.toml"
+    bad.write_text(SEED.read_text().replace("host_id = 2", 'host_id = "2"'))
+    code, _, loaded = _loaded(["check", str(bad)], "cattrs")
+    assert code == 1 and "cattrs" in loaded

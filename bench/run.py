@@ -153,7 +153,7 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
         inv.write_text(json.dumps(inventory(cluster, theirs)) + "\n", encoding="utf-8")
         playbook = [_ansible_playbook(), "-i", str(inv), str(BENCH / "ansible" / "render.yml")]
         commands["ansible-core"] = (playbook, theirs, ansible_runs, {})
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    times: dict[str, list[tuple[float, float | None]]] = {name: [] for name in commands}
     # Run 0 warms the machine's caches (the page cache, the CPU's) for every command and is
     # not counted. Ansible, at minutes a run, is not warmed.
     for run in range(max(runs, ansible_runs) + 1):
@@ -182,6 +182,14 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
         pairs = zip(times[name], times[other], strict=False)
         return statistics.median(mine / theirs for (mine, _), (theirs, _) in pairs)
 
+    # The least any tool that loads attrs and cattrs can take: the floor's run plus what
+    # importing them adds (the imports' run less the floor's imports'), run by run.
+    times[LEAST] = [
+        (floor + (with_them - without), None)
+        for (floor, _), (with_them, _), (without, _) in zip(
+            times["floor"], times["imports"], times["floor's imports"], strict=False
+        )
+    ]
     rows = [
         Row(
             hosts=n,
@@ -190,37 +198,13 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
             tool=name,
             runs=len(measured),
             wall=statistics.median(t for t, _ in measured),
-            to_floor=ratio(name, "floor") if name not in NO_OUTPUT else None,
-            to_imports=ratio(name, "imports"),
-            ansible_over=ratio("ansible-core", name),
-            rss=max(r for _, r in measured),
+            to_floor=ratio(name, "floor") if name not in IMPORTS_ONLY else None,
+            to_imports=ratio(name, "imports") if name != LEAST else None,
+            ansible_over=ratio("ansible-core", name) if name != LEAST else None,
+            rss=max((r for _, r in measured if r is not None), default=None),
         )
         for name, measured in times.items()
     ]
-    # The least any tool that loads attrs and cattrs can take: the floor's run plus what
-    # importing them adds (the imports' run less the floor's imports'), run by run.
-    least = [
-        floor + (with_them - without)
-        for (floor, _), (with_them, _), (without, _) in zip(
-            times["floor"], times["imports"], times["floor's imports"], strict=False
-        )
-    ]
-    rows.append(
-        Row(
-            hosts=n,
-            files=files,
-            mib=size / 2**20,
-            tool=LEAST,
-            runs=len(least),
-            wall=statistics.median(least),
-            to_floor=statistics.median(
-                t / floor for t, (floor, _) in zip(least, times["floor"], strict=False)
-            ),
-            to_imports=None,
-            ansible_over=None,
-            rss=None,
-        )
-    )
     for _, tree, _, _ in commands.values():
         if tree is not None:
             shutil.rmtree(tree, ignore_errors=True)
@@ -228,7 +212,8 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
 
 
 LEAST = "floor + importing attrs, cattrs (computed)"
-NO_OUTPUT = {"imports", "floor's imports", LEAST}
+IMPORTS_ONLY = {"imports", "floor's imports"}
+NO_OUTPUT = {*IMPORTS_ONLY, LEAST}
 
 
 def _x(value: float | None) -> str:

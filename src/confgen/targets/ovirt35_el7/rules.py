@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -152,6 +151,8 @@ def _tunables(cluster: Cluster) -> Iterator[Problem]:
             yield error(path, f"sets the same tunable as {quoted(seen[name.lower()])}")
         seen.setdefault(name.lower(), name)
         if name.lower() not in known:
+            import difflib  # here, not at the top: only an unknown tunable needs it
+
             hint = difflib.get_close_matches(name, defaults.CTDB_KNOWN_TUNABLES, n=1)
             suggestion = f"did you mean {quoted(hint[0])}?" if hint else "see ctdb-tunables(7)"
             yield error(path, f"ctdb has no tunable {quoted(name)}; {suggestion}")

@@ -25,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import confgen
+from confgen import validator
 import fakehost_gluster
 from fakehost import FakeCluster
 from golden_cases import golden_cases
@@ -313,3 +314,29 @@ def test_mount_and_umount_fail_where_the_real_ones_do(tmp_path: Path) -> None:
         stand_in = run(str(fake.bin / argv[0]), *argv[1:], env=env).returncode
         assert (argv, real != 0) == (argv, stand_in != 0)
         assert real != 0, argv
+
+
+def test_the_volfile_name_limit_is_glusterds(tmp_path: Path) -> None:
+    """confgen refuses a brick whose volfile name is longer than VOLFILE_NAME_MAX; the real
+    glusterd creates a volume at that length and fails one byte past it (half-way through,
+    which is why `check` must refuse it first)."""
+    peers = {"p1": "10.250.0.1"}
+    real = RealGlusterd(tmp_path, peers)
+
+    def brick_of_length(volume: str, length: int) -> str:
+        # The brick's path after RealGlusterd moves it below the test's folder.
+        prefix = f"{real.work}/bricks/p1/"
+        fill = length - len(validator.volfile_name(volume, "p1", prefix))
+        return f"p1:/{'d' * fill}"
+
+    at_limit = ["volume", "create", "fits", brick_of_length("fits", validator.VOLFILE_NAME_MAX)]
+    past = ["volume", "create", "over", brick_of_length("over", validator.VOLFILE_NAME_MAX + 1)]
+    for words, length in (
+        (at_limit, validator.VOLFILE_NAME_MAX),
+        (past, validator.VOLFILE_NAME_MAX + 1),
+    ):
+        moved = real.rewrite(words)[3]
+        assert len(validator.volfile_name(words[2], "p1", moved.split(":", 1)[1])) == length
+    (fits, _), (over, over_out) = real.replay([at_limit, past])
+    assert fits == 0
+    assert over != 0 and "Failed to create volume files" in over_out, over_out

@@ -492,7 +492,7 @@ REFUSED = [
         "[ctdb]",
         VOLUMES + f'[[gluster.volumes]]\nname = "{"v" * 64}"\nbrick_dir = "/gluster/{"b" * 180}"'
         "\n\n[ctdb]",
-        "gives glusterd a volfile name of 272 bytes (at most 255)",
+        "gives glusterd a volfile name of 272 bytes (at most 251)",
     ),
     (
         'nic = "eth0", address = "192.168.122.11"',

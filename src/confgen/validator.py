@@ -195,13 +195,16 @@ def _networks(cluster: Cluster, roles: tuple[Role, ...]) -> Iterator[Problem]:
                 )
 
 
-# glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol` and
-# refuses a brick whose volfile name is longer than NAME_MAX (glusterd-volgen.c,
-# get_brick_filepath; glusterd-utils.c, glusterd_is_valid_volfpath).
-_NAME_MAX = 255
+# glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol`
+# (glusterd-volgen.c, get_brick_filepath) and writes it as `<that name>.tmp` first, renaming
+# it after (glusterd-volgen.c, volgen_write_volfile). So NAME_MAX (255) less ".tmp" is the
+# longest name that works: a real glusterd 10.3 creates a volume whose volfile name is 251
+# bytes and fails one of 252 half-way ("Failed to create volume files", File name too long),
+# as tests/test_stand_ins.py shows on Debian's glusterd.
+VOLFILE_NAME_MAX = 255 - len(".tmp")
 
 
-def _volfile_name(volume: str, peer: str, brick_dir: str) -> str:
+def volfile_name(volume: str, peer: str, brick_dir: str) -> str:
     return f"{volume}.{peer}.{brick_dir[1:].replace('/', '-')}.vol"
 
 
@@ -308,14 +311,14 @@ def volume_rules(
                     )
                     break
             placed.setdefault(name, []).append((volume.name, folder))
-            volfile = _volfile_name(volume.name, cluster.peer_name(host), folder)
-            if not volfile_reported and len(volfile.encode()) > _NAME_MAX:
+            volfile = volfile_name(volume.name, cluster.peer_name(host), folder)
+            if not volfile_reported and len(volfile.encode()) > VOLFILE_NAME_MAX:
                 volfile_reported = True  # once a volume: the fix is the same for every host
                 yield error(
                     path,
                     f"the brick {folder} of {what} on {quoted(name)} gives glusterd a "
                     "volfile name "
-                    f"of {len(volfile.encode())} bytes (at most {_NAME_MAX}): shorten the "
+                    f"of {len(volfile.encode())} bytes (at most {VOLFILE_NAME_MAX}): shorten the "
                     "volume name, the brick folder or the host's storage name",
                 )
 

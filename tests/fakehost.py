@@ -167,6 +167,7 @@ class FakeCluster:
                 selinux="Enforcing",
                 fqdn=h.host.fqdn,
                 peer=h.peer,
+                storage=str(h.storage_address),
                 heartbeat=str(h.addresses[confgen.Role.HEARTBEAT]),
             )
         return {
@@ -218,8 +219,12 @@ class FakeCluster:
             },
             "roots": str(self.base / "roots"),
             "vips": [],
-            # The administrator puts the engine's name in DNS before the deploy (RUNBOOK.md).
-            "dns": {plan.cluster.hosted_engine.fqdn: "192.0.2.10"},
+            # The administrator puts the engine's name and every host's in DNS, forward and
+            # reverse, before the deploy (RUNBOOK.md).
+            "dns": {
+                plan.cluster.hosted_engine.fqdn: "192.0.2.10",
+                **{h.host.fqdn: str(h.management_address) for h in plan.hosts},
+            },
         }
 
     def _make_root(self, host: confgen.planner.HostPlan) -> None:

@@ -37,6 +37,7 @@ UNIT_PACKAGES = {
     "ovirt-ha-broker": "ovirt-hosted-engine-ha",
     "firewalld": "firewalld",
     "NetworkManager": "NetworkManager",
+    "chronyd": "chrony",
 }
 # Packages the seed's list pulls in as dependencies (their RPMs' Requires).
 DEPENDS = {
@@ -375,15 +376,27 @@ if PROGRAM == "ctdb":
             out += f"{address} {running[0] if running else -1}\n"
         done(out=out)
     done(0)
-# getent(1) hosts NAME: the first /etc/hosts line naming NAME; exit 2 when none does.
+# getent(1) hosts NAME|ADDRESS: the first /etc/hosts line naming NAME (or for ADDRESS), then
+# DNS (nsswitch.conf "hosts: files dns"); exit 2 when neither knows it. `-s dns` (getent(1):
+# "-s service: Override all databases with the specified service") asks DNS alone. A name is
+# looked up without regard to case (RFC 4343); getent prints the address, then the name.
 if PROGRAM == "getent":
-    name = words(ARGS)[-1]
-    for line in (ROOT / "etc/hosts").read_text().splitlines():
-        if name in line.split()[1:]:
-            done(out=line + "\n")
-    # Then DNS (nsswitch.conf "hosts: files dns"): the names the administrator put there.
-    address = state.get("dns", {}).get(name)
-    done(out=f"{address}       {name}\n") if address else done(2)
+    dns_only = "--service=dns" in ARGS or any(
+        ARGS[i : i + 2] == ["-s", "dns"] for i in range(len(ARGS) - 1)
+    )
+    key = ARGS[-1]
+    if not dns_only:
+        for line in (ROOT / "etc/hosts").read_text().splitlines():
+            fields = line.split("#", 1)[0].split()
+            if fields and (key == fields[0] or key.lower() in (f.lower() for f in fields[1:])):
+                done(out=line + "\n")
+    dns = state.get("dns", {})
+    forward = {n.lower(): (n, a) for n, a in dns.items()}
+    if key.lower() in forward:
+        name, address = forward[key.lower()]
+        done(out=f"{address:<15} {name}\n")
+    reverse = [n for n, a in dns.items() if a == key]
+    done(out=f"{key:<15} {reverse[0]}\n") if reverse else done(2)
 if PROGRAM == "gluster":
     import fakehost_gluster
 

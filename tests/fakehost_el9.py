@@ -37,9 +37,12 @@ PROGRAMS = frozenset(
 # /var/lib/glusterd/groups (extras/group-virt.example installed as groups/virt).
 REQUIRES = {
     # ovirt-hosted-engine-setup.spec.in: Requires ovirt-hosted-engine-ha, vdsm (and through
-    # it lvm2 and policycoreutils-python-utils, vdsm.spec.in).
+    # it lvm2). vdsm requires python3-policycoreutils, not policycoreutils-python-utils, which
+    # holds semanage: oVirt/vdsm v4.50.7 vdsm.spec.in:167 is its only policycoreutils line,
+    # and neither ovirt-host.spec (ovirt-host-4.5.0-3) nor ovirt-hosted-engine-setup.spec.in
+    # (2.7.2) requires it.
     "ovirt-hosted-engine-setup": ["ovirt-hosted-engine-ha", "vdsm"],
-    "vdsm": ["lvm2", "policycoreutils-python-utils"],
+    "vdsm": ["lvm2", "python3-policycoreutils"],
     "vdsm-gluster": ["vdsm"],
 }
 # Where a package comes from: the base repositories of EL9 (BaseOS, AppStream), CentOS Stream's
@@ -66,6 +69,10 @@ FIREWALLD_SERVICES = {
     "ssh",
     "ctdb",
     "nfs",
+    "ipsec",
+    "nrpe",
+    "rpc-bind",
+    "samba",
     "http",
     "https",
     "dhcpv6-client",
@@ -100,7 +107,17 @@ def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
     zones["public"]["services"] = ["ssh", "dhcpv6-client"]
     return {
         "packages": ["firewalld", "NetworkManager", "xfsprogs", "policycoreutils"],
-        "base_packages": ["firewalld", "NetworkManager", "tmux", "xfsprogs", "policycoreutils"],
+        # What EL9's BaseOS and AppStream hold of what the scripts install.
+        "base_packages": [
+            "firewalld",
+            "NetworkManager",
+            "tmux",
+            "xfsprogs",
+            "policycoreutils",
+            "policycoreutils-python-utils",
+            "python3-policycoreutils",
+            "chrony",
+        ],
         "rhel_rebuild": plan.cluster.packages.rhel_rebuild,
         "enabled": ["firewalld", "NetworkManager"],
         "active": ["firewalld", "NetworkManager"],
@@ -119,6 +136,7 @@ def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
         "fqdn": host.host.fqdn,
         "management": str(host.management_address),
         "peer": host.peer,
+        "storage": str(host.storage_address),
     }
 
 
@@ -233,6 +251,55 @@ def firewall_cmd(me: dict[str, Any], args: list[str]) -> Answer:
         config[key].append(value)
         return _ok("success\n", True)
     return _fail(f"fakehost: no stand-in behaviour for firewall-cmd {' '.join(args)}", 2)
+
+
+# What the engine's host deploy opens on a host of a cluster with the virt and the Gluster
+# service (oVirt/ovirt-engine ovirt-engine-4.5.6, packaging/ansible-runner-service-project/
+# project/roles/ovirt-host-deploy-firewalld): tasks/main.yml:21-26 the SSH port; vars/
+# firewalld_rules_common.yml:1-8, firewalld_rules_virt.yml:1-7, firewalld_rules_gluster.yml:
+# 1-17. No task names a zone: every rule goes to firewalld's default zone, permanent and
+# immediate (tasks/firewalld.yml:15-22).
+HOST_DEPLOY_SERVICES = (
+    "cockpit",
+    "libvirt-tls",
+    "snmp",
+    "vdsm",
+    "ovirt-imageio",
+    "ipsec",
+    "ovirt-vmconsole",
+    "ctdb",
+    "glusterfs",
+    "nfs",
+    "nrpe",
+    "ovirt-storageconsole",
+    "rpc-bind",
+    "samba",
+)
+HOST_DEPLOY_PORTS = ("22/tcp", "6081/udp", "8080/tcp", "963/udp", "965/tcp")
+
+
+def engine_host_deploy_firewall(me: dict[str, Any]) -> None:
+    """The engine's host deploy on this host: its rules in the default zone."""
+    firewall = me["firewall"]
+    zone = firewall["default_zone"]
+    for config in (firewall["permanent"][zone], firewall["runtime"][zone]):
+        for key, values in (("services", HOST_DEPLOY_SERVICES), ("ports", HOST_DEPLOY_PORTS)):
+            config[key] += [v for v in values if v not in config[key]]
+
+
+def zone_of_source(me: dict[str, Any], address: str) -> str:
+    """The zone firewalld applies to a packet from `address`: the zone a source holding it is
+    bound to, else the default zone (the hosts' interfaces are in no zone of their own).
+    firewalld 1.x dropped AllowZoneDrifting: a packet of a source-bound zone that zone does
+    not accept is not passed on to the interface's zone (firewalld doc/xml/firewalld.conf.xml)."""
+    import ipaddress
+
+    runtime = me["firewall"]["runtime"]
+    for zone, config in runtime.items():
+        for source in config["sources"]:
+            if ipaddress.ip_address(address) in ipaddress.ip_network(source, strict=False):
+                return str(zone)
+    return str(me["firewall"]["default_zone"])
 
 
 def lvm(program: str, me: dict[str, Any], args: list[str]) -> Answer:
@@ -372,9 +439,27 @@ def restorecon(me: dict[str, Any], args: list[str], root: Path) -> Answer:
     return _ok("", bool(wrong))
 
 
+# The package that installs each program on EL9 (the packages' file lists): semanage is in
+# policycoreutils-python-utils, restorecon in policycoreutils, the LVM commands in lvm2,
+# mkfs.xfs in xfsprogs. Without its package, bash finds no such command (exit 127).
+PACKAGE_OF = {
+    "semanage": "policycoreutils-python-utils",
+    "restorecon": "policycoreutils",
+    "pvcreate": "lvm2",
+    "vgcreate": "lvm2",
+    "lvcreate": "lvm2",
+    "vgs": "lvm2",
+    "lvs": "lvm2",
+    "mkfs.xfs": "xfsprogs",
+}
+
+
 def answer(
     program: str, state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path
 ) -> Answer:
+    package = PACKAGE_OF.get(program)
+    if package is not None and package not in me["packages"]:
+        return _fail(f"bash: {program}: command not found", 127)
     if program == "dnf":
         return dnf(state, me, args, root)
     if program == "firewall-cmd":

@@ -14,7 +14,6 @@ domain by id or name).
 
 from __future__ import annotations
 
-import base64
 import http.server
 import marshal
 import ssl
@@ -27,6 +26,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import fakehost_el9
+
 Answer = tuple[int, str, bool, str]
 
 ADMIN = "admin@internal"
@@ -36,6 +37,7 @@ ADMIN_PASSWORD = "engine-admin-secret"
 ROOT_PASSWORD = "root secret <&>"
 CA = "/etc/pki/vdsm/certs/cacert.pem"
 API = "/ovirt-engine/api"
+SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
 
 
 def _answers(path: Path) -> dict[str, str]:
@@ -105,10 +107,18 @@ def deploy(
     ):
         return 1, "", False, f"[ ERROR ] Failed to mount {connection} (glusterfs)\n"
     options = answers.get("OVEHOSTED_STORAGE/mntOptions", "")
-    data_center = answers["OVEHOSTED_STORAGE/storageDatacenterName"]
-    cluster = answers["OVEHOSTED_ENGINE/clusterName"]
+    data_center = answers.get("OVEHOSTED_ENGINE/datacenterName", "Default")
+    cluster = answers.get("OVEHOSTED_ENGINE/clusterName", "Default")
+    keycloak = answers.get("OVEHOSTED_CORE/enableKeycloak", "True") not in (
+        "0",
+        "f",
+        "F",
+        "false",
+        "False",
+    )
     _host_config(root, 1, connection, options, engine["ca_pem"])
     _start_ha(me)
+    fakehost_el9.engine_host_deploy_firewall(me)
     engine.update(
         deployed=True,
         data_centers={data_center: "dc-1"},
@@ -120,6 +130,8 @@ def deploy(
         },
         connection=connection,
         mount_options=options,
+        admin_user="admin@ovirt@internalsso" if keycloak else ADMIN,
+        gluster_service=answers.get("OVEHOSTED_ENGINE/enableHcGlusterService") == "True",
     )
     return 0, "[ INFO  ] Hosted Engine successfully deployed\n", True, ""
 
@@ -146,8 +158,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         state = marshal.loads(fake.state_file.read_bytes())
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode() if length else ""
-        code, text = _respond(state, method, self.path, self.headers.get("Authorization"), body)
-        changed = method == "POST" and code < 300
+        if self.path.startswith(SSO_TOKEN):
+            code, text = _token(state, method, self.headers.get("Accept", ""), body)
+        else:
+            code, text = _respond(state, method, self.path, self.headers.get("Authorization"), body)
+        # A token from the SSO changes nothing of the cluster.
+        changed = method == "POST" and code < 300 and not self.path.startswith(SSO_TOKEN)
         after = marshal.dumps(state)
         if after != fake.state_file.read_bytes():  # a change, or a deploy that finished
             fake.state_file.write_bytes(after)
@@ -185,6 +201,48 @@ def _search(query: dict[str, list[str]]) -> dict[str, str]:
     return terms
 
 
+def _token(state: dict[str, Any], method: str, accept: str, body: str) -> tuple[int, str]:
+    """POST /ovirt-engine/sso/oauth/token, as oVirt's SDK calls it (ovirtsdk4 Connection.
+    _get_access_token: grant_type=password, scope=ovirt-app-api, username, password, Accept
+    application/json). oVirt/ovirt-engine ovirt-engine-4.5.6 backend/manager/modules/enginesso:
+    servlets/OAuthTokenServlet.java:64-76 (grant types), :271-278 buildResponse (access_token,
+    scope, exp, token_type "bearer"); a refusal is 400 with {"error_code", "error"} for the
+    REST API's scope (service/SsoService.java:695-713), the message "Cannot authenticate user
+    '%1$s@%2$s': %3$s." (resources/AppMessages.properties:6). The engine's admin is
+    admin@internal, or admin@ovirt@internalsso when the deploy set Keycloak up."""
+    import json
+
+    engine = state["engine"]
+    form = urllib.parse.parse_qs(body)
+    if method != "POST" or "application/json" not in accept:
+        return 400, json.dumps({"error_code": "server_error", "error": "bad request"})
+    if form.get("grant_type") != ["password"]:
+        return 400, json.dumps(
+            {"error_code": "unsupported_grant_type", "error": "The grant type is not supported"}
+        )
+    user, password = form.get("username", [""])[0], form.get("password", [""])[0]
+    admin = engine.get("admin_user", ADMIN)
+    if user != admin or password != engine["admin_password"]:
+        name, _, profile = user.rpartition("@")
+        return 400, json.dumps(
+            {
+                "error_code": "access_denied",
+                "error": f"Cannot authenticate user '{name}@{profile}': "
+                "The username or password is incorrect..",
+            }
+        )
+    token = f"token-{len(engine.setdefault('tokens', [])) + 1}"
+    engine["tokens"].append(token)
+    return 200, json.dumps(
+        {
+            "access_token": token,
+            "scope": form.get("scope", [""])[0],
+            "exp": "0",
+            "token_type": "bearer",
+        }
+    )
+
+
 def _host_status(host: dict[str, Any]) -> str:
     """A host the engine adds is `installing` while its deploy runs; the fake cluster's deploy
     takes one look from the administrator to finish."""
@@ -203,8 +261,10 @@ def _respond(
     path = url.path.removeprefix(API)
     if not url.path.startswith(API + "/"):
         return 404, ""
-    expected = "Basic " + base64.b64encode(f"{ADMIN}:{engine['admin_password']}".encode()).decode()
-    if authorization != expected:
+    # The API takes the SSO's bearer token (with Keycloak, Apache lets nothing else through:
+    # ovirt-engine-keycloak packaging/conf/internalsso-openidc.conf.in:75-78, AuthType oauth20).
+    tokens = engine.get("tokens", [])
+    if not (authorization or "").startswith("Bearer ") or authorization[7:] not in tokens:
         return 401, _fault("Unauthorized", "")
     if method == "GET" and path == "/hosts":
         terms = _search(query)
@@ -310,6 +370,8 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], body: str) -> 
         root = Path(state["roots"]) / target
         _host_config(root, host_id, engine["connection"], engine["mount_options"], engine["ca_pem"])
         _start_ha(state["hosts"][target])
+    # Host deploy configures the host's firewall (the REST default, override_iptables).
+    fakehost_el9.engine_host_deploy_firewall(state["hosts"][target])
     return 201, f'<host href="{API}/hosts/host-{host_id}" id="host-{host_id}"/>'
 
 

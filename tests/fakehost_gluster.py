@@ -208,7 +208,15 @@ def answer(
             host = _host_of(state, peer)
             connected = host is not None and "glusterd" in state["hosts"][host]["active"]
             state_name = "Connected" if connected else "Disconnected"
-            out += f"\nHostname: {peer}\nUuid: 0000\nState: Peer in Cluster ({state_name})\n"
+            # A peer that probed others is known to them by the address it came from until
+            # one of them probes it back by name; then the address is one of its "Other names"
+            # (glusterd-handler.c, __glusterd_handle_cli_probe -> glusterd_peer_hostname_update;
+            # glusterdocs Quick-Start-Guide: the first server is probed back by name).
+            address = state["hosts"][host]["storage"] if host is not None else peer
+            shown = address if peer in state.get("by_address", []) else peer
+            out += f"\nHostname: {shown}\nUuid: 0000\nState: Peer in Cluster ({state_name})\n"
+            if peer in state.get("renamed", []):
+                out += f"Other names:\n{address}\n"
         return _ok(out)
     if words[:2] == ["peer", "probe"]:
         target = words[2]
@@ -219,8 +227,21 @@ def answer(
             return _fail(
                 "peer probe: failed: Probe returned with Transport endpoint is not connected"
             )
-        if target in state["peers"]:
-            return _ok(f"peer probe: success. Host {target} port 24007 already in peer list\n")
+        if target in _pool(state):
+            # Probing back by name a peer the pool knows by address adds the name.
+            named = target in state.get("by_address", [])
+            if named:
+                state["by_address"].remove(target)
+                state.setdefault("renamed", []).append(target)
+            return _ok(
+                f"peer probe: success. Host {target} port 24007 already in peer list\n",
+                change=named,
+            )
+        if me["peer"] not in state.setdefault("named", []):
+            # The probed host learns the prober by the address of the connection.
+            state.setdefault("by_address", []).append(me["peer"])
+            state["named"].append(me["peer"])
+        state["named"].append(target)
         state["peers"].append(target)
         return _ok("peer probe: success.\n", change=True)
     if words[0] != "volume":

@@ -114,8 +114,8 @@ def check_firewall(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     sections = dict(re.findall(r"--- (\w+)\n(.*?)(?=\n--- |\Z)", result.stdout, re.DOTALL))
     services = sections["services"].split()
-    assert set(plan.cluster.firewall.services) <= set(services), services  # type: ignore[attr-defined]
-    assert sorted(sections["ports"].split()) == sorted(plan.extra_ports)  # type: ignore[attr-defined]
+    assert set(plan.firewall_services) <= set(services), services  # type: ignore[attr-defined]
+    assert sorted(sections["ports"].split()) == sorted(plan.firewall_ports)  # type: ignore[attr-defined]
     assert sorted(sections["sources"].split()) == sorted(plan.firewall_sources)  # type: ignore[attr-defined]
     assert "success" in sections["check"] or sections["check"].strip() == "", sections["check"]
     # The second run changed nothing: it only asked.

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 import confgen
+import fakehost_el9
 import fakehost_engine
+import fakehost_gluster
 from fakehost import FakeCluster
 from golden_cases import GOLDEN, golden_cases
 from strategies import el9_clusters, to_toml
@@ -24,6 +26,10 @@ from test_scripts import _run_in_order
 
 CASES = golden_cases("ovirt45-el9")
 THREE_HOSTS = (GOLDEN / "el9-3host" / "cluster.toml").read_text()
+
+
+def _step(fake: FakeCluster, slug: str) -> confgen.planner.Step:
+    return next(s for s in fake.plan.steps if s.slug == slug)
 
 
 def _check_built(fake: FakeCluster) -> None:
@@ -39,11 +45,23 @@ def _check_built(fake: FakeCluster) -> None:
         assert {"ovirt-hosted-engine-setup", "glusterfs-server", "vdsm-gluster"} <= set(
             me["packages"]
         )
-        assert {"firewalld", "NetworkManager", "glusterd"} <= set(me["enabled"]) & set(me["active"])
+        assert {"firewalld", "NetworkManager", "glusterd", "chronyd"} <= set(me["enabled"]) & set(
+            me["active"]
+        )
         runtime = me["firewall"]["runtime"][zone]
         assert {"vdsm", "glusterfs", "ovirt-imageio", "libvirt-tls"} <= set(runtime["services"])
         if zone == "confgen":
             assert sorted(runtime["sources"]) == sorted(plan.firewall_sources)
+        # What the engine's host deploy opened (in the default zone) reaches this host from
+        # every network of the cluster, whichever zone firewalld applies to it.
+        for network in cluster.networks:
+            applied = me["firewall"]["runtime"][
+                fakehost_el9.zone_of_source(me, str(network.cidr.network_address + 1))
+            ]
+            services, ports = set(applied["services"]), set(applied["ports"])
+            assert set(fakehost_el9.HOST_DEPLOY_SERVICES) <= services, (network, services)
+            opened = ports | ({"22/tcp"} if "ssh" in services else set())
+            assert set(fakehost_el9.HOST_DEPLOY_PORTS) <= opened, (network, ports)
         root = fake.root(host.name)
         hosts_file = (root / "etc/hosts").read_text()
         for other in plan.hosts:
@@ -61,6 +79,10 @@ def _check_built(fake: FakeCluster) -> None:
             assert lines[0] in me["uuids"].values()
             assert me["mounts"].get(mount_point) == "brick-fs"
             assert me["labels"][mount_point] == "glusterd_brick_t"
+        # Every peer knows every other by its storage name, the first host included.
+        status = fakehost_gluster.answer(state, me, ["peer", "status"])[1]
+        named = re.findall(r"^Hostname: (\S+)$", status, re.M)
+        assert sorted(named) == sorted(h.peer for h in plan.hosts if h is not host), status
         # Every host is a hosted-engine host, with an ID of its own.
         conf = (root / "etc/ovirt-hosted-engine/hosted-engine.conf").read_text()
         assert f"storage={plan.engine_domain.connection}" in conf.splitlines()
@@ -141,21 +163,24 @@ def test_a_device_with_a_signature_is_not_formatted(tmp_path: Path) -> None:
     ("step", "message"),
     [
         (4, "glusterd does not answer on: host2.example.com host3.example.com"),
-        (6, "volume engine is not started: run step 05 first"),
-        (7, "/etc/pki/vdsm/certs/cacert.pem is missing: the hosted-engine deploy"),
+        (5, "host1 is not in this host's trusted pool: run step 04 on host1 first"),
+        (7, "volume engine is not started: run step 06 first"),
+        (8, "/etc/pki/vdsm/certs/cacert.pem is missing: the hosted-engine deploy"),
     ],
 )
 def test_a_step_run_too_early_stops_and_says_what_to_do(
     tmp_path: Path, step: int, message: str
 ) -> None:
-    """Each on host1, with the steps before the one it needs done (for step 04: step 03 done on
-    host1 alone)."""
+    """Each on its host, with the steps before the one it needs done (for step 04: step 03
+    done on host1 alone)."""
     fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
-    fake.run_through(step - 1)
+    needed = fake.plan.steps[step - 1].after[0].number
+    fake.run_through(needed)
     if step == 4:
         assert fake.run("host1", "03-brick-storage.sh").returncode == 0
     before, changes = fake.snapshot(), len(fake.changes())
-    result = fake.run("host1", fake.plan.steps[step - 1].script)
+    the_step = fake.plan.steps[step - 1]
+    result = fake.run(the_step.hosts[0], the_step.script)
     assert result.returncode == 1
     assert message in result.stderr, result.stderr
     assert fake.changes()[changes:] == [] and fake.snapshot() == before
@@ -174,12 +199,16 @@ def test_the_firewall_step_before_the_packages_fails_on_the_glusterfs_service(
 
 def test_a_wrong_admin_password_adds_no_host(tmp_path: Path) -> None:
     fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
-    fake.run_through(7)
+    add_hosts = _step(fake, "add-hosts")
+    fake.run_through(add_hosts.number)
     fake.state["engine"]["admin_password"] = "another password"
     fake.save()
-    result = fake.run("host1", "07-add-hosts.sh")
+    result = fake.run("host1", add_hosts.script)
     assert result.returncode != 0
-    assert "401" in result.stderr
+    assert (
+        "the engine's SSO refused admin@ovirt@internalsso: Cannot authenticate user "
+        "'admin@ovirt@internalsso': The username or password is incorrect.." in result.stderr
+    ), result.stderr
     assert list(fake.state["engine"]["hosts"]) == ["host1.example.com"]
 
 
@@ -187,11 +216,49 @@ def test_the_root_password_reaches_the_engine_whole(tmp_path: Path) -> None:
     """A password with XML's special characters is escaped in the request, not broken."""
     assert set("<&>") <= set(fakehost_engine.ROOT_PASSWORD)
     fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
-    fake.run_through(7)
-    result = fake.run("host1", "07-add-hosts.sh")
+    add_hosts = _step(fake, "add-hosts")
+    fake.run_through(add_hosts.number)
+    result = fake.run("host1", add_hosts.script)
     assert result.returncode == 0, result.stderr
     assert sorted(fake.state["engine"]["hosts"]) == [
         "host1.example.com",
         "host2",
         "host3",
     ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"host3.example.com": None},
+            "host3.example.com resolves to nothing, not 192.168.122.13; "
+            "192.168.122.13 resolves back to nothing, not host3.example.com",
+        ),
+        (
+            {"host2.example.com": "192.168.122.99"},
+            "host2.example.com resolves to 192.168.122.99, not 192.168.122.12; "
+            "192.168.122.12 resolves back to nothing, not host2.example.com",
+        ),
+        ({"engine.example.com": None}, "engine.example.com does not resolve"),
+    ],
+)
+def test_the_deploy_waits_for_dns_of_every_host(
+    tmp_path: Path, change: dict[str, str | None], message: str
+) -> None:
+    """The engine resolves hosts through DNS alone; the hosts' /etc/hosts (which names them all)
+    does not count."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    deploy = _step(fake, "hosted-engine-deploy")
+    fake.run_through(deploy.number)
+    for name, address in change.items():
+        if address is None:
+            del fake.state["dns"][name]
+        else:
+            fake.state["dns"][name] = address
+    fake.save()
+    before, changes = fake.snapshot(), len(fake.changes())
+    result = fake.run("host1", deploy.script)
+    assert result.returncode == 1
+    assert f"DNS is not ready: {message}. Put every host's name" in result.stderr, result.stderr
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before

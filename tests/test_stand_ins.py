@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import confgen
-from confgen import validator
 import fakehost_gluster
+from confgen import validator
 from fakehost import FakeCluster
 from golden_cases import golden_cases
 from strategies import clusters, to_toml

@@ -104,6 +104,10 @@ CASES = [
             "scripts need hosted-engine; add it to the list",
             "cluster.toml:50: packages.install: glusterfs-server is missing: the scripts need "
             "glusterd, the gluster command and firewalld's glusterfs service; add it to the list",
+            "cluster.toml:50: packages.install: policycoreutils-python-utils is missing: the "
+            "scripts need semanage, which labels the bricks for SELinux; add it to the list",
+            "cluster.toml:50: packages.install: chrony is missing: the scripts need chronyd, "
+            "which keeps the hosts' clocks together; add it to the list",
         ],
     ),
 ]
@@ -142,4 +146,49 @@ def test_init_writes_the_targets_example(
     assert (tmp_path / "cluster.toml").read_text() == EXAMPLE
     assert main(["check", "cluster.toml"]) == 0
     assert main(["render", "cluster.toml", "out"]) == 0
-    assert (tmp_path / "out/hosts/host1/scripts/06-hosted-engine-deploy.sh").is_file()
+    assert (tmp_path / "out/hosts/host1/scripts/07-hosted-engine-deploy.sh").is_file()
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        (
+            'admin_user = "admin@internal"',
+            "hosted_engine.admin_user: 'admin@internal' is of the profile internal, which the "
+            "engine turns off with Keycloak (hosted_engine.keycloak is true): use "
+            "admin@ovirt@internalsso, or set keycloak = false",
+        ),
+        (
+            'keycloak = false\nadmin_user = "admin@ovirt@internalsso"',
+            "hosted_engine.admin_user: 'admin@ovirt@internalsso' is of Keycloak's profile "
+            "internalsso, and hosted_engine.keycloak is false: use admin@internal, or set "
+            "keycloak = true",
+        ),
+        (
+            'admin_user = "admin"',
+            "hosted_engine.admin_user: 'admin' is not an engine user: name@profile, as "
+            "admin@internal, or name@domain@profile, as admin@ovirt@internalsso",
+        ),
+    ],
+)
+def test_the_admin_user_matches_keycloak(keys: str, message: str) -> None:
+    text = EXAMPLE.replace(HE, f"{HE}\n{keys}")
+    found = [str(p) for p in confgen.validate(confgen.loads(text))]
+    assert any(message in p for p in found), found
+
+
+@pytest.mark.parametrize(
+    ("keys", "user"),
+    [("", "admin@ovirt@internalsso"), ("keycloak = false", "admin@internal")],
+)
+def test_the_api_user_follows_keycloak_and_the_answers_say_so(keys: str, user: str) -> None:
+    text = EXAMPLE.replace(HE, f"{HE}\n{keys}")
+    files = confgen.render(confgen.loads(text))
+    answers = files["hosts/host1/data/hosted-engine-answers.conf"].text
+    keycloak = "False" if keys else "True"
+    assert f"OVEHOSTED_CORE/enableKeycloak=bool:{keycloak}\n" in answers
+    assert "OVEHOSTED_ENGINE/datacenterName=str:Default\n" in answers
+    assert "OVEHOSTED_ENGINE/enableHcGlusterService=bool:True\n" in answers
+    assert "storageDatacenterName" not in answers
+    add_hosts = next(p for p in files if p.endswith("-add-hosts.sh"))
+    assert f"--data-urlencode username={user} " in files[add_hosts].text

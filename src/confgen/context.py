@@ -32,6 +32,7 @@ def _host(h: HostPlan) -> Data:
         "management_nic": h.management_nic,
         "peer": h.peer,
         "brick_dirs": list(h.brick_dirs),
+        "volumes": list(h.volumes),
     }
     for role, address in h.addresses.items():
         data[f"{role.value}_address"] = str(address)

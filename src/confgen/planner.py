@@ -63,6 +63,7 @@ class HostPlan:
     management_nic: str
     peer: str  # the name Gluster knows this host by
     brick_dirs: tuple[str, ...]  # brick directories on this host, in volume order
+    volumes: tuple[str, ...] = ()  # the volumes with a brick on this host, in volume order
 
     @property
     def name(self) -> str:
@@ -221,9 +222,11 @@ def host_plans(
     hosts = sorted(cluster.hosts, key=lambda h: h.host_id)
     names = [h.name for h in hosts]
     held: dict[str, list[str]] = {name: [] for name in names}
+    holds: dict[str, list[str]] = {name: [] for name in names}
     for volume in volumes:
         for name in volume.brick_hosts(names):
             held[name].append(brick_dir[volume.name])
+            holds[name].append(volume.name)
     networks = {role: cluster.network_for(role) for role in Role}
     management = networks[Role.MANAGEMENT]
     assert management is not None  # validated
@@ -239,6 +242,7 @@ def host_plans(
             management_nic=host.interfaces[management].nic,
             peer=cluster.peer_name(host),
             brick_dirs=tuple(held[host.name]),
+            volumes=tuple(holds[host.name]),
         )
         for host in hosts
     )
@@ -270,7 +274,7 @@ def volume_plans(
 
 
 # Steps every target runs alike, from templates/common/<slug>.sh.j2.
-COMMON_STEPS = frozenset({"peer-probe"})
+COMMON_STEPS = frozenset({"peer-probe", "peer-probe-back"})
 
 
 def number_steps(

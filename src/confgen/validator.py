@@ -196,11 +196,13 @@ def _networks(cluster: Cluster, roles: tuple[Role, ...]) -> Iterator[Problem]:
 
 
 # glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol`
-# (glusterd-volgen.c, get_brick_filepath) and writes it as `<that name>.tmp` first, renaming
-# it after (glusterd-volgen.c, volgen_write_volfile). So NAME_MAX (255) less ".tmp" is the
-# longest name that works: a real glusterd 10.3 creates a volume whose volfile name is 251
-# bytes and fails one of 252 half-way ("Failed to create volume files", File name too long),
-# as tests/test_stand_ins.py shows on Debian's glusterd.
+# (gluster/glusterfs v10.5 xlators/mgmt/glusterd/src/glusterd-volgen.c:5157-5182,
+# get_brick_filepath) and writes it as `<that name>.tmp` first, renaming it after
+# (glusterd-volgen.c:988-1001, volgen_write_volfile). Its own check at volume create
+# (glusterd_is_valid_volfpath, glusterd-volume-ops.c:1028-1034) forgets the ".tmp", so
+# NAME_MAX (255) less ".tmp" is the longest name that works: a real glusterd 10.3 creates a
+# volume whose volfile name is 251 bytes and fails one of 252 half-way ("Failed to create
+# volume files", File name too long), as tests/test_stand_ins.py shows on Debian's glusterd.
 VOLFILE_NAME_MAX = 255 - len(".tmp")
 
 

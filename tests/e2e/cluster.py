@@ -285,9 +285,9 @@ class Cluster:
             check(
                 f"{label}: firewalld on {host.name} serves the planned services in zone {zone}",
                 live.returncode == 0
-                and set(plan.cluster.firewall.services) <= services
+                and set(plan.firewall_services) <= services
                 and sorted(lines[2].split()) == sorted(plan.firewall_sources)
-                and sorted(lines[3].split()) == sorted(plan.extra_ports),
+                and sorted(lines[3].split()) == sorted(plan.firewall_ports),
                 live.stdout + live.stderr,
             )
             if host.brick_dirs:

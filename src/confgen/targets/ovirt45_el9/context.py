@@ -46,13 +46,13 @@ def context(p: El9Plan) -> Data:
                 "install": list(c.packages.install),
                 "stream": defaults.STREAM,
             },
-            "firewall": {"services": list(c.firewall.services)},
             "hosted_engine": {
                 "fqdn": he.fqdn,
                 "volume": he.volume,
                 "cluster": he.cluster,
                 "data_center": he.data_center,
-                "admin_user": he.admin_user,
+                "keycloak": he.keycloak,
+                "admin_user": he.api_user,
             },
         },
         "plan": {
@@ -61,7 +61,8 @@ def context(p: El9Plan) -> Data:
             "data_domains": [_domain(d) for d in p.data_domains],
             "firewall_zone": p.firewall_zone,
             "firewall_sources": list(p.firewall_sources),
-            "extra_ports": list(p.extra_ports),
+            "firewall_services": list(p.firewall_services),
+            "firewall_ports": list(p.firewall_ports),
         },
         "paths": paths_data(paths),
     }

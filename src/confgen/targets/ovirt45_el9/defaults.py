@@ -28,10 +28,17 @@ STREAM = "9-stream"
 # gluster management of vdsm (oVirt/vdsm vdsm.spec.in, %package gluster); tmux is what oVirt's
 # documentation runs hosted-engine --deploy in
 # (oVirt/ovirt-site proc-Deploying_the_Self-Hosted_Engine_Using_the_CLI.adoc).
+# policycoreutils-python-utils holds semanage, which labels the bricks: nothing of oVirt
+# requires it (vdsm.spec.in at v4.50.7 requires python3-policycoreutils only), and a minimal
+# EL9 install lacks it. chrony keeps the hosts' clocks together: gluster-ansible's HCI role
+# starts and enables chronyd before anything else (gluster/gluster-ansible-features dcd52e2
+# roles/gluster_hci/tasks/prerequisites.yml:16-24).
 PACKAGES: tuple[str, ...] = (
     "ovirt-hosted-engine-setup",
     "glusterfs-server",
     "vdsm-gluster",
+    "policycoreutils-python-utils",
+    "chrony",
     "tmux",
 )
 
@@ -39,6 +46,8 @@ PACKAGES: tuple[str, ...] = (
 REQUIRED_PACKAGES: tuple[tuple[str, str], ...] = (
     ("ovirt-hosted-engine-setup", "hosted-engine"),
     ("glusterfs-server", "glusterd, the gluster command and firewalld's glusterfs service"),
+    ("policycoreutils-python-utils", "semanage, which labels the bricks for SELinux"),
+    ("chrony", "chronyd, which keeps the hosts' clocks together"),
 )
 
 # firewalld services every host opens (issue: vdsm, libvirt-tls, snmp, ovirt-imageio,
@@ -59,6 +68,32 @@ FIREWALL_SERVICES: tuple[str, ...] = (
 )
 # The zone that holds those services when they are opened to the cluster's networks only.
 FIREWALL_ZONE = "confgen"
+# What the engine's host deploy opens on a host of a cluster with both the virt and the
+# Gluster service, always in firewalld's default zone (it names no zone): oVirt/ovirt-engine
+# ovirt-engine-4.5.6 packaging/ansible-runner-service-project/project/roles/
+# ovirt-host-deploy-firewalld, vars/firewalld_rules_common.yml:1-8 (cockpit .. ipsec),
+# firewalld_rules_virt.yml:1-7 (ovirt-vmconsole, 6081/udp for OVN tunnels) and
+# firewalld_rules_gluster.yml:1-17 (ctdb .. samba, 8080/tcp, 963/udp, 965/tcp); tasks/main.yml
+# adds the SSH port. Traffic from a source bound to another zone never reaches the default
+# zone (AllowZoneDrifting is gone from firewalld 1.x), so the cluster's own zone holds them
+# all as well, or OVN tunnels and the rest would be dropped between the hosts.
+ENGINE_HOST_DEPLOY_SERVICES: tuple[str, ...] = (
+    "cockpit",
+    "libvirt-tls",
+    "snmp",
+    "vdsm",
+    "ovirt-imageio",
+    "ipsec",
+    "ovirt-vmconsole",
+    "ctdb",
+    "glusterfs",
+    "nfs",
+    "nrpe",
+    "ovirt-storageconsole",
+    "rpc-bind",
+    "samba",
+)
+ENGINE_HOST_DEPLOY_PORTS: tuple[str, ...] = ("6081/udp", "8080/tcp", "963/udp", "965/tcp")
 
 # The brick filesystem, as gluster-ansible makes it (gluster/gluster-ansible-infra
 # roles/backend_setup: vg_create, thick_lv_create, fscreate, mount): one volume group on the
@@ -98,7 +133,18 @@ VM_VOLUME_OPTIONS: tuple[tuple[str, str], ...] = (
 # and the user the REST API is called as.
 CLUSTER = "Default"
 DATA_CENTER = "Default"
-ADMIN_USER = "admin@internal"
+# Keycloak on the engine: what hosted-engine 2.6.4 and later (oVirt 4.5.1) do unless told
+# otherwise ("Configure Keycloak integration on the engine (Yes, No) [Yes]",
+# oVirt/ovirt-hosted-engine-setup 2.7.2 src/plugins/gr-he-ansiblesetup/core/misc.py:310-324).
+KEYCLOAK = True
+# The engine's admin user for its REST API. With Keycloak the engine turns its internal
+# profiles off and the admin is admin@ovirt of the profile internalsso (oVirt/ovirt-engine
+# 4.5.6 packaging/services/ovirt-engine/ovirt-engine.conf.in:347-349; oVirt/ovirt-engine-
+# keycloak keycloak_usage.md:56 "For REST API access the full username with profile must be
+# provided: admin@ovirt@internalsso"); the hosted-engine role picks the same
+# (ovirt-ansible-collection 3.2.0-1 bootstrap_local_vm/04_engine_final_tasks.yml:53-65).
+ADMIN_USER_KEYCLOAK = "admin@ovirt@internalsso"
+ADMIN_USER_INTERNAL = "admin@internal"
 
 
 STEPS: tuple[StepSpec, ...] = (
@@ -133,10 +179,17 @@ STEPS: tuple[StepSpec, ...] = (
         title="Probe every other host into the Gluster trusted pool",
     ),
     StepSpec(
+        key="probe-back",
+        slug="peer-probe-back",
+        on="second",
+        after=("probe",),
+        title="Probe the first host back by its name, so that every peer knows it by name",
+    ),
+    StepSpec(
         key="volumes",
         slug="volumes",
         on="first",
-        after=("probe",),
+        after=("probe-back",),
         title="Create the volumes replica 3 with the options for VM images, and start them",
     ),
     StepSpec(

@@ -86,7 +86,17 @@ class HostedEngine:
     volume: str = defaults.ENGINE_VOLUME  # the Gluster volume the engine VM lives on
     cluster: str = defaults.CLUSTER  # the oVirt cluster every host joins
     data_center: str = defaults.DATA_CENTER
-    admin_user: str = defaults.ADMIN_USER  # the engine user the REST API is called as
+    # Keycloak on the engine, as hosted-engine --deploy sets it up by default.
+    keycloak: bool = defaults.KEYCLOAK
+    # The engine user the REST API is called as: by default the engine's admin, whose name
+    # depends on Keycloak (see `api_user`).
+    admin_user: str | None = None
+
+    @property
+    def api_user(self) -> str:
+        if self.admin_user is not None:
+            return self.admin_user
+        return defaults.ADMIN_USER_KEYCLOAK if self.keycloak else defaults.ADMIN_USER_INTERNAL
 
 
 @record

@@ -59,7 +59,8 @@ class El9Plan(Plan):
     # sources are the cluster's networks.
     firewall_zone: str | None
     firewall_sources: tuple[str, ...]
-    extra_ports: tuple[str, ...]  # firewalld's form: 8080/tcp, 5900-6923/tcp
+    firewall_services: tuple[str, ...]  # the services the firewall step opens, in its zone
+    firewall_ports: tuple[str, ...]  # and the ports, in firewalld's form: 8080/tcp, 5900-6923/tcp
 
 
 def _domain(volume: VolumePlan) -> GlusterDomain:
@@ -114,12 +115,29 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
         firewall_sources=tuple(str(n.cidr) for n in cluster.networks)
         if firewall.cluster_networks_only
         else (),
-        extra_ports=tuple(
-            f"{r.ports.first}{'' if r.ports.first == r.ports.last else f'-{r.ports.last}'}"
-            f"/{r.protocol.value}"
-            for r in firewall.extra_rules
-        ),
+        firewall_services=_firewall_services(cluster),
+        firewall_ports=_firewall_ports(cluster),
     )
+
+
+def _firewall_services(cluster: Cluster) -> tuple[str, ...]:
+    """The target's services; in a zone of the cluster's own, also what the engine's host
+    deploy opens in the default zone (see defaults.ENGINE_HOST_DEPLOY_SERVICES)."""
+    services = cluster.firewall.services
+    if cluster.firewall.cluster_networks_only:
+        services += defaults.ENGINE_HOST_DEPLOY_SERVICES
+    return tuple(dict.fromkeys(services))
+
+
+def _firewall_ports(cluster: Cluster) -> tuple[str, ...]:
+    own = tuple(
+        f"{r.ports.first}{'' if r.ports.first == r.ports.last else f'-{r.ports.last}'}"
+        f"/{r.protocol.value}"
+        for r in cluster.firewall.extra_rules
+    )
+    if cluster.firewall.cluster_networks_only:
+        own = defaults.ENGINE_HOST_DEPLOY_PORTS + own
+    return tuple(dict.fromkeys(own))
 
 
 def self_check(the_plan: El9Plan) -> list[str]:

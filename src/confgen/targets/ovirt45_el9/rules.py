@@ -13,8 +13,9 @@ from confgen.validator import form, key_of, volume_entries, volume_name, volume_
 # LVM names: letters, digits and "+_.-", not starting with "-" (lvm(8), VALID NAMES); kept to
 # the forms that need no quoting, as every name is.
 _LVM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
-# An engine user: name@profile, as admin@internal.
-_ENGINE_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*@[A-Za-z0-9][A-Za-z0-9_.-]*")
+# An engine user: name@profile, as admin@internal, or name@domain@profile, as
+# admin@ovirt@internalsso (a user of Keycloak's profile internalsso).
+_ENGINE_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9][A-Za-z0-9_.-]*){1,2}")
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
@@ -43,11 +44,8 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
     yield from form("hosted_engine.volume", he.volume, "name")
     yield from form("hosted_engine.cluster", he.cluster, "name")
     yield from form("hosted_engine.data_center", he.data_center, "name")
-    if not _ENGINE_USER.fullmatch(he.admin_user):
-        yield error(
-            "hosted_engine.admin_user",
-            f"{quoted(he.admin_user)} is not an engine user: name@profile, as admin@internal",
-        )
+    if he.admin_user is not None:
+        yield from _admin_user(he.admin_user, he.keycloak)
     for i, rule in enumerate(cluster.firewall.extra_rules):
         path = f"firewall.extra_rules[{i}]"
         yield from form(f"{path}.service", rule.service, "text")
@@ -60,6 +58,31 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         yield from form(f"packages.release[{i}]", package, "package")
     for i, package in enumerate(cluster.packages.install):
         yield from form(f"packages.install[{i}]", package, "package")
+
+
+def _admin_user(user: str, keycloak: bool) -> Iterator[Problem]:
+    if not _ENGINE_USER.fullmatch(user):
+        yield error(
+            "hosted_engine.admin_user",
+            f"{quoted(user)} is not an engine user: name@profile, as "
+            f"{defaults.ADMIN_USER_INTERNAL}, or name@domain@profile, as "
+            f"{defaults.ADMIN_USER_KEYCLOAK}",
+        )
+        return
+    profile = user.rsplit("@", 1)[1]
+    if keycloak and profile == "internal":
+        yield error(
+            "hosted_engine.admin_user",
+            f"{quoted(user)} is of the profile internal, which the engine turns off with "
+            f"Keycloak (hosted_engine.keycloak is true): use {defaults.ADMIN_USER_KEYCLOAK}, "
+            "or set keycloak = false",
+        )
+    if not keycloak and profile == "internalsso":
+        yield error(
+            "hosted_engine.admin_user",
+            f"{quoted(user)} is of Keycloak's profile internalsso, and hosted_engine.keycloak "
+            f"is false: use {defaults.ADMIN_USER_INTERNAL}, or set keycloak = true",
+        )
 
 
 def _volumes(cluster: Cluster) -> Iterator[Problem]:

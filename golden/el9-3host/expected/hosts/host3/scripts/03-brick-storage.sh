@@ -1,7 +1,7 @@
 #!/bin/bash
 # Brick filesystem (LVM + XFS, fstab by UUID), brick folders labelled for SELinux, glusterd.
 #
-# Step 03 of 8: run on host3 (host3.example.com) as root, from this folder's copy on the host.
+# Step 03 of 9: run on host3 (host3.example.com) as root, from this folder's copy on the host.
 # Run it after:
 #   step 02 (firewall) on every host
 #

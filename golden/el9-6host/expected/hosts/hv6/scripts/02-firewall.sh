@@ -1,7 +1,7 @@
 #!/bin/bash
 # Open the firewalld services oVirt and Gluster need, permanently.
 #
-# Step 02 of 8: run on hv6 (hv6.lab.example) as root, from this folder's copy on the host.
+# Step 02 of 9: run on hv6 (hv6.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 01 (install-packages) on every host
 #
@@ -206,8 +206,11 @@ for source in "${sources[@]}"; do
     fi
 done
 
+# Here also what the engine's host deploy opens, in the default zone, when it adds a host (OVN
+# tunnels, ipsec, Gluster's NFS, CTDB and Samba): a packet from the cluster's networks is
+# judged by this zone alone and would never reach those rules.
 step "Services oVirt and Gluster need, in zone confgen"
-services=(vdsm libvirt-tls snmp ovirt-imageio ovirt-vmconsole glusterfs cockpit ssh)
+services=(vdsm libvirt-tls snmp ovirt-imageio ovirt-vmconsole glusterfs cockpit ssh ipsec ctdb nfs nrpe ovirt-storageconsole rpc-bind samba)
 for service in "${services[@]}"; do
     if firewall-cmd --permanent --zone=confgen --query-service="$service" >/dev/null 2>&1; then
         note "$service is open"
@@ -217,8 +220,8 @@ for service in "${services[@]}"; do
     fi
 done
 
-step "The cluster's own ports"
-ports=(9100/tcp)
+step "Ports, in zone confgen"
+ports=(6081/udp 8080/tcp 963/udp 965/tcp 9100/tcp)
 for port in "${ports[@]}"; do
     if firewall-cmd --permanent --zone=confgen --query-port="$port" >/dev/null 2>&1; then
         note "$port is open"

@@ -19,6 +19,7 @@ Answer = tuple[int, str, bool, str]
 PROGRAMS = frozenset(
     {
         "dnf",
+        "subscription-manager",
         "firewall-cmd",
         "pvcreate",
         "vgcreate",
@@ -119,6 +120,8 @@ def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
             "chrony",
         ],
         "rhel_rebuild": plan.cluster.packages.rhel_rebuild,
+        "rhel_subscription": plan.cluster.packages.rhel_subscription,
+        "repos": [],  # the repositories subscription-manager enabled on RHEL itself
         "enabled": ["firewalld", "NetworkManager"],
         "active": ["firewalld", "NetworkManager"],
         "mounts": {},
@@ -167,8 +170,22 @@ def dnf(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path) 
     enabled on the host; a name no enabled repository has stops the whole transaction with
     "No match for argument" and exit 1, installing nothing."""
     verb, *names = _words(args)
+    if verb == "repolist" and "--enabled" in args:
+        # dnf(8) repolist --enabled: a header, then one enabled repository a line, its id first.
+        ids = list(me["repos"]) if me["rhel_subscription"] else ["baseos", "appstream"]
+        return _ok("repo id   repo name\n" + "".join(f"{i}   {i}\n" for i in ids))
     if verb != "install":
         return _fail(f"fakehost: no stand-in behaviour for dnf {verb}", 2)
+    if me["rhel_subscription"] and not set(RHEL_REPOSITORIES) <= set(me["repos"]):
+        # RHEL without its CodeReady Builder and Resilient Storage repositories lacks what
+        # oVirt's packages require (ovirt-release repoclosure-45.yml closes EL9 over crb and
+        # resilientstorage): the transaction stops on the first such dependency.
+        missing = [n for n in names if n not in me["packages"]]
+        if any(n in OVIRT or n in GLUSTER or n in EXTRAS_COMMON for n in missing):
+            return _fail(
+                "Error:\n Problem: cannot install the best candidate for the job\n"
+                "  - nothing provides a package of codeready-builder or resilientstorage"
+            )
     reachable = set(me["base_packages"])
     if not me["rhel_rebuild"] or (root / EXTRAS_REPO_FILE).is_file():
         reachable |= EXTRAS_COMMON  # extras-common is enabled on CentOS Stream 9 itself
@@ -439,6 +456,29 @@ def restorecon(me: dict[str, Any], args: list[str], root: Path) -> Answer:
     return _ok("", bool(wrong))
 
 
+# RHEL 9's repositories oVirt needs, by the ids subscription-manager enables (install_on_rhel.md).
+RHEL_REPOSITORIES = (
+    "rhel-9-for-x86_64-baseos-rpms",
+    "rhel-9-for-x86_64-appstream-rpms",
+    "codeready-builder-for-rhel-9-x86_64-rpms",
+    "rhel-9-for-x86_64-resilientstorage-rpms",
+)
+
+
+def subscription_manager(me: dict[str, Any], args: list[str]) -> Answer:
+    """subscription-manager(8) repos --enable=REPO: enables the repository for this system;
+    enabling an enabled one changes nothing."""
+    repo = _option(args, "--enable")
+    if _words(args)[:1] != ["repos"] or repo is None:
+        return _fail(f"fakehost: no stand-in behaviour for subscription-manager {args}", 2)
+    if repo not in RHEL_REPOSITORIES:
+        return _fail(f"Error: '{repo}' does not match a valid repository ID.", 1)
+    change = repo not in me["repos"]
+    if change:
+        me["repos"].append(repo)
+    return _ok(f"Repository '{repo}' is enabled for this system.\n", change)
+
+
 # The package that installs each program on EL9 (the packages' file lists): semanage is in
 # policycoreutils-python-utils, restorecon in policycoreutils, the LVM commands in lvm2,
 # mkfs.xfs in xfsprogs. Without its package, bash finds no such command (exit 127).
@@ -462,6 +502,8 @@ def answer(
         return _fail(f"bash: {program}: command not found", 127)
     if program == "dnf":
         return dnf(state, me, args, root)
+    if program == "subscription-manager":
+        return subscription_manager(me, args)
     if program == "firewall-cmd":
         return firewall_cmd(me, args)
     if program in ("pvcreate", "vgcreate", "lvcreate", "vgs", "lvs"):

@@ -325,5 +325,5 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
     if firewall:
         data["firewall"] = firewall
     if draw(st.booleans()):
-        data["packages"] = {"rhel_rebuild": True}
+        data["packages"] = {"rhel_rebuild": True, "rhel_subscription": draw(st.booleans())}
     return data

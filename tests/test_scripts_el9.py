@@ -262,3 +262,32 @@ def test_the_deploy_waits_for_dns_of_every_host(
     assert result.returncode == 1
     assert f"DNS is not ready: {message}. Put every host's name" in result.stderr, result.stderr
     assert fake.changes()[changes:] == [] and fake.snapshot() == before
+
+
+def test_rhel_itself_enables_its_repositories_before_the_packages(tmp_path: Path) -> None:
+    """On RHEL (not a rebuild) oVirt's packages need CodeReady Builder and Resilient Storage:
+    the install step enables them, once."""
+    text = THREE_HOSTS.replace(
+        "# [packages]", "[packages]\nrhel_rebuild = true\nrhel_subscription = true\n"
+    )
+    fake = FakeCluster.rendered(tmp_path, text)
+    install = fake.plan.steps[0]
+    result = fake.run("host1", install.script)
+    assert result.returncode == 0, result.stdout + result.stderr
+    me = fake.state["hosts"]["host1"]
+    assert sorted(me["repos"]) == sorted(fakehost_el9.RHEL_REPOSITORIES)
+    assert "ovirt-hosted-engine-setup" in me["packages"]
+    changes = len(fake.changes())
+    assert fake.run("host1", install.script).returncode == 0
+    assert fake.changes()[changes:] == []
+
+
+def test_rhel_subscription_needs_the_rebuild_path() -> None:
+    text = THREE_HOSTS.replace("# [packages]", "[packages]\nrhel_subscription = true\n")
+    problems = [str(p) for p in confgen.validate(confgen.loads(text))]
+    assert any(
+        "packages.rhel_subscription: RHEL itself takes the release packages from CentOS "
+        "Stream's extras-common repository, as its rebuilds do: set rhel_rebuild = true as well"
+        in p
+        for p in problems
+    ), problems

@@ -42,6 +42,9 @@ def context(p: El9Plan) -> Data:
             },
             "packages": {
                 "rhel_rebuild": c.packages.rhel_rebuild,
+                "rhel_repositories": list(defaults.RHEL_REPOSITORIES)
+                if c.packages.rhel_subscription
+                else [],
                 "release": list(c.packages.release),
                 "install": list(c.packages.install),
                 "stream": defaults.STREAM,

@@ -21,6 +21,16 @@ RELEASE_PACKAGES: tuple[str, ...] = ("centos-release-ovirt45", "centos-release-g
 # What a RHEL 9 rebuild needs before it can install those: CentOS Stream's extras-common
 # repository and the stream variable (install_on_rhel.md, "Common to RHEL 9.0 and derivatives").
 EXTRAS_COMMON_REPO = "/etc/yum.repos.d/CentOS-Stream-Extras-common.repo"
+# What RHEL 9 itself (not its rebuilds) enables first: "The following repositories need to be
+# enabled for RHEL 9.x only" (oVirt/ovirt-site 28a2498 source/download/install_on_rhel.md:14-20):
+# CodeReady Builder and Resilient Storage hold packages oVirt 4.5 needs (ovirt-release's
+# repoclosure-45.yml checks EL9 against crb and resilientstorage).
+RHEL_REPOSITORIES: tuple[str, ...] = (
+    "rhel-9-for-x86_64-baseos-rpms",
+    "rhel-9-for-x86_64-appstream-rpms",
+    "codeready-builder-for-rhel-9-x86_64-rpms",
+    "rhel-9-for-x86_64-resilientstorage-rpms",
+)
 STREAM_VAR = "/etc/yum/vars/stream"
 STREAM = "9-stream"
 

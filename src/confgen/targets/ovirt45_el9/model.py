@@ -76,6 +76,9 @@ class Packages:
     # True on a RHEL 9 rebuild (Rocky, Alma, RHEL): CentOS Stream's extras-common repository
     # is added first, which holds the release packages.
     rhel_rebuild: bool = False
+    # True on Red Hat Enterprise Linux itself: subscription-manager enables the repositories
+    # oVirt needs (defaults.RHEL_REPOSITORIES) before anything else.
+    rhel_subscription: bool = False
     release: tuple[str, ...] = defaults.RELEASE_PACKAGES
     install: tuple[str, ...] = defaults.PACKAGES
 

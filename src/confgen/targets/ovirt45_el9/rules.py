@@ -130,6 +130,12 @@ def _names(cluster: Cluster) -> Iterator[Problem]:
 
 
 def _packages(cluster: Cluster) -> Iterator[Problem]:
+    if cluster.packages.rhel_subscription and not cluster.packages.rhel_rebuild:
+        yield error(
+            "packages.rhel_subscription",
+            "RHEL itself takes the release packages from CentOS Stream's extras-common "
+            "repository, as its rebuilds do: set rhel_rebuild = true as well",
+        )
     for package, brings in defaults.REQUIRED_PACKAGES:
         if package not in cluster.packages.install:
             yield error(

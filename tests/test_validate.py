@@ -404,25 +404,30 @@ def test_strict_turns_warnings_into_errors(
 
 # Input that real glusterd, systemd, ctdb or hosted-engine would refuse, or that would give a
 # wrong host: each is an error naming its key path (or a warning, where it only may be wrong).
-VOLUMES = '[[gluster.volumes]]\nname = "engine"\nexisting = true\n'
+# The seed's volumes written out: a file's list is the whole list.
+VOLUMES = (
+    '[[gluster.volumes]]\nname = "engine"\nexisting = true\n\n'
+    '[[gluster.volumes]]\nname = "data"\nexisting = true\n\n'
+    '[[gluster.volumes]]\nname = "meta"\n\n'
+)
 REFUSED = [
     (
         "[ctdb]",
         VOLUMES + '[[gluster.volumes]]\nname = "vmstore"\nhosts = []\n\n[ctdb]',
-        "gluster.volumes[1].hosts: volume 'vmstore' has no bricks: list at least 3 hosts",
+        "gluster.volumes[3].hosts: volume 'vmstore' has no bricks: list at least 3 hosts",
     ),
     (
         "[ctdb]",
         VOLUMES
         + '[[gluster.volumes]]\nname = "vmstore"\nreplica = 1\nhosts = ["host1", "host2", "host1"]'
         + "\n\n[ctdb]",
-        "gluster.volumes[1].hosts: host 'host1' is listed twice",
+        "gluster.volumes[3].hosts: host 'host1' is listed twice",
     ),
     (
         "[ctdb]",
         VOLUMES
         + '[[gluster.volumes]]\nname = "vmstore"\nbrick_dir = "/gluster/engine/brick/vm"\n\n[ctdb]',
-        "gluster.volumes[1].brick_dir: on host 'host1' the brick /gluster/engine/brick/vm of "
+        "gluster.volumes[3].brick_dir: on host 'host1' the brick /gluster/engine/brick/vm of "
         "volume 'vmstore' nests with the brick /gluster/engine/brick of volume 'engine'",
     ),
     (
@@ -572,7 +577,10 @@ ACCEPTED = [
     ('brick_device = "/dev/vdb"', 'brick_device = "/dev/disk/by-path/pci-0000:00:1f.2-ata-1"'),
     ("[ctdb]", '[ctdb]\nmount_point = "/mnt/.lock"'),
     # A new volume of one brick per set: created without the replica keyword.
-    ("[ctdb]", '[[gluster.volumes]]\nname = "scratch"\nreplica = 1\nhosts = ["host3"]\n\n[ctdb]'),
+    (
+        "[ctdb]",
+        VOLUMES + '[[gluster.volumes]]\nname = "scratch"\nreplica = 1\nhosts = ["host3"]\n\n[ctdb]',
+    ),
 ]
 
 
@@ -582,19 +590,18 @@ def test_valid_forms_are_accepted(old: str, new: str) -> None:
     assert [p for p in confgen.validate(cluster) if p.severity is confgen.Severity.ERROR] == []
 
 
-def test_listed_volumes_replace_or_add_to_the_seeds_as_tunables_do() -> None:
+def test_listed_volumes_are_the_list_while_tunables_add_to_the_seeds() -> None:
+    """A volume list is the cluster's whole list; the seed's CTDB tunables stay under the
+    file's, which add to them or replace one of the same name."""
     cluster = confgen.loads(
         SEED.replace("[ctdb]", '[[gluster.volumes]]\nname = "vmstore"\n\n[ctdb]', 1)
     )
-    assert [v.name for v in cluster.gluster.all_volumes] == ["engine", "data", "meta", "vmstore"]
-    replaced = confgen.loads(
-        SEED.replace("[ctdb]", '[[gluster.volumes]]\nname = "data"\nexisting = false\n\n[ctdb]')
+    assert [v.name for v in cluster.gluster.all_volumes] == ["vmstore"]
+    tuned = confgen.loads(
+        SEED.replace("[ctdb]", "[ctdb]\ntunables = { MonitorInterval = 20, TakeoverTimeout = 9 }")
     )
-    assert [(v.name, v.existing) for v in replaced.gluster.all_volumes] == [
-        ("engine", True),
-        ("data", False),
-        ("meta", False),
-    ]
+    assert tuned.ctdb.all_tunables[-2:] == (("MonitorInterval", 20), ("TakeoverTimeout", 9))
+    assert len(tuned.ctdb.all_tunables) == 6
 
 
 def test_only_a_host_that_holds_a_brick_needs_a_brick_device() -> None:
@@ -609,7 +616,9 @@ def test_only_a_host_that_holds_a_brick_needs_a_brick_device() -> None:
     script = confgen.render(cluster)["hosts/host4/scripts/05-brick-storage.sh"].text
     assert 'note "host4 holds no brick"' in script and "ssm create" not in script
     holding = four.replace(
-        "[ctdb]", '[[gluster.volumes]]\nname = "vm"\nhosts = ["host4"]\nreplica = 1\n\n[ctdb]', 1
+        "[ctdb]",
+        VOLUMES + '[[gluster.volumes]]\nname = "vm"\nhosts = ["host4"]\nreplica = 1\n\n[ctdb]',
+        1,
     )
     problems = [str(p) for p in confgen.validate(confgen.loads(holding))]
     assert problems == [
@@ -658,3 +667,50 @@ def test_the_printable_check_finds_what_the_unicode_categories_say(value: str) -
     for code in range(128):
         text = f"ab{chr(code)}"
         assert (_unprintable(text) is None) == (unicodedata.category(chr(code)) not in _UNPRINTABLE)
+
+
+SEED_VOLUMES = (
+    '[[gluster.volumes]]\nname = "engine"\nexisting = true\n\n'
+    '[[gluster.volumes]]\nname = "data"\nexisting = true\n\n'
+)
+
+
+def test_a_volume_list_in_the_file_is_the_whole_list() -> None:
+    """The seed's volumes only when the file lists none: a file that lists its own meta
+    volume gets no unused `meta` volume besides it."""
+    text = SEED.replace(
+        "[ctdb]",
+        SEED_VOLUMES
+        + '[[gluster.volumes]]\nname = "ctdb_meta"\n\n[ctdb]\nmeta_volume = "ctdb_meta"',
+    )
+    cluster = confgen.loads(text)
+    assert [p for p in confgen.validate(cluster) if p.severity is confgen.Severity.ERROR] == []
+    assert [v.name for v in confgen.plan(cluster).volumes] == ["engine", "data", "ctdb_meta"]
+    assert [v.name for v in confgen.plan(confgen.loads(SEED)).volumes] == ["engine", "data", "meta"]
+
+
+def test_the_seeds_volume_for_a_role_given_to_another_is_a_warning() -> None:
+    text = SEED.replace(
+        "[ctdb]",
+        SEED_VOLUMES
+        + '[[gluster.volumes]]\nname = "meta"\n\n[[gluster.volumes]]\nname = "ctdb_meta"\n\n'
+        '[ctdb]\nmeta_volume = "ctdb_meta"',
+    )
+    problems = [str(p) for p in confgen.validate(confgen.loads(text), text)]
+    assert any(
+        "warning: gluster.volumes[2]: volume 'meta' is no longer the CTDB meta volume "
+        "(ctdb.meta_volume is 'ctdb_meta'): it is created and left unused" in p
+        for p in problems
+    ), problems
+
+
+def test_the_seeds_lists_written_out_are_the_same_cluster() -> None:
+    """Writing out the default volumes and tunables changes neither the digest nor a file."""
+    listed = SEED.replace(
+        "[ctdb]",
+        SEED_VOLUMES + '[[gluster.volumes]]\nname = "meta"\n\n[ctdb]',
+    )
+    assert confgen.loads(listed).gluster.volumes is not None
+    digest = confgen.Source.of("c", confgen.loads(SEED)).model_sha256
+    assert confgen.Source.of("c", confgen.loads(listed)).model_sha256 == digest
+    assert confgen.render(confgen.loads(listed)) == confgen.render(confgen.loads(SEED))

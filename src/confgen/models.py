@@ -125,6 +125,12 @@ class Cluster:
     networks: tuple[Network, ...]
     hosts: tuple[Host, ...]
 
+    def canonical(self) -> Cluster:
+        """This cluster with every list the file may leave out filled in as the target reads
+        it: two files that describe the same cluster give equal canonical clusters. A target
+        whose sections have such lists says how."""
+        return self
+
     def network_for(self, role: Role) -> str | None:
         """The name of the network that carries `role`, if one does."""
         return next((n.name for n in self.networks if role in n.roles), None)

@@ -45,10 +45,11 @@ def _enum_value(_cls: object, _field: object, value: object) -> object:
 
 
 def model_digest(cluster: Cluster) -> str:
-    """sha256 of the cluster's model as canonical JSON: keys sorted, defaults filled in."""
+    """sha256 of the cluster's model as canonical JSON: keys sorted, defaults filled in
+    (default lists too: `Cluster.canonical`)."""
     # attrs.asdict, not cattrs.unstructure: the same data (an enum as its value), without
     # building an unstructuring function for every class on each run.
-    data = asdict(cluster, value_serializer=_enum_value)
+    data = asdict(cluster.canonical(), value_serializer=_enum_value)
     text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -11,7 +11,7 @@ from attrs import Factory, field
 
 from confgen import models
 from confgen.models import FirewallRule, PortRange, Protocol
-from confgen.records import record
+from confgen.records import record, replace
 from confgen.targets.ovirt35_el7 import defaults
 
 NAME: Literal["ovirt35-el7"] = "ovirt35-el7"
@@ -48,16 +48,19 @@ def _seed_volumes() -> tuple[Volume, ...]:
 @record
 class Gluster:
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
-    # The cluster's own volumes: each replaces the seed's volume of the same name, or is added
-    # after the seed's, as `ctdb.tunables` and `firewall.extra_rules` add to the seed's.
-    volumes: tuple[Volume, ...] = ()
+    # The cluster's volumes, the whole list: the seed's only when the file lists none (a list
+    # in the file is the list, as Compose and Kubernetes read lists).
+    volumes: tuple[Volume, ...] | None = None
 
     @property
     def all_volumes(self) -> tuple[Volume, ...]:
-        """The seed's volumes with this cluster's over them, then its new ones."""
-        mine = {volume.name: volume for volume in self.volumes}
-        merged = [mine.pop(volume.name, volume) for volume in _seed_volumes()]
-        return (*merged, *mine.values())
+        """The volumes the file lists, or the seed's when it lists none."""
+        return _seed_volumes() if self.volumes is None else self.volumes
+
+    @property
+    def listed_volumes(self) -> tuple[Volume, ...]:
+        """The volumes the file itself lists (none when it takes the seed's)."""
+        return self.volumes or ()
 
     def brick_dir(self, volume: Volume) -> str:
         """The folder of the volume's brick on each of its hosts."""
@@ -157,3 +160,11 @@ class Cluster(models.Cluster):
     firewall: Firewall = Factory(Firewall)
     packages: Packages = Factory(Packages)
     hosted_engine: HostedEngine = Factory(HostedEngine)
+
+    def canonical(self) -> Cluster:
+        """The seed's volumes and tunables written out as the cluster reads them."""
+        return replace(
+            self,
+            gluster=replace(self.gluster, volumes=self.gluster.all_volumes),
+            ctdb=replace(self.ctdb, tunables=dict(self.ctdb.all_tunables)),
+        )

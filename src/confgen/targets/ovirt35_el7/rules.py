@@ -71,7 +71,7 @@ def _mount_name(cluster: Cluster) -> Iterator[Problem]:
 
 
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
-    entries = volume_entries(cluster.gluster.volumes, cluster.gluster.all_volumes)
+    entries = volume_entries(cluster.gluster.listed_volumes, cluster.gluster.all_volumes)
     names = [v.name for _, v in entries]
     for key, name, default, role in (
         (
@@ -85,11 +85,25 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         if name not in names:
             # Point at what the file says: the key if it was set, else the volume list.
             path = key if name != default else "gluster.volumes"
+            listed = cluster.gluster.volumes is not None
             yield error(
                 path,
                 f"no Gluster volume named {quoted(name)} for the {role} volume ({key}); "
-                f"volumes are: {', '.join(names)}",
+                f"volumes are: {', '.join(names)}"
+                + (
+                    "; the file's gluster.volumes is the whole list: add it there" if listed else ""
+                ),
             )
+        elif name != default:
+            # The seed's volume for that role, listed although the role went to another.
+            for path, volume in entries:
+                if volume.name == default:
+                    yield warning(
+                        path,
+                        f"volume {quoted(default)} is no longer the {role} volume ({key} is "
+                        f"{quoted(name)}): it is created and left unused; remove it from "
+                        "gluster.volumes unless it is meant as a volume of its own",
+                    )
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for _, v in entries}
     yield from volume_rules(cluster, entries, brick_dir, cluster.gluster.brick_fs.mount_point)
     first = next((h.name for h in cluster.hosts if h.first), None)

@@ -366,6 +366,10 @@ def brick_check(the_plan: Plan) -> list[str]:
 def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     """Lay out the output tree for a cluster.
 
+    `source` names the cluster file in every script's header; without it, a cluster `load`
+    read is named as `confgen render` names it (the file's name), so the library and the
+    command write the same tree.
+
     Raises `ValidationError` with every error `validate` finds (warnings do not stop it): a
     plan is only made for a valid cluster. Raises `PlanCheckError`, a bug in confgen, when the
     plan breaks a rule of its target's self check.
@@ -373,6 +377,12 @@ def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
     if errors:
         raise ValidationError(errors)
+    if source is None:
+        from confgen.loader import origin
+
+        loaded = origin(cluster)
+        if loaded is not None and loaded.name is not None:
+            source = Source.of(loaded.name, cluster)
     return plan_validated(cluster, source)
 
 

@@ -27,17 +27,20 @@ class Source:
     digest of the cluster it describes, in the tree's manifest.
 
     The digest is of the loaded model with every default filled in, not of the file's bytes: a
-    comment, the order of keys or a default written out changes nothing in the tree.
+    comment, the order of keys or a default written out changes nothing in the tree. The
+    target is in the manifest too: a render refuses to replace a tree of another target
+    unless forced.
     """
 
     name: str
     model_sha256: str
+    target: str
 
     @classmethod
     def of(cls, name: str, cluster: Cluster) -> Source:
         # The name lands in comments: anything unprintable (a newline) must not end one early.
         printable = "".join(c if c.isprintable() else "?" for c in name)
-        return cls(name=printable, model_sha256=model_digest(cluster))
+        return cls(name=printable, model_sha256=model_digest(cluster), target=cluster.target)
 
 
 def _enum_value(_cls: object, _field: object, value: object) -> object:

@@ -58,13 +58,16 @@ Validate CLUSTER and write the output tree into OUT:
 
 Copy hosts/NAME to host NAME and run its scripts as root in runbook order.
 
-Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in,
-so a failed render leaves OUT as it was (OUT may not be a symbolic link: give the folder it
-points to); files whose content is already right keep their mtime. One render at a time
-writes OUT: another waits (says so) unless --no-wait; a render that was killed is finished or
-undone by the next, which says what it did. confgen refuses to write into a non-empty
-folder it did not create, and to overwrite or remove a file edited by hand since it wrote it
-(it lists every such file) unless --force.
+Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in
+(in one step where the kernel allows), so a failed or interrupted render leaves OUT as it was
+(OUT may not be a symbolic link, a mount point or the current folder: give a folder of its
+own); files whose content is already right keep their mtime. One render at a time writes OUT
+(a lock on the folder that holds it; no lock file is left): another waits (says so) unless
+--no-wait; a render that was killed is finished or undone by the next, which says what it did.
+confgen refuses to write into a non-empty folder it did not create, to overwrite or remove a
+file edited by hand since it wrote it (it lists every such file), and to replace a tree of
+another target, unless --force. It says what it added, changed and removed. Ctrl-C: one line,
+exit 130.
 """
 
 
@@ -230,12 +233,13 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--force",
         action="store_true",
-        help="overwrite or remove files edited by hand since confgen wrote them",
+        help="overwrite or remove files edited by hand since confgen wrote them, or replace a "
+        "tree of another target",
     )
     render.add_argument(
         "--no-wait",
         action="store_true",
-        help="stop at once, rather than wait, when another render is writing OUT",
+        help="stop at once, rather than wait, when another render or diff is using OUT's folder",
     )
     render.set_defaults(run=_cmd_render)
 

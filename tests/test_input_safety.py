@@ -6,6 +6,7 @@ import copy
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -412,3 +413,137 @@ def test_line_numbers_count_only_the_line_ends_toml_counts(separator: str) -> No
     result = _cli("check", "-", stdin=text)
     line = text.split("\n").index('nam = "host2"') + 1
     assert f"<stdin>:{line}: hosts[1].nam: unknown key" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" + ".".join(["a"] * 100_000) + "]\n",
+        ".".join(["a"] * 100_000) + " = 1\n",
+        "x = { " + ".".join(["a"] * 100_000) + " = 1 }\n",
+        '[[hosts]]\n"a" . "b".' + ".".join(["c"] * 40) + " = 1\n",
+    ],
+)
+def test_a_key_of_thousands_of_dotted_parts_is_refused_before_parsing(text: str) -> None:
+    started = time.monotonic()
+    result = _cli("check", "-", stdin=text)
+    assert time.monotonic() - started < 8
+    _says_without_traceback(result, "a key of more than 32 dotted parts")
+    assert result.stderr.startswith("<stdin>:"), result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "".join(f"k{i} = 1\n" for i in range(300_000)),
+        "a = [" + "1," * 300_000 + "]\n",
+        "a = [" + "#\n" * 300_000 + "]\n",
+        "[[a]]\n" * 300_000,
+    ],
+)
+def test_a_file_of_more_keys_and_values_than_a_cluster_needs_is_refused_before_parsing(
+    text: str,
+) -> None:
+    started = time.monotonic()
+    result = _cli("check", "-", stdin=text)
+    assert time.monotonic() - started < 8
+    _says_without_traceback(result, "more than the 250,000 confgen reads")
+
+
+def test_a_cluster_of_3000_hosts_is_within_the_bounds(tmp_path: Path) -> None:
+    bench = GOLDEN.parent / "bench" / "gen.py"
+    for target in ("ovirt35-el7", "ovirt45-el9"):
+        path = tmp_path / f"{target}.toml"
+        subprocess.run(
+            [sys.executable, str(bench), "--target", target, "3000", str(path)], check=True
+        )
+        assert len(confgen.load(path).hosts) == 3000
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (
+            ('fqdn = "host2.osas.lab"', "fqdn = 1979-05-02T07:32:00"),
+            "hosts[1].fqdn: the date 1979-05-02T07:32:00 is not a string; put it in quotes",
+        ),
+        (('fqdn = "host2.osas.lab"', "fqdn = 1979-05-02"), "the date 1979-05-02 is not a string"),
+        (('fqdn = "host2.osas.lab"', "fqdn = 07:32:00"), "the time 07:32:00 is not a string"),
+        (('fqdn = "host2.osas.lab"', "fqdn = true"), "hosts[1].fqdn: true is not a string"),
+        (("host_id = 2", "host_id = 1979-05-02"), "the date 1979-05-02 is not an integer"),
+        (
+            ('fqdn = "host2.osas.lab"', 'fqdn = { a = 1, "b c" = true }'),
+            "hosts[1].fqdn: { a = 1, 'b c' = true } is not a string",
+        ),
+    ],
+)
+def test_messages_say_values_as_toml_does_not_as_python(edit: tuple[str, str], said: str) -> None:
+    result = _cli("check", "-", stdin=SEED_TEXT.replace(*edit, 1))
+    _says_without_traceback(result, said)
+    assert "datetime" not in result.stderr and "True" not in result.stderr
+
+
+def test_a_single_bracket_header_for_a_list_of_tables_says_how_to_write_it() -> None:
+    lines = SEED_TEXT.split("\n")
+    hosts = [n for n, line in enumerate(lines) if line == "[[hosts]]"]
+    fix = "declares one table, but hosts is a list of tables: write [[hosts]] (two brackets)"
+    for n in hosts:  # any one of them, the first (tomllib says another thing) or a later one
+        edited = [*lines[:n], "[hosts]", *lines[n + 1 :]]
+        result = _cli("check", "-", stdin="\n".join(edited))
+        assert result.stderr == f"<stdin>:{n + 1}: [hosts] {fix} above each entry\n"
+    # All of them: [hosts] declared three times.
+    result = _cli("check", "-", stdin=SEED_TEXT.replace("[[hosts]]", "[hosts]"))
+    assert result.stderr == f"<stdin>:{hosts[0] + 1}: [hosts] {fix} above each entry\n"
+    # One host, as [hosts]: a table where a list belongs, said with its key.
+    one = [*lines[: hosts[0]], "[hosts]", *lines[hosts[0] + 1 : hosts[1]], *lines[hosts[2] + 7 :]]
+    result = _cli("check", "-", stdin="\n".join(one))
+    _says_without_traceback(
+        result, "hosts: is one table, where a list belongs: write [[hosts]] (two brackets)"
+    )
+
+
+def test_tomllib_messages_name_keys_as_toml_does() -> None:
+    result = _cli("check", "-", stdin=SEED_TEXT + "\n[ctdb]\nx = 1\n")
+    _says_without_traceback(result, "[ctdb] is declared twice (TOML allows each table once)")
+    assert "('" not in result.stderr
+    result = _cli("check", "-", stdin=SEED_TEXT.replace("host_id = 2", "host_id = 2\nhost_id = 3"))
+    _says_without_traceback(result, "this key is set above already (TOML allows each key once)")
+
+
+@pytest.mark.parametrize("key", ['"ho\\u0000st"', '"a\\nb"', '"x\\u202Ey"'])
+def test_a_key_holding_a_control_character_is_printed_escaped_with_its_line(key: str) -> None:
+    text = SEED_TEXT.replace('name = "host2"', f'name = "host2"\n{key} = 1')
+    line = text.split("\n").index(f"{key} = 1") + 1
+    result = _cli("check", "-", stdin=text)
+    escaped = key.strip('"').replace("\\u", "\\u").replace("\\n", "\\u000A")
+    assert result.stderr.splitlines() == [
+        f"<stdin>:{line}: hosts[1].{escaped.upper() if False else escaped}: unknown key; "
+        + result.stderr.split("unknown key; ", 1)[1].rstrip("\n")
+    ], result.stderr
+    assert "\x00" not in result.stderr and "\u202e" not in result.stderr
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", 'target = "ovirt45-el9"\n'])
+def test_an_empty_file_points_to_confgen_init(text: str) -> None:
+    result = _cli("check", "-", stdin=text)
+    option = " --target ovirt45-el9" if "el9" in text else ""
+    assert result.returncode == 1
+    assert result.stderr.endswith(
+        f"; `confgen init{option} cluster.toml` writes an example to start from\n"
+    ), result.stderr
+    assert result.stderr.startswith("<stdin>:1: the file ")
+
+
+def test_loads_takes_text_or_utf8_bytes_and_says_what_else_it_takes(tmp_path: Path) -> None:
+    assert confgen.loads(SEED_TEXT.encode()) == confgen.loads(SEED_TEXT)
+    assert confgen.loads(bytearray(SEED_TEXT.encode())) == confgen.loads(SEED_TEXT)
+    with pytest.raises(confgen.LoadError, match="not UTF-8 text"):
+        confgen.loads(b"\xff\xfe")
+    for wrong in (None, 3, ["a"]):
+        with pytest.raises(
+            TypeError,
+            match="loads\\(\\) takes the text of a cluster file, as str or as UTF-8 bytes, not",
+        ):
+            confgen.loads(wrong)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="load\\(\\) takes the path of a cluster file"):
+            confgen.load(wrong)  # type: ignore[arg-type]

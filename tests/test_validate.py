@@ -3,8 +3,10 @@ code and the exact lines `confgen check` prints."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -210,8 +212,8 @@ CASES = [
         '[ctdb]\nmount_point = "/mnt//lock"',
         1,
         [
-            "cluster.toml:44: ctdb.mount_point: '/mnt//lock' is not a normalised path (no '//', '.', '..' or trailing '/')",
             "cluster.toml:43: ctdb.recovery_lock: '/mnt//lock/reclock' is not a normalised path (no '//', '.', '..' or trailing '/')",
+            "cluster.toml:44: ctdb.mount_point: '/mnt//lock' is not a normalised path (no '//', '.', '..' or trailing '/')",
         ],
     ),
     (
@@ -650,9 +652,40 @@ def test_plan_of_a_cluster_never_validated_raises_the_validation_errors() -> Non
 def test_validate_given_the_text_gives_each_problem_its_line() -> None:
     text = SEED.replace('address = "192.168.122.13"', 'address = "10.0.0.13"', 1)
     cluster = confgen.loads(text)
-    assert [p.line for p in confgen.validate(cluster)] == [None]
     [problem] = confgen.validate(cluster, text)
     assert (problem.path, problem.line) == ("hosts[2].interfaces.lan.address", 41)
+
+
+def test_validate_of_a_loaded_cluster_gives_lines_as_the_command_does(tmp_path: Path) -> None:
+    """A cluster `load` or `loads` read knows its text: validate() needs no second argument."""
+    text = SEED.replace('address = "192.168.122.13"', 'address = "10.0.0.13"', 1)
+    (tmp_path / "cluster.toml").write_text(text)
+    for cluster in (confgen.loads(text), confgen.load(tmp_path / "cluster.toml")):
+        [problem] = confgen.validate(cluster)
+        assert (problem.path, problem.line) == ("hosts[2].interfaces.lan.address", 41)
+    # A cluster made otherwise (changed with attrs.evolve) has no file to point into.
+    changed = attrs.evolve(confgen.loads(text), networks=confgen.loads(text).networks)
+    assert [p.line for p in confgen.validate(changed)] == [None]
+
+
+def test_problems_of_one_file_come_in_line_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Load problems and rule problems alike, as the reader meets them in the file, whatever
+    order the rules or the model's fields find them in."""
+    broken = tmp_path / "cluster.toml"
+    # The rules find ctdb.mount_point (line 44) before ctdb.recovery_lock (line 43).
+    broken.write_text(SEED.replace("[ctdb]", '[ctdb]\nmount_point = "/mnt//lock"'))
+    assert main(["check", str(broken)]) == 1
+    lines = [int(line.split(":")[1]) for line in capsys.readouterr().err.splitlines()]
+    assert lines == [43, 44]
+    # The model reads hosts before ctdb; here [ctdb] comes first in the file.
+    head, ctdb = SEED.split("[ctdb]")
+    moved = "[ctdb]\nzz = 1" + ctdb + "\n" + head.replace("host_id = 3", "host_idd = 3")
+    broken.write_text(moved)
+    assert main(["check", str(broken)]) == 1
+    lines = [int(line.split(":")[1]) for line in capsys.readouterr().err.splitlines()]
+    assert len(lines) >= 2 and lines == sorted(lines) and lines[0] == 2
 
 
 @given(st.text())
@@ -714,3 +747,40 @@ def test_the_seeds_lists_written_out_are_the_same_cluster() -> None:
     digest = confgen.Source.of("c", confgen.loads(SEED)).model_sha256
     assert confgen.Source.of("c", confgen.loads(listed)).model_sha256 == digest
     assert confgen.render(confgen.loads(listed)) == confgen.render(confgen.loads(SEED))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com/x.rpm;touch$IFS/tmp/pwned",
+        "https://example.com/x.rpm|sh",
+        "https://example.com/`id`.rpm",
+        "https://example.com/$(id).rpm",
+        "https://example.com/x.rpm?a=1&b=2",
+        "https://exa mple.com/x.rpm",
+        "https://example.com/x.rpm\tmore",
+        "https://example.com/a'b.rpm",
+        "https:///x.rpm",
+        "https://-example.com/x.rpm",
+        "ftp://example.com/x.rpm",
+        "example.com/x.rpm",
+    ],
+)
+def test_release_rpm_must_be_a_url_of_a_host_without_shell_characters(url: str) -> None:
+    text = SEED.replace("[ctdb]", f"[packages]\nrelease_rpm = {json.dumps(url)}\n\n[ctdb]")
+    problems = confgen.validate(confgen.loads(text))
+    assert [p.path for p in problems] == ["packages.release_rpm"], problems
+    assert "an http(s) URL: http:// or https://, a host name" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://resources.ovirt.org/pub/yum-repo/ovirt-release35.rpm",
+        "https://mirror.example.com:8443/ovirt/release/ovirt-release35-005-1.noarch.rpm",
+        "http://10.0.0.1/x.rpm",
+    ],
+)
+def test_release_rpm_takes_an_ordinary_url(url: str) -> None:
+    text = SEED.replace("[ctdb]", f"[packages]\nrelease_rpm = {json.dumps(url)}\n\n[ctdb]")
+    assert confgen.validate(confgen.loads(text)) == []

@@ -30,9 +30,7 @@ CASES = [
         HE,
         '[[gluster.volumes]]\nname = "data"\nreplica = 2\n\n' + HE,
         1,
-        [
-            "cluster.toml:47: warning: gluster.volumes[0].replica: replica 2 without an arbiter "
-            "risks split-brain",
+        [  # once: an error here, not also the warning of targets that allow it
             "cluster.toml:47: gluster.volumes[0].replica: volume 'data' is replica 2: oVirt "
             "stores VM images on replica 3 volumes (vdsm allows no other replicated count, and "
             "the virt group's options are for replicated volumes)",
@@ -192,3 +190,29 @@ def test_the_api_user_follows_keycloak_and_the_answers_say_so(keys: str, user: s
     assert "storageDatacenterName" not in answers
     add_hosts = next(p for p in files if p.endswith("-add-hosts.sh"))
     assert f"--data-urlencode username={user} " in files[add_hosts].text
+
+
+def test_more_hosts_than_an_engine_data_center_takes_is_a_warning(tmp_path: Path) -> None:
+    """oVirt Engine 4.5's MaxNumberOfHostsInStoragePool is 250 (0000_config.sql:335 at
+    ovirt-engine-4.5.7); AddVdsSpmIdCommand refuses the 251st host of a data center."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "gen.py"
+    for count, warned in ((250, False), (251, True)):
+        path = tmp_path / f"h{count}.toml"
+        subprocess.run(
+            [sys.executable, str(bench), "--target", "ovirt45-el9", str(count), str(path)],
+            check=True,
+        )
+        problems = confgen.validate(confgen.load(path))
+        said = [str(p) for p in problems if p.path == "hosts"]
+        if warned:
+            assert said == [
+                "warning: hosts: 251 hosts: oVirt Engine 4.5 takes at most 250 hosts in a data "
+                "center (MaxNumberOfHostsInStoragePool): adding host 251 and after fails; keep "
+                "one cluster file to 250 hosts"
+            ]
+            assert main(["check", "--strict", str(path)]) == 1
+        else:
+            assert said == []

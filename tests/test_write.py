@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -60,8 +64,8 @@ def test_a_failure_while_writing_leaves_the_previous_tree_as_it_was(
 
 
 def _beside(folder: Path) -> list[str]:
-    """What a render leaves in OUT's parent, but the lock file every render of OUT uses."""
-    return sorted(p.name for p in folder.iterdir() if p.name != ".out.confgen-lock")
+    """What a render leaves in OUT's parent: OUT alone (no lock file, no staging folder)."""
+    return sorted(p.name for p in folder.iterdir())
 
 
 def test_an_interrupted_swap_is_finished_by_the_next_write(tmp_path: Path) -> None:
@@ -101,7 +105,8 @@ def test_manifest_lists_every_file_with_its_hash_and_mode(tmp_path: Path) -> Non
         ),
         max_size=4,
     ),
-    source=st.none() | st.builds(confgen.Source, name=st.text(), model_sha256=st.text()),
+    source=st.none()
+    | st.builds(confgen.Source, name=st.text(), model_sha256=st.text(), target=st.text()),
 )
 def test_the_manifest_is_written_as_json_dumps_with_indent_would(
     entries: dict[str, Any], source: confgen.Source | None
@@ -110,7 +115,11 @@ def test_the_manifest_is_written_as_json_dumps_with_indent_would(
     listed = {p: {"sha256": e.sha256, "mode": f"{e.mode:04o}"} for p, e in sorted(entries.items())}
     expected: dict[str, object] = {"generator": "confgen"}
     if source is not None:
-        expected["source"] = {"name": source.name, "model_sha256": source.model_sha256}
+        expected["source"] = {
+            "name": source.name,
+            "target": source.target,
+            "model_sha256": source.model_sha256,
+        }
     expected["files"] = listed
     assert write._manifest_text(entries, source) == json.dumps(expected, indent=1) + "\n"
 
@@ -231,6 +240,7 @@ def test_a_comment_or_the_order_of_keys_changes_nothing(
     cluster = confgen.load(SEED)
     assert manifest["source"] == {
         "name": SEED.name,
+        "target": "ovirt35-el7",
         "model_sha256": confgen.Source.of(SEED.name, cluster).model_sha256,
     }
     assert confgen.Source.of("x", confgen.load(edited)) == confgen.Source.of("x", cluster)
@@ -340,7 +350,8 @@ def test_two_renders_at_once_leave_one_whole_tree_and_both_succeed(tmp_path: Pat
 def test_a_render_that_may_not_wait_stops_while_another_holds_the_folder(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write.write_tree(_files(SEED), out)
-    with open(tmp_path / ".out.confgen-lock", "a") as lock:
+    lock = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         result = subprocess.run(
             [sys.executable, "-m", "confgen", "render", "--no-wait", str(SEED), str(out)],
@@ -348,8 +359,10 @@ def test_a_render_that_may_not_wait_stops_while_another_holds_the_folder(tmp_pat
             text=True,
             timeout=60,
         )
+    finally:
+        os.close(lock)
     assert result.returncode == 1
-    assert f"another confgen render is writing {out}" in result.stderr
+    assert f"another confgen render or diff is using {tmp_path}" in result.stderr
 
 
 def test_a_symbolic_link_as_out_is_refused_and_leaves_nothing_behind(tmp_path: Path) -> None:
@@ -371,21 +384,21 @@ def test_a_previous_tree_that_cannot_be_removed_neither_fails_the_render_nor_blo
 ) -> None:
     out = tmp_path / "out"
     write.write_tree(_files(SEED), out)
-    removing = write.shutil.rmtree
+    removing = write.remove_tree
 
-    def immutable(path: Any, *args: Any, **kwargs: Any) -> None:
+    def immutable(path: Any) -> None:
         if ".confgen-old-" in str(path):
             raise PermissionError(1, "Operation not permitted", str(path))
-        removing(path, *args, **kwargs)
+        removing(path)
 
-    monkeypatch.setattr(write.shutil, "rmtree", immutable)
+    monkeypatch.setattr(write, "remove_tree", immutable)
     said: list[str] = []
     changed = write.write_tree(
         _files(GOLDEN / "split-6host" / "cluster.toml"), out, report=said.append
     )
     assert changed and len(said) == 1 and said[0].startswith(f"the new tree is in {out}, but")
     assert "hv1" in {p.name for p in (out / "hosts").iterdir()}
-    monkeypatch.setattr(write.shutil, "rmtree", removing)
+    monkeypatch.setattr(write, "remove_tree", removing)
     said.clear()
     write.write_tree(_files(SEED), out, report=said.append)
     assert [s.split(",")[0] for s in said] == [said[0].split(",")[0]]
@@ -436,3 +449,331 @@ def test_every_byte_is_written_when_the_system_writes_less_than_asked(
     assert {p: (text, mode & 0o7777) for p, (text, mode, _) in on_disk.items()} == {
         p: (f.text.encode(), f.mode) for p, f in files.items()
     }
+
+
+EL9 = GOLDEN / "el9-3host" / "cluster.toml"
+
+
+def _nested(top: Path, depth: int) -> None:
+    """A folder `a` nested `depth` deep below `top`, a file at the bottom; made by file
+    descriptors, as no path that long could name it."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(depth):
+        os.mkdir("a", dir_fd=fd)
+        inner = os.open("a", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    os.close(fd)
+
+
+@pytest.mark.parametrize("nested", ["[" * 100_000, '{"a": ' * 100_000])
+def test_a_manifest_nested_thousands_deep_is_damaged_not_a_traceback(
+    tmp_path: Path, nested: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    (out / write.MANIFEST).write_text('{"files": ' + nested)
+    capsys.readouterr()
+    for argv in (["render"], ["render", "--force"], ["diff"]):
+        assert main([*argv, str(SEED), str(out)]) == 1
+        err = capsys.readouterr().err
+        assert (
+            err == f"{out}: {out / write.MANIFEST} is damaged; move {out} aside and render again\n"
+        )
+
+
+def test_a_tree_nested_thousands_deep_is_replaced_with_force_and_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """shutil.rmtree recurses (Python 3.11): a tampered OUT nested deeper than its limit."""
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    _nested(out / "hosts", 3000)
+    assert main(["render", str(SEED), str(out)]) == 1  # not confgen's: refused, and said so
+    assert "is not confgen's: a render would remove it" in capsys.readouterr().err
+    assert main(["render", "--force", str(SEED), str(out)]) == 0
+    assert not (out / "hosts" / "a").exists()
+    assert _beside(tmp_path) == ["out"]
+    write.remove_tree(out)
+    assert _beside(tmp_path) == []
+
+
+def test_ctrl_c_while_writing_leaves_the_previous_tree_says_one_line_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    before = _snapshot(out)
+    capsys.readouterr()
+    writing = write._write_file
+    count = []
+
+    def interrupted(path: str, data: bytes, mode: int) -> None:
+        count.append(path)
+        if len(count) == 5:
+            raise KeyboardInterrupt
+        writing(path, data, mode)
+
+    monkeypatch.setattr(write, "_write_file", interrupted)
+    assert main(["render", str(SPLIT), str(out)]) == 130
+    captured = capsys.readouterr()
+    assert captured.err == f"confgen: interrupted; nothing was written; {out} is as it was\n"
+    assert _snapshot(out) == before
+    assert _beside(tmp_path) == ["out"]
+
+
+def test_ctrl_c_during_the_swap_waits_for_it_and_says_the_new_tree_is_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    capsys.readouterr()
+    swapping = write._swap
+
+    def interrupted_swap(staging: Path, root: Path, tag: str) -> Path | None:
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, as the terminal sends it
+        return swapping(staging, root, tag)
+
+    monkeypatch.setattr(write, "_swap", interrupted_swap)
+    assert main(["render", str(SPLIT), str(out)]) == 130
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"confgen: interrupted; {out} holds the new tree; the next render")
+    assert _whole(out) == set(_files(SPLIT))
+    monkeypatch.undo()
+    assert main(["render", str(SPLIT), str(out)]) == 0
+    assert _beside(tmp_path) == ["out"]
+
+
+def test_ctrl_c_at_any_moment_of_a_real_render_leaves_a_whole_tree(tmp_path: Path) -> None:
+    """SIGINT sent to `confgen render` itself at several moments once it writes (before, it is
+    Python still importing): no traceback, one line, exit 130 (or 0 when it came too late),
+    OUT the previous tree or the new one."""
+    big = tmp_path / "big.toml"
+    subprocess.run(
+        [sys.executable, str(GOLDEN.parent / "bench" / "gen.py"), "60", str(big)], check=True
+    )
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    trees = {frozenset(_files(SEED)), frozenset(_files(big))}
+    for delay in (0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8):
+        render = subprocess.Popen(
+            [sys.executable, "-m", "confgen", "render", "--force", str(big), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        while render.poll() is None and not list(tmp_path.glob(".out.confgen-new-*")):
+            time.sleep(0.001)
+        time.sleep(delay)
+        render.send_signal(signal.SIGINT)
+        _, err = render.communicate(timeout=120)
+        assert render.returncode in (0, 130), err
+        if render.returncode == 130:
+            assert err.startswith("confgen: interrupted") and err.count("\n") == 1, err
+        assert frozenset(_whole(out)) in trees
+        # Interrupted while removing the previous tree, it leaves it for the next render.
+        left = [p for p in _beside(tmp_path) if p not in ("out", "big.toml")]
+        assert left == [] or "holds the new tree" in err, (left, err)
+        assert main(["render", "--force", str(SEED), str(out)]) == 0
+        assert _beside(tmp_path) == ["big.toml", "out"]
+
+
+def test_diff_waits_while_a_render_writes_the_folder(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    lock = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    fcntl.flock(lock, fcntl.LOCK_EX)  # as a render holds it
+    try:
+        diff = subprocess.Popen(
+            [sys.executable, "-m", "confgen", "diff", str(SEED), str(out)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(2)
+        assert diff.poll() is None  # still waiting
+    finally:
+        os.close(lock)
+    output, err = diff.communicate(timeout=60)
+    assert diff.returncode == 0, err
+    assert err == f"confgen: waiting for a confgen render to finish writing in {tmp_path}\n"
+    assert output == f"{out}: no differences\n"
+
+
+def test_a_diff_during_renders_never_sees_a_half_written_tree(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    renders = [
+        subprocess.Popen([sys.executable, "-m", "confgen", "render", str(c), str(out)])
+        for c in (SPLIT, SEED, SPLIT, SEED)
+    ]
+    diffs = [
+        subprocess.run(
+            [sys.executable, "-m", "confgen", "diff", "--stat", str(SEED), str(out)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        for _ in range(4)
+    ]
+    assert [r.wait(timeout=120) for r in renders] == [0, 0, 0, 0]
+    for diff in diffs:
+        assert diff.returncode in (0, 4), diff.stderr
+        assert "edited since" not in diff.stderr and "cannot read" not in diff.stderr
+
+
+def test_no_lock_file_is_left_beside_out_after_a_render_or_a_refusal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    assert main(["diff", str(SEED), str(out)]) == 0
+    assert _beside(tmp_path) == ["out"]
+    plain = tmp_path / "plain"
+    plain.write_text("a file\n")
+    assert main(["render", str(SEED), str(plain)]) == 1
+    assert main(["render", str(SEED), str(tmp_path)]) == 1  # not confgen's
+    assert _beside(tmp_path) == ["out", "plain"]
+    assert not [p for p in tmp_path.parent.iterdir() if p.name.startswith(f".{tmp_path.name}.")]
+
+
+def test_where_a_folder_cannot_be_locked_a_lock_file_is_used_and_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NFS emulates flock with locks that need a file open for writing: not a folder."""
+    locking = fcntl.flock
+    seen: list[str] = []
+
+    def nfs_flock(fd: int, operation: int) -> None:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        seen.append(os.readlink(f"/proc/self/fd/{fd}"))
+        locking(fd, operation)
+
+    monkeypatch.setattr(write.fcntl, "flock", nfs_flock)
+    out = tmp_path / "out"
+    assert write.write_tree(_files(SEED), out)
+    assert write.diff_tree(_files(SEED), out).summary == "0 to add, 0 to change, 0 to remove"
+    assert seen and all(p == str(tmp_path / ".out.confgen-lock") for p in seen)
+    assert _beside(tmp_path) == ["out"]
+
+
+def test_the_swap_never_leaves_out_missing_where_the_kernel_exchanges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    write.write_tree(_files(SEED), out)
+    renaming = os.rename
+    missing: list[str] = []
+
+    def watched(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        renaming(src, dst, *args, **kwargs)
+        if not out.is_dir():
+            missing.append(f"{src} -> {dst}")
+
+    monkeypatch.setattr(write.os, "rename", watched)
+    assert write.write_tree(_files(SPLIT), out)
+    assert missing == []
+    assert _whole(out) == set(_files(SPLIT))
+    # Where it cannot (an old kernel, a filesystem without it), two renames still swap.
+    monkeypatch.setattr(write, "_exchange", lambda one, other: False)
+    assert write.write_tree(_files(SEED), out)
+    assert len(missing) == 1  # OUT was missing between the two: what the exchange avoids
+    assert _whole(out) == set(_files(SEED))
+    assert _beside(tmp_path) == ["out"]
+
+
+def test_an_empty_out_name_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["render", str(SEED), ""])
+    assert exited.value.code == 2
+    assert "OUT is empty: name the output folder" in capsys.readouterr().err
+    with pytest.raises(confgen.OutputError, match="the output folder's name is empty"):
+        write.write_tree(_files(SEED), "")
+
+
+@pytest.mark.parametrize("name", [".", "..", "out/..", "/"])
+def test_out_that_holds_the_current_folder_or_is_the_root_is_refused(
+    tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "out").mkdir()
+    monkeypatch.chdir(tmp_path / "out" if name != "out/.." else tmp_path)
+    with pytest.raises(confgen.OutputError, match=r"current folder|mount point"):
+        write.write_tree(_files(SEED), name)
+
+
+def test_out_that_is_a_mount_point_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    """In a private mount namespace (unshare), a tmpfs mounted at OUT: a render would fail with
+    a bare 'Device or resource busy' at the swap."""
+    out = tmp_path / "out"
+    out.mkdir()
+    script = (
+        f"mount -t tmpfs tmpfs {out} && {sys.executable} -m confgen render {SEED} {out}; echo rc=$?"
+    )
+    try:
+        result = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except FileNotFoundError:
+        pytest.skip("no unshare")
+    if "rc=" not in result.stdout:
+        pytest.skip(f"cannot mount in a user namespace here: {result.stderr.strip()}")
+    assert result.stdout.strip().endswith("rc=1"), result
+    assert result.stderr == (
+        f"{out}: {out} is a mount point; confgen swaps the whole folder in, which a mount point "
+        f"cannot be: give a folder inside it ({out / 'out'})\n"
+    )
+
+
+def test_a_render_of_another_cluster_says_what_it_added_changed_and_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    assert capsys.readouterr().out == (
+        f"{out}: 58 files, 58 added; start with {out / 'RUNBOOK.md'}\n"
+    )
+    assert main(["render", str(SPLIT), str(out)]) == 0
+    seed, split = set(_files(SEED)), set(_files(SPLIT))
+    added, removed = len(split - seed), len(seed - split)
+    said = capsys.readouterr().out
+    assert said.startswith(f"{out}: {len(split)} files, {added} added, ")
+    assert f" changed, {removed} removed; start with" in said
+    assert main(["render", str(SPLIT), str(out)]) == 0
+    assert capsys.readouterr().out.startswith(f"{out}: {len(split)} files, none changed;")
+
+
+def test_a_tree_of_another_target_is_replaced_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    before = _snapshot(out)
+    capsys.readouterr()
+    refusal = (
+        f"{out}: {out} holds a tree of target ovirt35-el7 from cluster.toml, and this cluster "
+        "is of target ovirt45-el9: a render would replace all of it. Choose another folder, or "
+        "pass --force to replace it\n"
+    )
+    assert main(["render", str(EL9), str(out)]) == 1
+    assert capsys.readouterr().err == refusal
+    assert _snapshot(out) == before
+    assert main(["diff", "--stat", str(EL9), str(out)]) == 4
+    assert capsys.readouterr().err.startswith(refusal)
+    assert main(["render", "--force", str(EL9), str(out)]) == 0
+    said = capsys.readouterr().out
+    assert f"{len(_files(SEED))} removed" in said or " removed;" in said
+    assert _whole(out) == set(_files(EL9))
+
+
+def test_the_readme_snippet_after_a_command_render_rewrites_nothing(tmp_path: Path) -> None:
+    """The library names a loaded cluster's file in headers and manifest as the command does."""
+    out = tmp_path / "out"
+    assert main(["render", str(SEED), str(out)]) == 0
+    assert confgen.write_tree(confgen.render(confgen.load(SEED)), out) == []
+    text = confgen.render(confgen.load(SEED))["hosts/host1/scripts/02-stop-engine.sh"].text
+    assert f"# Generated by confgen from {SEED.name}:" in text

@@ -30,10 +30,10 @@ from confgen.models import (
     Volume,
 )
 from confgen.planner import Plan, Source, plan
-from confgen.renderer import RenderedFile, render
+from confgen.renderer import RenderedFile, RenderedTree, render
 from confgen.targets import Target
 from confgen.validator import validate
-from confgen.writer import FileChange, TreeDiff, diff_tree, write_tree
+from confgen.writer import FileChange, Interrupted, TreeDiff, Written, diff_tree, write_tree
 
 __version__ = "0.1.0"
 
@@ -44,6 +44,7 @@ __all__ = [
     "FirewallRule",
     "Host",
     "Interface",
+    "Interrupted",
     "LoadError",
     "Network",
     "OutputError",
@@ -53,6 +54,7 @@ __all__ = [
     "Problem",
     "Protocol",
     "RenderedFile",
+    "RenderedTree",
     "Role",
     "Severity",
     "Source",
@@ -60,6 +62,7 @@ __all__ = [
     "TreeDiff",
     "ValidationError",
     "Volume",
+    "Written",
     "__version__",
     "diff_tree",
     "load",

@@ -11,13 +11,20 @@ import sys
 from pathlib import Path
 
 from confgen import __version__, targets
-from confgen.errors import ConfgenError, OutputError, PlanCheckError, Problem, Severity
-from confgen.loader import loads, read
+from confgen.errors import (
+    ConfgenError,
+    OutputError,
+    PlanCheckError,
+    Problem,
+    Severity,
+    printable,
+)
+from confgen.loader import loads, name_of, read
 from confgen.planner import Plan, Source, plan_validated
 from confgen.records import replace
 from confgen.renderer import render_files, render_plan
 from confgen.validator import validate
-from confgen.writer import diff_tree, write_tree
+from confgen.writer import Interrupted, diff_tree, write_tree
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS cluster,
@@ -51,18 +58,21 @@ Validate CLUSTER and write the output tree into OUT:
 
 Copy hosts/NAME to host NAME and run its scripts as root in runbook order.
 
-Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in,
-so a failed render leaves OUT as it was (OUT may not be a symbolic link: give the folder it
-points to); files whose content is already right keep their mtime. One render at a time
-writes OUT: another waits (says so) unless --no-wait; a render that was killed is finished or
-undone by the next, which says what it did. confgen refuses to write into a non-empty
-folder it did not create, and to overwrite or remove a file edited by hand since it wrote it
-(it lists every such file) unless --force.
+Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in
+(in one step where the kernel allows), so a failed or interrupted render leaves OUT as it was
+(OUT may not be a symbolic link, a mount point or the current folder: give a folder of its
+own); files whose content is already right keep their mtime. One render at a time writes OUT
+(a lock on the folder that holds it; no lock file is left): another waits (says so) unless
+--no-wait; a render that was killed is finished or undone by the next, which says what it did.
+confgen refuses to write into a non-empty folder it did not create, to overwrite or remove a
+file edited by hand since it wrote it (it lists every such file), and to replace a tree of
+another target, unless --force. It says what it added, changed and removed. Ctrl-C: one line,
+exit 130.
 """
 
 
 def _print(source: str, problems: list[Problem]) -> None:
-    source = "<stdin>" if source == "-" else source
+    source = "<stdin>" if source == "-" else printable(source)
     for problem in problems:
         where = f"{source}:{problem.line}" if problem.line is not None else source
         print(f"{where}: {problem}", file=sys.stderr)
@@ -72,7 +82,7 @@ def _valid_plan(args: argparse.Namespace) -> Plan | None:
     """Load and validate; print every problem; None when there are errors (or, strict, warnings)."""
     text = read(args.cluster)
     cluster = loads(text)
-    name = _name(args.cluster)
+    name = name_of(args.cluster)
     problems = validate(cluster, text)
     if args.strict:
         problems = [replace(p, severity=Severity.ERROR) for p in problems]
@@ -80,11 +90,6 @@ def _valid_plan(args: argparse.Namespace) -> Plan | None:
     if any(p.severity is Severity.ERROR for p in problems):
         return None
     return plan_validated(cluster, Source.of(name, cluster))
-
-
-def _name(cluster: str) -> str:
-    """How messages and script headers name the cluster file; `-` is standard input."""
-    return "<stdin>" if cluster == "-" else Path(cluster).name
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -99,19 +104,32 @@ def _cmd_render(args: argparse.Namespace) -> int:
     if the_plan is None:
         return 1
     # One file in memory at a time: a 300-host tree is some 50 MB of text.
-    changed = write_tree(
+    written = write_tree(
         render_files(the_plan),
         args.out,
         force=args.force,
         wait=not args.no_wait,
-        report=lambda message: print(f"confgen: {message}", file=sys.stderr),
+        report=_report,
         source=the_plan.source,
     )
+    done = ", ".join(
+        f"{len(paths)} {what}"
+        for what, paths in (
+            ("added", written.added),
+            ("changed", written.changed),
+            ("removed", written.removed),
+        )
+        if paths
+    )
     print(
-        f"{args.out}: {len(the_plan.files)} files, {len(changed)} written; "
-        f"start with {Path(args.out) / 'RUNBOOK.md'}"
+        f"{printable(args.out)}: {len(the_plan.files)} files, {done or 'none changed'}; "
+        f"start with {printable(str(Path(args.out) / 'RUNBOOK.md'))}"
     )
     return 0
+
+
+def _report(message: str) -> None:
+    print(f"confgen: {message}", file=sys.stderr)
 
 
 # `confgen diff` exits with this when a render would change something: distinct from 1
@@ -123,7 +141,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     the_plan = _valid_plan(args)
     if the_plan is None:
         return 1
-    result = diff_tree(render_plan(the_plan), args.out)
+    result = diff_tree(render_plan(the_plan), args.out, report=_report, source=the_plan.source)
     for change in result.changes:
         if args.stat:
             detail = f"mode {change.mode}" if change.mode else f"+{change.added} -{change.removed}"
@@ -215,12 +233,13 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument(
         "--force",
         action="store_true",
-        help="overwrite or remove files edited by hand since confgen wrote them",
+        help="overwrite or remove files edited by hand since confgen wrote them, or replace a "
+        "tree of another target",
     )
     render.add_argument(
         "--no-wait",
         action="store_true",
-        help="stop at once, rather than wait, when another render is writing OUT",
+        help="stop at once, rather than wait, when another render or diff is using OUT's folder",
     )
     render.set_defaults(run=_cmd_render)
 
@@ -298,8 +317,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# What a shell reports for a command that SIGINT ended: 128 + the signal's number.
+INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "out", None) == "":
+        _parser().error("OUT is empty: name the output folder (out/)")
+    try:
+        return _run(args)
+    except KeyboardInterrupt as exc:
+        # Ctrl-C: one line, no traceback. The writer says what OUT holds (a whole tree).
+        what = f"; {exc}" if isinstance(exc, Interrupted) else ""
+        if not what and args.command == "render":
+            what = f"; nothing was written to {printable(args.out)}"
+        print(f"confgen: interrupted{what}", file=sys.stderr)
+        return INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return int(args.run(args))
     except OutputError as exc:

@@ -6,6 +6,7 @@ the rest of the file is read as that target's cluster (`confgen.targets`)."""
 from __future__ import annotations
 
 import collections.abc
+import datetime
 import enum
 import functools
 import os
@@ -15,6 +16,7 @@ import sys
 import tomllib
 import types
 import typing
+import weakref
 from collections.abc import Callable
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
@@ -23,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from confgen import targets
-from confgen.errors import LoadError, Problem, error, quoted
+from confgen.errors import LoadError, Problem, error, in_line_order, quoted
 from confgen.locate import with_lines
 from confgen.models import Cluster, PortRange, Protocol, Role
+from confgen.records import record
 
 if TYPE_CHECKING:
     import cattrs
@@ -47,7 +50,9 @@ def _ip_hook(kind: type[Any], what: str) -> Any:
 def _str_hook(value: object, _type: object) -> str:
     # cattrs would turn 3 into "3"; a number where text belongs is a mistake worth reporting.
     if not isinstance(value, str):
-        raise ValueError(f"{quoted(value)} is not a string")
+        # TOML reads 1979-05-27 unquoted as a date, which a user rarely means.
+        quote = "; put it in quotes" if isinstance(value, datetime.date | datetime.time) else ""
+        raise ValueError(f"{quoted(value)} is not a string{quote}")
     return value
 
 
@@ -163,6 +168,10 @@ def _reader(kind: Any) -> Callable[[Any], Any]:
     raise TypeError(f"confgen has no plain reader for {kind!r}")
 
 
+class _TableForList(ValueError):
+    """A table where a list belongs: `[hosts]` written for `[[hosts]]`; said with its key."""
+
+
 def _shape_checked(factory: Any, expected: type, what: str) -> Any:
     """Wrap cattrs' own hook: it would read a string as a list of its characters."""
 
@@ -170,6 +179,8 @@ def _shape_checked(factory: Any, expected: type, what: str) -> Any:
         inner = factory(kind, converter)
 
         def structure(value: object, _type: object) -> Any:
+            if expected is list and isinstance(value, dict):
+                raise _TableForList()
             if not isinstance(value, expected):
                 raise ValueError(f"{quoted(value)} is not {what}")
             return inner(value, _type)
@@ -230,7 +241,12 @@ def _format_path(path: str) -> str:
     return path.replace("['", ".").replace("']", "")
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, path: str) -> str:
+    if isinstance(exc, _TableForList):
+        return (
+            f"is one table, where a list belongs: write [[{path}]] (two brackets) above each "
+            f"entry, or {path} = [...]"
+        )
     if isinstance(exc, KeyError):
         return "required key is missing"
     if isinstance(exc, ValueError) and str(exc):
@@ -277,18 +293,95 @@ def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
         return problems
     if not isinstance(exc, ValueError | KeyError | TypeError | AttributeError):
         raise exc  # not bad data: a bug in confgen's hooks
-    return [error(_format_path(path), _describe(exc))]
+    return [error(_format_path(path), _describe(exc, _format_path(path)))]
 
 
-def loads(text: str) -> Cluster:
-    """Parse cluster TOML text into a `Cluster`; raise `LoadError` listing every problem."""
+@record
+class Origin:
+    """Where a loaded cluster came from: its file's name (None for text given to `loads`)
+    and text, so that `validate` finds lines and `render` names the file as the command does."""
+
+    name: str | None
+    text: str
+
+
+# Each cluster `load` or `loads` returned, by its id, while it lives: its Origin. Not a field of
+# the cluster: equal clusters from two files are equal, and the digest is of the model alone.
+_ORIGINS: dict[int, Origin] = {}
+
+
+def origin(cluster: object) -> Origin | None:
+    """The Origin of a cluster `load` or `loads` returned; None for one made otherwise."""
+    return _ORIGINS.get(id(cluster))
+
+
+def _remember(cluster: Cluster, name: str | None, text: str) -> None:
+    _ORIGINS[id(cluster)] = Origin(name=name, text=text)
+    weakref.finalize(cluster, _ORIGINS.pop, id(cluster), None)
+
+
+# Bounds on the work of parsing, checked before tomllib reads a byte: its time grows with the
+# square of a dotted key's length (a header of 100,000 parts takes seconds), and with the number
+# of keys and values. confgen's own keys have at most 4 parts, and a 3,000-host cluster counts
+# about 95,000 lines, keys and values.
+MAX_KEY_PARTS = 32
+MAX_ITEMS = 250_000
+_KEY_PART = r"""(?:[A-Za-z0-9_-]++|"(?:[^"\\\n]|\\.)*+"|'[^'\n]*+')"""
+_DEEP_KEY = re.compile(
+    rf"(?:^[ \t]*\[{{0,2}}|[{{,])[ \t]*{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART}){{{MAX_KEY_PARTS}}}",
+    re.MULTILINE,
+)
+
+
+def _bounded(text: str) -> None:
+    """Refuse a text whose parsing would take long, saying which limit it passes."""
+    items = sum(map(text.count, "\n,=[{"))
+    if items > MAX_ITEMS:
+        raise LoadError(
+            [
+                error(
+                    "",
+                    f"too large to read: {items:,} lines, keys and values, more than the "
+                    f"{MAX_ITEMS:,} confgen reads (a cluster of 3,000 hosts has about 95,000)",
+                )
+            ]
+        )
+    deep = _DEEP_KEY.search(text)
+    if deep is not None:
+        line = text.count("\n", 0, deep.start()) + 1
+        raise LoadError(
+            [
+                error(
+                    "",
+                    f"a key of more than {MAX_KEY_PARTS} dotted parts: confgen reads keys of at "
+                    f"most {MAX_KEY_PARTS} parts (its own have at most 4)",
+                    line=line,
+                )
+            ]
+        )
+
+
+def loads(text: str | bytes) -> Cluster:
+    """Parse cluster TOML text (a str, or bytes in UTF-8) into a `Cluster`; raise `LoadError`
+    listing every problem, in the order of the file."""
+    if isinstance(text, bytes | bytearray):
+        text = _decode(bytes(text))
+    elif not isinstance(text, str):
+        raise TypeError(
+            "loads() takes the text of a cluster file, as str or as UTF-8 bytes, not "
+            f"{type(text).__name__}"
+        )
+    cluster = _loads(text)
+    _remember(cluster, None, text)
+    return cluster
+
+
+def _loads(text: str) -> Cluster:
+    _bounded(text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        at = re.search(r"at line (\d+)", str(exc))
-        # tomllib says "at end of document" for a file cut short: that is its last line.
-        line = int(at.group(1)) if at else max(1, len(text.rstrip("\n").split("\n")))
-        raise LoadError([error("", f"not valid TOML: {exc}", line=line)]) from None
+        raise LoadError([_toml_problem(str(exc), text)]) from None
     except RecursionError:  # tomllib parses nested arrays and tables by recursion
         raise LoadError(
             [error("", "not valid TOML here: arrays or tables nested too deep")]
@@ -296,6 +389,19 @@ def loads(text: str) -> Cluster:
     except ValueError as exc:  # an integer of over 4,300 digits (Python's int limit)
         raise LoadError([error("", f"not valid TOML here: {exc}")]) from None
     target = _target(data, text)
+    if not data.keys() - {"target"}:
+        option = "" if target.name == targets.DEFAULT else f" --target {target.name}"
+        empty = "is empty" if not data else "describes no cluster: it sets only its target"
+        raise LoadError(
+            [
+                error(
+                    "",
+                    f"the file {empty}; `confgen init{option} cluster.toml` writes an example "
+                    "to start from",
+                    line=1,
+                )
+            ]
+        )
     # Keys of another target are reported with why, together with the rest of the file's
     # problems, which are looked for without them.
     refused = [error(key, why) for key, why in target.refused.items() if key in data]
@@ -305,10 +411,94 @@ def loads(text: str) -> Cluster:
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
     except LoadError as exc:
-        raise LoadError(with_lines(refused + exc.problems, text)) from None
+        raise LoadError(in_line_order(with_lines(refused + exc.problems, text))) from None
     if refused:
-        raise LoadError(with_lines(refused, text))
+        raise LoadError(in_line_order(with_lines(refused, text)))
     return cluster
+
+
+def _toml_problem(message: str, text: str) -> Problem:
+    """tomllib's message, said as TOML says things (`hosts`, not `('hosts',)`), with its line;
+    and for `[hosts]` written for `[[hosts]]`, what to write instead."""
+    at = re.search(r" \(at line (\d+), column \d+\)$", message)
+    # tomllib says "at end of document" for a file cut short: that is its last line.
+    line = int(at.group(1)) if at else max(1, len(text.rstrip("\n").split("\n")))
+    detail = re.sub(r" \(at line \d+, column (\d+)\)$", r" (column \1)", message)
+    detail = detail.removesuffix(" (at end of document)")
+    detail = _KEY_TUPLE.sub(_dotted, detail)
+    for said, meant in _TOML_SAID:
+        detail = re.sub(said, meant, detail)
+    single = _single_bracket_list(text)
+    if single is not None and message.startswith(("Cannot declare", "Cannot overwrite a value")):
+        name, header_line = single
+        return error(
+            "",
+            f"[{name}] declares one table, but {name} is a list of tables: write [[{name}]] "
+            "(two brackets) above each entry",
+            line=header_line,
+        )
+    return error("", f"not valid TOML: {detail}", line=line)
+
+
+# How tomllib names a key in a message: a tuple of its parts, ('gluster', 'volumes').
+_KEY_TUPLE = re.compile(r"\((?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")(?:, [^)]*)?,?\)")
+
+# tomllib's words for a key or table given twice, as a user would understand them.
+_TOML_SAID = (
+    (r"^Cannot declare (.+) twice", r"[\1] is declared twice (TOML allows each table once)"),
+    (r"^Cannot overwrite a value", "this key is set above already (TOML allows each key once)"),
+    (
+        r"^Cannot mutate immutable namespace (\S+)",
+        r"\1 is written whole above (a value, a list or an inline table): nothing can be added "
+        "to it here",
+    ),
+)
+
+
+def _dotted(match: re.Match[str]) -> str:
+    import ast  # here: only a file tomllib refuses needs it
+
+    try:
+        parts = ast.literal_eval(match.group(0))
+    except (ValueError, SyntaxError):
+        return match.group(0)
+    return ".".join(str(part) for part in parts) if isinstance(parts, tuple) else match.group(0)
+
+
+def _single_bracket_list(text: str) -> tuple[str, int] | None:
+    """A `[name]` header whose name is a list of tables in a target's model, and its line."""
+    lists = _lists_of_tables()
+    for number, line in enumerate(text.split("\n"), start=1):
+        header = re.match(r"\s*\[\s*([A-Za-z0-9_.\s-]+?)\s*\]\s*(#.*)?$", line)
+        if header is not None:
+            name = re.sub(r"\s*\.\s*", ".", header.group(1))
+            if name in lists:
+                return name, number
+    return None
+
+
+@functools.cache
+def _lists_of_tables() -> frozenset[str]:
+    """The key paths of every target's lists of tables: hosts, networks, gluster.volumes..."""
+    found: set[str] = set()
+
+    def walk(kind: Any, path: str) -> None:
+        if not (isinstance(kind, type) and attrs.has(kind)):
+            return
+        hints = typing.get_type_hints(kind)
+        for field in attrs.fields(kind):
+            hint = hints[field.name]
+            name = f"{path}{field.name}"
+            if _is_list_type(hint):
+                item = typing.get_args(hint)[0]
+                if isinstance(item, type) and attrs.has(item):
+                    found.add(name)
+            else:
+                walk(hint, f"{name}.")
+
+    for name in targets.NAMES:
+        walk(targets.get(name).cluster, "")
+    return frozenset(found)
 
 
 def _target(data: dict[str, Any], text: str) -> targets.Target:
@@ -345,6 +535,10 @@ def read(path: str | Path) -> str:
         raise LoadError([error("", f"cannot read: {exc.strerror or exc}")]) from None
     if len(data) > MAX_BYTES:
         raise LoadError([error("", f"cannot read: larger than {MAX_BYTES >> 20} MiB")])
+    return _decode(data)
+
+
+def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -367,8 +561,22 @@ def _kind(mode: int) -> str:
 
 
 def load(path: str | Path) -> Cluster:
-    """Read and parse a cluster file; a `LoadError` names it (`.source`, and in its message)."""
+    """Read and parse a cluster file (`-`: standard input); a `LoadError` names it (`.source`,
+    and in its message)."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(
+            f"load() takes the path of a cluster file (str or Path), not {type(path).__name__}; "
+            "loads() takes its text"
+        )
     try:
-        return loads(read(path))
+        text = read(path)
+        cluster = _loads(text)
     except LoadError as exc:
         raise LoadError(exc.problems, source=str(path)) from None
+    _remember(cluster, name_of(path), text)
+    return cluster
+
+
+def name_of(path: str | Path) -> str:
+    """How messages and script headers name a cluster file; `-` is standard input."""
+    return "<stdin>" if str(path) == "-" else Path(path).name

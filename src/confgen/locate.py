@@ -15,16 +15,31 @@ from confgen.records import replace
 if TYPE_CHECKING:
     from confgen.errors import Problem
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(
-    r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\")(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"))*)\s*="
-)
+# A part of a dotted key: bare, "basic" (with escapes, such as \u0000) or 'literal'.
+_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_HEADER = re.compile(rf"^\s*(\[\[?)\s*({_PART}(?:\s*\.\s*{_PART})*)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(rf"^\s*({_PART}(?:\s*\.\s*{_PART})*)\s*=")
 
 
 def _key_parts(key: str) -> list[str]:
-    return [
-        part.strip().strip('"') for part in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", key)
-    ]
+    """The parts of a dotted key as TOML reads them: quotes gone, escapes read."""
+    return [_unquoted(part) for part in re.findall(_PART, key)]
+
+
+def _unquoted(part: str) -> str:
+    if part.startswith("'"):
+        return part[1:-1]
+    if part.startswith('"'):
+        if "\\" not in part:
+            return part[1:-1]
+        import tomllib
+
+        try:
+            value: str = tomllib.loads(f"k = {part}")["k"]
+        except tomllib.TOMLDecodeError:
+            return part[1:-1]
+        return value
+    return part
 
 
 def index_lines(text: str) -> dict[str, int]:

@@ -27,17 +27,20 @@ class Source:
     digest of the cluster it describes, in the tree's manifest.
 
     The digest is of the loaded model with every default filled in, not of the file's bytes: a
-    comment, the order of keys or a default written out changes nothing in the tree.
+    comment, the order of keys or a default written out changes nothing in the tree. The
+    target is in the manifest too: a render refuses to replace a tree of another target
+    unless forced.
     """
 
     name: str
     model_sha256: str
+    target: str
 
     @classmethod
     def of(cls, name: str, cluster: Cluster) -> Source:
         # The name lands in comments: anything unprintable (a newline) must not end one early.
         printable = "".join(c if c.isprintable() else "?" for c in name)
-        return cls(name=printable, model_sha256=model_digest(cluster))
+        return cls(name=printable, model_sha256=model_digest(cluster), target=cluster.target)
 
 
 def _enum_value(_cls: object, _field: object, value: object) -> object:
@@ -367,6 +370,10 @@ def brick_check(the_plan: Plan) -> list[str]:
 def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     """Lay out the output tree for a cluster.
 
+    `source` names the cluster file in every script's header; without it, a cluster `load`
+    read is named as `confgen render` names it (the file's name), so the library and the
+    command write the same tree.
+
     Raises `ValidationError` with every error `validate` finds (warnings do not stop it): a
     plan is only made for a valid cluster. Raises `PlanCheckError`, a bug in confgen, when the
     plan breaks a rule of its target's self check.
@@ -374,6 +381,12 @@ def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     errors = [p for p in validate(cluster) if p.severity is Severity.ERROR]
     if errors:
         raise ValidationError(errors)
+    if source is None:
+        from confgen.loader import origin
+
+        loaded = origin(cluster)
+        if loaded is not None and loaded.name is not None:
+            source = Source.of(loaded.name, cluster)
     return plan_validated(cluster, source)
 
 

@@ -5,7 +5,7 @@ Rendering is pure: no clock, no host, no file written. The same plan gives the s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from confgen._resources import compiled_dir, templates_dir
@@ -22,6 +22,17 @@ if TYPE_CHECKING:
 class RenderedFile:
     text: str
     mode: int
+
+
+class RenderedTree(dict[str, RenderedFile]):
+    """What `render` returns: relative path -> text and mode, sorted by path; and the `source`
+    it was rendered from, which `write_tree` records in the manifest when given this tree."""
+
+    def __init__(
+        self, files: Iterable[tuple[str, RenderedFile]], source: Source | None = None
+    ) -> None:
+        super().__init__(files)
+        self.source = source
 
 
 _ENV: jinja2.Environment | None = None
@@ -73,12 +84,14 @@ def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
     return dict(render_files(the_plan))
 
 
-def render(cluster: Cluster, source: Source | None = None) -> Mapping[str, RenderedFile]:
+def render(cluster: Cluster, source: Source | None = None) -> RenderedTree:
     """Validate, plan and render a cluster: relative path -> text and mode.
 
-    `source` names the cluster file in every script's header (its name and sha256).
+    `source` names the cluster file in every script's header (its name and sha256); without
+    it, a cluster `load` read is named by its file's name, as `confgen render` names it.
 
     Raises `ValidationError` when `validate` finds errors (`plan` checks); warnings do not
     stop it.
     """
-    return render_plan(plan(cluster, source))
+    the_plan = plan(cluster, source)
+    return RenderedTree(render_files(the_plan), source=the_plan.source)

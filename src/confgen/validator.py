@@ -17,7 +17,7 @@ from ipaddress import IPv4Address, IPv4Network
 from typing import TypeVar
 
 from confgen import targets
-from confgen.errors import Problem, error, quoted, warning
+from confgen.errors import Problem, error, in_line_order, quoted, warning
 from confgen.locate import with_lines
 from confgen.models import Cluster, Role, Volume
 from confgen.paths import is_within
@@ -49,7 +49,15 @@ _FORMS: dict[str, tuple[str, str]] = {
         "a device path under /dev/ of letters, digits and '_.@+:-/'",
     ),
     "package": (r"[A-Za-z0-9][A-Za-z0-9_.+-]*", "a package name"),
-    "url": (r"https?://[A-Za-z0-9_.~:/?#@!$&*+,;=%-]+", "an http(s) URL"),
+    # A URL a script hands to yum: a scheme, a host, an optional port and path; none of the
+    # characters a shell gives a meaning to (; & | $ ` ( ) < > ? * [ ] ' " \ ! and blanks), even
+    # though the value is quoted where it lands.
+    "url": (
+        rf"https?://{_LABEL}(\.{_LABEL})*(:[0-9]{{1,5}})?(/[A-Za-z0-9_.~%+@=,:/-]*)?",
+        "an http(s) URL: http:// or https://, a host name, an optional :port and a path of "
+        "letters, digits and '_.~%+@=,:/-' (no blanks, quotes or shell characters such as "
+        "; & | $ ` ? *)",
+    ),
     "text": (r".{1,80}", "one line of text, at most 80 characters"),
     "word": (r"[a-z0-9]{1,16}", "a lowercase word"),
 }
@@ -220,12 +228,15 @@ def volume_rules(
     entries: Sequence[tuple[str, Volume]],
     brick_dir: Mapping[str, str],
     bricks_root: str,
+    *,
+    replica_two_warning: bool = True,
 ) -> Iterator[Problem]:
     """What glusterd and the brick step need of every volume, for every target.
 
     `entries` are the volumes with the key path a problem with each points at (a default
     volume the file does not list points at `gluster.volumes`); `brick_dir` gives each
-    volume's brick folder, `bricks_root` the brick filesystem's mount point.
+    volume's brick folder, `bricks_root` the brick filesystem's mount point. A target that
+    refuses replica 2 outright turns off `replica_two_warning`, so it is reported once.
     """
     for path, volume in entries:
         if path != "gluster.volumes":
@@ -261,7 +272,7 @@ def volume_rules(
                 key_of(path, "replica"), f"replica must be at least 1, found {volume.replica}"
             )
             continue
-        if volume.replica == 2:
+        if volume.replica == 2 and replica_two_warning:
             yield warning(key_of(path, "replica"), "replica 2 without an arbiter risks split-brain")
         hosts = volume.hosts
         if hosts is None:
@@ -354,8 +365,13 @@ def volume_name(path: str, volume: Volume) -> str:
 def validate(cluster: Cluster, text: str | None = None) -> list[Problem]:
     """Every problem with a loaded cluster, errors and warnings, in the order of the file.
 
-    Given the cluster file's text, each problem has the line of its key (or of the nearest
-    table above it that the file has)."""
+    Each problem has the line of its key (or of the nearest table above it that the file has)
+    in the cluster file's text: `text`, or the text `load` or `loads` read the cluster from."""
+    if text is None:
+        from confgen.loader import origin
+
+        loaded = origin(cluster)
+        text = loaded.text if loaded is not None else None
     target = targets.of(cluster)
     problems = [
         *_forms(cluster),
@@ -363,4 +379,4 @@ def validate(cluster: Cluster, text: str | None = None) -> list[Problem]:
         *_hosts(cluster),
         *target.rules(cluster),
     ]
-    return problems if text is None else with_lines(problems, text)
+    return problems if text is None else in_line_order(with_lines(problems, text))

@@ -97,7 +97,14 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             f"{', '.join(names)}",
         )
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for _, v in entries}
-    yield from volume_rules(cluster, entries, brick_dir, cluster.gluster.brick_fs.mount_point)
+    # Replica 2 is an error below (oVirt takes replica 3 only), not also the shared warning.
+    yield from volume_rules(
+        cluster,
+        entries,
+        brick_dir,
+        cluster.gluster.brick_fs.mount_point,
+        replica_two_warning=False,
+    )
     names_by_id = [h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id)]
     for path, volume in entries:
         if volume.replica != defaults.REPLICA:
@@ -158,7 +165,30 @@ def _firewall(cluster: Cluster) -> Iterator[Problem]:
             )
 
 
+# The engine's limit on the hosts of one data center, every host here being one: oVirt Engine
+# 4.5.7 sets MaxNumberOfHostsInStoragePool to 250
+# (packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql:335), refuses to give a host an SPM
+# ID once a data center has that many (backend/manager/modules/bll/src/main/java/org/ovirt/
+# engine/core/bll/AddVdsSpmIdCommand.java:50, run by hostdeploy/AddVdsCommand.java:173), and
+# creates each storage domain, the hosted engine's too, for that many hosts
+# (vdsbroker/vdsbroker/CreateStorageDomainVDSCommand.java:26). The hosted-engine HA agent
+# itself scans host IDs up to 2000 (ovirt-hosted-engine-ha v2.5.2,
+# ovirt_hosted_engine_ha/env/constants.py.in:25, MAX_HOST_ID_SCAN): the engine's is the limit.
+MAX_HOSTS = 250
+
+
+def _hosts(cluster: Cluster) -> Iterator[Problem]:
+    if len(cluster.hosts) > MAX_HOSTS:
+        yield warning(
+            "hosts",
+            f"{len(cluster.hosts)} hosts: oVirt Engine 4.5 takes at most {MAX_HOSTS} hosts in "
+            f"a data center (MaxNumberOfHostsInStoragePool): adding host {MAX_HOSTS + 1} "
+            f"and after fails; keep one cluster file to {MAX_HOSTS} hosts",
+        )
+
+
 def rules(cluster: Cluster) -> Iterator[Problem]:
+    yield from _hosts(cluster)
     yield from _forms(cluster)
     yield from _names(cluster)
     yield from _volumes(cluster)

@@ -26,13 +26,56 @@ CASES = golden_cases("ovirt45-el9")
 THREE_HOSTS = (GOLDEN / "el9-3host" / "cluster.toml").read_text()
 
 
+def _check_bricks(fake: FakeCluster, name: str) -> None:
+    """The brick storage of a host that holds bricks, as gluster-ansible lays it out: a logical
+    volume for each volume it holds a brick of and for no other, the engine's thick and the
+    others thin in the pool; each its own XFS filesystem, mounted by UUID at its mount point
+    from one fstab line, labelled for glusterd; the brick disk blacklisted for multipathd by
+    the WWID udev gives it, where multipath knows it by one."""
+    plan = fake.plan
+    fs = plan.cluster.gluster.brick_fs
+    storage = plan.brick_storage[name]
+    me = fake.state["hosts"][name]
+    root = fake.root(name)
+    [group] = me["volume_groups"].values()
+    lvs = group["lvs"]
+    expected = {b.logical_volume: ("V" if b.thin else "-") for b in storage.volumes}
+    if storage.thin:
+        expected[fs.thin_pool] = "t"
+    assert {n: lv["attr"] for n, lv in lvs.items()} == expected, name
+    for brick in storage.thin:
+        assert lvs[brick.logical_volume]["pool"] == fs.thin_pool
+    fstab = (root / "etc/fstab").read_text()
+    devices = set()
+    for brick in storage.volumes:
+        lines = re.findall(
+            rf"^UUID=(\S+) {re.escape(brick.mount_point)} xfs inode64,noatime,nodiratime 0 0$",
+            fstab,
+            re.M,
+        )
+        assert lines == [me["uuids"][brick.device]], fstab
+        assert me["mounted_devices"][brick.mount_point] == brick.device
+        assert me["devices"][brick.device] == "xfs"
+        assert me["labels"][brick.mount_point] == "glusterd_brick_t"
+        devices.add(brick.device)
+    assert len(devices) == len(storage.volumes)  # a filesystem of its own for each brick
+    made = [a for h, a in fake.changes() if h == name and a[0] == "mkfs.xfs"]
+    assert sorted(a[-1] for a in made) == sorted(devices)
+    assert all("-K" in a and "-f" not in a for a in made), made
+    blacklist = root / "etc/multipath/conf.d/confgen-bricks.conf"
+    disk = me["disks"][storage.device]
+    wwid = disk["properties"].get("ID_SERIAL") or disk["properties"].get("ID_WWN")
+    if wwid is None:
+        assert not blacklist.exists()
+    else:
+        assert f'blacklist {{\n    wwid "{wwid}"\n}}\n' in blacklist.read_text()
+
+
 def _check_built(fake: FakeCluster) -> None:
     """What the runbook promises once every step has run: the plan, on every host."""
     plan = fake.plan
-    cluster = plan.cluster
     state = fake.state
     zone = plan.firewall_zone or "public"
-    mount_point = cluster.gluster.brick_fs.mount_point
     for host in plan.hosts:
         me = state["hosts"][host.name]
         # Packages, with the services they bring, and firewalld serving them in the zone.
@@ -53,14 +96,9 @@ def _check_built(fake: FakeCluster) -> None:
                 a for h, a in fake.changes() if h == host.name and a[0] in ("pvcreate", "mkfs.xfs")
             ]
             assert touched == [], host.name
+            assert me["volume_groups"] == {}, host.name
         else:
-            # One fstab line by UUID, the filesystem mounted and labelled for glusterd.
-            fstab = (root / "etc/fstab").read_text()
-            lines = re.findall(rf"^UUID=(\S+) {re.escape(mount_point)} xfs \S+ 0 0$", fstab, re.M)
-            assert len(lines) == 1, fstab
-            assert lines[0] in me["uuids"].values()
-            assert me["mounts"].get(mount_point) == "brick-fs"
-            assert me["labels"][mount_point] == "glusterd_brick_t"
+            _check_bricks(fake, host.name)
         # Every host is a hosted-engine host, with an ID of its own.
         conf = (root / "etc/ovirt-hosted-engine/hosted-engine.conf").read_text()
         assert f"storage={plan.engine_domain.connection}" in conf.splitlines()

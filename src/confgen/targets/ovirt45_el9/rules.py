@@ -158,14 +158,13 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 "(gluster.brick_fs.thin_pool): rename one",
             )
         if volume.size is not None:
-            kind = "thick" if volume.name == engine else "thin (a virtual size)"
             yield from _size(
                 key_of(path, "size"),
                 volume.size,
                 defaults.MIN_BRICK_SIZE,
                 None,
-                f"too small for XFS: mkfs.xfs makes no filesystem under 300M (the {kind} "
-                "logical volume of this volume's brick)",
+                "too small for the XFS filesystem of the volume's brick: mkfs.xfs makes none "
+                "under 300M",
             )
         own = fs.volume_mount_point(volume.name)
         folder = volume.brick_dir
@@ -174,14 +173,14 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         if folder == own:
             yield error(
                 key_of(path, "brick_dir"),
-                f"{folder} is where the filesystem of {volume_name(path, volume)}'s brick is "
-                "mounted: glusterd refuses a brick at a mount point; use a folder in it, as "
+                f"{folder} is where the filesystem of the brick of {volume_name(path, volume)} "
+                "is mounted: glusterd refuses a brick at a mount point; use a folder in it, as "
                 f"{own}/brick",
             )
         elif not is_within(folder, own):
             yield error(
                 key_of(path, "brick_dir"),
-                f"{folder} is not in the filesystem of {volume_name(path, volume)}'s brick, "
+                f"{folder} is not in the filesystem of the brick of {volume_name(path, volume)}, "
                 f"mounted at {own}: each volume's bricks lie on a logical volume of its own; "
                 f"use a folder below {own}",
             )

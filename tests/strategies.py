@@ -159,9 +159,7 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
         volume = {"name": f"vm{k}", "replica": replica}
         volume["hosts"] = draw(_volume_hosts(by_id, replica, None))
         if draw(st.booleans()):
-            volume["brick_dir"] = f"{brick_root}/vm{k}/c-vm{k}"
-        if draw(st.booleans()):
-            volume["size"] = draw(st.sampled_from(["300M", "1.5T", "50g", "4096M"]))
+            volume["brick_dir"] = f"{brick_root}/c-vm{k}"
         volumes.append(volume)
     if volumes:
         gluster["volumes"] = volumes
@@ -238,8 +236,8 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
 
     3 to `max_hosts` hosts in any order; one network for both roles or one each; the engine's
     volume on any three hosts, data volumes of one or more replica sets on any hosts, custom
-    brick folders, LVM names and sizes, hosts that hold no brick; the services in the default zone or
-    in a zone of the cluster's networks, extra ports; RHEL rebuilds; the engine's names.
+    brick folders, LVM names and sizes, hosts that hold no brick; the services in the default
+    zone or in a zone of the cluster's networks, extra ports; RHEL rebuilds; the engine's names.
     """
     count = draw(st.integers(min_value=3, max_value=max_hosts))
     names = draw(st.lists(labels, min_size=count, max_size=count, unique=True))

@@ -171,8 +171,8 @@ STEPS: tuple[StepSpec, ...] = (
         slug="brick-storage",
         on="every",
         after=("firewall",),
-        title="Brick filesystems (LVM: the engine's thick, the others thin; XFS, fstab by "
-        "UUID), brick disk kept from multipath, brick folders labelled for SELinux, glusterd",
+        title="A brick filesystem per volume (LVM, the engine's thick; XFS by UUID), the "
+        "disk blacklisted for multipath, SELinux labels, glusterd",
     ),
     StepSpec(
         key="probe",

@@ -38,6 +38,7 @@ UNIT_PACKAGES = {
     "firewalld": "firewalld",
     "NetworkManager": "NetworkManager",
     "chronyd": "chrony",
+    "multipathd": "device-mapper-multipath",
 }
 # Packages the seed's list pulls in as dependencies (their RPMs' Requires).
 DEPENDS = {
@@ -127,6 +128,13 @@ if PROGRAM == "systemctl":
         done(0 if units[0] in me["enabled"] else 1)
     if verb == "is-active":
         done(0 if units[0] in me["active"] else 3)  # systemctl(1): 3 for an inactive unit
+    if verb == "reload" and not (unit_known(units[0]) and units[0] in me["active"]):
+        # systemctl(1): reload asks a running unit to reload its configuration; systemd 252
+        # refuses one not running ("Job for X.service failed", exit 1).
+        done(1, err=f"Failed to reload {units[0]}.service: the unit is not active.\n")
+    if verb == "reload":
+        me.setdefault("reloaded", []).append(units[0])
+        done(change=True)
     if verb in ("enable", "disable", "start", "stop", "reload-or-restart"):
         for unit in units:
             # systemctl(1): "Failed to start X.service: Unit not found.", exit 5 (systemd 219)
@@ -248,8 +256,15 @@ if PROGRAM == "findmnt":
     done(0 if source in me["mounts"].values() else 1)
 # lsblk(8): exit 32 for a path that is not a block device (held to util-linux by
 # tests/test_stand_ins.py, as are blkid, wipefs, mountpoint and umount below).
+# --output SUBSYSTEMS: the subsystems of the device and its parents, block:scsi:pci for a SCSI
+# disk (util-linux 2.38 lsblk(8); see fakehost_el9.disk).
 if PROGRAM == "lsblk":
-    done(0 if words(ARGS)[0] in me["devices"] else 32)
+    device = words(ARGS)[-1]
+    if device not in me["devices"]:
+        done(32, err=f"lsblk: {device}: not a block device\n")
+    if "SUBSYSTEMS" in ARGS:
+        done(out=me.get("disks", {}).get(device, {}).get("subsystems", "block") + "\n")
+    done(0)
 if PROGRAM == "blkid":
     # blkid(8): exit 2 when the device has no (or no matching) tag.
     # -s TAG -o value prints the tag's value alone (the brick step asks for TYPE and UUID).
@@ -312,6 +327,7 @@ if PROGRAM == "mount" and len(words(ARGS)) == 1:
     if not (ROOT / target.lstrip("/")).is_dir():
         done(32, err=f"mount: {target}: mount point does not exist.\n")
     me["mounts"][target] = "brick-fs"
+    me.setdefault("mounted_devices", {})[target] = device
     if "labels" in me:
         me["labels"] = {p: t for p, t in me["labels"].items() if not p.startswith(target + "/")}
         me["labels"][target] = "unlabeled_t"

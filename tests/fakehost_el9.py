@@ -9,6 +9,7 @@ dnf 4, firewalld 1.x, lvm2 2.03, xfsprogs 5.x/6.x, policycoreutils 3.x). Those D
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ PROGRAMS = frozenset(
         "mkfs.xfs",
         "semanage",
         "restorecon",
+        "udevadm",
     }
 )
 
@@ -38,12 +40,12 @@ PROGRAMS = frozenset(
 # /var/lib/glusterd/groups (extras/group-virt.example installed as groups/virt).
 REQUIRES = {
     # ovirt-hosted-engine-setup.spec.in: Requires ovirt-hosted-engine-ha, vdsm (and through
-    # it lvm2). vdsm requires python3-policycoreutils, not policycoreutils-python-utils, which
-    # holds semanage: oVirt/vdsm v4.50.7 vdsm.spec.in:167 is its only policycoreutils line,
-    # and neither ovirt-host.spec (ovirt-host-4.5.0-3) nor ovirt-hosted-engine-setup.spec.in
-    # (2.7.2) requires it.
+    # it lvm2 and device-mapper-multipath: oVirt/vdsm v4.50.7 vdsm.spec.in:159,171). vdsm
+    # requires python3-policycoreutils, not policycoreutils-python-utils, which holds
+    # semanage: vdsm.spec.in:167 is its only policycoreutils line, and neither ovirt-host.spec
+    # (ovirt-host-4.5.0-3) nor ovirt-hosted-engine-setup.spec.in (2.7.2) requires it.
     "ovirt-hosted-engine-setup": ["ovirt-hosted-engine-ha", "vdsm"],
-    "vdsm": ["lvm2", "python3-policycoreutils"],
+    "vdsm": ["lvm2", "python3-policycoreutils", "device-mapper-multipath"],
     "vdsm-gluster": ["vdsm"],
 }
 # Where a package comes from: the base repositories of EL9 (BaseOS, AppStream), CentOS Stream's
@@ -94,6 +96,29 @@ FIREWALLD_ZONES = [
 
 # lvm2, tools/errors.h: ECMD_FAILED is 5, what the LVM commands exit with when they refuse.
 ECMD_FAILED = 5
+# vgcreate's default physical extent size, 4 MiB (vgcreate(8) at lvm2 v2_03_21, -s); the first
+# MiB of a physical volume holds its label and metadata.
+EXTENT = 4 << 20
+# The brick disk of a fresh host.
+DISK_SIZE = 2 << 40
+
+
+def disk(device: str, host: str) -> dict[str, Any]:
+    """What udev knows of a brick disk, by the kind its path names (udev's
+    60-persistent-storage.rules: ID_SERIAL of a SCSI disk from scsi_id, an NAA WWID "3...",
+    ID_WWN of an NVMe namespace; a virtio disk without a serial has neither), and its parent
+    devices' subsystems as lsblk -o SUBSYSTEMS lists them (util-linux lsblk(8): the
+    subsystems of the device chain, seen with util-linux 2.38: vda is block:virtio:pci)."""
+    tag = hashlib.sha256(f"{host}{device}".encode()).hexdigest()
+    name = device.rsplit("/", 1)[-1]
+    if name.startswith("vd"):
+        return {"size": DISK_SIZE, "subsystems": "block:virtio:pci", "properties": {}}
+    if name.startswith("nvme"):
+        properties = {"ID_WWN": f"eui.{tag[:16]}"}
+        return {"size": DISK_SIZE, "subsystems": "block:nvme:pci", "properties": properties}
+    wwn = name.removeprefix("wwn-0x") if name.startswith("wwn-0x") else f"6001405{tag[:25]}"
+    properties = {"ID_BUS": "scsi", "ID_SERIAL": f"3{wwn}"}
+    return {"size": DISK_SIZE, "subsystems": "block:scsi:pci", "properties": properties}
 
 
 def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
@@ -101,7 +126,8 @@ def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
     9, or a RHEL 9 rebuild when the cluster says so): firewalld and NetworkManager installed,
     enabled and running, firewalld's default zone public holding ssh and dhcpv6-client
     (firewalld's config/zones/public.xml; a distribution may add cockpit), SELinux enforcing,
-    the brick device empty."""
+    the brick device empty, multipathd installed with vdsm but not running before vdsm-tool
+    configures it."""
     zones: dict[str, dict[str, list[str]]] = {
         z: {"services": [], "sources": [], "ports": []} for z in FIREWALLD_ZONES
     }
@@ -126,6 +152,9 @@ def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
         "active": ["firewalld", "NetworkManager"],
         "mounts": {},
         "devices": {host.host.brick_device: ""} if host.host.brick_device else {},
+        "disks": {host.host.brick_device: disk(host.host.brick_device, host.name)}
+        if host.host.brick_device
+        else {},
         "uuids": {},
         "volume_groups": {},
         "fcontext": [],
@@ -319,21 +348,185 @@ def zone_of_source(me: dict[str, Any], address: str) -> str:
     return str(me["firewall"]["default_zone"])
 
 
+# Options of the LVM commands that take a value (lvcreate(8), lvs(8) at lvm2 v2_03_21).
+_LVM_VALUES = {
+    "-n": "--name",
+    "--name": "--name",
+    "-L": "--size",
+    "--size": "--size",
+    "-l": "--extents",
+    "--extents": "--extents",
+    "-V": "--virtualsize",
+    "--virtualsize": "--virtualsize",
+    "--type": "--type",
+    "--thinpool": "--thinpool",
+    "-c": "--chunksize",
+    "--chunksize": "--chunksize",
+    "--poolmetadatasize": "--poolmetadatasize",
+    "-Z": "--zero",
+    "--zero": "--zero",
+    "-o": "--options",
+    "--options": "--options",
+    "--dataalignment": "--dataalignment",
+    "-s": "--physicalextentsize",
+}
+
+
+def _lvm_args(args: list[str]) -> tuple[dict[str, str], list[str]]:
+    """LVM's options by their long names (a flag's value is ""), and the other words."""
+    options: dict[str, str] = {}
+    words: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        name, _, value = arg.partition("=")
+        if name in _LVM_VALUES:
+            if not value:
+                i += 1
+                value = args[i]
+            options[_LVM_VALUES[name]] = value
+        elif arg.startswith("-"):
+            options[arg] = ""
+        else:
+            words.append(arg)
+        i += 1
+    return options, words
+
+
+def lvm_size(text: str, unit: str = "m") -> int:
+    """Bytes of an LVM size: a number and a unit of bBsSkKmMgGtTpP, each a power of 1024
+    whatever its case, `unit` when none is written (lvcreate(8), "Size[UNIT]")."""
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([bBsSkKmMgGtTpPeE]?)", text)
+    if match is None:
+        raise ValueError(text)
+    number, letter = match.groups()
+    scale = {"b": 1, "s": 512} | {u: 1024 ** (i + 1) for i, u in enumerate("kmgtpe")}
+    return int(float(number) * scale[(letter or unit).lower()])
+
+
+def _extents(size: int) -> int:
+    """Logical volumes are whole extents: a size is rounded up (lvcreate rounds up to the
+    extent size, "Rounding up size to full physical extent")."""
+    return -(-size // EXTENT)
+
+
+_ATTRS = {"-": "-wi-a-----", "t": "twi-a-tz--", "V": "Vwi-a-tz--"}
+
+
+def _lvcreate(me: dict[str, Any], args: list[str]) -> Answer:
+    """lvcreate(8) as the brick step calls it: a thick LV (-L SIZE), a thin pool
+    (--type thin-pool -l 100%FREE --chunksize --poolmetadatasize --zero n) or a thin LV in it
+    (-V SIZE --thinpool POOL, or -T VG/POOL -V SIZE); lvm2 v2_03_21's refusals, each exit 5:
+    an unknown volume group, a name in use (lib/metadata/lv_manip.c:9044), too little free
+    space (lv_manip.c:9311; a pool by 100%FREE needs more than twice its metadata, which it
+    keeps once for itself and once as a spare, tools/lvcreate.c:430-437), a thin pool chunk
+    size outside 64K..1G or no multiple of 64K (lib/metadata/thin_manip.c:987-995), a pool to
+    put a thin LV in that is missing or no thin pool (tools/lvcreate.c:1596-1610). A thin LV
+    takes no room; when the thin LVs of a pool outgrow it, lvcreate warns and succeeds
+    (lib/metadata/thin_manip.c:414)."""
+    options, words = _lvm_args(args)
+    target = words[-1] if words else ""
+    group_name, _, pool_name = target.partition("/")
+    pool_name = options.get("--thinpool", pool_name)
+    group = me["volume_groups"].get(group_name)
+    if group is None:
+        return _fail(
+            f'  Volume group "{group_name}" not found\n  Cannot process volume group {group_name}',
+            ECMD_FAILED,
+        )
+    lvs = group["lvs"]
+    name = options.get("--name", "")
+    if name in lvs:
+        return _fail(
+            f'  Logical Volume "{name}" already exists in volume group "{group_name}"',
+            ECMD_FAILED,
+        )
+    free = group["extents"] - sum(lv["extents"] for lv in lvs.values())
+    thin_pool = options.get("--type") == "thin-pool"
+    thin = "--virtualsize" in options and not thin_pool
+    warning = ""
+    if thin:
+        pool = lvs.get(pool_name)
+        if pool is None:
+            return _fail(f"  Pool {pool_name} not found in Volume group {group_name}.", ECMD_FAILED)
+        if pool["attr"] != "t":
+            return _fail(
+                f"  Logical volume {group_name}/{pool_name} is not a thin pool.", ECMD_FAILED
+            )
+        size = lvm_size(options["--virtualsize"])
+        lv = {"attr": "V", "extents": 0, "size": size, "pool": pool_name}
+        virtual = size + sum(v["size"] for v in lvs.values() if v.get("pool") == pool_name)
+        if virtual > pool["size"]:
+            warning = (
+                "  WARNING: Sum of all thin volume sizes exceeds the size of thin pool "
+                f"{group_name}/{pool_name}.\n"
+            )
+    else:
+        if "--extents" in options:
+            percent = options["--extents"]
+            if percent != "100%FREE":
+                return _fail(f"fakehost: no stand-in behaviour for -l {percent}", 2)
+            extents = free
+        else:
+            extents = _extents(lvm_size(options["--size"]))
+        if thin_pool:
+            chunk = lvm_size(options.get("--chunksize", "64k"), "k")
+            if not (64 << 10) <= chunk <= (1 << 30) or chunk % (64 << 10):
+                return _fail(
+                    f"  Thin pool chunk size {chunk >> 10}.00 KiB is not in the range 64.00 KiB "
+                    "to 1.00 GiB or not a multiple of 64.00 KiB.",
+                    ECMD_FAILED,
+                )
+            metadata = _extents(min(lvm_size(options.get("--poolmetadatasize", "128m")), 16 << 30))
+            if "--extents" in options:
+                if extents <= 2 * metadata:
+                    return _fail("  Not enough space for thin pool creation.", ECMD_FAILED)
+                extents -= 2 * metadata
+            needed = extents + 2 * metadata
+        else:
+            metadata, needed = 0, extents
+        if needed > free:
+            return _fail(
+                f'  Volume group "{group_name}" has insufficient free space ({free} extents): '
+                f"{needed} required.",
+                ECMD_FAILED,
+            )
+        lv = {
+            "attr": "t" if thin_pool else "-",
+            "extents": needed,
+            "size": extents * EXTENT,
+            "pool": None,
+        }
+    lvs[name] = lv
+    if lv["attr"] != "t":  # a thin pool is no device of its own
+        me["devices"][f"/dev/{group_name}/{name}"] = ""
+    return 0, f'  Logical volume "{name}" created.\n', True, warning
+
+
 def lvm(program: str, me: dict[str, Any], args: list[str]) -> Answer:
     """pvcreate(8), vgcreate(8), lvcreate(8), vgs(8), lvs(8) as the brick step calls them.
     They refuse with ECMD_FAILED: a device that holds a signature (pvcreate asks to wipe it,
-    and with no terminal the answer is no), a volume group or logical volume that exists."""
+    and with no terminal the answer is no), a volume group or logical volume that exists.
+    `lvs --noheadings -o lv_attr VG/LV` prints the LV's attributes, the first its type: '-'
+    a plain LV, 't' a thin pool, 'V' a thin volume (lvs(8) at lvm2 v2_03_21, NOTES); an LV
+    that is not there is "Failed to find logical volume" (tools/toollib.c:3534)."""
     groups = me["volume_groups"]
-    words = _words(args)
+    options, words = _lvm_args(args)
     if program == "vgs":
         if words[0] in groups:
-            return _ok(f"  VG #PV #LV\n  {words[0]} 1 {len(groups[words[0]])}\n")
+            return _ok(f"  VG #PV #LV\n  {words[0]} 1 {len(groups[words[0]]['lvs'])}\n")
         return _fail(f'  Volume group "{words[0]}" not found', ECMD_FAILED)
     if program == "lvs":
         group, _, volume = words[0].partition("/")
-        if volume in groups.get(group, []):
-            return _ok(f"  LV VG\n  {volume} {group}\n")
-        return _fail(f'  Failed to find logical volume "{words[0]}"', ECMD_FAILED)
+        if group not in groups:
+            return _fail(f'  Volume group "{group}" not found', ECMD_FAILED)
+        lv = groups[group]["lvs"].get(volume)
+        if lv is None:
+            return _fail(f'  Failed to find logical volume "{words[0]}"', ECMD_FAILED)
+        if options.get("--options") == "lv_attr":
+            return _ok(f"  {_ATTRS[lv['attr']]}\n")
+        heading = "" if "--noheadings" in options else "  LV VG Attr\n"
+        return _ok(f"{heading}  {volume} {group} {_ATTRS[lv['attr']]}\n")
     if program == "pvcreate":
         device = words[-1]
         if device not in me["devices"]:
@@ -355,26 +548,19 @@ def lvm(program: str, me: dict[str, Any], args: list[str]) -> Answer:
             return _fail(f"  A volume group called {group} already exists.", ECMD_FAILED)
         if me["devices"].get(device) != "LVM2_member":
             return _fail(f"  No device found for {device}.", ECMD_FAILED)
-        groups[group] = []
+        size = me.get("disks", {}).get(device, {}).get("size", DISK_SIZE)
+        groups[group] = {"extents": (size - (1 << 20)) // EXTENT, "lvs": {}}
         return _ok(f'  Volume group "{group}" successfully created\n', True)
     if program == "lvcreate":
-        group, name = words[-1], _option(args, "-n")
-        if group not in groups:
-            return _fail(f'  Volume group "{group}" not found', ECMD_FAILED)
-        if name in groups[group]:
-            return _fail(
-                f'  Logical Volume "{name}" already exists in volume group "{group}"', ECMD_FAILED
-            )
-        groups[group].append(name)
-        me["devices"][f"/dev/{group}/{name}"] = ""
-        return _ok(f'  Logical volume "{name}" created.\n', True)
+        return _lvcreate(me, args)
     return _fail(f"fakehost: no stand-in behaviour for {program}", 2)
 
 
 def mkfs_xfs(me: dict[str, Any], args: list[str]) -> Answer:
     """mkfs.xfs(8): refuses a device that holds a signature unless -f ("appears to contain an
     existing filesystem", exit 1); an inode size from 256 to 2048 bytes and a directory block
-    size from the filesystem block size (4096) to 65536, powers of two."""
+    size from the filesystem block size (4096) to 65536, powers of two. -K only leaves out
+    discarding the device first (held to xfsprogs by tests/test_stand_ins_el9.py)."""
     device = args[-1]
     if device not in me["devices"]:
         return _fail(f"mkfs.xfs: cannot open {device}: No such file or directory")
@@ -494,6 +680,20 @@ PACKAGE_OF = {
 }
 
 
+def udevadm(me: dict[str, Any], args: list[str]) -> Answer:
+    """udevadm info --query=property DEVICE: the device's udev properties, KEY=value a line
+    (udevadm(8)), as udev's rules set them for the brick disk (see `disk`)."""
+    words = _words(args)
+    if words[:1] != ["info"] or "--query=property" not in args or len(words) != 2:
+        return _fail(f"fakehost: no stand-in behaviour for udevadm {' '.join(args)}", 2)
+    device = words[1]
+    known = me.get("disks", {}).get(device)
+    if known is None:
+        return _fail(f"fakehost: no disk {device} on this host", 1)
+    properties = {"DEVTYPE": "disk", "SUBSYSTEM": "block", **known["properties"]}
+    return _ok("".join(f"{key}={value}\n" for key, value in sorted(properties.items())))
+
+
 def answer(
     program: str, state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path
 ) -> Answer:
@@ -514,4 +714,6 @@ def answer(
         return semanage(me, args)
     if program == "restorecon":
         return restorecon(me, args, root)
+    if program == "udevadm":
+        return udevadm(me, args)
     return _fail(f"fakehost: no stand-in behaviour for {program}", 2)

@@ -236,8 +236,8 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
 
     3 to `max_hosts` hosts in any order; one network for both roles or one each; the engine's
     volume on any three hosts, data volumes of one or more replica sets on any hosts, custom
-    brick folders and LVM names, hosts that hold no brick; the services in the default zone or
-    in a zone of the cluster's networks, extra ports; RHEL rebuilds; the engine's names.
+    brick folders, LVM names and sizes, hosts that hold no brick; the services in the default
+    zone or in a zone of the cluster's networks, extra ports; RHEL rebuilds; the engine's names.
     """
     count = draw(st.integers(min_value=3, max_value=max_hosts))
     names = draw(st.lists(labels, min_size=count, max_size=count, unique=True))
@@ -256,7 +256,10 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
     engine_hosts = draw(st.permutations(by_id))[:3]
     volumes: list[dict[str, Any]] = []
     if draw(st.booleans()):
-        volumes.append({"name": "engine", "hosts": engine_hosts})
+        engine: dict[str, Any] = {"name": "engine", "hosts": engine_hosts}
+        if draw(st.booleans()):
+            engine["size"] = draw(st.sampled_from(["60G", "1T", "100g"]))
+        volumes.append(engine)
     else:
         engine_hosts = by_id[:3]
     data_hosts = by_id[:3]
@@ -268,7 +271,9 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
         hosts = draw(_volume_hosts(by_id, 3, None))
         volume: dict[str, Any] = {"name": f"vm{k}", "hosts": hosts}
         if draw(st.booleans()):
-            volume["brick_dir"] = f"{brick_root}/c-vm{k}"
+            volume["brick_dir"] = f"{brick_root}/vm{k}/c-vm{k}"
+        if draw(st.booleans()):
+            volume["size"] = draw(st.sampled_from(["300M", "1.5T", "50g", "4096M"]))
         volumes.append(volume)
         holders.update(hosts)
     order = draw(st.permutations(range(count)))
@@ -301,7 +306,8 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
         gluster["brick_fs"] = {
             "mount_point": brick_root,
             "volume_group": draw(st.sampled_from(["gluster_vg", "vg.bricks", "vg_01"])),
-            "logical_volume": draw(st.sampled_from(["gluster_lv", "lv+bricks", "bricks"])),
+            "thin_pool": draw(st.sampled_from(["gluster_thinpool", "pool+bricks", "thin"])),
+            "thin_pool_metadata_size": draw(st.sampled_from(["16G", "1G", "512m", "2M"])),
         }
     if volumes:
         gluster["volumes"] = volumes

@@ -131,9 +131,9 @@ def check_xfs(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     unshare = require("unshare", "util-linux")
     blkid = require("blkid", "util-linux")
     script = _script(out, plan, plan.first.name, "brick-storage").read_text()
-    [options] = set(re.findall(r'run mkfs\.xfs (.*) "\$LV_DEVICE"', script))
+    [options] = set(re.findall(r'run mkfs\.xfs (.*) "\$device"', script))
     [mount_options] = re.findall(
-        r"printf 'UUID=%s %s xfs %s 0 0\\n' \"\$uuid\" \"\$MOUNT_POINT\" (\S+)", script
+        r"printf 'UUID=%s %s xfs %s 0 0\\n' \"\$uuid\" \"\$mount_point\" (\S+)", script
     )
     image = tmp / "brick.img"
     with image.open("wb") as file:

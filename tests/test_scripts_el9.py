@@ -32,13 +32,57 @@ def _step(fake: FakeCluster, slug: str) -> confgen.planner.Step:
     return next(s for s in fake.plan.steps if s.slug == slug)
 
 
+def _check_bricks(fake: FakeCluster, name: str) -> None:
+    """The brick storage of a host that holds bricks, as gluster-ansible lays it out: a logical
+    volume for each volume it holds a brick of and for no other, the engine's thick and the
+    others thin in the pool; each its own XFS filesystem, mounted by UUID at its mount point
+    from one fstab line, labelled for glusterd; the brick disk blacklisted for multipathd by
+    the WWID udev gives it, where multipath knows it by one."""
+    plan = fake.plan
+    fs = plan.cluster.gluster.brick_fs
+    storage = plan.brick_storage[name]
+    me = fake.state["hosts"][name]
+    root = fake.root(name)
+    [group] = me["volume_groups"].values()
+    lvs = group["lvs"]
+    expected = {b.logical_volume: ("V" if b.thin else "-") for b in storage.volumes}
+    if storage.thin:
+        expected[fs.thin_pool] = "t"
+    assert {n: lv["attr"] for n, lv in lvs.items()} == expected, name
+    for brick in storage.thin:
+        assert lvs[brick.logical_volume]["pool"] == fs.thin_pool
+    fstab = (root / "etc/fstab").read_text()
+    devices = set()
+    for brick in storage.volumes:
+        lines = re.findall(
+            rf"^UUID=(\S+) {re.escape(brick.mount_point)} xfs inode64,noatime,nodiratime 0 0$",
+            fstab,
+            re.M,
+        )
+        assert lines == [me["uuids"][brick.device]], fstab
+        assert me["mounted_devices"][brick.mount_point] == brick.device
+        assert me["devices"][brick.device] == "xfs"
+        assert me["labels"][brick.mount_point] == "glusterd_brick_t"
+        devices.add(brick.device)
+    assert len(devices) == len(storage.volumes)  # a filesystem of its own for each brick
+    made = [a for h, a in fake.changes() if h == name and a[0] == "mkfs.xfs"]
+    assert sorted(a[-1] for a in made) == sorted(devices)
+    assert all("-K" in a and "-f" not in a for a in made), made
+    blacklist = root / "etc/multipath/conf.d/confgen-bricks.conf"
+    disk = me["disks"][storage.device]
+    wwid = disk["properties"].get("ID_SERIAL") or disk["properties"].get("ID_WWN")
+    if wwid is None:
+        assert not blacklist.exists()
+    else:
+        assert f'blacklist {{\n    wwid "{wwid}"\n}}\n' in blacklist.read_text()
+
+
 def _check_built(fake: FakeCluster) -> None:
     """What the runbook promises once every step has run: the plan, on every host."""
     plan = fake.plan
     cluster = plan.cluster
     state = fake.state
     zone = plan.firewall_zone or "public"
-    mount_point = cluster.gluster.brick_fs.mount_point
     for host in plan.hosts:
         me = state["hosts"][host.name]
         # Packages, with the services they bring, and firewalld serving them in the zone.
@@ -71,14 +115,9 @@ def _check_built(fake: FakeCluster) -> None:
                 a for h, a in fake.changes() if h == host.name and a[0] in ("pvcreate", "mkfs.xfs")
             ]
             assert touched == [], host.name
+            assert me["volume_groups"] == {}, host.name
         else:
-            # One fstab line by UUID, the filesystem mounted and labelled for glusterd.
-            fstab = (root / "etc/fstab").read_text()
-            lines = re.findall(rf"^UUID=(\S+) {re.escape(mount_point)} xfs \S+ 0 0$", fstab, re.M)
-            assert len(lines) == 1, fstab
-            assert lines[0] in me["uuids"].values()
-            assert me["mounts"].get(mount_point) == "brick-fs"
-            assert me["labels"][mount_point] == "glusterd_brick_t"
+            _check_bricks(fake, host.name)
         # Every peer knows every other by its storage name, the first host included.
         status = fakehost_gluster.answer(state, me, ["peer", "status"])[1]
         named = re.findall(r"^Hostname: (\S+)$", status, re.M)
@@ -291,3 +330,113 @@ def test_rhel_subscription_needs_the_rebuild_path() -> None:
         in p
         for p in problems
     ), problems
+
+
+def test_the_engines_brick_has_a_filesystem_of_its_own(tmp_path: Path) -> None:
+    """The engine's brick on a thick logical volume and XFS of its own, the data volumes' on
+    thin ones in the pool: filling a data volume's filesystem leaves the engine's room alone.
+    A host makes logical volumes only for the volumes it holds a brick of (hv4 to hv6 hold
+    no engine brick, so no thick volume)."""
+    fake = FakeCluster.rendered(tmp_path, (GOLDEN / "el9-6host" / "cluster.toml").read_text())
+    fake.run_through(4)
+    for name in ("hv1", "hv4"):
+        me = fake.state["hosts"][name]
+        mounted = me["mounted_devices"]
+        lvs = me["volume_groups"]["vg_bricks"]["lvs"]
+        data = mounted["/bricks/data"]
+        assert data == "/dev/vg_bricks/gluster_lv_data"
+        assert lvs["gluster_lv_data"]["attr"] == "V"
+        assert lvs["gluster_lv_data"]["pool"] == "pool_bricks"
+        if name == "hv1":
+            assert mounted["/bricks/engine"] == "/dev/vg_bricks/gluster_lv_engine" != data
+            assert lvs["gluster_lv_engine"] == {
+                "attr": "-",
+                "extents": 100 << 8,  # 100G in 4 MiB extents
+                "size": 100 << 30,
+                "pool": None,
+            }
+            assert "/bricks/vmstore" not in mounted
+        else:
+            assert sorted(lvs) == ["gluster_lv_data", "gluster_lv_vmstore", "pool_bricks"]
+            assert mounted["/bricks/vmstore"] == "/dev/vg_bricks/gluster_lv_vmstore"
+            assert lvs["gluster_lv_vmstore"]["size"] == 2 << 40
+            assert "/bricks/engine" not in mounted
+    pool = [a for h, a in fake.changes() if h == "hv1" and "thin-pool" in a]
+    assert pool == [
+        [
+            "lvcreate",
+            "--yes",
+            "--type",
+            "thin-pool",
+            "--extents",
+            "100%FREE",
+            "--chunksize",
+            "256K",
+            "--poolmetadatasize",
+            "1G",
+            "--zero",
+            "n",
+            "--name",
+            "pool_bricks",
+            "vg_bricks",
+        ]
+    ]
+
+
+def test_the_brick_disk_is_blacklisted_for_multipathd_by_its_wwid_once(tmp_path: Path) -> None:
+    """A SCSI disk: its WWID (udev's ID_SERIAL) blacklisted in multipath's conf.d, a running
+    multipathd reloaded; a second run writes nothing and reloads nothing. A virtio disk has no
+    WWID multipath knows it by: no blacklist."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS.replace('"/dev/vdb"', '"/dev/sdb"'))
+    fake.run_through(3)
+    fake.state["hosts"]["host1"]["active"].append("multipathd")
+    fake.save()
+    wwid = fake.state["hosts"]["host1"]["disks"]["/dev/sdb"]["properties"]["ID_SERIAL"]
+    assert wwid.startswith("36001405")
+    changes = len(fake.changes())
+    result = fake.run("host1", "03-brick-storage.sh")
+    assert result.returncode == 0, result.stderr
+    blacklist = fake.root("host1") / "etc/multipath/conf.d/confgen-bricks.conf"
+    assert blacklist.read_text() == (
+        "# The brick disk /dev/sdb of host1, kept from multipathd (confgen, 03-brick-storage.sh)."
+        f'\nblacklist {{\n    wwid "{wwid}"\n}}\n'
+    )
+    made = [a for _, a in fake.changes()[changes:]]
+    assert made.index(["systemctl", "reload", "multipathd"]) < made.index(
+        ["pvcreate", "--dataalignment", "256K", "/dev/sdb"]
+    )
+    before, changes = fake.snapshot(), len(fake.changes())
+    again = fake.run("host1", "03-brick-storage.sh")
+    assert again.returncode == 0, again.stderr
+    assert f"already blacklists {wwid}" in again.stdout
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before
+    assert fake.run("host2", "03-brick-storage.sh").returncode == 0
+    other = fake.root("host2") / "etc/multipath/conf.d/confgen-bricks.conf"
+    assert other.read_text() != blacklist.read_text()  # each disk its own WWID
+    virtio = FakeCluster.rendered(tmp_path / "virtio", THREE_HOSTS)
+    virtio.run_through(3)
+    result = virtio.run("host1", "03-brick-storage.sh")
+    assert "multipath knows /dev/vdb by no WWID (subsystem 'virtio')" in result.stdout
+    assert not (virtio.root("host1") / "etc/multipath/conf.d").exists()
+
+
+def test_a_logical_volume_of_another_kind_stops_the_step(tmp_path: Path) -> None:
+    """A plain logical volume where the thin pool belongs (a volume group made by hand, or by
+    another layout) is not taken for the pool: the step stops and changes nothing more."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    fake.run_through(3)
+    me = fake.state["hosts"]["host2"]
+    me["devices"]["/dev/vdb"] = "LVM2_member"
+    me["volume_groups"]["gluster_vg"] = {
+        "extents": 500_000,
+        "lvs": {"gluster_thinpool": {"attr": "-", "extents": 10, "size": 10 << 22, "pool": None}},
+    }
+    fake.save()
+    changes = len(fake.changes())
+    result = fake.run("host2", "03-brick-storage.sh")
+    assert result.returncode == 1
+    assert (
+        "gluster_vg/gluster_thinpool exists but is not the kind of logical volume this step "
+        "makes (lv_attr '-...', not 't...')" in result.stderr
+    )
+    assert [a[0] for _, a in fake.changes()[changes:]] == ["lvcreate"]  # the engine's alone

@@ -144,8 +144,8 @@ def test_firewall_cmd_answers_as_firewalld_does(case: str, tmp_path: Path) -> No
 
 
 def test_mkfs_xfs_answers_as_xfsprogs_does(tmp_path: Path) -> None:
-    """On an image file: the generated options, then the same again on what is now XFS
-    (refused without -f), then sizes mkfs.xfs refuses."""
+    """On an image file: the generated options (-K: no discard first), then the same again on
+    what is now XFS (refused without -f, with -K or not), then sizes mkfs.xfs refuses."""
     mkfs = require("mkfs.xfs", "xfsprogs")
     image = tmp_path / "brick.img"
     with image.open("wb") as file:
@@ -153,7 +153,8 @@ def test_mkfs_xfs_answers_as_xfsprogs_does(tmp_path: Path) -> None:
     device = str(image)
     me: dict[str, Any] = {"devices": {device: ""}, "uuids": {}}
     calls = [
-        ["-i", "size=512", "-n", "size=8192", device],
+        ["-K", "-i", "size=512", "-n", "size=8192", device],
+        ["-K", "-i", "size=512", "-n", "size=8192", device],
         ["-i", "size=512", "-n", "size=8192", device],
         ["-f", "-i", "size=300", device],
         ["-f", "-n", "size=2048", device],
@@ -200,3 +201,46 @@ def test_mount_by_its_fstab_line_fails_where_mount_does(tmp_path: Path) -> None:
         stand_in = run(str(fake.bin / "mount"), str(mount_point), env=env)
         assert real.returncode != 0, real.stderr
         assert stand_in.returncode != 0, (fstab, stand_in.stdout)
+
+
+def test_lvm_answers_as_lvm2_2_03_does() -> None:
+    """lvm2 cannot run here (it needs device-mapper), so the LVM stand-in is held to lvm2's
+    source at v2_03_21, call by call as the brick step makes them, and the refusals cited in
+    fakehost_el9._lvcreate: a thick volume, a thin pool of what is left less twice its
+    metadata, thin volumes in it (their sum may outgrow it, with a warning), and the calls
+    lvm2 refuses with exit 5."""
+    disk = 1 << 40
+    me: dict[str, Any] = {"devices": {"/dev/sdb": ""}, "disks": {"/dev/sdb": {"size": disk}}}
+    me["volume_groups"] = {}
+    lvm = fakehost_el9.lvm
+
+    def code(*args: str) -> int:
+        return lvm(args[0], me, list(args[1:]))[0]
+
+    assert code("pvcreate", "--dataalignment", "256K", "/dev/sdb") == 0
+    assert code("vgcreate", "gluster_vg", "/dev/sdb") == 0
+    free = (disk - (1 << 20)) // fakehost_el9.EXTENT
+    assert code("lvs", "--noheadings", "-o", "lv_attr", "gluster_vg/gluster_thinpool") == 5
+    assert code("lvcreate", "--yes", "--size", "100G", "--name", "e", "gluster_vg") == 0
+    assert code("lvcreate", "--yes", "--size", "1G", "--name", "e", "gluster_vg") == 5
+    assert code("lvcreate", "--yes", "--size", "2T", "--name", "big", "gluster_vg") == 5
+    assert code("lvcreate", "--yes", "-V", "1G", "--thinpool", "pool", "-n", "t", "gluster_vg") == 5
+    pool = ["--type", "thin-pool", "--extents", "100%FREE", "--poolmetadatasize", "16G"]
+    assert code("lvcreate", "--yes", *pool, "--chunksize", "96K", "-n", "p", "gluster_vg") == 5
+    assert code("lvcreate", "--yes", *pool, "--chunksize", "256K", "-n", "pool", "gluster_vg") == 0
+    lvs = me["volume_groups"]["gluster_vg"]["lvs"]
+    metadata = (16 << 30) // fakehost_el9.EXTENT
+    assert lvs["pool"]["size"] == (free - 25600 - 2 * metadata) * fakehost_el9.EXTENT
+    assert lvm("lvs", me, ["--noheadings", "-o", "lv_attr", "gluster_vg/pool"])[1] == (
+        "  twi-a-tz--\n"
+    )
+    assert code("lvcreate", "--yes", "--size", "4M", "--name", "more", "gluster_vg") == 5
+    assert code("lvcreate", "--yes", "-V", "1G", "--thinpool", "e", "-n", "t", "gluster_vg") == 5
+    _, _, changed, warning = lvm(
+        "lvcreate", me, ["--yes", "-V", "900G", "--thinpool", "pool", "-n", "t", "gluster_vg"]
+    )
+    assert changed and "Sum of all thin volume sizes" in warning
+    assert me["devices"]["/dev/gluster_vg/t"] == "" and "/dev/gluster_vg/pool" not in me["devices"]
+    assert lvm("lvs", me, ["--noheadings", "-o", "lv_attr", "gluster_vg/t"])[1] == (
+        "  Vwi-a-tz--\n"
+    )

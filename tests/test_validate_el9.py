@@ -108,6 +108,49 @@ CASES = [
             "which keeps the hosts' clocks together; add it to the list",
         ],
     ),
+    (
+        HE,
+        '[gluster]\nbrick_fs = { volume_group = "gluster_vg", logical_volume = "gluster_lv" }'
+        "\n\n" + HE,
+        1,
+        [
+            "cluster.toml:46: gluster.brick_fs.logical_volume: removed: the bricks no longer "
+            "share one logical volume; each volume's brick has its own (gluster_lv_<volume>, "
+            "mounted at <mount_point>/<volume>): the hosted engine's thick, the others thin in "
+            "the pool that `thin_pool` names [gluster_thinpool], each sized by the volume's "
+            "`size`; remove logical_volume",
+        ],
+    ),
+    (
+        HE,
+        '[gluster]\nbrick_fs = { thin_pool = "pool_tmeta", thin_pool_metadata_size = "32G" }'
+        '\n\n[[gluster.volumes]]\nname = "engine"\nsize = "100"\n\n[[gluster.volumes]]\n'
+        'name = "data"\nsize = "200M"\nbrick_dir = "/gluster_bricks/engine/data"\n\n'
+        '[[gluster.volumes]]\nname = "x_tmeta"\nhosts = ["host1", "host2", "host3"]\n'
+        'brick_dir = "/gluster_bricks/x_tmeta"\n\n' + HE,
+        1,
+        [
+            "cluster.toml:46: gluster.brick_fs.thin_pool: 'pool_tmeta' is a name LVM keeps for "
+            "itself (no logical volume name may be snapshot or pvmove, or contain _cdata, "
+            "_cmeta, _corig, _iorig, _mimage, _mlog, _pmspare, _rimage, _rmeta, _tdata, _tmeta, "
+            "_vdata, _vorigin, _wcorig)",
+            "cluster.toml:46: gluster.brick_fs.thin_pool_metadata_size: 32G is not a thin pool "
+            "metadata size LVM makes: from 2M to 16G (lvmthin(7))",
+            "cluster.toml:50: gluster.volumes[0].size: '100' is not a size: a number and its "
+            "unit, k, m, g, t or p (powers of 1024, as lvcreate takes them), as 100G",
+            "cluster.toml:54: gluster.volumes[1].size: 200M is too small for the XFS filesystem "
+            "of the volume's brick: mkfs.xfs makes none under 300M",
+            "cluster.toml:55: gluster.volumes[1].brick_dir: /gluster_bricks/engine/data is not "
+            "in the filesystem of the brick of volume 'data', mounted at /gluster_bricks/data: "
+            "each volume's bricks lie on a logical volume of its own; use a folder below "
+            "/gluster_bricks/data",
+            "cluster.toml:58: gluster.volumes[2].name: the logical volume of its brick would be "
+            "gluster_lv_x_tmeta, and LVM refuses a name that contains _tmeta",
+            "cluster.toml:60: gluster.volumes[2].brick_dir: /gluster_bricks/x_tmeta is where "
+            "the filesystem of the brick of volume 'x_tmeta' is mounted: glusterd refuses a "
+            "brick at a mount point; use a folder in it, as /gluster_bricks/x_tmeta/brick",
+        ],
+    ),
 ]
 
 

@@ -404,8 +404,12 @@ def _loads(text: str) -> Cluster:
         )
     # Keys of another target are reported with why, together with the rest of the file's
     # problems, which are looked for without them.
-    refused = [error(key, why) for key, why in target.refused.items() if key in data]
-    rest = {key: value for key, value in data.items() if key not in target.refused}
+    refused = []
+    rest = data
+    for key, why in target.refused.items():
+        rest, found = _without(rest, key.split("."))
+        if found:
+            refused.append(error(key, why))
     try:
         cluster = _read(rest, target.cluster)
     except RecursionError:
@@ -499,6 +503,21 @@ def _lists_of_tables() -> frozenset[str]:
     for name in targets.NAMES:
         walk(targets.get(name).cluster, "")
     return frozenset(found)
+
+
+def _without(data: dict[str, Any], path: list[str]) -> tuple[dict[str, Any], bool]:
+    """`data` without the key at `path` (a key of tables within tables), and whether it was
+    there; the tables on the way are copied, not changed."""
+    head, *rest = path
+    if head not in data:
+        return data, False
+    if not rest:
+        return {k: v for k, v in data.items() if k != head}, True
+    inner = data[head]
+    if not isinstance(inner, dict):
+        return data, False
+    changed, found = _without(inner, rest)
+    return ({**data, head: changed} if found else data), found
 
 
 def _target(data: dict[str, Any], text: str) -> targets.Target:

@@ -267,12 +267,12 @@ class Cluster:
 
     def check_bricks_and_firewall(self, label: str) -> None:
         """EL9's side: on every host firewalld running with the planned services (and zone
-        sources) live, and the brick filesystem mounted at its mount point; every volume with
+        sources) live, and each brick filesystem mounted at its mount point from a device of
+        its own; every volume with
         oVirt's options."""
         check = self.report.check
         plan: Any = self.plan
         zone = plan.firewall_zone or "public"
-        mount_point = plan.cluster.gluster.brick_fs.mount_point
         for host in self.plan.hosts:
             live = self.hosts[host.name].run(
                 f"firewall-cmd --state && firewall-cmd --zone={zone} --list-services"
@@ -290,15 +290,24 @@ class Cluster:
                 and sorted(lines[3].split()) == sorted(plan.firewall_ports),
                 live.stdout + live.stderr,
             )
-            if host.brick_dirs:
+            sources = []
+            for brick in plan.brick_storage[host.name].volumes:
                 mounted = self.hosts[host.name].run(
-                    f"findmnt -n -o FSTYPE {shlex.quote(mount_point)}", check=False
+                    f"findmnt -n -o FSTYPE,SOURCE {shlex.quote(brick.mount_point)}", check=False
                 )
+                fields = mounted.stdout.split()
                 check(
-                    f"{label}: {host.name} has its XFS brick filesystem at {mount_point}",
-                    mounted.stdout.strip() == "xfs",
+                    f"{label}: {host.name} has the XFS filesystem of {brick.volume}'s brick at "
+                    f"{brick.mount_point}",
+                    fields[:1] == ["xfs"],
                     mounted.stdout + mounted.stderr,
                 )
+                sources.append(fields[1:])
+            check(
+                f"{label}: each brick filesystem of {host.name} on a device of its own",
+                len({tuple(s) for s in sources}) == len(sources),
+                str(sources),
+            )
         # The firewall is in force between the hosts: glusterd's port answers the first host,
         # a port nothing opened is rejected by firewalld (an ICMP "administratively
         # prohibited", which bash reports as "No route to host"), not refused by the host.

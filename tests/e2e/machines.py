@@ -38,9 +38,11 @@ SUITE = "bookworm"
 # What each host runs for real. ethtool: ctdb's 10.interface event script calls it. firewalld:
 # the target ovirt45-el9's firewall (installed, not enabled: a target enables what it uses);
 # it needs polkitd, which needs a logind, which debootstrap cannot choose: libpam-systemd.
+# udev: udevadm, which ovirt45-el9's brick step asks for a disk's WWID (udevd does not run in a
+# container: its unit wants a writable /sys).
 PACKAGES = (
     "systemd,systemd-sysv,dbus,iproute2,glusterfs-server,glusterfs-client,ctdb,xfsprogs,lvm2,"
-    "iptables,procps,iputils-ping,ethtool,python3,firewalld,polkitd,libpam-systemd"
+    "iptables,procps,iputils-ping,ethtool,python3,firewalld,polkitd,libpam-systemd,udev"
 )
 # Units Debian's packages enable when installed that a freshly installed host of no target
 # runs: each target's hosts start them as that target's install does (targets.py).
@@ -402,8 +404,8 @@ class Machines:
             name=name, work=self.work / name, netns=self.netns, links=links, layers=list(layers)
         )
         container.mount_overlay()
-        for inside in devices:
-            image = self.work / f"{name}.disk"
+        for i, inside in enumerate(devices):
+            image = self.work / f"{name}-{i}.disk"  # a disk of its own for each device
             with open(image, "wb") as disk:
                 disk.truncate(device_size)
             loop = sh("losetup", "--find", "--show", str(image)).stdout.strip()

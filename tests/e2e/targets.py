@@ -176,19 +176,24 @@ class Ovirt45El9:
     The steps up to the volumes run (packages, firewall, brick storage, peers, volumes); the
     hosted engine's steps after them need the engine VM, which no container here can run, and
     run on the fake cluster instead (tests/test_scripts_el9.py). firewalld is Debian's real
-    daemon; each host's logical volume is a loop device of its own (see the stand-ins)."""
+    daemon; each logical volume of a host is a loop device of its own (see the stand-ins)."""
 
     name = "ovirt45-el9"
     layer = STAND_INS / "ovirt45-el9"
     shared_dir = "/var/lib/confgen-e2e/shared"
-    lv_device = "/dev/confgen-e2e/lv"
+    lv_devices = "/dev/confgen-e2e"  # a device per logical volume, named as it
 
     def __init__(self, plan: confgen.Plan) -> None:
         self.plan = plan
 
     def devices(self, host: confgen.planner.HostPlan) -> list[str]:
-        """The brick device, and the device the host's logical volume stands on."""
-        return [host.host.brick_device, self.lv_device] if host.host.brick_device else []
+        """The brick device, and a device for each logical volume the host's brick step makes
+        (the engine's thick one, the thin ones; a thin pool is no device)."""
+        if not host.host.brick_device:
+            return []
+        storage = self.plan.brick_storage[host.name]  # type: ignore[attr-defined]
+        lvs = [f"{self.lv_devices}/{b.logical_volume}" for b in storage.volumes]
+        return [host.host.brick_device, *lvs]
 
     def steps(self) -> list[confgen.planner.Step]:
         last = self.plan.first_step("volumes").number

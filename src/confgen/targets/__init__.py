@@ -55,7 +55,8 @@ class Target:
     self_check: Callable[[Any], list[str]]  # what its real programs would refuse in a plan
     context: Callable[[Any], dict[str, Any]]  # its plan as plain data, for the templates
     example: Path  # the commented example cluster file `confgen init` writes
-    # Top-level keys of other targets that a file for this one must not have, and why.
+    # Keys a file for this one must not have (of other targets, or removed), each with why:
+    # top-level keys, or the dotted path of a key in tables (gluster.brick_fs.logical_volume).
     refused: Mapping[str, str] = Factory(dict)
 
 

@@ -19,6 +19,11 @@ TARGET = Target(
         "ctdb": "this target has no CTDB: the hosted engine lives on a replica-3 GlusterFS "
         "storage domain, mounted with backup-volfile-servers, so no virtual IP is needed "
         "(Gluster's own NFS server is not built for EL9); remove [ctdb]",
+        "gluster.brick_fs.logical_volume": "removed: the bricks no longer share one logical "
+        "volume; each volume's brick has its own (gluster_lv_<volume>, mounted at "
+        "<mount_point>/<volume>): the hosted engine's thick, the others thin in the pool "
+        "that `thin_pool` names [gluster_thinpool], each sized by the volume's `size`; "
+        "remove logical_volume",
     },
     rules=rules,
     plan=plan,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt45_el9 import defaults, paths
-from confgen.targets.ovirt45_el9.planning import El9Plan, GlusterDomain
+from confgen.targets.ovirt45_el9.planning import BrickStorage, BrickVolume, El9Plan, GlusterDomain
 
 
 def _domain(d: GlusterDomain) -> Data:
@@ -20,6 +20,27 @@ def _domain(d: GlusterDomain) -> Data:
     }
 
 
+def _brick_volume(b: BrickVolume) -> Data:
+    return {
+        "volume": b.volume,
+        "logical_volume": b.logical_volume,
+        "device": b.device,
+        "thin": b.thin,
+        "size": b.size,
+        "mount_point": b.mount_point,
+        "brick_dir": b.brick_dir,
+    }
+
+
+def _brick_storage(s: BrickStorage) -> Data:
+    return {
+        "device": s.device,
+        "thick": [_brick_volume(b) for b in s.thick],
+        "thin": [_brick_volume(b) for b in s.thin],
+        "volumes": [_brick_volume(b) for b in s.volumes],
+    }
+
+
 def context(p: El9Plan) -> Data:
     c = p.cluster
     fs = c.gluster.brick_fs
@@ -29,13 +50,15 @@ def context(p: El9Plan) -> Data:
             "gluster": {
                 "brick_fs": {
                     "volume_group": fs.volume_group,
-                    "logical_volume": fs.logical_volume,
+                    "thin_pool": fs.thin_pool,
+                    "thin_pool_chunk_size": defaults.THIN_POOL_CHUNK_SIZE,
+                    "thin_pool_metadata_size": fs.thin_pool_metadata_size,
                     "mount_point": fs.mount_point,
-                    "device": fs.device,
                     "pv_data_alignment": defaults.PV_DATA_ALIGNMENT,
                     "mkfs_options": list(defaults.MKFS_XFS_OPTIONS),
                     "mount_options": defaults.MOUNT_OPTIONS,
                     "selinux_type": defaults.BRICK_SELINUX_TYPE,
+                    "wwid_properties": [list(pair) for pair in defaults.WWID_PROPERTIES],
                 },
                 "volume_group": defaults.VM_VOLUME_GROUP,
                 "volume_options": [[key, value] for key, value in defaults.VM_VOLUME_OPTIONS],
@@ -60,6 +83,7 @@ def context(p: El9Plan) -> Data:
         },
         "plan": {
             **plan_data(p),
+            "brick_storage": {name: _brick_storage(s) for name, s in p.brick_storage.items()},
             "engine_domain": _domain(p.engine_domain),
             "data_domains": [_domain(d) for d in p.data_domains],
             "firewall_zone": p.firewall_zone,

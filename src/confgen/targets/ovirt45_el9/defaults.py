@@ -105,17 +105,66 @@ ENGINE_HOST_DEPLOY_SERVICES: tuple[str, ...] = (
 )
 ENGINE_HOST_DEPLOY_PORTS: tuple[str, ...] = ("6081/udp", "8080/tcp", "963/udp", "965/tcp")
 
-# The brick filesystem, as gluster-ansible makes it (gluster/gluster-ansible-infra
-# roles/backend_setup: vg_create, thick_lv_create, fscreate, mount): one volume group on the
-# brick device, one thick logical volume, XFS with 512-byte inodes, mounted by UUID.
+# The brick storage, as gluster-ansible lays out a hyperconverged cluster
+# (gluster/gluster-ansible v1.0.5-28, playbooks/hc-ansible-deployment/gluster_inventory.yml:41-102;
+# gluster/gluster-ansible-infra v1.0.4-22-2-g5d4b3a7, roles/backend_setup/tasks): one volume
+# group on the brick device; the hosted engine's brick on a thick logical volume of its own
+# ("Only the engine brick needs to be thickly provisioned", gluster_inventory.yml:87-92); every
+# other volume's brick on a thin logical volume in one thin pool that takes the rest of the
+# group; each logical volume its own XFS filesystem, mounted by UUID at
+# <mount_point>/<volume>. A data volume that fills its filesystem (or the pool) leaves the
+# engine's brick alone: with one filesystem for every brick, it would fill the engine's too.
 BRICK_VOLUME_GROUP = "gluster_vg"
-BRICK_LOGICAL_VOLUME = "gluster_lv"
+BRICK_THIN_POOL = "gluster_thinpool"  # gluster_inventory.yml:66, gluster_thinpool_<disk>
+BRICK_LV_PREFIX = "gluster_lv_"  # gluster_inventory.yml:49-58, gluster_lv_<volume>
 BRICK_MOUNT_POINT = "/gluster_bricks"
-PV_DATA_ALIGNMENT = "256K"  # vg_create.yml: pvcreate --dataalignment
-MKFS_XFS_OPTIONS: tuple[str, ...] = ("-i", "size=512", "-n", "size=8192")  # fscreate.yml
-MOUNT_OPTIONS = "inode64,noatime,nodiratime"  # mount.yml
-# SELinux stays enforcing; bricks carry glusterd_brick_t (mount.yml: semanage fcontext, restorecon).
+# The engine's thick logical volume: "Engine brick requires 100GB of disk space"
+# (gluster_inventory.yml:87-92, size: 100G; thick_lv_create.yml:119, lvcreate -L).
+ENGINE_BRICK_SIZE = "100G"
+# A thin logical volume's virtual size (gluster_inventory.yml:94-102, lvsize: 200G;
+# thin_volume_create.yml:136, lvcreate -T VG/POOL -V SIZE). Virtual: it takes room in the
+# pool only as it is written, and the sum may exceed the pool (lvcreate warns).
+DATA_BRICK_SIZE = "200G"
+PV_DATA_ALIGNMENT = "256K"  # vg_create.yml:17-20 (JBOD): pvcreate --dataalignment
+# thin_pool_create.yml:288-289 (JBOD): lvcreate --type thin-pool --zero n -l 100%FREE
+# --chunksize 256K (:19-23) --poolmetadatasize 16G (gluster_inventory.yml:60-66, "Recommended
+# values for 'poolmetadatasize' is 16GB"). lvcreate takes the metadata and its spare out of
+# 100%FREE (lvm2 v2_03_21, tools/lvcreate.c:430-437).
+THIN_POOL_CHUNK_SIZE = "256K"
+THIN_POOL_METADATA_SIZE = "16G"
+# fscreate.yml:7 and :34: mkfs.xfs -f -K -i size=512 -n size=8192. -K: no discard of the
+# whole device first (mkfs.xfs(8)); 512-byte inodes hold Gluster's extended attributes.
+# Without -f: the step formats only a logical volume blkid and wipefs find empty, and without
+# -f mkfs.xfs refuses once more anything it finds there ("appears to contain an existing
+# filesystem"); -f would only take that second check away.
+MKFS_XFS_OPTIONS: tuple[str, ...] = ("-K", "-i", "size=512", "-n", "size=8192")
+MOUNT_OPTIONS = "inode64,noatime,nodiratime"  # mount.yml:54
+# SELinux stays enforcing; bricks carry glusterd_brick_t (mount.yml:64-77: semanage fcontext,
+# restorecon).
 BRICK_SELINUX_TYPE = "glusterd_brick_t"
+# mkfs.xfs refuses a filesystem under 300 MiB ("Filesystem must be larger than 300MB", seen
+# with xfsprogs 6.1; EL9 has it from 5.19); lvm2 takes a thin pool's metadata from 2 MiB to
+# about 16 GiB, reducing a larger size (lvmthin(7) at lvm2 v2_03_21;
+# lib/metadata/pool_manip.c:778-789).
+MIN_BRICK_SIZE = 300 << 20
+POOL_METADATA_SIZES = (2 << 20, 16 << 30)
+
+# multipathd must not take a brick disk: vdsm's multipath.conf blacklists no local disk
+# (oVirt/vdsm v4.50.7, lib/vdsm/storage/mpathconf.py, blacklist: protocol and rbd only), and a
+# disk multipathd claims at boot is not the brick device LVM and fstab expect.
+# gluster-ansible-infra blacklists each brick disk by WWID in /etc/multipath/conf.d
+# (roles/backend_setup/tasks/blacklist_mpath_devices.yml:48-74: a "blacklist { wwid "..." }"
+# block, then systemctl reload multipathd); the step does the same in a file of its own. The
+# WWID is the udev property multipath uses for the disk's subsystem (multipath-tools 0.8.7,
+# libmultipath/defaults.h:9-11; read as vdsm reads it for its own blacklist, `udevadm info
+# --query=property`, lib/vdsm/storage/lvmfilter.py:41-45 and :284-306), not with
+# gluster-ansible's `multipath -a` then `multipath -w` (:24-34), which writes
+# /etc/multipath/wwids to learn it.
+WWID_PROPERTIES: tuple[tuple[str, str], ...] = (
+    ("scsi", "ID_SERIAL"),
+    ("nvme", "ID_WWN"),
+    ("ccw", "ID_UID"),
+)
 
 # Volumes: the hosted engine's and one for VMs, created replica 3 from the start (vdsm allows
 # replica 1 or 3: lib/vdsm/common/config.py.in, allowed_replica_counts; the engine's volume is
@@ -178,8 +227,8 @@ STEPS: tuple[StepSpec, ...] = (
         slug="brick-storage",
         on="every",
         after=("firewall",),
-        title="Brick filesystem (LVM + XFS, fstab by UUID), brick folders labelled for "
-        "SELinux, glusterd",
+        title="A brick filesystem per volume (LVM, the engine's thick; XFS by UUID), the "
+        "disk blacklisted for multipath, SELinux labels, glusterd",
     ),
     StepSpec(
         key="probe",

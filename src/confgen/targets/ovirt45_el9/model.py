@@ -17,17 +17,24 @@ NAME: Literal["ovirt45-el9"] = "ovirt45-el9"
 
 @record
 class BrickFilesystem:
-    """The filesystem that holds every brick of a host: one LVM volume group on the brick
-    device, one logical volume, XFS, mounted by UUID."""
+    """Where each host keeps its bricks: one LVM volume group on the brick device; in it the
+    hosted engine's brick on a thick logical volume, every other volume's on a thin logical
+    volume of the thin pool; each logical volume its own XFS filesystem, mounted by UUID at
+    <mount_point>/<volume>."""
 
     volume_group: str = defaults.BRICK_VOLUME_GROUP
-    logical_volume: str = defaults.BRICK_LOGICAL_VOLUME
-    mount_point: str = defaults.BRICK_MOUNT_POINT
+    thin_pool: str = defaults.BRICK_THIN_POOL  # the rest of the group, after the engine's
+    thin_pool_metadata_size: str = defaults.THIN_POOL_METADATA_SIZE
+    mount_point: str = defaults.BRICK_MOUNT_POINT  # holds a folder per volume, each mounted
 
-    @property
-    def device(self) -> str:
-        """The logical volume's device: /dev/<volume group>/<logical volume>."""
-        return f"/dev/{self.volume_group}/{self.logical_volume}"
+    def volume_mount_point(self, volume: str) -> str:
+        """Where the filesystem of a volume's brick is mounted."""
+        return f"{self.mount_point.rstrip('/')}/{volume}"
+
+    @staticmethod
+    def logical_volume(volume: str) -> str:
+        """The logical volume that holds a volume's brick."""
+        return f"{defaults.BRICK_LV_PREFIX}{volume}"
 
 
 @record
@@ -35,6 +42,9 @@ class Volume(models.Volume):
     """A Gluster volume, created replica 3 with the options for VM images."""
 
     replica: int = defaults.REPLICA
+    # The size of the logical volume of its brick on each host that holds one: the engine's
+    # (thick) 100G, any other's (thin, virtual) 200G.
+    size: str | None = None
 
 
 @record
@@ -51,10 +61,11 @@ class Gluster:
         return (*merged, *mine.values())
 
     def brick_dir(self, volume: models.Volume) -> str:
-        """The folder of the volume's brick on each of its hosts."""
+        """The folder of the volume's brick on each of its hosts: a folder in the volume's own
+        filesystem (glusterd refuses a brick at a mount point's root without `force`)."""
         if volume.brick_dir is not None:
             return volume.brick_dir
-        return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
+        return f"{self.brick_fs.volume_mount_point(volume.name)}/brick"
 
 
 @record
@@ -111,3 +122,12 @@ class Cluster(models.Cluster):
     firewall: Firewall = Factory(Firewall)
     packages: Packages = Factory(Packages)
     hosted_engine: HostedEngine
+
+    def brick_size(self, volume: Volume) -> str:
+        """The size of the logical volume of a volume's brick: the hosted engine's is thick,
+        every other volume's thin (a virtual size)."""
+        if volume.size is not None:
+            return volume.size
+        if volume.name == self.hosted_engine.volume:
+            return defaults.ENGINE_BRICK_SIZE
+        return defaults.DATA_BRICK_SIZE

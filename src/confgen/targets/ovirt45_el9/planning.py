@@ -1,11 +1,13 @@
 """The plan of ovirt45-el9: its steps, the files each host gets, and the facts its templates
-read (the engine's storage connection and backup servers, the data storage domains, the
-firewall zone)."""
+read (each host's brick logical volumes and filesystems, the engine's storage connection and
+backup servers, the data storage domains, the firewall zone)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from confgen.models import Role
-from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK
+from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
     HostPlan,
     OutputFile,
@@ -51,8 +53,37 @@ class GlusterDomain:
 
 
 @record
+class BrickVolume:
+    """The filesystem of one volume's brick on a host: a logical volume of its own, XFS,
+    mounted by UUID at <mount_point>/<volume>, holding the brick folder."""
+
+    volume: str
+    logical_volume: str  # gluster_lv_<volume>
+    device: str  # /dev/<volume group>/<logical volume>
+    thin: bool  # a thin logical volume in the pool; else thick (the hosted engine's)
+    size: str  # thick: its size (lvcreate -L); thin: its virtual size (lvcreate -V)
+    mount_point: str
+    brick_dir: str
+
+
+@record
+class BrickStorage:
+    """What the brick step makes on one host: the logical volumes of the volumes it holds a
+    brick of, and nothing for the others; the thin pool only when a thin volume needs it."""
+
+    device: str | None  # the brick disk
+    thick: tuple[BrickVolume, ...]  # made first: the pool takes what they leave
+    thin: tuple[BrickVolume, ...]
+
+    @property
+    def volumes(self) -> tuple[BrickVolume, ...]:
+        return (*self.thick, *self.thin)
+
+
+@record
 class El9Plan(Plan):
     cluster: Cluster
+    brick_storage: Mapping[str, BrickStorage]  # by host name
     engine_domain: GlusterDomain
     data_domains: tuple[GlusterDomain, ...]
     # The firewalld zone the services go into: None for the default zone, else a zone whose
@@ -92,6 +123,32 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> list[OutputFile]:
     return files
 
 
+def _brick_storage(
+    cluster: Cluster, host: HostPlan, volumes: tuple[VolumePlan, ...]
+) -> BrickStorage:
+    fs = cluster.gluster.brick_fs
+    engine = cluster.hosted_engine.volume
+    sizes = {v.name: cluster.brick_size(v) for v in cluster.gluster.all_volumes}
+    held = [
+        BrickVolume(
+            volume=v.name,
+            logical_volume=fs.logical_volume(v.name),
+            device=f"/dev/{fs.volume_group}/{fs.logical_volume(v.name)}",
+            thin=v.name != engine,
+            size=sizes[v.name],
+            mount_point=fs.volume_mount_point(v.name),
+            brick_dir=v.brick_dir,
+        )
+        for v in volumes
+        if any(b.host == host.name for b in v.bricks)
+    ]
+    return BrickStorage(
+        device=host.host.brick_device,
+        thick=tuple(b for b in held if not b.thin),
+        thin=tuple(b for b in held if b.thin),
+    )
+
+
 def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
@@ -106,6 +163,7 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
         hosts=hosts,
         volumes=volume_list,
         steps=steps,
+        brick_storage={h.name: _brick_storage(cluster, h, volume_list) for h in hosts},
         files=tuple(
             sorted(_files(cluster, hosts) + script_files(hosts, steps), key=lambda f: f.path)
         ),
@@ -154,9 +212,34 @@ def self_check(the_plan: El9Plan) -> list[str]:
         failures.append(f"the engine's volume {engine.name} is not one replica set")
     if not the_plan.engine_domain.backup_servers:
         failures.append("the engine's storage has no backup volfile servers")
-    fs = the_plan.cluster.gluster.brick_fs.mount_point
-    if fs == "/":
+    fs = the_plan.cluster.gluster.brick_fs
+    if fs.mount_point == "/":
         failures.append("a mount over /")
+    for host in the_plan.hosts:
+        storage = the_plan.brick_storage[host.name]
+        held = storage.volumes
+        if sorted(b.brick_dir for b in held) != sorted(host.brick_dirs):
+            failures.append(f"{host.name}: logical volumes for other volumes than its bricks'")
+        if any(not b.thin for b in storage.thin) or any(b.thin for b in storage.thick):
+            failures.append(f"{host.name}: a thin logical volume among the thick or the reverse")
+        if any(b.volume == the_plan.cluster.hosted_engine.volume for b in storage.thin):
+            failures.append(f"{host.name}: the hosted engine's brick on a thin logical volume")
+        names = [b.logical_volume for b in held] + ([fs.thin_pool] if storage.thin else [])
+        if len(set(names)) != len(names):
+            failures.append(f"{host.name}: two logical volumes named alike: {names}")
+        for brick in held:
+            # glusterd refuses a brick at the root of a mount; each brick on its own filesystem.
+            if not is_within(brick.brick_dir, brick.mount_point) or (
+                brick.brick_dir == brick.mount_point
+            ):
+                failures.append(
+                    f"{host.name}: brick {brick.brick_dir} is not in {brick.mount_point}"
+                )
+            for other in held:
+                if other is not brick and is_within(brick.brick_dir, other.mount_point):
+                    failures.append(
+                        f"{host.name}: brick {brick.brick_dir} is on {other.volume}'s filesystem"
+                    )
     if Role.STORAGE not in the_plan.hosts[0].addresses:
         failures.append("no storage address")
     return failures

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from confgen.errors import Problem, error, quoted, warning
+from confgen.paths import is_within
 from confgen.targets.ovirt45_el9 import defaults
 from confgen.targets.ovirt45_el9.model import Cluster
 from confgen.validator import form, key_of, volume_entries, volume_name, volume_rules
@@ -13,14 +14,62 @@ from confgen.validator import form, key_of, volume_entries, volume_name, volume_
 # LVM names: letters, digits and "+_.-", not starting with "-" (lvm(8), VALID NAMES); kept to
 # the forms that need no quoting, as every name is.
 _LVM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
+# Names LVM keeps for its own hidden volumes: no LV name may contain them (lvm(8) at lvm2
+# v2_03_21, VALID NAMES).
+_LVM_RESERVED = (
+    "_cdata",
+    "_cmeta",
+    "_corig",
+    "_iorig",
+    "_mimage",
+    "_mlog",
+    "_pmspare",
+    "_rimage",
+    "_rmeta",
+    "_tdata",
+    "_tmeta",
+    "_vdata",
+    "_vorigin",
+    "_wcorig",
+)
+# A size as lvcreate takes it, with its unit written: k, m, g, t, p, either case, each a
+# power of 1024 (lvcreate(8) at lvm2 v2_03_21, "Size[UNIT]"); a bare number would be MiB.
+_SIZE = re.compile(r"([0-9]{1,15})(\.[0-9]{1,6})?([kKmMgGtTpP])")
+_UNITS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 # An engine user: name@profile, as admin@internal, or name@domain@profile, as
 # admin@ovirt@internalsso (a user of Keycloak's profile internalsso).
 _ENGINE_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9][A-Za-z0-9_.-]*){1,2}")
 
 
+def size_bytes(text: str) -> int | None:
+    """The bytes of a size such as 100G or 1.5T (powers of 1024); None if it is not one."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        return None
+    whole, fraction, unit = match.groups()
+    scale: int = 1024 ** _UNITS[unit.lower()]
+    return int(whole) * scale + int(float(fraction or "0") * scale)
+
+
+def _size(path: str, text: str, least: int, most: int | None, what: str) -> Iterator[Problem]:
+    size = size_bytes(text)
+    if size is None:
+        yield error(
+            path,
+            f"{quoted(text)} is not a size: a number and its unit, k, m, g, t or p (powers of "
+            "1024, as lvcreate takes them), as 100G",
+        )
+    elif size < least or (most is not None and size > most):
+        yield error(path, f"{text} is {what}")
+
+
+def _lvm_reserved(name: str) -> str | None:
+    return next((r for r in _LVM_RESERVED if r in name), None)
+
+
 def _forms(cluster: Cluster) -> Iterator[Problem]:
     fs = cluster.gluster.brick_fs
-    for key in ("volume_group", "logical_volume"):
+    for key in ("volume_group", "thin_pool"):
         value = getattr(fs, key)
         if not _LVM_NAME.fullmatch(value) or value in (".", ".."):
             yield error(
@@ -28,6 +77,21 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
                 f"{quoted(value)} is not an LVM name: letters, digits and '_.+-', starting with "
                 "a letter or digit",
             )
+    reserved = _lvm_reserved(fs.thin_pool)
+    if reserved is not None or fs.thin_pool in ("snapshot", "pvmove"):
+        yield error(
+            "gluster.brick_fs.thin_pool",
+            f"{quoted(fs.thin_pool)} is a name LVM keeps for itself (no logical volume name may "
+            f"be snapshot or pvmove, or contain {', '.join(_LVM_RESERVED)})",
+        )
+    least, most = defaults.POOL_METADATA_SIZES
+    yield from _size(
+        "gluster.brick_fs.thin_pool_metadata_size",
+        fs.thin_pool_metadata_size,
+        least,
+        most,
+        "not a thin pool metadata size LVM makes: from 2M to 16G (lvmthin(7))",
+    )
     yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
     if fs.mount_point == "/":
         yield error("gluster.brick_fs.mount_point", "a mount over / would hide the whole system")
@@ -97,14 +161,53 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             f"{', '.join(names)}",
         )
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for _, v in entries}
+    fs = cluster.gluster.brick_fs
     # Replica 2 is an error below (oVirt takes replica 3 only), not also the shared warning.
-    yield from volume_rules(
-        cluster,
-        entries,
-        brick_dir,
-        cluster.gluster.brick_fs.mount_point,
-        replica_two_warning=False,
-    )
+    yield from volume_rules(cluster, entries, brick_dir, fs.mount_point, replica_two_warning=False)
+    for path, volume in entries:
+        if path == "gluster.volumes":
+            continue  # a default volume: its name, folder and size are confgen's own
+        lv = fs.logical_volume(volume.name)
+        reserved = _lvm_reserved(lv)
+        if reserved is not None:
+            yield error(
+                key_of(path, "name"),
+                f"the logical volume of its brick would be {lv}, and LVM refuses a name "
+                f"that contains {reserved}",
+            )
+        if lv == fs.thin_pool:
+            yield error(
+                key_of(path, "name"),
+                f"the logical volume of its brick would be {lv}, the name of the thin pool "
+                "(gluster.brick_fs.thin_pool): rename one",
+            )
+        if volume.size is not None:
+            yield from _size(
+                key_of(path, "size"),
+                volume.size,
+                defaults.MIN_BRICK_SIZE,
+                None,
+                "too small for the XFS filesystem of the volume's brick: mkfs.xfs makes none "
+                "under 300M",
+            )
+        own = fs.volume_mount_point(volume.name)
+        folder = volume.brick_dir
+        if folder is None or not is_within(folder, fs.mount_point) or folder == fs.mount_point:
+            continue  # the default, or reported by volume_rules
+        if folder == own:
+            yield error(
+                key_of(path, "brick_dir"),
+                f"{folder} is where the filesystem of the brick of {volume_name(path, volume)} "
+                "is mounted: glusterd refuses a brick at a mount point; use a folder in it, as "
+                f"{own}/brick",
+            )
+        elif not is_within(folder, own):
+            yield error(
+                key_of(path, "brick_dir"),
+                f"{folder} is not in the filesystem of the brick of {volume_name(path, volume)}, "
+                f"mounted at {own}: each volume's bricks lie on a logical volume of its own; "
+                f"use a folder below {own}",
+            )
     names_by_id = [h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id)]
     for path, volume in entries:
         if volume.replica != defaults.REPLICA:

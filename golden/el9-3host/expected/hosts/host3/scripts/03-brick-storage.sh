@@ -1,5 +1,5 @@
 #!/bin/bash
-# Brick filesystem (LVM + XFS, fstab by UUID), brick folders labelled for SELinux, glusterd.
+# A brick filesystem per volume (LVM, the engine's thick; XFS by UUID), the disk blacklisted for multipath, SELinux labels, glusterd.
 #
 # Step 03 of 9: run on host3 (host3.example.com) as root, from this folder's copy on the host.
 # Run it after:
@@ -178,18 +178,35 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "${short,,}" != host3 ] && [ "${fqdn,,}" != host3.example.com ]; then
     die "this script is for host3 (host3.example.com), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host3"
 fi
-need_commands lsblk blkid wipefs pvcreate vgcreate lvcreate vgs lvs mkfs.xfs mountpoint mount semanage restorecon systemctl
+need_commands lsblk blkid wipefs udevadm pvcreate vgcreate lvcreate vgs lvs mkfs.xfs mountpoint mount semanage restorecon systemctl
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
-MOUNT_POINT=/gluster_bricks
 DEVICE=/dev/vdb
 VOLUME_GROUP=gluster_vg
-LOGICAL_VOLUME=gluster_vg/gluster_lv
-LV_DEVICE=/dev/gluster_vg/gluster_lv
+THIN_POOL=gluster_thinpool
+MOUNT_POINT=/gluster_bricks
+BLACKLIST=/etc/multipath/conf.d/confgen-bricks.conf
 
-# lv_exists: LVM knows the logical volume (asked of LVM, not of /dev, which udev fills later).
-lv_exists() {
-    lvs "$LOGICAL_VOLUME" >/dev/null 2>&1
+# lv_type NAME: the first letter of lvs' lv_attr for the logical volume NAME of the volume
+# group: '-' a plain (thick) one, 't' a thin pool, 'V' a thin volume; empty when LVM has none
+# of that name (asked of LVM, not of /dev, which udev fills later).
+lv_type() {
+    { lvs --noheadings -o lv_attr "$VOLUME_GROUP/$1" 2>/dev/null || true; } | sed 's/^ *//' | cut -c1
+}
+
+# make_lv NAME TYPE ARGUMENTS...: lvcreate ARGUMENTS unless the volume group has NAME; one of
+# that name but not of TYPE (as lv_type says it) stops the step.
+make_lv() {
+    local name=$1 type=$2 found
+    shift 2
+    found=$(lv_type "$name")
+    if [ "$found" = "$type" ]; then
+        note "logical volume $VOLUME_GROUP/$name exists"
+    elif [ -n "$found" ]; then
+        die "$VOLUME_GROUP/$name exists but is not the kind of logical volume this step makes (lv_attr '$found...', not '$type...'): rename or remove it"
+    else
+        run lvcreate --yes "$@"
+    fi
 }
 
 # Never format what holds anything: a filesystem, a partition table, LVM.
@@ -198,11 +215,90 @@ signature_of() {
     { blkid -p -o export "$1" || true; wipefs --no-act "$1" || true; } | tr '\n' ' '
 }
 
-step "LVM on $DEVICE: volume group $VOLUME_GROUP, logical volume gluster_lv"
+# make_xfs DEVICE NAME: XFS on the logical volume NAME at DEVICE, unless it holds one; a
+# logical volume that holds anything else stops the step.
+make_xfs() {
+    local device=$1 signature
+    if [ "$DRY_RUN" = 1 ] && [ -z "$(lv_type "$2")" ]; then
+        run mkfs.xfs -K -i size=512 -n size=8192 "$device"
+    elif [ "$(blkid -p -s TYPE -o value "$device" || true)" = xfs ]; then
+        note "$device holds an XFS filesystem"
+    else
+        signature=$(signature_of "$device")
+        [ -z "$signature" ] || die "$device is not empty ($signature): refusing to format it"
+        # -K: no discard of the whole volume first; 512-byte inodes hold Gluster's extended
+        # attributes (gluster-ansible-infra, backend_setup/tasks/fscreate.yml).
+        run mkfs.xfs -K -i size=512 -n size=8192 "$device"
+    fi
+}
+
+# mount_by_uuid DEVICE MOUNT_POINT: an fstab line mounting DEVICE's UUID at MOUNT_POINT
+# (unless fstab mounts something there already), then mounted.
+mount_by_uuid() {
+    local device=$1 mount_point=$2 uuid
+    if awk -v mount_point="$mount_point" '$1 !~ /^#/ && $2 == mount_point {found = 1} END {exit !found}' "$ROOT"/etc/fstab; then
+        note "/etc/fstab already mounts $mount_point"
+    elif [ "$DRY_RUN" = 1 ]; then
+        note "would add UUID=<uuid of $device> $mount_point xfs inode64,noatime,nodiratime 0 0 to /etc/fstab"
+    else
+        uuid=$(blkid -s UUID -o value "$device")
+        [ -n "$uuid" ] || die "blkid found no UUID on $device"
+        backup "$ROOT"/etc/fstab
+        printf 'UUID=%s %s xfs %s 0 0\n' "$uuid" "$mount_point" inode64,noatime,nodiratime >> "$ROOT"/etc/fstab
+        note "added UUID=$uuid $mount_point to /etc/fstab"
+    fi
+    make_dir "$mount_point"
+    if mountpoint -q "$mount_point"; then
+        note "$mount_point is mounted"
+    else
+        run mount "$mount_point"
+    fi
+}
+
+# multipathd must not claim the brick disk at a later boot: vdsm's multipath.conf leaves local
+# disks to it. As gluster-ansible does (backend_setup/tasks/blacklist_mpath_devices.yml), the
+# disk is blacklisted by its WWID in multipath's conf.d; the WWID is the udev property
+# multipath reads for the disk's subsystem, read as vdsm reads it for its own blacklist
+# (lib/vdsm/storage/lvmfilter.py, _resolve_wwid). Nothing here touches the disk itself.
+step "Keep multipathd off $DEVICE: its WWID blacklisted in $BLACKLIST"
+lsblk --nodeps --noheadings "$DEVICE" >/dev/null 2>&1 || die "$DEVICE is not a block device: set brick_device of host3 in the cluster file"
+subsystem=$(lsblk --nodeps --noheadings --output SUBSYSTEMS "$DEVICE" | cut -d: -f2)
+case $subsystem in
+    scsi) property=ID_SERIAL ;;
+    nvme) property=ID_WWN ;;
+    ccw) property=ID_UID ;;
+    *) property="" ;;
+esac
+wwid=""
+if [ -n "$property" ]; then
+    wwid=$(udevadm info --query=property "$DEVICE" | sed -n "s/^$property=//p")
+fi
+if [ -z "$wwid" ]; then
+    note "multipath knows $DEVICE by no WWID (subsystem '$subsystem'): multipathd leaves it alone"
+else
+    case $wwid in
+        *\"* | *\\* | *[![:graph:]]*) die "the WWID of $DEVICE ($property) holds a character multipath.conf cannot quote: $wwid" ;;
+    esac
+    wanted=$(mktemp)
+    printf '# The brick disk %s of %s, kept from multipathd (confgen, %s).\nblacklist {\n    wwid "%s"\n}\n' "$DEVICE" host3 "$SCRIPT" "$wwid" > "$wanted"
+    if [ -f "$ROOT$BLACKLIST" ] && cmp -s "$wanted" "$ROOT$BLACKLIST"; then
+        note "$BLACKLIST already blacklists $wwid"
+    else
+        backup "$ROOT$BLACKLIST"
+        run install -D -m 0644 "$wanted" "$ROOT$BLACKLIST"
+        report "blacklisted $wwid in $BLACKLIST" "blacklist $wwid in $BLACKLIST"
+        # multipathd reads its configuration as it starts; a running one is told to again.
+        if systemctl is-active --quiet multipathd; then
+            run systemctl reload multipathd
+        fi
+    fi
+    rm -f "$wanted"
+fi
+
+step "LVM volume group $VOLUME_GROUP on $DEVICE"
 if vgs "$VOLUME_GROUP" >/dev/null 2>&1; then
     note "volume group $VOLUME_GROUP exists"
 else
-    lsblk --nodeps --noheadings "$DEVICE" >/dev/null 2>&1 || die "$DEVICE is not a block device: set brick_device of host3 in the cluster file"
     signature=$(signature_of "$DEVICE")
     if [ -n "$signature" ] && [ "${CONFGEN_WIPE_DEVICE:-}" != "$DEVICE" ]; then
         die "$DEVICE is not empty ($signature): refusing to use it. If its data may go, run again with CONFGEN_WIPE_DEVICE=$DEVICE"
@@ -214,51 +310,32 @@ else
     run pvcreate --dataalignment 256K "$DEVICE"
     run vgcreate "$VOLUME_GROUP" "$DEVICE"
 fi
-if lv_exists; then
-    note "logical volume $LOGICAL_VOLUME exists"
-else
-    run lvcreate --yes -l 100%FREE -n gluster_lv "$VOLUME_GROUP"
-fi
 
-step "XFS on $LV_DEVICE"
-if [ "$DRY_RUN" = 1 ] && ! lv_exists; then
-    run mkfs.xfs -i size=512 -n size=8192 "$LV_DEVICE"
-elif [ "$(blkid -p -s TYPE -o value "$LV_DEVICE" || true)" = xfs ]; then
-    note "$LV_DEVICE holds an XFS filesystem"
-else
-    signature=$(signature_of "$LV_DEVICE")
-    [ -z "$signature" ] || die "$LV_DEVICE is not empty ($signature): refusing to format it"
-    # 512-byte inodes hold Gluster's extended attributes (backend_setup/tasks/fscreate.yml).
-    run mkfs.xfs -i size=512 -n size=8192 "$LV_DEVICE"
-fi
+# The hosted engine's brick on a thick logical volume of its own: a full data volume cannot
+# take its room (gluster-ansible's gluster_inventory.yml: gluster_infra_thick_lvs).
+step "Thick logical volume for the hosted engine's brick"
+make_lv gluster_lv_engine - --size 100G --name gluster_lv_engine "$VOLUME_GROUP"
 
-step "fstab entry for $MOUNT_POINT, by UUID"
-if awk -v mount_point="$MOUNT_POINT" '$1 !~ /^#/ && $2 == mount_point {found = 1} END {exit !found}' "$ROOT"/etc/fstab; then
-    note "/etc/fstab already mounts $MOUNT_POINT"
-elif [ "$DRY_RUN" = 1 ]; then
-    note "would add UUID=<uuid of $LV_DEVICE> $MOUNT_POINT xfs inode64,noatime,nodiratime 0 0 to /etc/fstab"
-else
-    uuid=$(blkid -s UUID -o value "$LV_DEVICE")
-    [ -n "$uuid" ] || die "blkid found no UUID on $LV_DEVICE"
-    backup "$ROOT"/etc/fstab
-    printf 'UUID=%s %s xfs %s 0 0\n' "$uuid" "$MOUNT_POINT" inode64,noatime,nodiratime >> "$ROOT"/etc/fstab
-    note "added UUID=$uuid $MOUNT_POINT to /etc/fstab"
-fi
+# The other volumes' bricks on thin logical volumes of one thin pool, which takes what the
+# volume group has left (backend_setup/tasks/thin_pool_create.yml, thin_volume_create.yml).
+step "Thin pool $THIN_POOL and the thin logical volumes of the other volumes' bricks"
+make_lv "$THIN_POOL" t --type thin-pool --extents 100%FREE --chunksize 256K --poolmetadatasize 16G --zero n --name "$THIN_POOL" "$VOLUME_GROUP"
+make_lv gluster_lv_data V --virtualsize 200G --thinpool "$THIN_POOL" --name gluster_lv_data "$VOLUME_GROUP"
 
-step "Mount $MOUNT_POINT"
-make_dir "$MOUNT_POINT"
-if mountpoint -q "$MOUNT_POINT"; then
-    note "$MOUNT_POINT is mounted"
-else
-    run mount "$MOUNT_POINT"
-fi
+step "XFS on /dev/gluster_vg/gluster_lv_engine, mounted at /gluster_bricks/engine by UUID, for the brick of engine"
+make_xfs /dev/gluster_vg/gluster_lv_engine gluster_lv_engine
+mount_by_uuid /dev/gluster_vg/gluster_lv_engine /gluster_bricks/engine
+
+step "XFS on /dev/gluster_vg/gluster_lv_data, mounted at /gluster_bricks/data by UUID, for the brick of data"
+make_xfs /dev/gluster_vg/gluster_lv_data gluster_lv_data
+mount_by_uuid /dev/gluster_vg/gluster_lv_data /gluster_bricks/data
 
 step "Brick folders"
 make_dir /gluster_bricks/engine/brick
 make_dir /gluster_bricks/data/brick
 
 # SELinux stays enforcing: glusterd's bricks carry glusterd_brick_t (gluster-ansible,
-# backend_setup/tasks/mount.yml).
+# backend_setup/tasks/mount.yml); one rule for $MOUNT_POINT labels every brick filesystem.
 step "SELinux label glusterd_brick_t on $MOUNT_POINT"
 spec="$MOUNT_POINT(/.*)?"
 if semanage fcontext --list --locallist | awk -v spec="$spec" '$1 == spec {found = 1} END {exit !found}'; then

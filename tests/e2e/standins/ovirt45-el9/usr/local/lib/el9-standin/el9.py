@@ -10,8 +10,9 @@ mkfs.xfs, blkid, wipefs, lsblk, mount.
 
 The behaviours are those of the in-process fake cluster, fakehost_el9.py, which the harness
 copies beside this file (their citations are there): one stand-in, two clusters. Its state is
-the host's own, on the host's disk. A logical volume is a device the harness binds in at
-/dev/confgen-e2e/lv; lvcreate, and the activation unit at boot, link /dev/VG/LV to it.
+the host's own, on the host's disk. Each logical volume is a device the harness binds in
+at /dev/confgen-e2e/LV (a thin pool is none); lvcreate, and the activation unit at boot,
+link /dev/VG/LV to it.
 """
 
 import json
@@ -26,17 +27,19 @@ import fakehost_el9  # noqa: E402 (beside this file, copied in by the harness)
 PROGRAM = Path(sys.argv[0]).name
 ARGS = sys.argv[1:]
 STATE = Path("/var/lib/el9-standin/state.json")
-LV_DEVICE = "/dev/confgen-e2e/lv"
+LV_DEVICES = Path("/dev/confgen-e2e")
 
 
 def activate(me):
     """Link each logical volume to the device that stands for it (lvm2's activation)."""
-    for group, volumes in me["volume_groups"].items():
-        for volume in volumes:
+    for group, content in me["volume_groups"].items():
+        for volume, lv in content["lvs"].items():
+            if lv["attr"] == "t":
+                continue  # a thin pool has no device of its own
             link = Path(f"/dev/{group}/{volume}")
             link.parent.mkdir(parents=True, exist_ok=True)
             if not link.is_symlink():
-                link.symlink_to(LV_DEVICE)
+                link.symlink_to(LV_DEVICES / volume)
 
 
 def main():

@@ -162,11 +162,18 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
             volume["brick_dir"] = f"{brick_root}/c-vm{k}"
         volumes.append(volume)
     if volumes:
+        # A list in the file is the whole list: it keeps the hosted engine's and CTDB's
+        # volumes (the seed's data volume may go).
+        names = {v["name"] for v in volumes}
+        if "engine" not in names:
+            volumes.insert(0, {"name": "engine", "existing": True})
+        if "meta" not in names:
+            volumes.append({"name": "meta"})
         gluster["volumes"] = volumes
     # A host that holds no brick may leave brick_device out.
     listed = {v["name"]: v for v in volumes}
     holders = set()
-    for name in ("engine", "data", "meta", *listed):
+    for name in listed or ("engine", "data", "meta"):
         volume = listed.get(name, {})
         holders.update(volume.get("hosts", by_id[: volume.get("replica", 3)]))
     for host in hosts:
@@ -255,7 +262,8 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
     brick_root = draw(st.sampled_from(BRICK_MOUNT_POINTS))
     engine_hosts = draw(st.permutations(by_id))[:3]
     volumes: list[dict[str, Any]] = []
-    if draw(st.booleans()):
+    engine_listed = draw(st.booleans())
+    if engine_listed:
         engine: dict[str, Any] = {"name": "engine", "hosts": engine_hosts}
         if draw(st.booleans()):
             engine["size"] = draw(st.sampled_from(["60G", "1T", "100g"]))
@@ -263,10 +271,11 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
     else:
         engine_hosts = by_id[:3]
     data_hosts = by_id[:3]
-    if draw(st.booleans()):
+    data_listed = draw(st.booleans())
+    if data_listed:
         data_hosts = draw(_volume_hosts(by_id, 3, None))
         volumes.append({"name": "data", "hosts": data_hosts})
-    holders = set(engine_hosts) | set(data_hosts)
+    holders = set(engine_hosts)
     for k in range(draw(st.integers(min_value=0, max_value=2))):
         hosts = draw(_volume_hosts(by_id, 3, None))
         volume: dict[str, Any] = {"name": f"vm{k}", "hosts": hosts}
@@ -276,6 +285,12 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
             volume["size"] = draw(st.sampled_from(["300M", "1.5T", "50g", "4096M"]))
         volumes.append(volume)
         holders.update(hosts)
+    # A list in the file is the whole list: it keeps the engine's volume; the default data
+    # volume is there when the file lists no volume, or lists it.
+    if volumes and not engine_listed:
+        volumes.insert(0, {"name": "engine"})
+    if data_listed or not volumes:
+        holders.update(data_hosts)
     order = draw(st.permutations(range(count)))
     hosts = []
     for position in order:

@@ -216,7 +216,7 @@ def check_volumes(out: Path, plan: confgen.Plan, tmp: Path) -> None:
         attrs.evolve(v, brick_dir=str(bricks) + v.brick_dir[len(root) :])
         if v.brick_dir is not None
         else v
-        for v in gluster.volumes
+        for v in gluster.all_volumes
     )
     moved = attrs.evolve(cluster, gluster=attrs.evolve(gluster, brick_fs=fs, volumes=volumes))
     variant = tmp / "out"

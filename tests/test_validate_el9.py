@@ -28,10 +28,11 @@ CASES = [
     ),
     (
         HE,
-        '[[gluster.volumes]]\nname = "data"\nreplica = 2\n\n' + HE,
+        '[[gluster.volumes]]\nname = "engine"\n\n[[gluster.volumes]]\nname = "data"\nreplica = 2\n\n'
+        + HE,
         1,
         [  # once: an error here, not also the warning of targets that allow it
-            "cluster.toml:47: gluster.volumes[0].replica: volume 'data' is replica 2: oVirt "
+            "cluster.toml:50: gluster.volumes[1].replica: volume 'data' is replica 2: oVirt "
             "stores VM images on replica 3 volumes (vdsm allows no other replicated count, and "
             "the virt group's options are for replicated volumes)",
         ],
@@ -259,3 +260,32 @@ def test_more_hosts_than_an_engine_data_center_takes_is_a_warning(tmp_path: Path
             assert main(["check", "--strict", str(path)]) == 1
         else:
             assert said == []
+
+
+def test_a_volume_list_in_the_file_is_the_whole_list() -> None:
+    """An el9 file that lists engine and vmstore gets no `data` volume or storage domain."""
+    text = EXAMPLE + (
+        '\n[[gluster.volumes]]\nname = "engine"\n\n[[gluster.volumes]]\nname = "vmstore"\n'
+    )
+    plan = confgen.plan(confgen.loads(text))
+    assert [v.name for v in plan.volumes] == ["engine", "vmstore"]
+    assert [d.name for d in plan.data_domains] == ["vmstore"]  # type: ignore[attr-defined]
+    without = EXAMPLE + '\n[[gluster.volumes]]\nname = "vmstore"\n'
+    problems = [str(p) for p in confgen.validate(confgen.loads(without))]
+    assert any(
+        "no Gluster volume named 'engine' for the hosted engine; volumes are: vmstore; the "
+        "file's gluster.volumes is the whole list: add it there" in p
+        for p in problems
+    ), problems
+
+
+def test_the_default_engine_volume_given_up_for_another_is_a_warning() -> None:
+    text = EXAMPLE.replace("[hosted_engine]", '[hosted_engine]\nvolume = "he"') + (
+        '\n[[gluster.volumes]]\nname = "he"\n\n[[gluster.volumes]]\nname = "engine"\n'
+    )
+    problems = [str(p) for p in confgen.validate(confgen.loads(text))]
+    assert any(
+        "warning: gluster.volumes[1]: volume 'engine' is no longer the hosted engine's "
+        "(hosted_engine.volume is 'he'): it becomes a data storage domain" in p
+        for p in problems
+    ), problems

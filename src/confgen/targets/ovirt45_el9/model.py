@@ -9,7 +9,7 @@ from attrs import Factory
 
 from confgen import models
 from confgen.models import FirewallRule
-from confgen.records import record
+from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults
 
 NAME: Literal["ovirt45-el9"] = "ovirt45-el9"
@@ -50,15 +50,21 @@ class Volume(models.Volume):
 @record
 class Gluster:
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
-    # The cluster's own volumes: each replaces the default of the same name, or is added.
-    volumes: tuple[Volume, ...] = ()
+    # The cluster's volumes, the whole list: the defaults only when the file lists none (a
+    # list in the file is the list, as Compose and Kubernetes read lists).
+    volumes: tuple[Volume, ...] | None = None
 
     @property
     def all_volumes(self) -> tuple[Volume, ...]:
-        """The default volumes with this cluster's over them, then its new ones."""
-        mine = {volume.name: volume for volume in self.volumes}
-        merged = [mine.pop(name, Volume(name=name)) for name in defaults.VOLUMES]
-        return (*merged, *mine.values())
+        """The volumes the file lists, or the defaults when it lists none."""
+        if self.volumes is None:
+            return tuple(Volume(name=name) for name in defaults.VOLUMES)
+        return self.volumes
+
+    @property
+    def listed_volumes(self) -> tuple[Volume, ...]:
+        """The volumes the file itself lists (none when it takes the defaults)."""
+        return self.volumes or ()
 
     def brick_dir(self, volume: models.Volume) -> str:
         """The folder of the volume's brick on each of its hosts: a folder in the volume's own
@@ -122,6 +128,10 @@ class Cluster(models.Cluster):
     firewall: Firewall = Factory(Firewall)
     packages: Packages = Factory(Packages)
     hosted_engine: HostedEngine
+
+    def canonical(self) -> Cluster:
+        """The default volumes written out as the cluster reads them."""
+        return replace(self, gluster=replace(self.gluster, volumes=self.gluster.all_volumes))
 
     def brick_size(self, volume: Volume) -> str:
         """The size of the logical volume of a volume's brick: the hosted engine's is thick,

@@ -150,16 +150,28 @@ def _admin_user(user: str, keycloak: bool) -> Iterator[Problem]:
 
 
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
-    entries = volume_entries(cluster.gluster.volumes, cluster.gluster.all_volumes)
+    entries = volume_entries(cluster.gluster.listed_volumes, cluster.gluster.all_volumes)
     names = [v.name for _, v in entries]
     engine = cluster.hosted_engine.volume
     if engine not in names:
         path = "hosted_engine.volume" if engine != defaults.ENGINE_VOLUME else "gluster.volumes"
+        listed = cluster.gluster.volumes is not None
         yield error(
             path,
             f"no Gluster volume named {quoted(engine)} for the hosted engine; volumes are: "
-            f"{', '.join(names)}",
+            f"{', '.join(names)}"
+            + ("; the file's gluster.volumes is the whole list: add it there" if listed else ""),
         )
+    elif engine != defaults.ENGINE_VOLUME:
+        # The default engine volume, listed although the engine went to another volume.
+        for path, volume in entries:
+            if volume.name == defaults.ENGINE_VOLUME:
+                yield warning(
+                    path,
+                    f"volume {quoted(volume.name)} is no longer the hosted engine's "
+                    f"(hosted_engine.volume is {quoted(engine)}): it becomes a data storage "
+                    "domain; remove it from gluster.volumes unless it is meant as one",
+                )
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for _, v in entries}
     fs = cluster.gluster.brick_fs
     # Replica 2 is an error below (oVirt takes replica 3 only), not also the shared warning.

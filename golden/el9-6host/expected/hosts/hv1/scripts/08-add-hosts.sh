@@ -210,12 +210,17 @@ if [ "$DRY_RUN" != 1 ]; then
     [ -n "$TOKEN" ] || die "the engine's SSO refused admin@ovirt@internalsso: $(sed -n 's/.*"error" *: *"\([^"]*\)".*/\1/p' <<<"$answer")"
 fi
 
-# fault_text ANSWER: the reason and detail of the engine's <fault> in ANSWER.
+# fault_text ANSWER: the reason and detail of the engine's <fault> in ANSWER, as text.
 fault_text() {
-    local reason detail
-    reason=$(sed -n 's|.*<reason>\([^<]*\)</reason>.*|\1|p' <<<"$1")
-    detail=$(sed -n 's|.*<detail>\([^<]*\)</detail>.*|\1|p' <<<"$1")
-    printf '%s' "${reason:-no fault text}${detail:+: $detail}"
+    local text=${1//$'\n'/ } reason='<reason>([^<]*)</reason>' detail='<detail>([^<]*)</detail>'
+    [[ $text =~ $reason ]] && reason=${BASH_REMATCH[1]} || reason=""
+    [[ $text =~ $detail ]] && detail=${BASH_REMATCH[1]} || detail=""
+    text="${reason:-no fault text}${detail:+: $detail}"
+    text=${text//"&lt;"/"<"}
+    text=${text//"&gt;"/">"}
+    text=${text//"&quot;"/'"'}
+    text=${text//"&apos;"/"'"}
+    printf '%s' "${text//"&amp;"/"&"}"
 }
 
 # api METHOD PATH [CURL OPTION...]: call the engine's REST API; a request body comes on stdin.

@@ -218,8 +218,13 @@ class FakeCluster:
             },
             "roots": str(self.base / "roots"),
             "vips": [],
-            # The administrator puts the engine's name in DNS before the deploy (RUNBOOK.md).
-            "dns": {plan.cluster.hosted_engine.fqdn: "192.0.2.10"},
+            # The administrator puts the engine's name in DNS before the deploy (RUNBOOK.md),
+            # and each host's FQDN with its management address: the engine resolves the address
+            # a host is added by (fakehost_engine.py, _add_host). A test may remove one.
+            "dns": {
+                plan.cluster.hosted_engine.fqdn: "192.0.2.10",
+                **{h.host.fqdn: str(h.management_address) for h in plan.hosts},
+            },
         }
 
     def _make_root(self, host: confgen.planner.HostPlan) -> None:

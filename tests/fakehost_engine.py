@@ -2,14 +2,13 @@
 
 Two parts. `deploy` stands in for `hosted-engine --deploy` of ovirt-hosted-engine-setup 2.7
 (oVirt 4.5) on the first host: it makes the engine VM, whose engine then adds that host, so
-afterwards the host has the hosted-engine configuration and vdsm's certificates. `Engine` is
-the engine's REST API (oVirt 4.5, API version 4) over HTTPS, a server in the test's process;
+afterwards the host has the hosted-engine configuration and vdsm's certificates. `serving`
+runs the engine's REST API (oVirt 4.5, API version 4) over HTTPS, a server in the test's process;
 the scripts reach it with the real curl, which a .curlrc in the fake cluster's HOME points at
 the server (connect-to), checking the server's certificate against the CA the deploy put on
-the host. Its answers follow the API's documentation (RHV 4.4 REST API Guide, whose XML
-examples show `<data_center href="/ovirt-engine/api/datacenters/123" id="123">`) and
-ovirt-engine's REST resources (BackendAttachedStorageDomainsResource.add takes a storage
-domain by id or name).
+the host. It reads request bodies and writes its answers with the oVirt Python SDK's XML
+readers and writers, and its defaults, refusals and faults are ovirt-engine 4.5.7's (the
+citations at "The REST API" below).
 """
 
 from __future__ import annotations
@@ -158,10 +157,10 @@ def deploy(
 # An entity the REST layer looks up and does not find is EntityNotFoundException: 404 with
 # reason "Operation Failed" and detail "Entity not found: WHAT" (restapi/resource/
 # BackendResource.java:123-148, BaseBackendResource.java:162-164, :237-241; Messages:1).
-Fault = tuple[int, str, str]
+Fault = tuple[int, str, str | None]
 
 
-SYNTAX: Fault = (400, "Request syntactically incorrect.", "")
+SYNTAX: Fault = (400, "Request syntactically incorrect.", None)
 
 
 def _failed(detail: str, status: int) -> Fault:

@@ -2,25 +2,26 @@
 
 Two parts. `deploy` stands in for `hosted-engine --deploy` of ovirt-hosted-engine-setup 2.7
 (oVirt 4.5) on the first host: it makes the engine VM, whose engine then adds that host, so
-afterwards the host has the hosted-engine configuration and vdsm's certificates. `Engine` is
-the engine's REST API (oVirt 4.5, API version 4) over HTTPS, a server in the test's process;
+afterwards the host has the hosted-engine configuration and vdsm's certificates. `serving`
+runs the engine's REST API (oVirt 4.5, API version 4) over HTTPS, a server in the test's process;
 the scripts reach it with the real curl, which a .curlrc in the fake cluster's HOME points at
 the server (connect-to), checking the server's certificate against the CA the deploy put on
-the host. Its answers follow the API's documentation (RHV 4.4 REST API Guide, whose XML
-examples show `<data_center href="/ovirt-engine/api/datacenters/123" id="123">`) and
-ovirt-engine's REST resources (BackendAttachedStorageDomainsResource.add takes a storage
-domain by id or name).
+the host. It reads request bodies and writes its answers with the oVirt Python SDK's XML
+readers and writers, and its defaults, refusals and faults are ovirt-engine 4.5.7's (the
+citations at "The REST API" below).
 """
 
 from __future__ import annotations
 
 import http.server
+import io
+import ipaddress
 import marshal
+import re
 import ssl
 import subprocess
 import threading
 import urllib.parse
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -136,6 +137,117 @@ def deploy(
     return 0, "[ INFO  ] Hosted Engine successfully deployed\n", True, ""
 
 
+# The REST API. Citations name files of oVirt/ovirt-engine at tag ovirt-engine-4.5.7 (commit
+# 85cc83ecd2c9), the newest 4.5.x tag, by these prefixes:
+#   restapi/  backend/manager/modules/restapi/jaxrs/src/main/java/org/ovirt/engine/api/restapi/
+#   common/   backend/manager/modules/restapi/interface/common/jaxrs/src/main/java/org/ovirt/
+#             engine/api/common/util/
+#   Messages  backend/manager/modules/restapi/jaxrs/src/main/resources/org/ovirt/engine/api/
+#             restapi/logging/Messages.properties
+#   bll/      backend/manager/modules/bll/src/main/java/org/ovirt/engine/core/bll/
+#   errors/   backend/manager/modules/common/src/main/java/org/ovirt/engine/core/common/errors/
+#   AppErrors frontend/webadmin/modules/frontend/src/main/resources/org/ovirt/engine/ui/frontend/
+#             AppErrors.properties (the backend's bundles/AppErrors.properties is this file,
+#             copied at build time: backend/manager/modules/dal/pom.xml:136-152)
+#   VdsmErrors backend/manager/modules/dal/src/main/resources/bundles/VdsmErrors.properties
+# and the parameters' documentation in oVirt/ovirt-engine-api-model at tag 4.6.1 (commit
+# caff9a9d857b, the model.version of ovirt-engine-4.5.7's pom.xml:47),
+# src/main/java/services/HostsService.java.
+#
+# Request bodies are read and answers written with the oVirt Python SDK's own XML readers and
+# writers (ovirtsdk4.readers, ovirtsdk4.writers): an element the API does not have, a misspelt
+# one included, is skipped by the reader, so the field is missing, as for the engine's JAXB.
+# The SDK is imported where it is used: the deploy stand-in imports this module in a Python
+# started with -S, which has no site-packages.
+
+# How the engine turns a failed action into a fault: the validation messages, translated
+# ("Cannot ${action} ${type}. ..." with the VAR__ messages' values) and shown as a Java list,
+# are the detail (restapi/resource/BackendResource.java:252-256 and :412-413); the reason is
+# BACKEND_FAILED, "Operation Failed" (restapi/resource/BaseBackendResource.java:237-241,
+# :184-185; Messages:2); the status is the message's ErrorType's: CONFLICT 409,
+# BAD_PARAMETERS 400, no type 400 (restapi/util/ErrorMessageHelper.java:27-42, :55-80).
+# An entity the REST layer looks up and does not find is EntityNotFoundException: 404 with
+# reason "Operation Failed" and detail "Entity not found: WHAT" (restapi/resource/
+# BackendResource.java:123-148, BaseBackendResource.java:162-164, :237-241; Messages:1).
+Fault = tuple[int, str, str | None]
+
+
+SYNTAX: Fault = (400, "Request syntactically incorrect.", None)
+
+
+def _failed(detail: str, status: int) -> Fault:
+    return status, "Operation Failed", f"[{detail}]"
+
+
+def _not_found(what: str) -> Fault:
+    return 404, "Operation Failed", f"Entity not found: {what}"
+
+
+def _incomplete(model: str, missing: list[str]) -> Fault:
+    """CompletenessAssertor: 400, "Incomplete parameters", "{0} {1} required for {2}" with the
+    model's Java class name, the missing fields as a Java list and the resource method (common/
+    CompletenessAssertor.java:32-37, :127-135). Every check here is of an add method."""
+    return 400, "Incomplete parameters", f"{model} [{', '.join(missing)}] required for add"
+
+
+# AppErrors texts, with ${action} and ${type} as the command sets them.
+# AddVdsCommand: VAR__ACTION__ADD, VAR__TYPE__HOST ("$action add", "$type Host": AppErrors:1193,
+# :1355; bll/hostdeploy/AddVdsCommand.java:118-122).
+HOST_NAME_USED = (  # AppErrors:384; errors/EngineMessage.java:189 CONFLICT
+    "Cannot add Host. The Host name is already in use, please choose a unique name and try again."
+)
+HOST_ADDRESS_USED = (  # AppErrors:610; EngineMessage.java:375 CONFLICT
+    "Cannot add Host. Host with the same address already exists."
+)
+HOST_CANNOT_CONNECT = (  # AppErrors:1422; EngineMessage.java:495 CONFLICT
+    "Cannot add Host. Connecting to host via SSH has failed, verify that the host is reachable "
+    "(IP address, routable address etc.) You may refer to the engine.log file for further details."
+)
+HOST_CANNOT_AUTHENTICATE = (  # AppErrors:1420; EngineMessage.java:496 CONFLICT
+    "Cannot add Host. SSH authentication failed, verify authentication parameters are correct "
+    "(Username/Password, public-key etc.) You may refer to the engine.log file for further details."
+)
+# AddStorageServerConnectionCommand: the text has no variables (AppErrors:1415;
+# EngineMessage.java:488 CONFLICT).
+CONNECTION_HOST_NOT_UP = "Cannot add storage server connection when Host status is not up"
+# An EngineError of the host's connectStorageServer: its name is the failure message, translated
+# with VdsmErrors, no ErrorType, so 400 (bll/storage/connection/
+# AddStorageServerConnectionCommand.java:47-53; bll/CommandBase.java:1515;
+# errors/EngineError.java:255; VdsmErrors:154).
+MOUNT_FAILED = "Problem while trying to mount target"
+# AddStorageDomainCommand, "$type Storage" (AppErrors:1380): AppErrors:543; EngineMessage.java:353
+# CONFLICT; bll/storage/domain/AddStorageDomainCommand.java:220.
+DOMAIN_NAME_USED = "Cannot add Storage. The Storage Domain name is already in use."
+# AttachStorageDomainToPoolCommand (bll/storage/domain/AttachStorageDomainToPoolCommand.java:313,
+# :345-346): StoragePoolValidator.exists (bll/validator/storage/StoragePoolValidator.java:55-57;
+# AppErrors:554, no variables; EngineMessage.java:905 BAD_PARAMETERS), then a domain in a pool
+# already (bll/validator/storage/StorageDomainToPoolRelationValidator.java:103-107; AppErrors:547
+# with "$action attach", AppErrors:1196; EngineMessage.java:933 CONFLICT).
+NO_DATA_CENTER = "Data Center doesn't exist."
+DOMAIN_IN_A_POOL = (
+    "Cannot attach Storage. The relevant Storage Domain is inaccessible.\n"
+    "-Please handle Storage Domain issues and retry the operation."
+)
+
+_FALSE = re.compile(r"^(f(alse)?|n(o)?|0)$", re.IGNORECASE)
+_TRUE = re.compile(r"^(t(rue)?|y(es)?|1)$", re.IGNORECASE)
+
+
+def _boolean(query: dict[str, list[str]], name: str, empty: bool, missing: bool) -> bool:
+    """ParametersHelper.getBooleanParameter: `empty` for NAME= with no value, `missing` when the
+    parameter is absent or not a boolean (restapi/util/ParametersHelper.java:34-35, :137-154)."""
+    if name not in query:
+        return missing
+    text = query[name][0]
+    if text == "":
+        return empty
+    if _FALSE.match(text):
+        return False
+    if _TRUE.match(text):
+        return True
+    return missing
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     """One request to the engine: the state is read from and written to the fake cluster's
     state file, as the stand-ins do, and each request recorded with the calls."""
@@ -157,15 +269,15 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         fake = self.server.fake
         state = marshal.loads(fake.state_file.read_bytes())
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length).decode() if length else ""
+        body = self.rfile.read(length) if length else b""
         if self.path.startswith(SSO_TOKEN):
-            code, text = _token(state, method, self.headers.get("Accept", ""), body)
+            code, text = _token(state, method, self.headers.get("Accept", ""), body.decode())
         else:
             code, text = _respond(state, method, self.path, self.headers.get("Authorization"), body)
         # A token from the SSO changes nothing of the cluster.
         changed = method == "POST" and code < 300 and not self.path.startswith(SSO_TOKEN)
         after = marshal.dumps(state)
-        if after != fake.state_file.read_bytes():  # a change, or a deploy that finished
+        if after != fake.state_file.read_bytes():  # a change, a look that moved a host on, ...
             fake.state_file.write_bytes(after)
         with fake.calls_file.open("a") as calls:
             call = {"host": "engine", "argv": ["engine", method, self.path], "change": changed}
@@ -183,12 +295,50 @@ class _Server(http.server.HTTPServer):
     fake: Any
 
 
-def _fault(reason: str, detail: str) -> str:
-    return f"<fault><reason>{reason}</reason><detail>{_escape(detail)}</detail></fault>"
+def _write(name: str, obj: Any) -> str:
+    """OBJ as XML by the SDK's writer ovirtsdk4.writers.NAME (a list: write_many)."""
+    from ovirtsdk4 import writers
+    from ovirtsdk4.xml import XmlWriter
+
+    writer = XmlWriter(None, True)
+    try:
+        kind = getattr(writers, name)
+        (kind.write_many if isinstance(obj, list) else kind.write_one)(obj, writer)
+        return str(writer.string())
+    finally:
+        writer.close()
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _read(name: str, body: bytes) -> Any:
+    """The request body by the SDK's reader ovirtsdk4.readers.NAME; None for a body that is not
+    XML. The engine answers such a body with IOExceptionMapper's 400, whose entity is a usage
+    message, "Request syntactically incorrect." (restapi/resource/validation/
+    IOExceptionMapper.java:47-57, UsageFinder.java:19): here a fault with that reason."""
+    from ovirtsdk4 import readers
+    from ovirtsdk4.xml import XmlReader
+
+    try:
+        reader = XmlReader(io.BytesIO(body))
+    except Exception:  # libxml2 cannot read a first node
+        return None
+    try:
+        return getattr(readers, name).read_one(reader)
+    except Exception:
+        return None
+    finally:
+        reader.close()
+
+
+def _fault(fault: Fault) -> tuple[int, str]:
+    from ovirtsdk4 import types
+
+    status, reason, detail = fault
+    return status, _write("FaultWriter", types.Fault(reason=reason, detail=detail))
+
+
+def _href(obj: Any, path: str) -> Any:
+    obj.href = f"{API}/{path}/{obj.id}"
+    return obj
 
 
 def _search(query: dict[str, list[str]]) -> dict[str, str]:
@@ -243,168 +393,354 @@ def _token(state: dict[str, Any], method: str, accept: str, body: str) -> tuple[
     )
 
 
-def _host_status(host: dict[str, Any]) -> str:
-    """A host the engine adds is `installing` while its deploy runs; the fake cluster's deploy
-    takes one look from the administrator to finish."""
-    if host["status"] == "installing":
-        host["status"] = "up"
-        return "installing"
-    return str(host["status"])
-
-
 def _respond(
-    state: dict[str, Any], method: str, target: str, authorization: str | None, body: str
+    state: dict[str, Any], method: str, target: str, authorization: str | None, body: bytes
 ) -> tuple[int, str]:
     engine = state["engine"]
     url = urllib.parse.urlsplit(target)
-    query = urllib.parse.parse_qs(url.query)
+    query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
     path = url.path.removeprefix(API)
     if not url.path.startswith(API + "/"):
         return 404, ""
     # The API takes the SSO's bearer token (with Keycloak, Apache lets nothing else through:
     # ovirt-engine-keycloak packaging/conf/internalsso-openidc.conf.in:75-78, AuthType oauth20).
+    # A refused login is a 401; its body is not modelled (nothing reads it).
     tokens = engine.get("tokens", [])
     if not (authorization or "").startswith("Bearer ") or authorization[7:] not in tokens:
-        return 401, _fault("Unauthorized", "")
-    if method == "GET" and path == "/hosts":
-        terms = _search(query)
-        listed = ""
-        for name, host in engine["hosts"].items():
-            if terms.get("name", name) != name:
-                continue
-            status = _host_status(host)
-            if terms.get("status", status) != status:
-                continue
-            listed += (
-                f'<host href="{API}/hosts/{host["id"]}" id="{host["id"]}">'
-                f"<name>{_escape(name)}</name><status>{status}</status></host>"
-            )
-        return 200, f"<hosts>{listed}</hosts>" if listed else "<hosts/>"
-    if method == "POST" and path == "/hosts":
-        return _add_host(state, query, body)
-    if method == "GET" and path == "/datacenters":
-        name = _search(query).get("name")
-        listed = "".join(
-            f'<data_center href="{API}/datacenters/{i}" id="{i}">\n<name>{_escape(n)}</name>\n'
-            "<status>up</status>\n</data_center>\n"
-            for n, i in engine["data_centers"].items()
-            if name in (None, n)
-        )
-        return 200, f"<data_centers>\n{listed}</data_centers>\n"
-    if method == "GET" and path == "/storagedomains":
-        name = _search(query).get("name")
-        listed = "".join(
-            f'<storage_domain href="{API}/storagedomains/{d["id"]}" id="{d["id"]}">'
-            f"<name>{_escape(n)}</name></storage_domain>"
-            for n, d in engine["storage_domains"].items()
-            if name in (None, n)
-        )
-        return 200, f"<storage_domains>{listed}</storage_domains>"
-    if method == "POST" and path == "/storagedomains":
-        return _add_storage_domain(state, body)
+        return 401, ""
     parts = path.strip("/").split("/")
+    if method == "GET" and parts == ["hosts"]:
+        return 200, _write("HostWriter", _list_hosts(state, _search(query)))
+    if method == "POST" and parts == ["hosts"]:
+        return _answer(_add_host(state, query, _read("HostReader", body)), "HostWriter")
+    if method == "GET" and parts == ["datacenters"]:
+        return 200, _write("DataCenterWriter", _list_data_centers(engine, _search(query)))
+    if method == "GET" and parts == ["storagedomains"]:
+        return 200, _write("StorageDomainWriter", _list_domains(engine, _search(query)))
+    if method == "POST" and parts == ["storagedomains"]:
+        added = _add_storage_domain(state, _read("StorageDomainReader", body))
+        return _answer(added, "StorageDomainWriter")
     if len(parts) == 3 and parts[0] == "datacenters" and parts[2] == "storagedomains":
-        data_center = next((n for n, i in engine["data_centers"].items() if i == parts[1]), None)
-        if data_center is None:
-            return 404, _fault("Not Found", f"Entity not found: {parts[1]}")
         if method == "GET":
-            listed = "".join(
-                f'<storage_domain href="{API}/datacenters/{parts[1]}/storagedomains/{d["id"]}"'
-                f' id="{d["id"]}"><name>{_escape(n)}</name><status>active</status>'
-                "</storage_domain>"
-                for n, d in engine["storage_domains"].items()
-                if d["attached"] == data_center
+            # GetStorageDomainsByStoragePoolId: a data center that does not exist has none
+            # (restapi/resource/BackendAttachedStorageDomainsResource.java:33-43).
+            return 200, _write("StorageDomainWriter", _attached(engine, parts[1]))
+        added = _attach(engine, parts[1], _read("StorageDomainReader", body))
+        return _answer(added, "StorageDomainWriter")
+    return _fault((404, "Not Found", path))
+
+
+def _answer(result: Any, writer: str) -> tuple[int, str]:
+    """201 Created with the new entity (restapi/resource/AbstractBackendCollectionResource.java
+    :245, :258), or the fault."""
+    if isinstance(result, tuple):
+        return _fault(result)
+    return 201, _write(writer, result)
+
+
+def _status(value: str) -> Any:
+    from ovirtsdk4 import types
+
+    return types.HostStatus(value)
+
+
+def _list_hosts(state: dict[str, Any], terms: dict[str, str]) -> list[Any]:
+    from ovirtsdk4 import types
+
+    listed = []
+    for name, host in state["engine"]["hosts"].items():
+        if terms.get("name", name) != name:
+            continue
+        status = _look(state, name, host)
+        if terms.get("status", status) != status:
+            continue
+        listed.append(
+            _href(
+                types.Host(
+                    id=host["id"], name=name, address=host.get("address"), status=_status(status)
+                ),
+                "hosts",
             )
-            return 200, f"<storage_domains>{listed}</storage_domains>"
-        # validateParameters(storageDomain, "id|name"), then AttachStorageDomainToPool.
-        element = ET.fromstring(body)
-        name = element.findtext("name")
-        domain = engine["storage_domains"].get(name or "")
-        if domain is None:
-            return 404, _fault("Not Found", f"Entity not found: Storage: name={name}")
-        if domain["attached"] is not None:
-            return 409, _fault("Operation Failed", "Storage Domain already attached")
-        domain["attached"] = data_center
-        return 201, f'<storage_domain id="{domain["id"]}"><name>{name}</name></storage_domain>'
-    return 404, _fault("Not Found", path)
-
-
-def _add_host(state: dict[str, Any], query: dict[str, list[str]], body: str) -> tuple[int, str]:
-    """POST /hosts?deploy_hosted_engine=true: the engine logs in to the address as root with
-    the password given, installs it into the cluster and, with deploy_hosted_engine, deploys
-    the hosted-engine configuration there (HostResourceParametersUtil). It refuses a name in
-    use, a cluster it does not have and a root login that fails."""
-    engine = state["engine"]
-    element = ET.fromstring(body)
-    name = element.findtext("name") or ""
-    address = element.findtext("address") or ""
-    password = element.findtext("root_password")
-    cluster = element.findtext("cluster/name") or ""
-    if name in engine["hosts"]:
-        return 409, _fault(
-            "Operation Failed",
-            "[Cannot add Host. The Host name is already in use, please choose a unique name "
-            "and try again.]",
         )
+    return listed
+
+
+def _list_data_centers(engine: dict[str, Any], terms: dict[str, str]) -> list[Any]:
+    from ovirtsdk4 import types
+
+    return [
+        _href(types.DataCenter(id=i, name=n, status=types.DataCenterStatus.UP), "datacenters")
+        for n, i in engine["data_centers"].items()
+        if terms.get("name", n) == n
+    ]
+
+
+def _list_domains(engine: dict[str, Any], terms: dict[str, str]) -> list[Any]:
+    from ovirtsdk4 import types
+
+    return [
+        _href(types.StorageDomain(id=d["id"], name=n), "storagedomains")
+        for n, d in engine["storage_domains"].items()
+        if terms.get("name", n) == n
+    ]
+
+
+def _attached(engine: dict[str, Any], data_center_id: str) -> list[Any]:
+    from ovirtsdk4 import types
+
+    data_center = next((n for n, i in engine["data_centers"].items() if i == data_center_id), None)
+    return [
+        _href(
+            types.StorageDomain(id=d["id"], name=n, status=types.StorageDomainStatus.ACTIVE),
+            f"datacenters/{data_center_id}/storagedomains",
+        )
+        for n, d in engine["storage_domains"].items()
+        if data_center is not None and d["attached"] == data_center
+    ]
+
+
+def _resolve(state: dict[str, Any], address: str) -> str | None:
+    """The address the engine VM's resolver gives: an IP address as it is, a name from DNS
+    (the fake cluster's state["dns"]: the engine VM has no /etc/hosts lines for the hosts)."""
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return state.get("dns", {}).get(address)
+
+
+def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> Any:
+    """POST /hosts (restapi/resource/BackendHostsResource.java:108-130), then AddVdsCommand's
+    validation in its order (bll/hostdeploy/AddVdsCommand.java:323-362)."""
+    from ovirtsdk4 import types
+
+    engine = state["engine"]
+    if host is None:
+        return SYNTAX
+    # validateParameters(host, "name", "address") (BackendHostsResource.java:110).
+    missing = [field for field in ("name", "address") if not getattr(host, field)]
+    if missing:
+        return _incomplete("Host", missing)
+    # The cluster by id or name, else the cluster "Default"; an unknown name is "Entity not
+    # found: Cluster: name=NAME" (BackendHostsResource.java:36, :155-173). The fake's clusters
+    # have names only.
+    cluster = host.cluster.name if host.cluster is not None and host.cluster.name else "Default"
     if cluster not in engine["clusters"]:
-        return 404, _fault("Not Found", f"Entity not found: Cluster: name={cluster}")
+        return _not_found(f"Cluster: name={cluster}")
+    # deploy_hosted_engine: present without a value is true, absent false (restapi/resource/
+    # HostResourceParametersUtil.java:8, :13-17). activate and reboot: absent is true ("Default
+    # value for 'activate' and 'reboot' is true", BackendHostsResource.java:44-46, :122-126;
+    # ovirt-engine-api-model HostsService.java:145, :164, :172).
+    deploy = _boolean(query, "deploy_hosted_engine", True, False)
+    activate = _boolean(query, "activate", True, True)
+    reboot = _boolean(query, "reboot", True, True)
+    # HostValidator.nameNotUsed, hostNameNotUsed (bll/validator/HostValidator.java:77-85).
+    if host.name in engine["hosts"]:
+        return _failed(HOST_NAME_USED, 409)
+    if any(h.get("address", n) == host.address for n, h in engine["hosts"].items()):
+        return _failed(HOST_ADDRESS_USED, 409)
+    # canConnect: SSH to the address, then authenticate as root (AddVdsCommand.java:448-492).
+    # A name the engine VM cannot resolve, or an address no host answers on, fails the
+    # connection, the catch-all of AddVdsCommand.java:481-488 (the SSH client resolves the name:
+    # backend/manager/modules/uutils/src/main/java/org/ovirt/engine/core/uutils/ssh/
+    # SSHClient.java:254); the engine makes no other check of the name (HostValidator.
+    # hostNameIsValid is its syntax only: HostValidator.java:72-75).
+    resolved = _resolve(state, host.address)
     target = next(
-        (h for h, info in state["hosts"].items() if address in (info["fqdn"], info["management"])),
+        (
+            n
+            for n, h in state["hosts"].items()
+            if resolved is not None and h["management"] == resolved
+        ),
         None,
     )
-    if target is None or password != ROOT_PASSWORD:
-        return 400, _fault(
-            "Operation Failed",
-            "[Cannot add Host. SSH authentication failed, verify authentication parameters "
-            "are correct (Username/Password, public-key etc.) You may refer to the engine.log "
-            "file for further details.]",
-        )
-    host_id = max(h["host_id"] for h in engine["hosts"].values()) + 1
-    engine["hosts"][name] = {
-        "id": f"host-{host_id}",
+    if target is None:
+        return _failed(HOST_CANNOT_CONNECT, 409)
+    if host.root_password != ROOT_PASSWORD:  # AddVdsCommand.java:464-470
+        return _failed(HOST_CANNOT_AUTHENTICATE, 409)
+    number = max(h["host_id"] for h in engine["hosts"].values()) + 1
+    # InstallVdsInternalCommand: Installing while the host deploy runs, then with reboot
+    # SshHostReboot: Reboot, then NonResponsive for the monitor to bring it Up; then
+    # Initializing, so Up, or Maintenance without activate (bll/hostdeploy/
+    # InstallVdsInternalCommand.java:144, :203-222; bll/SshHostRebootCommand.java:28-31, :36-42).
+    # Each look of the administrator's (a listing of the host) moves it one status on.
+    final = "up" if activate else "maintenance"
+    engine["hosts"][host.name] = {
+        "id": f"host-{number}",
         "status": "installing",
+        "next": ["reboot", "non_responsive", final] if reboot else [final],
         "cluster": cluster,
-        "host_id": host_id,
+        "host_id": number,
+        "address": host.address,
+        "machine": target,
     }
-    if query.get("deploy_hosted_engine") == ["true"]:
+    if deploy:
         root = Path(state["roots"]) / target
-        _host_config(root, host_id, engine["connection"], engine["mount_options"], engine["ca_pem"])
+        _host_config(root, number, engine["connection"], engine["mount_options"], engine["ca_pem"])
         _start_ha(state["hosts"][target])
-    # Host deploy configures the host's firewall (the REST default, override_iptables).
+    # Host deploy opens its firewall rules on the host: the REST API's default, as the host's
+    # override_iptables is unset (VdsOperationActionParameters.java:26, overrideFirewall =
+    # true; BackendHostsResource.java:116-117 changes it only when the body sets it).
     fakehost_el9.engine_host_deploy_firewall(state["hosts"][target])
-    return 201, f'<host href="{API}/hosts/host-{host_id}" id="host-{host_id}"/>'
+    return _href(
+        types.Host(
+            id=f"host-{number}",
+            name=host.name,
+            address=host.address,
+            status=types.HostStatus.INSTALLING,
+        ),
+        "hosts",
+    )
 
 
-def _add_storage_domain(state: dict[str, Any], body: str) -> tuple[int, str]:
-    """POST /storagedomains of type glusterfs: the host named must be up in the engine; it
-    mounts ADDRESS:PATH, so the volume must be started and served by a pool member. A name
-    in use is refused."""
+def _look(state: dict[str, Any], name: str, host: dict[str, Any]) -> str:
+    """The status the engine reports for a host, once; the host then moves on to its next
+    status. Entering `reboot` the machine goes down; leaving it, the machine is back."""
+    status = str(host["status"])
+    following = host.get("next") or []
+    if following:
+        host["status"], host["next"] = following[0], following[1:]
+        machine = state["hosts"][host["machine"]]
+        if host["status"] == "reboot":
+            _machine_down(state, name, machine)
+        elif status == "reboot":
+            _machine_up(state, machine)
+    return status
+
+
+def _bricks_of(state: dict[str, Any], machine: dict[str, Any]) -> list[tuple[str, str]]:
+    """(volume, brick) for every brick the machine serves."""
+    return [
+        (name, brick)
+        for name, volume in state["volumes"].items()
+        for brick in volume["bricks"]
+        if brick.split(":", 1)[0] == machine["peer"]
+    ]
+
+
+def _machine_down(state: dict[str, Any], name: str, machine: dict[str, Any]) -> None:
+    """A reboot: nothing runs on the machine, glusterd and its bricks included, until it is
+    back. Every replica set left with two bricks that do not hold the volume's current data
+    (offline, or back but still to be healed) is recorded in state["engine"]["quorum_lost"]."""
+    machine["before_reboot"] = list(machine["active"])
+    machine["active"] = []
+    for volume_name, brick in _bricks_of(state, machine):
+        volume = state["volumes"][volume_name]
+        volume["offline"] = [*volume.get("offline", []), brick]
+    for volume_name, volume in state["volumes"].items():
+        replica, bricks = volume["replica"], volume["bricks"]
+        for start in range(0, len(bricks), replica):
+            members = bricks[start : start + replica]
+            offline = [b for b in members if b in volume.get("offline", [])]
+            healing = [b for b in members if b in volume.get("heal", {}) and b not in offline]
+            if replica > 1 and len(offline) + len(healing) >= 2:
+                state["engine"].setdefault("quorum_lost", []).append(
+                    {
+                        "host": name,
+                        "volume": volume_name,
+                        "replica_set": members,
+                        "offline": offline,
+                        "healing": healing,
+                    }
+                )
+
+
+def _machine_up(state: dict[str, Any], machine: dict[str, Any]) -> None:
+    """Back from the reboot: what ran before runs again, its bricks are online, and each holds
+    the writes it missed as entries still to heal (fakehost_gluster.py's `heal info`)."""
+    machine["active"] = machine.pop("before_reboot")
+    for volume_name, brick in _bricks_of(state, machine):
+        volume = state["volumes"][volume_name]
+        volume["offline"] = [b for b in volume.get("offline", []) if b != brick]
+        volume.setdefault("heal", {})[brick] = HEAL_ENTRIES
+
+
+# What a brick that was down holds to heal when it is back: the writes it missed.
+HEAL_ENTRIES = 5
+
+
+def _add_storage_domain(state: dict[str, Any], domain: Any) -> Any:
+    """POST /storagedomains of type glusterfs (restapi/resource/BackendStorageDomainsResource.
+    java:272-338), its checks in their order."""
+    from ovirtsdk4 import types
+
     engine = state["engine"]
-    element = ET.fromstring(body)
-    name = element.findtext("name") or ""
-    host = element.findtext("host/name") or ""
-    address = element.findtext("storage/address") or ""
-    path = element.findtext("storage/path") or ""
-    if name in engine["storage_domains"]:
-        return 409, _fault(
-            "Operation Failed", "[Cannot add Storage. The Storage Domain name is already in use.]"
-        )
-    if engine["hosts"].get(host, {}).get("status") != "up":
-        return 404, _fault("Not Found", f"Entity not found: Host: name={host}")
-    volume = state["volumes"].get(path.lstrip("/"))
+    if domain is None:
+        return SYNTAX
+    # validateParameters(storageDomain, "host.id|name", "type", "storage") (:273).
+    missing = []
+    if domain.host is None or not (domain.host.id or domain.host.name):
+        missing.append("host.id|name")
+    missing += [field for field in ("type", "storage") if getattr(domain, field) is None]
+    if missing:
+        return _incomplete("StorageDomain", missing)
+    storage = domain.storage
+    # The host by name, "Entity not found: Hosts: name=NAME" (:277, :472-482). The fake's
+    # hosts are looked up by name only.
+    host = engine["hosts"].get(domain.host.name or "")
+    if host is None:
+        return _not_found(f"Hosts: name={domain.host.name}")
+    # A new connection: storage.type, and path for a file domain (:280-285); then for
+    # glusterfs, vfs_type (:318-322).
+    if storage.type is None:
+        return _incomplete("StorageDomain", ["hoststorage.type"])
+    if storage.type is not types.StorageType.GLUSTERFS:
+        return 400, "fakehost", f"no stand-in behaviour for storage type {storage.type.value}"
+    if not storage.path:
+        return _incomplete("HostStorage", ["path"])
+    if not storage.vfs_type:
+        return _incomplete("HostStorage", ["vfsType"])
+    # AddStorageServerConnection through the host, before the domain (:94): the host must be
+    # up (bll/storage/connection/AddStorageServerConnectionCommand.java:98-104), then it
+    # mounts ADDRESS:PATH: a started volume served by a pool member.
+    if host["status"] != "up":
+        return _failed(CONNECTION_HOST_NOT_UP, 409)
+    volume = state["volumes"].get((storage.path or "").lstrip("/"))
     pool = [state["hosts"][state["first"]]["peer"], *state["peers"]]
-    if (
-        element.findtext("storage/type") != "glusterfs"
-        or address not in pool
-        or volume is None
-        or volume["status"] != "Started"
-    ):
-        return 400, _fault(
-            "Operation Failed", f"[Problem while trying to mount target {address}:{path}]"
-        )
+    if storage.address not in pool or volume is None or volume["status"] != "Started":
+        return _failed(MOUNT_FAILED, 400)
+    # validateParameters(model, "name") after the connection (:113).
+    if not domain.name:
+        return _incomplete("StorageDomain", ["name"])
+    if domain.name in engine["storage_domains"]:
+        return _failed(DOMAIN_NAME_USED, 409)
     number = len(engine["storage_domains"]) + 1
-    engine["storage_domains"][name] = {"id": f"sd-{number}", "path": path, "attached": None}
-    return 201, f'<storage_domain href="{API}/storagedomains/sd-{number}" id="sd-{number}"/>'
+    engine["storage_domains"][domain.name] = {
+        "id": f"sd-{number}",
+        "path": storage.path,
+        "attached": None,
+    }
+    return _href(types.StorageDomain(id=f"sd-{number}", name=domain.name), "storagedomains")
+
+
+def _attach(engine: dict[str, Any], data_center_id: str, domain: Any) -> Any:
+    """POST /datacenters/ID/storagedomains (restapi/resource/
+    BackendAttachedStorageDomainsResource.java:50-64): the domain by id or name, then
+    AttachStorageDomainToPool."""
+    from ovirtsdk4 import types
+
+    if domain is None:
+        return SYNTAX
+    if not (domain.id or domain.name):  # validateParameters(storageDomain, "id|name") (:52)
+        return _incomplete("StorageDomain", ["id|name"])
+    if domain.id:
+        name = next((n for n, d in engine["storage_domains"].items() if d["id"] == domain.id), None)
+        if name is None:
+            return _not_found(domain.id)
+    else:
+        name = domain.name
+        if name not in engine["storage_domains"]:  # :78-83
+            return _not_found(f"Storage: name={name}")
+    data_center = next((n for n, i in engine["data_centers"].items() if i == data_center_id), None)
+    if data_center is None:
+        return _failed(NO_DATA_CENTER, 400)
+    found = engine["storage_domains"][name]
+    if found["attached"] is not None:
+        return _failed(DOMAIN_IN_A_POOL, 409)
+    found["attached"] = data_center
+    return _href(
+        types.StorageDomain(id=found["id"], name=name, status=types.StorageDomainStatus.ACTIVE),
+        f"datacenters/{data_center_id}/storagedomains",
+    )
 
 
 _CERTS: dict[str, Path] = {}

@@ -7,8 +7,10 @@ one, talking TLS to the fake engine (fakehost_engine.py).
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +142,8 @@ def _check_built(fake: FakeCluster) -> None:
         assert options["network.remote-dio"] == "off"
     engine = state["engine"]
     assert all(h["status"] == "up" for h in engine["hosts"].values())
+    # No host rebooted with two bricks of a replica set bad at once (fakehost_engine.py).
+    assert engine.get("quorum_lost", []) == []
     assert len(engine["hosts"]) == len(plan.hosts)
     attached = {n for n, d in engine["storage_domains"].items() if d["attached"]}
     assert attached == {"hosted_storage"} | {d.name for d in plan.data_domains}
@@ -440,3 +444,276 @@ def test_a_logical_volume_of_another_kind_stops_the_step(tmp_path: Path) -> None
         "makes (lv_attr '-...', not 't...')" in result.stderr
     )
     assert [a[0] for _, a in fake.changes()[changes:]] == ["lvcreate"]  # the engine's alone
+
+
+def test_the_old_add_hosts_call_reboots_each_host_and_two_bricks_of_a_replica_set_go_bad(
+    tmp_path: Path,
+) -> None:
+    """POST /hosts?deploy_hosted_engine=true without reboot=false: the engine reboots each host
+    it installs (its default). The step waits for each host to be up, not for the heal: host3
+    goes down while host2's bricks, back, still have their missed writes to heal."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    add_hosts = _step(fake, "add-hosts")
+    fake.run_through(add_hosts.number)
+    scripts = fake.out / "hosts" / "host1" / "scripts"
+    new = (scripts / add_hosts.script).read_text()
+    assert "'/hosts?deploy_hosted_engine=true&reboot=false'" in new
+    # The step as it was: the engine's defaults, and no wait for heal between hosts.
+    old = new.replace("&reboot=false", "")
+    old = "".join(
+        line for line in old.splitlines(keepends=True) if not line.startswith('wait_until "volume ')
+    )
+    assert 'wait_until "volume ' in new and 'wait_until "volume ' not in old
+    (scripts / "08-add-hosts-old.sh").write_text(old)
+    result = fake.run("host1", "08-add-hosts-old.sh")
+    assert result.returncode == 0, result.stderr
+    lost = fake.state["engine"]["quorum_lost"]
+    assert {m["host"] for m in lost} == {"host3"}
+    for moment in lost:
+        assert [b.split(":")[0] for b in moment["offline"]] == [
+            fake.state["hosts"]["host3"]["peer"]
+        ]
+        assert [b.split(":")[0] for b in moment["healing"]] == [
+            fake.state["hosts"]["host2"]["peer"]
+        ]
+    assert {m["volume"] for m in lost} == {v.name for v in fake.plan.volumes}
+
+
+# The engine's REST API called directly, on a fake cluster whose engine is deployed (as the
+# deploy stand-in leaves it) and whose volumes are made and started.
+
+
+def _deployed(tmp_path: Path) -> FakeCluster:
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    plan, state = fake.plan, fake.state
+    he = plan.cluster.hosted_engine
+    state["peers"] = [h.peer for h in plan.hosts if not h.is_first]
+    state["volumes"] = {
+        v.name: {
+            "status": "Started",
+            "bricks": [str(b) for b in v.bricks],
+            "replica": v.replica,
+            "rebalanced": False,
+        }
+        for v in plan.volumes
+    }
+    for host in state["hosts"].values():
+        host["active"].append("glusterd")
+    state["engine"].update(
+        deployed=True,
+        data_centers={he.data_center: "dc-1"},
+        clusters={he.cluster: he.data_center},
+        hosts={plan.first.host.fqdn: {"id": "host-1", "status": "up", "host_id": 1}},
+        storage_domains={
+            "hosted_storage": {"id": "sd-1", "path": "/engine", "attached": he.data_center}
+        },
+        connection=plan.engine_domain.connection,
+        mount_options=plan.engine_domain.mount_options,
+    )
+    return fake
+
+
+def _call(
+    fake: FakeCluster, method: str, path: str, body: str = "", user: str = "admin@internal"
+) -> tuple[int, Any]:
+    """The engine's answer, read back with the SDK's reader for its root element, to a call
+    with the token the SSO gives `user` (none when it refuses the user)."""
+    from ovirtsdk4.reader import Reader
+
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "password",
+            "scope": "ovirt-app-api",
+            "username": user,
+            "password": fake.state["engine"]["admin_password"],
+        }
+    )
+    engine = fake.state["engine"]
+    tokens = list(engine["tokens"]) if "tokens" in engine else None
+    _, answer = fakehost_engine._token(fake.state, "POST", "application/json", form)
+    token = json.loads(answer).get("access_token", "refused")
+    code, text = fakehost_engine._respond(
+        fake.state, method, fakehost_engine.API + path, f"Bearer {token}", body.encode()
+    )
+    # The token was for this call alone: the engine's state is as the call left it.
+    if tokens is None:
+        engine.pop("tokens", None)
+    else:
+        engine["tokens"] = tokens
+    return code, Reader.read(text) if text else None
+
+
+def _host(name: str, address: str, password: str = fakehost_engine.ROOT_PASSWORD) -> str:
+    return (
+        f"<host><name>{name}</name><address>{address}</address><root_password>"
+        f"{password.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</root_password>"
+        "<cluster><name>Default</name></cluster></host>"
+    )
+
+
+def _until_up(fake: FakeCluster, name: str) -> list[str]:
+    """The statuses the administrator sees, looking until the host is up."""
+    seen: list[str] = []
+    while not seen or seen[-1] != "up":
+        code, hosts = _call(fake, "GET", f"/hosts?search=name%3D{name}")
+        assert code == 200
+        seen.append(hosts[0].status.value)
+    return seen
+
+
+@pytest.mark.parametrize("wait_for_heal", [False, True])
+def test_a_rebooted_host_leaves_heals_and_the_next_reboot_waits_for_them(
+    tmp_path: Path, wait_for_heal: bool
+) -> None:
+    """reboot is true by default: installing, reboot (its glusterd and bricks down),
+    non_responsive, up; back, its bricks have entries to heal. Rebooting the next host before
+    `gluster volume heal V info` shows none leaves one good brick in each replica set."""
+    fake = _deployed(tmp_path)
+    state = fake.state
+    code, host = _call(
+        fake, "POST", "/hosts?deploy_hosted_engine=true", _host("host2", "host2.example.com")
+    )
+    assert code == 201 and host.status.value == "installing"
+    code, _ = _call(fake, "GET", "/hosts?search=name%3Dhost2")  # installing; then it reboots
+    assert "glusterd" not in state["hosts"]["host2"]["active"]
+    info = fakehost_gluster.answer(
+        state, state["hosts"]["host1"], ["volume", "heal", "engine", "info"]
+    )
+    assert "Status: Transport endpoint is not connected\nNumber of entries: -" in info[1]
+    assert _until_up(fake, "host2") == ["reboot", "non_responsive", "up"]
+    assert "glusterd" in state["hosts"]["host2"]["active"]
+    for volume in state["volumes"].values():
+        assert volume["offline"] == [] and len(volume["heal"]) == 1
+    if wait_for_heal:
+        for name in state["volumes"]:
+            words = ["volume", "heal", name, "info"]
+            first = fakehost_gluster.answer(state, state["hosts"]["host1"], words)
+            assert f"Number of entries: {fakehost_engine.HEAL_ENTRIES}" in first[1]
+            assert first[2]  # the self-heal daemon healed them
+            again = fakehost_gluster.answer(state, state["hosts"]["host1"], words)
+            assert "Number of entries: 0\n\nBrick" in again[1] and not again[2]
+    code, _ = _call(fake, "POST", "/hosts?deploy_hosted_engine=1", _host("host3", "192.168.122.13"))
+    assert code == 201
+    assert _until_up(fake, "host3") == ["installing", "reboot", "non_responsive", "up"]
+    lost = state["engine"].get("quorum_lost", [])
+    assert (lost == []) is wait_for_heal
+
+
+def test_without_reboot_the_host_is_up_after_installing(tmp_path: Path) -> None:
+    fake = _deployed(tmp_path)
+    body = _host("host2", "host2.example.com")
+    assert _call(fake, "POST", "/hosts?deploy_hosted_engine=true&reboot=false", body)[0] == 201
+    assert _until_up(fake, "host2") == ["installing", "up"]
+    assert "heal" not in fake.state["volumes"]["engine"]
+    body = _host("host3", "host3.example.com")
+    assert _call(fake, "POST", "/hosts?reboot=no&activate=false", body)[0] == 201
+    seen = [_call(fake, "GET", "/hosts?search=name%3Dhost3")[1][0].status.value for _ in range(3)]
+    assert seen == ["installing", "maintenance", "maintenance"]
+
+
+def test_a_host_whose_fqdn_is_not_in_dns_is_refused_and_the_step_says_so(
+    tmp_path: Path,
+) -> None:
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    add_hosts = _step(fake, "add-hosts")
+    fake.run_through(add_hosts.number)
+    del fake.state["dns"]["host3.example.com"]
+    fake.save()
+    result = fake.run("host1", add_hosts.script)
+    assert result.returncode != 0
+    assert (
+        f"{add_hosts.script}: the engine answered 409 to POST "
+        "/hosts?deploy_hosted_engine=true&reboot=false: Operation Failed: [Cannot add Host. "
+        "Connecting to host via SSH has failed, verify that the host is reachable (IP address, "
+        "routable address etc.) You may refer to the engine.log file for further details.]\n"
+    ) in result.stderr
+    assert sorted(fake.state["engine"]["hosts"]) == ["host1.example.com", "host2"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "code", "reason", "detail"),
+    [
+        # A misspelt element is one the SDK's reader skips: the field is missing.
+        (
+            "/hosts",
+            "<host><name>host2</name><adress>host2.example.com</adress></host>",
+            400,
+            "Incomplete parameters",
+            "Host [address] required for add",
+        ),
+        ("/hosts", "<host><name>host2</nam></host>", 400, "Request syntactically incorrect.", None),
+        (
+            "/hosts",
+            _host("host2", "host2.example.com", "wrong"),
+            409,
+            "Operation Failed",
+            "[Cannot add Host. SSH authentication failed, verify authentication parameters are "
+            "correct (Username/Password, public-key etc.) You may refer to the engine.log file for "
+            "further details.]",
+        ),
+        (
+            "/hosts",
+            _host("host1.example.com", "host2.example.com"),
+            409,
+            "Operation Failed",
+            "[Cannot add Host. The Host name is already in use, please choose a unique name and "
+            "try again.]",
+        ),
+        (
+            "/hosts",
+            _host("host2", "host2.example.com").replace("Default", "Other"),
+            404,
+            "Operation Failed",
+            "Entity not found: Cluster: name=Other",
+        ),
+        (
+            "/storagedomains",
+            "<storage_domain><name>data</name><type>data</type><storage><type>glusterfs</type>"
+            "<address>host1.example.com</address><path>/data</path></storage>"
+            "<host><name>host1.example.com</name></host></storage_domain>",
+            400,
+            "Incomplete parameters",
+            "HostStorage [vfsType] required for add",
+        ),
+        (
+            "/storagedomains",
+            "<storage_domain><name>data</name><type>data</type><storage><type>glusterfs</type>"
+            "<vfs_type>glusterfs</vfs_type><address>host1.example.com</address><path>/data</path>"
+            "</storage><host><name>host9</name></host></storage_domain>",
+            404,
+            "Operation Failed",
+            "Entity not found: Hosts: name=host9",
+        ),
+        (
+            "/datacenters/dc-9/storagedomains",
+            "<storage_domain><name>hosted_storage</name></storage_domain>",
+            400,
+            "Operation Failed",
+            "[Data Center doesn't exist.]",
+        ),
+        (
+            "/datacenters/dc-1/storagedomains",
+            "<storage_domain><name>hosted_storage</name></storage_domain>",
+            409,
+            "Operation Failed",
+            "[Cannot attach Storage. The relevant Storage Domain is inaccessible.\n-Please handle "
+            "Storage Domain issues and retry the operation.]",
+        ),
+    ],
+)
+def test_the_engine_refuses_as_ovirt_engine_does(
+    tmp_path: Path, path: str, body: str, code: int, reason: str, detail: str | None
+) -> None:
+    fake = _deployed(tmp_path)
+    before = repr(fake.state)
+    answered, fault = _call(fake, "POST", path, body)
+    assert (answered, fault.reason, fault.detail) == (code, reason, detail)
+    assert repr(fake.state) == before
+
+
+def test_the_rest_user_is_the_one_the_deploy_made(tmp_path: Path) -> None:
+    fake = _deployed(tmp_path)
+    assert _call(fake, "GET", "/hosts")[0] == 200
+    fake.state["engine"]["admin_user"] = "admin@ovirt@internalsso"
+    assert _call(fake, "GET", "/hosts")[0] == 401
+    assert _call(fake, "GET", "/hosts", user="admin@ovirt@internalsso")[0] == 200

@@ -66,6 +66,7 @@ def _read_line(hidden: bool) -> str:
     line = sys.stdin.readline()
     if not line:
         raise EOFError
+    _write("\n")  # the terminal's echo of the Enter key, which the captured output lacks
     return line.rstrip("\n")
 
 

@@ -186,9 +186,15 @@ def evaluate(
             return answer
         if isinstance(node, (ast.Tuple, ast.List)):
             return [ev(e) for e in node.elts]
-        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
-            if node.value.id == "env" and isinstance(node.slice, ast.Constant):
+        if isinstance(node, ast.Subscript):
+            if (
+                isinstance(node.value, ast.Name)
+                and node.value.id == "env"
+                and isinstance(node.slice, ast.Constant)
+            ):
                 return env.get(node.slice.value)
+            if isinstance(node.value, (ast.Tuple, ast.List, ast.Constant)):
+                return ev(node.value)[ev(node.slice)]
             raise Unknown
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             return not ev(node.operand)
@@ -279,7 +285,7 @@ def default_of(
     question: Question, env: Mapping[str, Any], environ: Mapping[str, str]
 ) -> str | None:
     """The default the query offers. One the host computes (the gateway, the memory, a random
-    MAC) the table gives as source: the fake host offers that source as its value."""
+    MAC) the table gives as source: the fake host offers `<source>` as its value."""
     ask = question.ask
     if "default" in ask:
         return ask["default"]  # type: ignore[no-any-return]
@@ -289,8 +295,10 @@ def default_of(
     try:
         value = evaluate(source, env, environ)
     except Exception:
-        return f"<{source}>"
-    return None if value is None else str(value)
+        value = None
+    # None too: what the host or the appliance gives (env['OVEHOSTED_VM/applianceVCpus'] is
+    # read from the appliance's OVF).
+    return f"<{source}>" if value is None else str(value)
 
 
 def converse(
@@ -400,7 +408,13 @@ def open_questions(answers: Mapping[str, Any], environ: Mapping[str, str]) -> li
     """The questions a deploy with these answers asks when each is given its default (what
     the fake cluster's administrator does, typing the password at a hidden one)."""
 
+    lines = 0
+
     def typed(hidden: bool) -> str:
+        nonlocal lines
+        lines += 1
+        if lines > 4 * len(questions()):  # a default the dialog refuses, asked again and again
+            raise EOFError
         return "password" if hidden else ""
 
     asked: list[Question] = []

@@ -78,7 +78,13 @@ def keys() -> dict[str, dict[str, Any]]:
 def parse_typed(value: str) -> Any:
     """otopi's `type:value` (otopi-1.10.4 src/otopi/common.py:22-45, parseTypedValue; the
     type names are constants.py:54-58): none, bool (true unless 0/f/F/false/False), int, str,
-    multi-str (split into lines)."""
+    multi-str (split into lines). otopi's own lines:
+
+        vtype, value = value.split(':', 1)
+        ...
+        elif vtype == constants.Types.BOOLEAN:
+            value = value not in (0, 'f', 'F', 'false', 'False')
+    """
     try:
         vtype, value = value.split(":", 1)
     except ValueError:

@@ -21,6 +21,7 @@ from typing import Any
 import confgen
 import fakehost_el9
 import fakehost_engine
+import hosted_engine_setup
 
 COMMANDS = [
     "id",
@@ -317,15 +318,27 @@ class FakeCluster:
         if not self.el9:
             result = subprocess.run(stdin=subprocess.DEVNULL, **command)
         else:
-            result = self._run_at_terminal(command, typed=self._typed(admin))
+            typed = self._typed(host, script, command["env"], admin)
+            result = self._run_at_terminal(command, typed=typed)
         self.load()
         return result
 
-    def _typed(self, admin: bool) -> list[str]:
-        """What the administrator types at the el9 steps' prompts: the engine's admin password,
-        then each host's root password (one for all on the fake cluster)."""
+    def _typed(self, host: str, script: str, environ: dict[str, str], admin: bool) -> list[str]:
+        """What the administrator types at the el9 steps' prompts. At the deploy: a line for
+        each question the rendered answers leave open, found from the setup's own table
+        (hosted_engine_setup.py): the default (an empty line), or at a hidden one (a password)
+        the engine's admin password. At the other steps: the engine's admin password, then
+        each host's root password (one for all on the fake cluster)."""
         if not admin:
             return []
+        if "hosted-engine-deploy" in script:
+            answers_file = self.out / "hosts" / host / "data" / "hosted-engine-answers.conf"
+            answers = hosted_engine_setup.read_answers(answers_file.read_text())
+            typed = []
+            for question in hosted_engine_setup.open_questions(answers, environ):
+                line = fakehost_engine.ADMIN_PASSWORD if question.ask.get("hidden") else ""
+                typed += [line, line] if question.ask.get("confirm_prompt") else [line]
+            return typed
         return [fakehost_engine.ADMIN_PASSWORD] + [fakehost_engine.ROOT_PASSWORD] * len(
             self.plan.hosts
         )

@@ -17,9 +17,11 @@ import http.server
 import io
 import ipaddress
 import marshal
+import os
 import re
 import ssl
 import subprocess
+import sys
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -39,16 +41,6 @@ ROOT_PASSWORD = "root secret <&>"
 CA = "/etc/pki/vdsm/certs/cacert.pem"
 API = "/ovirt-engine/api"
 SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
-
-
-def _answers(path: Path) -> dict[str, str]:
-    """otopi's answer file: KEY=type:value lines under [environment:default]."""
-    pairs = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, value = line.split("=", 1)
-            pairs[key] = value.split(":", 1)[1] if ":" in value else value
-    return pairs
 
 
 def _host_config(root: Path, host_id: int, connection: str, options: str, ca_pem: str) -> None:
@@ -72,15 +64,37 @@ def _start_ha(me: dict[str, Any]) -> None:
                 me[key].append(unit)
 
 
+def _read_line(hidden: bool) -> str:
+    """One line the administrator types at the deploy's terminal; EOFError at the end."""
+    line = sys.stdin.readline()
+    if not line:
+        raise EOFError
+    _say("\n")  # the terminal's echo of the Enter key, which the captured output lacks
+    return line.rstrip("\n")
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
 def deploy(
     state: dict[str, Any], me: dict[str, Any], host: str, args: list[str], root: Path
 ) -> Answer:
-    """hosted-engine --deploy --config-append=FILE. Its checks, in the order the
-    hosted_engine_setup role makes them (ovirt-ansible-collection, roles/hosted_engine_setup/
-    tasks/pre_checks): firewalld enabled and active ("firewalld is required to be enabled and
-    active in order to correctly deploy hosted-engine"); then the storage: a GlusterFS
-    connection HOST:/VOLUME that mounts, so a started volume served by a pool member. A host
-    deployed already refuses ("hosted-engine is already deployed")."""
+    """hosted-engine --deploy [--4|--6] --config-append=FILE, as ovirt-hosted-engine-setup
+    2.7 does it (the table of tests/hosted_engine_setup.py, extracted from its source).
+
+    The answer file is read as otopi reads it; a key the setup never reads is refused (see
+    below). Then the setup's dialog runs: each question whose key the answers leave open is
+    asked at the terminal, the default taken on an empty line; without a terminal the deploy
+    fails as otopi does. Its checks, in the order the hosted_engine_setup role makes them
+    (ovirt-ansible-collection, roles/hosted_engine_setup/tasks/pre_checks): firewalld enabled
+    and active ("firewalld is required to be enabled and active in order to correctly deploy
+    hosted-engine"); then the storage: a GlusterFS connection HOST:/VOLUME that mounts, so a
+    started volume served by a pool member. A host deployed already refuses ("hosted-engine is
+    already deployed")."""
+    import hosted_engine_setup as hes
+
     if not args or args[0] != "--deploy":
         return 1, "", False, f"Invalid option '{args[0] if args else ''}'\n"
     engine = state["engine"]
@@ -94,36 +108,87 @@ def deploy(
             "[ ERROR ] firewalld is required to be enabled and active in order to correctly "
             "deploy hosted-engine. Please check, fix accordingly and re-deploy.\n",
         )
-    path = Path(next(a for a in args if a.startswith("--config-append=")).split("=", 1)[1])
-    answers = _answers(path)
-    connection = answers["OVEHOSTED_STORAGE/storageDomainConnection"]
+    # ovirt-hosted-engine-setup-2.7.2 src/bin/ovirt-hosted-engine-setup:69-89: the options
+    # become otopi environment; an unknown one dies with "Invalid option".
+    extra: dict[str, Any] = {}
+    files = []
+    for arg in args[1:]:
+        if arg.startswith("--config-append="):
+            files.append(Path(arg.split("=", 1)[1]))
+        elif arg == "--4":
+            extra["OVEHOSTED_NETWORK/forceIPv4"] = True
+        elif arg == "--6":
+            extra["OVEHOSTED_NETWORK/forceIPv6"] = True
+        else:
+            return 1, "", False, f"FATAL: Invalid option '{arg}'\n"
+    try:
+        answers = {k: v for f in files for k, v in hes.read_answers(f.read_text()).items()}
+    except (hes.AnswerFileError, OSError) as e:
+        return 1, "", False, f"[ ERROR ] {e}\n"
+    # The real setup takes every key of the file into its environment and ignores the ones no
+    # plugin reads, silently. The stand-in refuses them on purpose: an answer the setup never
+    # reads has no effect, and a test should say so rather than pass (storageDatacenterName is
+    # defined in constants.py and read nowhere; the data center is OVEHOSTED_ENGINE/
+    # datacenterName).
+    unread = hes.unread(answers)
+    if unread:
+        return (
+            1,
+            "",
+            False,
+            "".join(
+                f"[ ERROR ] {key} in {' '.join(map(str, files))}: ovirt-hosted-engine-setup "
+                f"{hes.table()['provenance']['tag']} never reads it, so it has no effect\n"
+                for key in unread
+            ),
+        )
+    answers = {**answers, **extra}
+    # The dialog needs a terminal: the real otopi reads standard input and fails at its end
+    # (otopi-1.10.4 src/otopi/dialog.py:248, context.py:152).
+    interactive = os.isatty(0)
+
+    def read_line(hidden: bool) -> str:
+        if not interactive:
+            raise EOFError
+        return _read_line(hidden)
+
+    try:
+        env = hes.converse(answers, os.environ, read_line, _say)
+    except hes.DeployFailed as e:
+        return 1, "", False, f"\n{e}\n"
+    # What the deploy acts on is what the setup read (ovirt-hosted-engine-setup-2.7.2, the
+    # table's reads): the storage (src/plugins/gr-he-ansiblesetup/core/storage_domain.py:
+    # 583-592), the data center and cluster (core/misc.py:408-413, he_data_center and
+    # he_cluster), the gluster service (core/misc.py:396-398, he_enable_hc_gluster_service),
+    # Keycloak (core/misc.py:449-454, he_enable_keycloak; asked with default Yes at
+    # core/misc.py:310-324) and the admin password (core/misc.py:358).
+    connection = env["OVEHOSTED_STORAGE/storageDomainConnection"]
     server, _, volume_name = connection.partition(":/")
     volume = state["volumes"].get(volume_name)
     pool = [state["hosts"][state["first"]]["peer"], *state["peers"]]
     if (
-        answers.get("OVEHOSTED_STORAGE/domainType") != "glusterfs"
+        env.get("OVEHOSTED_STORAGE/domainType") != "glusterfs"
         or server not in pool
         or volume is None
         or volume["status"] != "Started"
     ):
         return 1, "", False, f"[ ERROR ] Failed to mount {connection} (glusterfs)\n"
-    options = answers.get("OVEHOSTED_STORAGE/mntOptions", "")
-    data_center = answers.get("OVEHOSTED_ENGINE/datacenterName", "Default")
-    cluster = answers.get("OVEHOSTED_ENGINE/clusterName", "Default")
-    keycloak = answers.get("OVEHOSTED_CORE/enableKeycloak", "True") not in (
-        "0",
-        "f",
-        "F",
-        "false",
-        "False",
-    )
+    options = env.get("OVEHOSTED_STORAGE/mntOptions") or ""
+    data_center = env["OVEHOSTED_ENGINE/datacenterName"]
+    cluster = env["OVEHOSTED_ENGINE/clusterName"]
+    keycloak = bool(env.get("OVEHOSTED_CORE/enableKeycloak"))
     _host_config(root, 1, connection, options, engine["ca_pem"])
     _start_ha(me)
     fakehost_el9.engine_host_deploy_firewall(me)
     engine.update(
         deployed=True,
         data_centers={data_center: "dc-1"},
-        clusters={cluster: data_center},
+        clusters={
+            cluster: {
+                "data_center": data_center,
+                "gluster_service": bool(env.get("OVEHOSTED_ENGINE/enableHcGlusterService")),
+            }
+        },
         # The deploy adds this host under a name of its own choosing (he_host_name).
         hosts={me["fqdn"]: {"id": "host-1", "status": "up", "cluster": cluster, "host_id": 1}},
         storage_domains={
@@ -131,10 +196,14 @@ def deploy(
         },
         connection=connection,
         mount_options=options,
+        keycloak=keycloak,
+        # With Keycloak the engine's admin is admin@ovirt@internalsso, else admin@internal
+        # (ovirt-ansible-collection 3.2.0-1 bootstrap_local_vm/04_engine_final_tasks.yml:53-65;
+        # ovirt-engine-keycloak keycloak_usage.md:56); the SSO's token endpoint reads it.
         admin_user="admin@ovirt@internalsso" if keycloak else ADMIN,
-        gluster_service=answers.get("OVEHOSTED_ENGINE/enableHcGlusterService") == "True",
+        admin_password=env["OVEHOSTED_ENGINE/adminPassword"],
     )
-    return 0, "[ INFO  ] Hosted Engine successfully deployed\n", True, ""
+    return 0, "\n[ INFO  ] Hosted Engine successfully deployed\n", True, ""
 
 
 # The REST API. Citations name files of oVirt/ovirt-engine at tag ovirt-engine-4.5.7 (commit

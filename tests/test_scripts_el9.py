@@ -141,6 +141,13 @@ def _check_built(fake: FakeCluster) -> None:
         assert options["storage.owner-uid"] == "36" and options["features.shard"] == "on"
         assert options["network.remote-dio"] == "off"
     engine = state["engine"]
+    # The deploy answered the data center and the cluster with its Gluster service on.
+    he = cluster.hosted_engine
+    assert engine["clusters"][he.cluster] == {
+        "data_center": he.data_center,
+        "gluster_service": True,
+    }
+    assert engine["keycloak"] is he.keycloak
     assert all(h["status"] == "up" for h in engine["hosts"].values())
     # No host rebooted with two bricks of a replica set bad at once (fakehost_engine.py).
     assert engine.get("quorum_lost", []) == []

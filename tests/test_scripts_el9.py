@@ -724,3 +724,21 @@ def test_the_rest_user_is_the_one_the_deploy_made(tmp_path: Path) -> None:
     fake.state["engine"]["admin_user"] = "admin@ovirt@internalsso"
     assert _call(fake, "GET", "/hosts")[0] == 401
     assert _call(fake, "GET", "/hosts", user="admin@ovirt@internalsso")[0] == 200
+
+
+def test_over_ssh_the_deploy_runs_only_inside_tmux(tmp_path: Path) -> None:
+    """The setup asks whether to go on outside tmux (default No, which aborts) and knows tmux
+    only by TERM=screen; the step checks tmux itself and the answers say to go on."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    deploy = _step(fake, "hosted-engine-deploy")
+    fake.run_through(deploy.number)
+    before = fake.snapshot()
+    outside = fake.run("host1", deploy.script, SSH_CLIENT="192.0.2.1 50000 22")
+    assert outside.returncode == 1
+    assert "this is an SSH connection outside tmux: start tmux" in outside.stderr
+    assert fake.snapshot() == before
+    inside = fake.run(
+        "host1", deploy.script, SSH_CLIENT="192.0.2.1 50000 22", TMUX="/tmp/tmux-0/default,1,0"
+    )
+    assert inside.returncode == 0, inside.stdout + inside.stderr
+    assert fake.state["engine"]["deployed"]

@@ -218,6 +218,13 @@ note "storage: glusterfs host1.example.com:/engine, backup-volfile-servers=host2
 if [ "$DRY_RUN" != 1 ] && [ ! -t 0 ]; then
     die "hosted-engine --deploy asks questions: run this step from a terminal (tmux)"
 fi
+# Over SSH, only inside tmux (which sets TMUX in its panes, tmux(1)): a dropped connection
+# must not kill an hour's deploy. The answers then tell the setup to go on, as its own check
+# knows tmux only by TERM=screen (ovirt-hosted-engine-setup 2.7.2 src/plugins/gr-he-common/
+# core/shell.py:83-107), which tmux need not set.
+if [ "$DRY_RUN" != 1 ] && [ -n "${SSH_CLIENT:-}" ] && [ -z "${TMUX:-}" ]; then
+    die "this is an SSH connection outside tmux: start tmux, then run this step in it"
+fi
 run hosted-engine --deploy --config-append="$HOST_DIR"/data/hosted-engine-answers.conf
 
 step "done"

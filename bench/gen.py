@@ -45,6 +45,7 @@ def cluster_toml(n: int, target: str = "ovirt35-el7") -> str:
     data_hosts = ", ".join(f'"host{i + 1}"' for i in range(n - n % 3))
     if el9:
         lines += [
+            "[[gluster.volumes]]", 'name = "engine"', "",
             "[[gluster.volumes]]", 'name = "data"', f"hosts = [{data_hosts}]", "",
             "[hosted_engine]", 'fqdn = "engine.example.lab"', "",
         ]  # fmt: skip

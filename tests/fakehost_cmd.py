@@ -408,6 +408,13 @@ if PROGRAM == "getent":
                 done(out=line + "\n")
     dns = state.get("dns", {})
     forward = {n.lower(): (n, a) for n, a in dns.items()}
+    if "ahostsv4" in ARGS:
+        # getent ahostsv4 NAME: each IPv4 address once per socket type, the first line with the
+        # name (glibc nss/getent.c, ahosts_keys_int: "%-15s %-6s %s\n").
+        if key.lower() not in forward:
+            done(2)
+        name, address = forward[key.lower()]
+        done(out=f"{address:<15} STREAM {name}\n{address:<15} DGRAM  \n{address:<15} RAW    \n")
     if key.lower() in forward:
         name, address = forward[key.lower()]
         done(out=f"{address:<15} {name}\n")

@@ -246,11 +246,17 @@ def answer(
             # one of them probes it back by name; then the address is one of its "Other names"
             # (glusterd-handler.c, __glusterd_handle_cli_probe -> glusterd_peer_hostname_update;
             # glusterdocs Quick-Start-Guide: the first server is probed back by name).
+            # Probed back by name, the name is added after the address, and peer status shows
+            # the first of a peer's names as its Hostname, the others under "Other names:"
+            # (glusterfs v10.5 glusterd-peer-utils.c:624, :916; cli/src/cli-rpc-ops.c:252-270).
             address = state["hosts"][host]["storage"] if host is not None else peer
-            shown = address if peer in state.get("by_address", []) else peer
+            known_by_address = peer in state.get("by_address", []) or peer in state.get(
+                "renamed", []
+            )
+            shown = address if known_by_address else peer
             out += f"\nHostname: {shown}\nUuid: 0000\nState: Peer in Cluster ({state_name})\n"
-            if peer in state.get("renamed", []):
-                out += f"Other names:\n{address}\n"
+            if peer in state.get("renamed", []) and address != peer:
+                out += f"Other names:\n{peer}\n"
         return _ok(out)
     if words[:2] == ["peer", "probe"]:
         target = words[2]

@@ -120,10 +120,12 @@ def _check_built(fake: FakeCluster) -> None:
             assert me["volume_groups"] == {}, host.name
         else:
             _check_bricks(fake, host.name)
-        # Every peer knows every other by its storage name, the first host included.
+        # Every peer knows every other by its storage name, the first host included (by the
+        # name it was probed back by, among its other names).
         status = fakehost_gluster.answer(state, me, ["peer", "status"])[1]
-        named = re.findall(r"^Hostname: (\S+)$", status, re.M)
-        assert sorted(named) == sorted(h.peer for h in plan.hosts if h is not host), status
+        for other in plan.hosts:
+            if other is not host:
+                assert re.search(rf"^(Hostname: )?{re.escape(other.peer)}$", status, re.M), status
         # Every host is a hosted-engine host, with an ID of its own.
         conf = (root / "etc/ovirt-hosted-engine/hosted-engine.conf").read_text()
         assert f"storage={plan.engine_domain.connection}" in conf.splitlines()
@@ -742,3 +744,17 @@ def test_over_ssh_the_deploy_runs_only_inside_tmux(tmp_path: Path) -> None:
     )
     assert inside.returncode == 0, inside.stdout + inside.stderr
     assert fake.state["engine"]["deployed"]
+
+
+def test_the_probe_back_runs_once(tmp_path: Path) -> None:
+    """Probed back, the first host's name is among its other names (peer status keeps the
+    address as its Hostname): a second run finds it there and probes nothing."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    back = _step(fake, "peer-probe-back")
+    fake.run_through(back.number + 1)
+    calls = len(fake.calls())
+    again = fake.run(back.hosts[0], back.script)
+    assert again.returncode == 0, again.stderr
+    assert "host1 is known as host1.example.com" in again.stdout
+    probes = [c for c in fake.calls()[calls:] if c["argv"][1:3] == ["peer", "probe"]]
+    assert probes == []

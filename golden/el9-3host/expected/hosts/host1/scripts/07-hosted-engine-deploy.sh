@@ -192,20 +192,22 @@ fi
 # bootstrap_local_vm/03_hosted_engine_final_tasks.yml), and the engine must resolve every
 # host it adds. `getent -s dns` asks DNS only, not this host's /etc/hosts (getent(1): -s
 # overrides the databases' services).
-step "DNS names the engine and every host, forward and reverse"
+step "DNS names every host, forward and reverse, and the engine"
 problems=""
-# in_dns NAME ADDRESS: NAME resolves to ADDRESS in DNS, and ADDRESS back to NAME.
+# in_dns NAME ADDRESS: NAME resolves to ADDRESS in DNS (among its IPv4 addresses: ahostsv4
+# lists them all, where `hosts` gives one, an IPv6 one first where there is one), and ADDRESS
+# back to NAME.
 in_dns() {
     local forward reverse
-    forward=$(getent -s dns hosts "$1" | awk '{print $1; exit}' || true)
+    forward=$(getent -s dns ahostsv4 "$1" | awk '!seen[$1]++ {printf "%s%s", sep, $1; sep = ","}' || true)
     reverse=$(getent -s dns hosts "$2" | awk '{print tolower($2); exit}' || true)
-    [ "$forward" = "$2" ] || problems="$problems; $1 resolves to ${forward:-nothing}, not $2"
+    [[ ",$forward," == *",$2,"* ]] || problems="$problems; $1 resolves to ${forward:-nothing}, not $2"
     [ "$reverse" = "${1,,}" ] || problems="$problems; $2 resolves back to ${reverse:-nothing}, not $1"
 }
 in_dns host1.example.com 192.168.122.11
 in_dns host2.example.com 192.168.122.12
 in_dns host3.example.com 192.168.122.13
-getent -s dns hosts engine.example.com >/dev/null || problems="$problems; engine.example.com does not resolve"
+getent -s dns ahostsv4 engine.example.com >/dev/null || problems="$problems; engine.example.com does not resolve"
 [ -z "$problems" ] || die "DNS is not ready: ${problems#; }. Put every host's name and the engine's in DNS, forward and reverse, with their management addresses, then run again"
 
 step "The engine volume is started"

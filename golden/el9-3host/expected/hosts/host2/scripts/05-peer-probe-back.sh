@@ -188,8 +188,11 @@ need_commands gluster
 step "host1 is a peer of host2"
 gluster peer status | grep -qxF -e 'Hostname: host1.example.com' -e 'Hostname: 192.168.122.11' || die "host1 is not in this host's trusted pool: run step 04 on host1 first"
 
+# Probed back, the name joins the peer's names after the address: peer status then shows it
+# under "Other names:", a line of its own (glusterfs v10.5 glusterd-handler.c:3672,
+# glusterd-peer-utils.c:624; cli/src/cli-rpc-ops.c:252-270).
 step "Probe host1 back by its name host1.example.com"
-if gluster peer status | grep -qxF 'Hostname: host1.example.com'; then
+if gluster peer status | grep -qxF -e 'Hostname: host1.example.com' -e host1.example.com; then
     note "host1 is known as host1.example.com"
 else
     run gluster peer probe host1.example.com

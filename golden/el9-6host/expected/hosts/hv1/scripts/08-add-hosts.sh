@@ -197,6 +197,7 @@ if [ "$DRY_RUN" != 1 ]; then
     [ -t 0 ] || die "this step asks for passwords: run it from a terminal"
     read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
     echo
+    [ -n "$ADMIN_PASSWORD" ] || die "no password given for admin@ovirt@internalsso"
     answer=$(printf '%s' "$ADMIN_PASSWORD" | curl --silent --show-error --cacert "$ROOT$CA" \
         --header 'Accept: application/json' \
         --data-urlencode grant_type=password --data-urlencode scope=ovirt-app-api \
@@ -243,10 +244,12 @@ api() {
 
 # found PATH ELEMENT: the engine lists at least one ELEMENT at PATH (a search). The answer is
 # read whole before it is looked at: grep -q on a pipe would stop curl early, and pipefail
-# would count that as a failure.
+# would count that as a failure. An engine that refuses the call (a token expired, a fault)
+# stops the step: that is no answer to the question, and a wait would go on for an hour.
 found() {
     local answer
-    answer=$(api GET "$1") && [[ $answer == *"<$2 href="* ]]
+    answer=$(api GET "$1") || die "the engine did not answer GET $1 (above); run this step again"
+    [[ $answer == *"<$2 href="* ]]
 }
 
 # xml_text VALUE: VALUE as the text of an XML element.
@@ -263,12 +266,15 @@ host_up() {
     found "/hosts?search=name%3D$1%20and%20status%3Dup" host
 }
 
-# healed VOLUME: every brick of VOLUME is connected and lists no entry still to heal.
+# healed VOLUME: heal info lists the volume's bricks, every one connected with no entry still
+# to heal (glusterfs v10.5 heal/src/glfs-heal.c:463-487 prints "Brick", "Status" and
+# "Number of entries" for each).
 healed() {
     gluster volume heal "$1" info | awk '
+        /^Brick / {bricks++}
         /^Status: / && $0 != "Status: Connected" {bad = 1}
         /^Number of entries: / && $4 != "0" {bad = 1}
-        END {exit bad}'
+        END {exit bad || !bricks}'
 }
 
 # Since oVirt 4.0 an additional hosted-engine host is added from the engine, with

@@ -197,6 +197,7 @@ if [ "$DRY_RUN" != 1 ]; then
     [ -t 0 ] || die "this step asks for passwords: run it from a terminal"
     read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
     echo
+    [ -n "$ADMIN_PASSWORD" ] || die "no password given for admin@ovirt@internalsso"
     answer=$(printf '%s' "$ADMIN_PASSWORD" | curl --silent --show-error --cacert "$ROOT$CA" \
         --header 'Accept: application/json' \
         --data-urlencode grant_type=password --data-urlencode scope=ovirt-app-api \
@@ -243,10 +244,12 @@ api() {
 
 # found PATH ELEMENT: the engine lists at least one ELEMENT at PATH (a search). The answer is
 # read whole before it is looked at: grep -q on a pipe would stop curl early, and pipefail
-# would count that as a failure.
+# would count that as a failure. An engine that refuses the call (a token expired, a fault)
+# stops the step: that is no answer to the question, and a wait would go on for an hour.
 found() {
     local answer
-    answer=$(api GET "$1") && [[ $answer == *"<$2 href="* ]]
+    answer=$(api GET "$1") || die "the engine did not answer GET $1 (above); run this step again"
+    [[ $answer == *"<$2 href="* ]]
 }
 
 # xml_text VALUE: VALUE as the text of an XML element.

@@ -188,8 +188,11 @@ need_commands gluster
 step "hv1 is a peer of hv2"
 gluster peer status | grep -qxF -e 'Hostname: 10.20.0.11' -e 'Hostname: 10.20.0.11' || die "hv1 is not in this host's trusted pool: run step 04 on hv1 first"
 
+# Probed back, the name joins the peer's names after the address: peer status then shows it
+# under "Other names:", a line of its own (glusterfs v10.5 glusterd-handler.c:3672,
+# glusterd-peer-utils.c:624; cli/src/cli-rpc-ops.c:252-270).
 step "Probe hv1 back by its name 10.20.0.11"
-if gluster peer status | grep -qxF 'Hostname: 10.20.0.11'; then
+if gluster peer status | grep -qxF -e 'Hostname: 10.20.0.11' -e 10.20.0.11; then
     note "hv1 is known as 10.20.0.11"
 else
     run gluster peer probe 10.20.0.11

@@ -568,7 +568,9 @@ def test_ctrl_c_at_any_moment_of_a_real_render_leaves_a_whole_tree(tmp_path: Pat
         time.sleep(delay)
         render.send_signal(signal.SIGINT)
         _, err = render.communicate(timeout=120)
-        assert render.returncode in (0, 130), err
+        # -SIGINT: the signal came before the interpreter installed its own handler, at its
+        # very start (a loaded machine delays that start); nothing was written then.
+        assert render.returncode in (0, 130, -signal.SIGINT), err
         if render.returncode == 130:
             assert err.startswith("confgen: interrupted") and err.count("\n") == 1, err
         assert frozenset(_whole(out)) in trees

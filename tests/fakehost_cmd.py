@@ -121,13 +121,20 @@ if PROGRAM == "yum":
                 me["packages"].append(package)
     done(change=True)
 if PROGRAM == "systemctl":
-    # systemctl(1), systemd 219 (EL7): is-enabled exits 0 for an enabled unit and non-zero
-    # otherwise; is-active 0 for an active unit, 3 for an inactive one.
+    # systemctl(1), systemd 219 (EL7) and 252 (EL9): "is-active PATTERN...: Check whether any
+    # of the specified units are active (i.e. running). Returns an exit code 0 if at least one
+    # is active, or non-zero otherwise. Unless --quiet is specified, this will also print the
+    # current unit state to standard output" (3 for inactive: systemctl(1) exit status
+    # table); is-enabled alike, with "enabled" or "disabled" and 1 when none is.
     verb, *units = words(ARGS)
-    if verb == "is-enabled":
-        done(0 if units[0] in me["enabled"] else 1)
-    if verb == "is-active":
-        done(0 if units[0] in me["active"] else 3)  # systemctl(1): 3 for an inactive unit
+    quiet = "--quiet" in ARGS or "-q" in ARGS
+    if verb in ("is-enabled", "is-active"):
+        known = me["enabled"] if verb == "is-enabled" else me["active"]
+        yes, no = ("enabled", "disabled") if verb == "is-enabled" else ("active", "inactive")
+        names = [{unit, unit.removesuffix(".service")} for unit in units]
+        states = [yes if forms & set(known) else no for forms in names]
+        out = "" if quiet else "".join(f"{state}\n" for state in states)
+        done((0 if yes in states else 1 if verb == "is-enabled" else 3), out=out)
     if verb == "reload" and not (unit_known(units[0]) and units[0] in me["active"]):
         # systemctl(1): reload asks a running unit to reload its configuration; systemd 252
         # refuses one not running ("Job for X.service failed", exit 1).
@@ -244,6 +251,12 @@ if PROGRAM == "hosted-engine":
             f"conf=/etc/ovirt-hosted-engine/vm.conf\nhost_id={host_id}\n"
         )
         (conf_file.parent / "vm.conf").write_text("vmId=00000000-0000-0000-0000-000000000001\n")
+        # At closeup the deploy enables and starts the HA agent and broker (ovirt-hosted-engine-
+        # setup 1.2.6.1 src/plugins/ovirt-hosted-engine-setup/ha/ha_services.py:117-131).
+        for unit in ("ovirt-ha-agent", "ovirt-ha-broker"):
+            for started in (me["enabled"], me["active"]):
+                if unit not in started:
+                    started.append(unit)
         # The installer replaces the firewall rules, keeping a dated copy of the old ones.
         rules = ROOT / "etc/sysconfig/iptables"
         (ROOT / "etc/sysconfig/iptables.20141112134450").write_bytes(rules.read_bytes())
@@ -302,7 +315,12 @@ if PROGRAM == "ssm":
     done(change=True)
 # mountpoint(1): exit 0 for a mount point, 32 otherwise.
 if PROGRAM == "mountpoint":
-    done(0 if words(ARGS)[0] in me["mounts"] else 32)
+    # mountpoint(1), util-linux: exit 0 for a mount point, 32 otherwise; without -q it says
+    # "PATH is a mountpoint" or "PATH is not a mountpoint" (sys-utils/mountpoint.c).
+    path = words(ARGS)[0]
+    mounted = path in me["mounts"]
+    said = "" if "-q" in ARGS else f"{path} is {'' if mounted else 'not '}a mountpoint\n"
+    done(0 if mounted else 32, out=said)
 if PROGRAM == "mount" and len(words(ARGS)) == 1:
     # mount(8) with a mount point alone mounts what /etc/fstab names for it: "can't find in
     # /etc/fstab" (exit 1) when no line does; UUID=... is the device holding that UUID; the

@@ -262,6 +262,14 @@ def firewall_cmd(me: dict[str, Any], args: list[str]) -> Answer:
             z: {k: list(v) for k, v in c.items()} for z, c in firewall["permanent"].items()
         }
         return _ok("success\n", True)
+    if "--list-services" in args:
+        # [--permanent] [--zone=Z] --list-services: the zone's services, sorted, on one line
+        # (firewalld 1.3 src/firewall-cmd.in: `" ".join(sorted(l))`, runtime and permanent).
+        zones = firewall["permanent" if "--permanent" in args else "runtime"]
+        zone = _option(args, "--zone") or firewall["default_zone"]
+        if zone not in zones:
+            return _fail(f"Error: INVALID_ZONE: {zone}", 112)
+        return _ok(" ".join(sorted(zones[zone]["services"])) + "\n")
     if "--permanent" not in args:
         return _fail(f"fakehost: no stand-in behaviour for firewall-cmd {' '.join(args)}", 2)
     zones = firewall["permanent"]

@@ -289,6 +289,10 @@ def answer(
     verb, name = words[1], words[2]
     volume = state["volumes"].get(name)
     if verb == "info":
+        # volume info [all|<VOLNAME>]: one name at most, else the usage (glusterfs v10.5
+        # cli/src/cli-cmd-volume.c:3004 and cli_cmd_volume_info_cbk, cli_usage_out).
+        if len(words) > 3:
+            return _fail("Usage: volume info [all|<VOLNAME>]")
         if volume is None:
             return _fail(f"Volume {name} does not exist")
         return _ok(_info(name, volume))

@@ -290,9 +290,14 @@ def test_mountpoint_answers_as_util_linux_does(tmp_path: Path) -> None:
     fake.state["hosts"]["host1"]["mounts"] = {"/proc": "proc"}
     fake.save()
     for path in ("/proc", str(tmp_path)):
-        real = run(mountpoint, "-q", path).returncode
-        stand_in = run(str(fake.bin / "mountpoint"), "-q", path, env=env).returncode
-        assert (path, real) == (path, stand_in)
+        for quiet in (["-q"], []):
+            real = run(mountpoint, *quiet, path)
+            stand_in = run(str(fake.bin / "mountpoint"), *quiet, path, env=env)
+            assert (path, real.returncode, real.stdout) == (
+                path,
+                stand_in.returncode,
+                stand_in.stdout,
+            )
 
 
 def test_mount_and_umount_fail_where_the_real_ones_do(tmp_path: Path) -> None:

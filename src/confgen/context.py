@@ -63,6 +63,16 @@ def _step(s: Step) -> Data:
         "where": s.where,
         "after": [{"number": a.number, "slug": a.slug, "where": a.where} for a in s.after],
         "script": s.script,
+        "checks": [
+            {
+                "on": c.on,
+                "command": c.command,
+                "shows": list(c.shows),
+                "not_shows": list(c.not_shows),
+                "note": c.note,
+            }
+            for c in s.checks
+        ],
     }
 
 

@@ -133,8 +133,22 @@ class StepAfter:
 
 
 @record
+class Check:
+    """What shows, before the next step, that a step worked: a command to run on a host (or,
+    without one, where to look), the lines or parts of lines it prints when the step worked
+    (`shows`) and those it prints when it did not (`not_shows`), and what else to look for."""
+
+    on: str  # a host's name, "each host", or where to look when there is no command
+    command: str = ""
+    shows: tuple[str, ...] = ()
+    not_shows: tuple[str, ...] = ()
+    note: str = ""
+
+
+@record
 class Step:
-    """One script run on one or more hosts; `after` are the steps that must be done first."""
+    """One script run on one or more hosts; `after` are the steps that must be done first;
+    `checks` what shows it worked."""
 
     number: int
     slug: str
@@ -145,6 +159,7 @@ class Step:
     where: str
     after: tuple[StepAfter, ...]
     template: str
+    checks: tuple[Check, ...] = ()
 
     @property
     def script(self) -> str:

@@ -3,15 +3,19 @@ its templates read (the CTDB node list, the VIP lines, the meta volume's unit)."
 
 from __future__ import annotations
 
+import shlex
 from ipaddress import IPv4Address
 
+from confgen import checks
 from confgen.models import FirewallRule, Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
+    Check,
     HostPlan,
     OutputFile,
     Plan,
     Source,
+    Step,
     StepSpec,
     brick_check,
     host_plans,
@@ -19,7 +23,7 @@ from confgen.planner import (
     script_files,
     volume_plans,
 )
-from confgen.records import record
+from confgen.records import record, replace
 from confgen.systemd import mount_unit_name
 from confgen.targets.ovirt35_el7 import defaults
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -133,7 +137,7 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
     steps = number_steps(_steps(hosts), TEMPLATES, hosts)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
     files = _files(cluster, hosts, mount_unit) + script_files(hosts, steps)
-    return SeedPlan(
+    the_plan = SeedPlan(
         cluster=cluster,
         source=source,
         hosts=hosts,
@@ -150,6 +154,134 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         mount_unit=mount_unit,
         firewall_groups=_firewall_groups(cluster.firewall.rules),
     )
+    return replace(the_plan, steps=tuple(replace(s, checks=_checks(the_plan, s)) for s in steps))
+
+
+def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
+    """What the runbook says to check after `step`, before the next (see confgen.checks)."""
+    first = the_plan.first
+    hosts = tuple(h for h in the_plan.hosts if h.name in step.hosts)
+    on = checks.every_host(hosts)
+    cluster = the_plan.cluster
+    # hosted-engine --vm-status of ovirt-hosted-engine-setup 1.2 (src/ovirt_hosted_engine_setup/
+    # vm_status.py:83-110): "!! Cluster is in GLOBAL MAINTENANCE mode !!" while it is, then
+    # "--== Host N status ==--" and each host's "Engine status", the HA agent's JSON.
+    maintenance = "!! Cluster is in GLOBAL MAINTENANCE mode !!"
+    if step.slug == "selinux-and-hosts":
+        # getenforce(8) prints Enforcing, Permissive or Disabled.
+        return (Check(on=on, command="getenforce", shows=("Permissive",)),)
+    if step.slug == "stop-engine":
+        # The step stops the HA agent and broker (which --vm-status asks) and vdsmd; the
+        # engine's storage is unmounted with them.
+        return (
+            Check(
+                on=first.name,
+                command="systemctl is-active ovirt-ha-agent ovirt-ha-broker vdsmd",
+                shows=("inactive",),
+                note="`inactive` for each",
+            ),
+        )
+    if step.slug == "install-packages":
+        # rpm -q says "package X is not installed" of a missing one (rpm(8)).
+        return (
+            Check(
+                on=on,
+                command=shlex.join(["rpm", "-q", *cluster.packages.install]),
+                not_shows=("is not installed",),
+            ),
+            Check(
+                on=on,
+                command="systemctl is-active iptables",
+                shows=("active",),
+                not_shows=("inactive", "failed"),
+            ),
+        )
+    if step.slug in ("firewall", "restore-firewall"):
+        # iptables -S prints the rules as iptables-save writes them, the form of the rules file.
+        rule = the_plan.firewall_groups[-1].rules[-1]
+        protocol = rule.protocol.value
+        return (
+            Check(
+                on=on,
+                command="iptables -S INPUT",
+                shows=(f"-A INPUT -p {protocol} -m {protocol} --dport {rule.ports} -j ACCEPT",),
+                note=f"and every other rule of {IPTABLES}",
+            ),
+        )
+    if step.slug == "brick-storage":
+        return (
+            checks.glusterd_running(on),
+            # mountpoint(1): "PATH is a mountpoint" (util-linux sys-utils/mountpoint.c).
+            Check(
+                on=on,
+                command=shlex.join(["mountpoint", cluster.gluster.brick_fs.mount_point]),
+                shows=(f"{cluster.gluster.brick_fs.mount_point} is a mountpoint",),
+            ),
+        )
+    if step.slug == "peer-probe":
+        return (checks.peers_connected(first.name, len(the_plan.hosts) - 1),)
+    if step.slug == "add-bricks":
+        return checks.volumes_started(first.name, the_plan.existing_volumes)
+    if step.slug == "heal-workaround":
+        return checks.volumes_healed(first.name, the_plan.existing_volumes)
+    if step.slug == "nfsmount-conf":
+        return (
+            Check(
+                on=on,
+                command=shlex.join(["grep", "-x", "Lock=False", NFSMOUNT_CONF]),
+                shows=("Lock=False",),
+            ),
+        )
+    if step.slug == "new-volumes":
+        return (
+            *checks.volumes_started(first.name, the_plan.new_volumes),
+            Check(
+                on=first.name,
+                command=shlex.join(["mountpoint", cluster.ctdb.mount_point]),
+                shows=(f"{cluster.ctdb.mount_point} is a mountpoint",),
+            ),
+        )
+    if step.slug == "ctdb":
+        # ctdb ip: "Public IPs on node N", then each public address and the PNN of the node that
+        # holds it, -1 while none does (ctdb/tools/ctdb.c, control_ip).
+        return (
+            Check(
+                on=on,
+                command="ctdb ip",
+                shows=tuple(str(vip.address.ip) for vip in cluster.ctdb.vips),
+                not_shows=("-1",),
+                note="each address held by a node",
+            ),
+        )
+    if step.slug == "systemd-units":
+        # is-enabled prints "enabled" for a unit enabled at boot (systemctl(1)).
+        return (
+            Check(
+                on=on,
+                command=shlex.join(["systemctl", "is-enabled", the_plan.mount_unit, CTDB_SERVICE]),
+                shows=("enabled",),
+                not_shows=("disabled",),
+            ),
+        )
+    if step.slug == "start-engine":
+        return (
+            Check(
+                on=first.name,
+                command="hosted-engine --vm-status",
+                shows=('"vm": "up"', '"health": "good"'),
+                not_shows=(maintenance,),
+            ),
+        )
+    if step.slug == "hosted-engine-deploy":
+        host = hosts[0]
+        return (
+            Check(
+                on=host.name,
+                command="hosted-engine --vm-status",
+                shows=(f"--== Host {host.host.host_id} status ==--",),
+            ),
+        )
+    return ()
 
 
 def self_check(the_plan: SeedPlan) -> list[str]:

@@ -4,15 +4,19 @@ backup servers, the data storage domains, the firewall zone)."""
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 
+from confgen import checks
 from confgen.models import Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
+    Check,
     HostPlan,
     OutputFile,
     Plan,
     Source,
+    Step,
     VolumePlan,
     brick_check,
     host_plans,
@@ -20,7 +24,7 @@ from confgen.planner import (
     script_files,
     volume_plans,
 )
-from confgen.records import record
+from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults
 from confgen.targets.ovirt45_el9.model import Cluster
 
@@ -157,7 +161,7 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     volume_list = volume_plans(volumes, brick_dir, hosts)
     engine = next(v for v in volume_list if v.name == cluster.hosted_engine.volume)
     firewall = cluster.firewall
-    return El9Plan(
+    the_plan = El9Plan(
         cluster=cluster,
         source=source,
         hosts=hosts,
@@ -176,6 +180,94 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
         firewall_services=_firewall_services(cluster),
         firewall_ports=_firewall_ports(cluster),
     )
+    return replace(the_plan, steps=tuple(replace(s, checks=_checks(the_plan, s)) for s in steps))
+
+
+def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
+    """What the runbook says to check after `step`, before the next (see confgen.checks)."""
+    first = the_plan.first
+    hosts = tuple(h for h in the_plan.hosts if h.name in step.hosts)
+    on = checks.every_host(hosts)
+    cluster = the_plan.cluster
+    if step.slug == "install-packages":
+        # rpm -q names each package it finds and says "package X is not installed" of the
+        # others (rpm(8)); systemctl is-active prints one state a unit (systemctl(1)).
+        return (
+            Check(
+                on=on,
+                command=shlex.join(["rpm", "-q", *cluster.packages.install]),
+                not_shows=("is not installed",),
+            ),
+            Check(
+                on=on,
+                command="systemctl is-active NetworkManager firewalld chronyd",
+                shows=("active",),
+                not_shows=("inactive", "failed"),
+                note="`active` three times",
+            ),
+        )
+    if step.slug == "firewall":
+        # --list-services: the zone's services, on one line (firewall-cmd(1)).
+        zone = [f"--zone={the_plan.firewall_zone}"] if the_plan.firewall_zone else []
+        return (
+            Check(
+                on=on,
+                command=shlex.join(["firewall-cmd", *zone, "--list-services"]),
+                shows=the_plan.firewall_services,
+            ),
+        )
+    if step.slug == "brick-storage":
+        # findmnt -t xfs lists the XFS mounts, the brick filesystems among them (findmnt(8)).
+        return (
+            checks.glusterd_running(on),
+            Check(
+                on=on,
+                command=shlex.join(["findmnt", "-t", "xfs"]),
+                note=f"lists `{cluster.gluster.brick_fs.mount_point}/VOLUME` for each volume the "
+                "host holds a brick of",
+            ),
+        )
+    if step.slug == "peer-probe":
+        return (checks.peers_connected(first.name, len(the_plan.hosts) - 1),)
+    if step.slug == "peer-probe-back":
+        return (checks.peer_known_by_name(on, first.peer),)
+    if step.slug == "volumes":
+        return checks.volumes_started(first.name, the_plan.volumes)
+    if step.slug == "hosted-engine-deploy":
+        # hosted-engine --vm-status prints each host's "Engine status" as the HA agent stores
+        # it, a JSON object with "vm" and "health" (ovirt-hosted-engine-setup 2.7.2
+        # src/ovirt_hosted_engine_setup/vm_status.py:47,107-121).
+        return (
+            Check(
+                on=first.name,
+                command="hosted-engine --vm-status",
+                shows=('"vm": "up"', '"health": "good"'),
+                note="in the `Engine status` of one host",
+            ),
+        )
+    if step.slug == "add-hosts":
+        # "--== Host {hostname} (id: {host_id}) status ==--" a host (vm_status.py:107-110).
+        engine = the_plan.volume(cluster.hosted_engine.volume)
+        return (
+            Check(
+                on=first.name,
+                command="hosted-engine --vm-status",
+                shows=tuple(f"(id: {h.host.host_id}) status ==--" for h in the_plan.hosts),
+                note="a section for every host",
+            ),
+            *checks.volumes_healed(first.name, (engine,)),
+        )
+    if step.slug == "data-domains":
+        return (
+            Check(
+                on="the Administration Portal",
+                note="Storage → Domains lists "
+                + ", ".join(f"`{d.name}`" for d in the_plan.data_domains)
+                + " with the status Active in the data center "
+                + f"`{cluster.hosted_engine.data_center}`",
+            ),
+        )
+    return ()
 
 
 def _firewall_services(cluster: Cluster) -> tuple[str, ...]:

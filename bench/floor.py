@@ -207,6 +207,8 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         }
         for key, slug, on_hosts, after, title in specs
     ]
+    for s in steps:
+        s["checks"] = _checks(s, first, hosts, volumes, cluster, groups, mount_point)
     first_step: dict[str, int] = {}
     last_step: dict[str, int] = {}
     for s in steps:
@@ -286,6 +288,142 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                                           f"/{s['slug']}.sh.j2", "mode": 0o755,
                               "host": h["name"], "step": s["number"]})  # fmt: skip
     return {"cluster": cluster, "plan": plan, "paths": paths}, files
+
+
+def _check(on: str, command: str, shows: Any = (), not_shows: Any = (), note: str = "") -> Data:
+    return {
+        "on": on,
+        "command": command,
+        "shows": list(shows),
+        "not_shows": list(not_shows),
+        "note": note,
+    }
+
+
+def _checks(
+    step: Data,
+    first: Data,
+    hosts: list[Data],
+    volumes: list[Data],
+    cluster: Data,
+    groups: list[Data],
+    mount_point: str,
+) -> list[Data]:
+    """The seed's checks between steps, as the runbook names them."""
+    on = "each host" if len(step["hosts"]) > 1 else step["hosts"][0]
+    slug, me = step["slug"], first["name"]
+
+    def info(vs: list[Data]) -> list[Data]:
+        out = []
+        for v in vs:
+            n, r = len(v["bricks"]), v["replica"]
+            count = (
+                f"Number of Bricks: {n}" if r == 1 else f"Number of Bricks: {n // r} x {r} = {n}"
+            )
+            shows = (f"Volume Name: {v['name']}", "Status: Started", count)
+            out.append(_check(me, f"gluster volume info {v['name']}", shows))
+        return out
+
+    existing = [v for v in volumes if v["existing"]]
+    maintenance = "!! Cluster is in GLOBAL MAINTENANCE mode !!"
+    active = ("active",), ("inactive", "failed")
+    fs = cluster["gluster"]["brick_fs"]["mount_point"]
+    if slug == "selinux-and-hosts":
+        return [_check(on, "getenforce", ("Permissive",))]
+    if slug == "stop-engine":
+        return [
+            _check(
+                me,
+                "systemctl is-active ovirt-ha-agent ovirt-ha-broker vdsmd",
+                ("inactive",),
+                note="`inactive` for each",
+            )
+        ]
+    if slug == "install-packages":
+        return [
+            _check(
+                on,
+                " ".join(["rpm", "-q", *cluster["packages"]["install"]]),
+                (),
+                ("is not installed",),
+            ),
+            _check(on, "systemctl is-active iptables", *active),
+        ]
+    if slug in ("firewall", "restore-firewall"):
+        rule = groups[-1]["rules"][-1]
+        p = rule["protocol"]
+        return [
+            _check(
+                on,
+                "iptables -S INPUT",
+                (f"-A INPUT -p {p} -m {p} --dport {rule['ports']} -j ACCEPT",),
+                note="and every other rule of /etc/sysconfig/iptables",
+            )
+        ]
+    if slug == "brick-storage":
+        return [
+            _check(on, "systemctl is-active glusterd", *active),
+            _check(on, f"mountpoint {fs}", (f"{fs} is a mountpoint",)),
+        ]
+    if slug == "peer-probe":
+        return [
+            _check(
+                me,
+                "gluster peer status",
+                (f"Number of Peers: {len(hosts) - 1}", "State: Peer in Cluster (Connected)"),
+                note="every peer in that state",
+            )
+        ]
+    if slug == "add-bricks":
+        return info(existing)
+    if slug == "heal-workaround":
+        return [
+            _check(
+                me,
+                f"gluster volume heal {v['name']} info",
+                ("Number of entries: 0",),
+                note="on every brick",
+            )
+            for v in existing
+        ]
+    if slug == "nfsmount-conf":
+        return [_check(on, "grep -x Lock=False /etc/nfsmount.conf", ("Lock=False",))]
+    if slug == "new-volumes":
+        return [
+            *info([v for v in volumes if not v["existing"]]),
+            _check(me, f"mountpoint {mount_point}", (f"{mount_point} is a mountpoint",)),
+        ]
+    if slug == "ctdb":
+        return [
+            _check(
+                on,
+                "ctdb ip",
+                [v["ip"] for v in cluster["ctdb"]["vips"]],
+                ("-1",),
+                "each address held by a node",
+            )
+        ]
+    if slug == "systemd-units":
+        unit = mount_point.strip("/").replace("/", "-") + ".mount"
+        return [
+            _check(on, f"systemctl is-enabled {unit} ctdb.service", ("enabled",), ("disabled",))
+        ]
+    if slug == "start-engine":
+        return [
+            _check(
+                me, "hosted-engine --vm-status", ('"vm": "up"', '"health": "good"'), (maintenance,)
+            )
+        ]
+    if slug == "hosted-engine-deploy":
+        host = next(h for h in hosts if h["name"] == step["hosts"][0])
+        return [
+            _check(
+                host["name"],
+                "hosted-engine --vm-status",
+                (f"--== Host {host['host_id']} status ==--",),
+            )
+        ]
+    return []
 
 
 def _templating() -> Any:

@@ -4,10 +4,56 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=30, deadline=None)
+# CI: the same examples on every run (a red run is reproduced by running it again), and a
+# failure prints the blob that replays it with @reproduce_failure.
 settings.register_profile(
-    "ci", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+# The tier of each test module, as a marker (registered in pyproject.toml): the fast loop
+# leaves out the tiers that run the generated scripts (README.md, "Tests").
+TIERS = {
+    "test_bench.py": "unit",
+    "test_cli.py": "unit",
+    "test_hosted_engine_setup.py": "unit",
+    "test_input_safety.py": "unit",
+    "test_packaging.py": "unit",
+    "test_readme.py": "unit",
+    "test_records.py": "unit",
+    "test_schema.py": "unit",
+    "test_templating.py": "unit",
+    "test_validate.py": "unit",
+    "test_validate_el9.py": "unit",
+    "test_write.py": "unit",
+    "test_golden.py": "golden",
+    "test_properties.py": "property",
+    "test_properties_el9.py": "property",
+    "test_real_programs.py": "real_programs",
+    "test_real_programs_el9.py": "real_programs",
+    "test_stand_ins.py": "real_programs",
+    "test_stand_ins_el9.py": "real_programs",
+    "test_checks.py": "fake_cluster",
+    "test_scripts.py": "fake_cluster",
+    "test_scripts_el9.py": "fake_cluster",
+    "test_cluster.py": "e2e",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.name
+        if module not in TIERS:
+            raise pytest.UsageError(f"{module} has no tier: add it to TIERS in tests/conftest.py")
+        item.add_marker(TIERS[module])
+        # A property test of any tier is also in the property tier.
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker("property")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

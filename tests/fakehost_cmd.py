@@ -165,7 +165,7 @@ if PROGRAM == "setenforce":
 if PROGRAM == "hosted-engine" and state.get("target") == "ovirt45-el9":
     import fakehost_engine
 
-    code, out, change, err = fakehost_engine.deploy(state, me, HOST, ARGS, ROOT)
+    code, out, change, err = fakehost_engine.hosted_engine(state, me, HOST, ARGS, ROOT)
     done(code, out, change, err)
 if PROGRAM == "hosted-engine":
     # ovirt-hosted-engine-setup 1.2 (oVirt 3.5), src/bin/hosted-engine.in: the command sources

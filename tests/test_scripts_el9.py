@@ -510,6 +510,7 @@ def _deployed(tmp_path: Path) -> FakeCluster:
         host["active"].append("glusterd")
     state["engine"].update(
         deployed=True,
+        fqdn=he.fqdn,
         data_centers={he.data_center: "dc-1"},
         clusters={he.cluster: he.data_center},
         hosts={plan.first.host.fqdn: {"id": "host-1", "status": "up", "host_id": 1}},

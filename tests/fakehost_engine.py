@@ -768,7 +768,7 @@ def _list_hosts(state: dict[str, Any], terms: dict[str, str]) -> list[Any]:
         if terms.get("address", host.get("address")) != host.get("address"):
             continue
         status = _look(state, name, host)
-        if terms.get("status", status).upper() != status.replace("_", "").upper():
+        if "status" in terms and terms["status"].upper() != status.replace("_", "").upper():
             continue
         listed.append(
             _href(

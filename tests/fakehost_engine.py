@@ -54,9 +54,7 @@ HE_CONF = "etc/ovirt-hosted-engine/hosted-engine.conf"
 VM_CONF = "/var/run/ovirt-hosted-engine-ha/vm.conf"
 
 
-def _host_config(
-    state: dict[str, Any], root: Path, machine: str, host_id: int, fqdn: str
-) -> None:
+def _host_config(state: dict[str, Any], root: Path, machine: str, host_id: int, fqdn: str) -> None:
     """What a hosted-engine host has once the role (or the engine's host deploy) wrote its
     configuration: hosted-engine.conf with the keys of the role's template that the setup and
     the HA services read (templates/hosted-engine.conf.j2:1-15), vm.conf where conf= points,
@@ -81,7 +79,9 @@ def _host_config(
         ha.append([host_id, machine, fqdn])
 
 
-def _start_ha(me: dict[str, Any], units: tuple[str, ...] = ("vdsmd", "ovirt-ha-broker", "ovirt-ha-agent")) -> None:
+def _start_ha(
+    me: dict[str, Any], units: tuple[str, ...] = ("vdsmd", "ovirt-ha-broker", "ovirt-ha-agent")
+) -> None:
     for unit in units:
         for key in ("enabled", "active"):
             if unit not in me[key]:
@@ -290,7 +290,6 @@ def _deploy_failed(task: str) -> Answer:
     )
 
 
-
 def hosted_engine(
     state: dict[str, Any], me: dict[str, Any], host: str, args: list[str], root: Path
 ) -> Answer:
@@ -313,8 +312,11 @@ def hosted_engine(
     if command == "--vm-status" and args[1:] in ([], ["--json"]):
         return _vm_status(state, me, root, conf, args[1:] == ["--json"])
     # :584-588: anything else is "Invalid option", then the usage, exit 1.
-    return 1, "Usage: hosted-engine [--help] <command> [<command-args>]\n", False, (
-        f"Invalid option '{command}'\n"
+    return (
+        1,
+        "Usage: hosted-engine [--help] <command> [<command-args>]\n",
+        False,
+        (f"Invalid option '{command}'\n"),
     )
 
 
@@ -378,7 +380,8 @@ def _vm_status(
                 "An error occured while retrieving vm status, please make sure the HA daemon "
                 "is ready and reachable.\nUnable to connect the HA Broker \n",
             )
-        text = '{{"exception": "{0}"}}'.format(
+        # vm_status.py:62-68, as written there.
+        text = '{{"exception": "{0}"}}'.format(  # noqa: UP030
             f"{error}\nCannot connect to the HA daemon, please check the logs.\n".strip()
         )
         try:
@@ -427,6 +430,7 @@ def _vm_status(
         lines.append(f"{descriptions['extra']:35}:")
         lines += [f"\t{line}" for line in host_stats["extra"].splitlines()]
     return (0 if stats else 1), "".join(f"{line}\n" for line in lines), False, ""
+
 
 # The REST API. Citations name files of oVirt/ovirt-engine at tag ovirt-engine-4.5.7 (commit
 # 85cc83ecd2c9), the newest 4.5.x tag, by these prefixes:
@@ -777,7 +781,9 @@ def _list_hosts(state: dict[str, Any], terms: dict[str, str]) -> list[Any]:
                     name=name,
                     address=host.get("address"),
                     status=_status(status),
-                    status_detail=host.get("status_detail") if status == "non_operational" else None,
+                    status_detail=host.get("status_detail")
+                    if status == "non_operational"
+                    else None,
                 ),
                 "hosts",
             )
@@ -958,9 +964,7 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> 
     )
 
 
-def _event(
-    engine: dict[str, Any], code: int, severity: str, description: str, host: str
-) -> None:
+def _event(engine: dict[str, Any], code: int, severity: str, description: str, host: str) -> None:
     """An audit log entry of the engine, about a host (its vds_name)."""
     events = engine.setdefault("events", [])
     events.append(
@@ -974,7 +978,9 @@ def _event(
     )
 
 
-def _list_events(engine: dict[str, Any], terms: dict[str, str], query: dict[str, list[str]]) -> list[Any]:
+def _list_events(
+    engine: dict[str, Any], terms: dict[str, str], query: dict[str, list[str]]
+) -> list[Any]:
     """GET /events: newest first (the search's default order, audit_log_id DESC:
     searchbackend/SearchObjectAutoCompleter.java:392-393; ovirt-engine-api-model 4.6.1
     services/EventsService.java:154-160), at most `max` of them (:192). The search terms

@@ -799,9 +799,7 @@ def test_a_deploy_that_fails_late_is_not_taken_for_done_on_a_rerun(
     again = fake.run("host1", deploy.script)
     assert again.returncode == 1, again.stdout
     assert "hosted-engine --check-deployed: The hosted engine has been deployed" in again.stdout
-    assert f"the deploy on host1 started and did not finish: {state}" in again.stderr, (
-        again.stderr
-    )
+    assert f"the deploy on host1 started and did not finish: {state}" in again.stderr, again.stderr
     undo = fake.out / "hosts" / "host1" / "undo" / deploy.script
     assert f"remove what it left with {undo}, then run this step again" in again.stderr
     assert deploy.script == "07-hosted-engine-deploy.sh"
@@ -827,7 +825,9 @@ def test_a_deployed_host_reruns_the_deploy_step_as_a_no_op(tmp_path: Path) -> No
         "healthy, and engine.example.com answers its health page (DB Up!Welcome to Health "
         "Status!)" in again.stdout
     )
-    asked = [c["argv"][:2] for c in fake.calls()[calls:] if c["argv"][0] in ("hosted-engine", "engine")]
+    asked = [
+        c["argv"][:2] for c in fake.calls()[calls:] if c["argv"][0] in ("hosted-engine", "engine")
+    ]
     assert asked == [
         ["hosted-engine", "--check-deployed"],
         ["hosted-engine", "--vm-status"],
@@ -888,7 +888,11 @@ def test_a_non_operational_host_stops_the_wait_with_its_reason(tmp_path: Path) -
     host = fake.state["engine"]["hosts"]["host3"]
     host.update(status="non_operational", status_detail="gluster_command_failed", next=[])
     fakehost_engine._event(
-        fake.state["engine"], 4035, "error", "Gluster command [gluster peer status] failed.", "host3"
+        fake.state["engine"],
+        4035,
+        "error",
+        "Gluster command [gluster peer status] failed.",
+        "host3",
     )
     fake.save()
     again = fake.run("host1", add_hosts.script)
@@ -937,7 +941,7 @@ def test_an_api_error_prints_the_fault_reason_and_detail(
         "set -u\nSCRIPT=08-add-hosts.sh ROOT= CA=/ca API=https://e/api TOKEN=t\n"
         + script[start:end]
         + script[api_start:api_end]
-        + "api POST /hosts </dev/null; echo \"exit $?\"\n"
+        + 'api POST /hosts </dev/null; echo "exit $?"\n'
     )
     import subprocess
 

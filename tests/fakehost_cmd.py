@@ -172,7 +172,7 @@ if PROGRAM == "setenforce":
 if PROGRAM == "hosted-engine" and state.get("target") == "ovirt45-el9":
     import fakehost_engine
 
-    code, out, change, err = fakehost_engine.deploy(state, me, HOST, ARGS, ROOT)
+    code, out, change, err = fakehost_engine.hosted_engine(state, me, HOST, ARGS, ROOT)
     done(code, out, change, err)
 if PROGRAM == "hosted-engine":
     # ovirt-hosted-engine-setup 1.2 (oVirt 3.5), src/bin/hosted-engine.in: the command sources
@@ -244,6 +244,15 @@ if PROGRAM == "hosted-engine":
             ).split(":")[-1]
         )
         engine["hosts"].append(host_id)
+        # At closing up the setup adds the host to the engine, then enables and starts the HA
+        # agent and broker (1.2.6.1 ha/ha_services.py:85-129); engine["deploy_fails"] (set by a
+        # test) fails it before, after hosted-engine.conf is written (core/conf.py:48-56).
+        fails = engine.get("deploy_fails") == HOST
+        if not fails:
+            for unit in ("ovirt-ha-agent", "ovirt-ha-broker"):
+                for key in ("enabled", "active"):
+                    if unit not in me[key]:
+                        me[key].append(unit)
         # templates/hosted-engine.conf.in of ovirt-hosted-engine-setup 1.2: one key a line.
         conf_file.parent.mkdir(parents=True, exist_ok=True)
         conf_file.write_text(
@@ -251,16 +260,21 @@ if PROGRAM == "hosted-engine":
             f"conf=/etc/ovirt-hosted-engine/vm.conf\nhost_id={host_id}\n"
         )
         (conf_file.parent / "vm.conf").write_text("vmId=00000000-0000-0000-0000-000000000001\n")
-        # At closeup the deploy enables and starts the HA agent and broker (ovirt-hosted-engine-
-        # setup 1.2.6.1 src/plugins/ovirt-hosted-engine-setup/ha/ha_services.py:117-131).
-        for unit in ("ovirt-ha-agent", "ovirt-ha-broker"):
-            for started in (me["enabled"], me["active"]):
-                if unit not in started:
-                    started.append(unit)
         # The installer replaces the firewall rules, keeping a dated copy of the old ones.
         rules = ROOT / "etc/sysconfig/iptables"
         (ROOT / "etc/sysconfig/iptables.20141112134450").write_bytes(rules.read_bytes())
         rules.write_text("# rules written by hosted-engine --deploy\n")
+        if fails:
+            engine["hosts"].remove(host_id)
+            # The engine refuses the host (engine/add_host.py:655-673), which fails the stage
+            # (otopi-1.3.2 src/otopi/context.py:159), exit 1.
+            done(
+                1,
+                change=True,
+                err="[ ERROR ] Cannot automatically add the host to cluster Default:\n"
+                "[ ERROR ] Failed to execute stage 'Closing up': Cannot add the host to "
+                "cluster Default\n",
+            )
         done(change=True)
     done(1, err=f"Invalid option '{ARGS[0] if ARGS else ''}'\n")
 # findmnt(8): exit 1 when no filesystem matches (--source: what is mounted from there).

@@ -41,24 +41,48 @@ ROOT_PASSWORD = "root secret <&>"
 CA = "/etc/pki/vdsm/certs/cacert.pem"
 API = "/ovirt-engine/api"
 SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
+HEALTH = "/ovirt-engine/services/health"
 
 
-def _host_config(root: Path, host_id: int, connection: str, options: str, ca_pem: str) -> None:
-    """What a hosted-engine host has once deployed: hosted-engine.conf (ovirt-hosted-engine-ha's
-    configuration, one key a line) and vdsm's CA certificate, which the engine's host deploy
-    puts there."""
-    conf = root / "etc/ovirt-hosted-engine/hosted-engine.conf"
+# The engine VM's ID, as the engine gives it when the deploy creates the VM.
+VM_ID = "3f7a2e1c-5b8d-4c6e-9a0f-1d2b3c4d5e6f"
+HE_CONF = "etc/ovirt-hosted-engine/hosted-engine.conf"
+# Where hosted-engine.conf's conf= points: the role copies vm.conf there (ovirt-ansible-
+# collection 3.2.0-1 roles/hosted_engine_setup/templates/hosted-engine.conf.j2:12;
+# tasks/create_target_vm/03_hosted_engine_final_tasks.yml:147-154), as the HA agent of an
+# added host does from the shared storage.
+VM_CONF = "/var/run/ovirt-hosted-engine-ha/vm.conf"
+
+
+def _host_config(state: dict[str, Any], root: Path, machine: str, host_id: int, fqdn: str) -> None:
+    """What a hosted-engine host has once the role (or the engine's host deploy) wrote its
+    configuration: hosted-engine.conf with the keys of the role's template that the setup and
+    the HA services read (templates/hosted-engine.conf.j2:1-15), vm.conf where conf= points,
+    and vdsm's CA certificate, which the engine's host deploy puts there. The host is then
+    one the HA services know, by its ID (their metadata on the shared storage)."""
+    engine = state["engine"]
+    conf = root / HE_CONF
     conf.parent.mkdir(parents=True, exist_ok=True)
     conf.write_text(
-        f"host_id={host_id}\ndomainType=glusterfs\nstorage={connection}\nmnt_options={options}\n"
+        f"fqdn={engine['fqdn']}\nvmid={VM_ID}\nstorage={engine['connection']}\n"
+        f"mnt_options={engine['mount_options']}\nconf={VM_CONF}\nhost_id={host_id}\n"
+        "console=vnc\ndomainType=glusterfs\n"
     )
+    vm_conf = root / VM_CONF.lstrip("/")
+    vm_conf.parent.mkdir(parents=True, exist_ok=True)
+    vm_conf.write_text(f"vmId={VM_ID}\n")
     ca = root / CA.lstrip("/")
     ca.parent.mkdir(parents=True, exist_ok=True)
-    ca.write_text(ca_pem)
+    ca.write_text(engine["ca_pem"])
+    ha = engine.setdefault("ha", [])
+    if [host_id, machine, fqdn] not in ha:
+        ha.append([host_id, machine, fqdn])
 
 
-def _start_ha(me: dict[str, Any]) -> None:
-    for unit in ("vdsmd", "ovirt-ha-agent", "ovirt-ha-broker"):
+def _start_ha(
+    me: dict[str, Any], units: tuple[str, ...] = ("vdsmd", "ovirt-ha-broker", "ovirt-ha-agent")
+) -> None:
+    for unit in units:
         for key in ("enabled", "active"):
             if unit not in me[key]:
                 me[key].append(unit)
@@ -91,15 +115,23 @@ def deploy(
     (ovirt-ansible-collection, roles/hosted_engine_setup/tasks/pre_checks): firewalld enabled
     and active ("firewalld is required to be enabled and active in order to correctly deploy
     hosted-engine"); then the storage: a GlusterFS connection HOST:/VOLUME that mounts, so a
-    started volume served by a pool member. A host deployed already refuses ("hosted-engine is
-    already deployed")."""
+    started volume served by a pool member. A deploy over a host that has hosted-engine.conf
+    is not modelled: the setup at 2.7.2 has no check of its own for it (neither its plugins nor
+    the role's pre-checks look at the file), and what it then does is not known here, so the
+    stand-in refuses to go on, saying so; the deploy step never asks for it (it asks
+    hosted-engine --check-deployed first)."""
     import hosted_engine_setup as hes
 
     if not args or args[0] != "--deploy":
         return 1, "", False, f"Invalid option '{args[0] if args else ''}'\n"
     engine = state["engine"]
     if (root / "etc/ovirt-hosted-engine/hosted-engine.conf").exists():
-        return 1, "", False, "[ ERROR ] hosted-engine is already deployed\n"
+        return (
+            1,
+            "",
+            False,
+            "fakehost: no stand-in behaviour for a deploy over hosted-engine.conf\n",
+        )
     if "firewalld" not in me["active"] or "firewalld" not in me["enabled"]:
         return (
             1,
@@ -177,11 +209,15 @@ def deploy(
     data_center = env["OVEHOSTED_ENGINE/datacenterName"]
     cluster = env["OVEHOSTED_ENGINE/clusterName"]
     keycloak = bool(env.get("OVEHOSTED_CORE/enableKeycloak"))
-    _host_config(root, 1, connection, options, engine["ca_pem"])
-    _start_ha(me)
+    # The bootstrap engine adds this host (roles/hosted_engine_setup/tasks/bootstrap_local_vm/
+    # 05_add_host.yml:105-140): the engine's host deploy opens its firewall rules and puts
+    # vdsm's CA certificate here; vdsm runs.
     fakehost_el9.engine_host_deploy_firewall(me)
+    _start_ha(me, ("vdsmd",))
     engine.update(
-        deployed=True,
+        fqdn=env["OVEHOSTED_NETWORK/fqdn"],
+        connection=connection,
+        mount_options=options,
         data_centers={data_center: "dc-1"},
         clusters={
             cluster: {
@@ -189,13 +225,21 @@ def deploy(
                 "gluster_service": bool(env.get("OVEHOSTED_ENGINE/enableHcGlusterService")),
             }
         },
-        # The deploy adds this host under a name of its own choosing (he_host_name).
-        hosts={me["fqdn"]: {"id": "host-1", "status": "up", "cluster": cluster, "host_id": 1}},
+        # The deploy adds this host under the name it is given, its FQDN unless told
+        # otherwise (he_host_name: ovirt-hosted-engine-setup-2.7.2 src/plugins/gr-he-common/
+        # network/bridge.py:227-234, APP_HOST_NAME from HOST_NAME).
+        hosts={
+            me["fqdn"]: {
+                "id": "host-1",
+                "status": "up",
+                "cluster": cluster,
+                "host_id": 1,
+                "address": me["fqdn"],
+            }
+        },
         storage_domains={
             "hosted_storage": {"id": "sd-1", "path": f"/{volume_name}", "attached": data_center}
         },
-        connection=connection,
-        mount_options=options,
         keycloak=keycloak,
         # With Keycloak the engine's admin is admin@ovirt@internalsso, else admin@internal
         # (ovirt-ansible-collection 3.2.0-1 bootstrap_local_vm/04_engine_final_tasks.yml:53-65;
@@ -203,7 +247,197 @@ def deploy(
         admin_user="admin@ovirt@internalsso" if keycloak else ADMIN,
         admin_password=env["OVEHOSTED_ENGINE/adminPassword"],
     )
+    ca = root / CA.lstrip("/")
+    ca.parent.mkdir(parents=True, exist_ok=True)
+    ca.write_text(engine["ca_pem"])
+    # The role's last tasks, in their order (tasks/create_target_vm/
+    # 03_hosted_engine_final_tasks.yml); a test makes one fail with engine["deploy_fails"]:
+    #   :155-162 hosted-engine.conf copied to /etc/ovirt-hosted-engine (vm.conf before it,
+    #            :147-154);
+    #   :186-194 the configuration archive copied to the storage ("conf_archive" fails here:
+    #            nothing of the HA services runs yet);
+    #   :312-351 ovirt-ha-broker and ovirt-ha-agent started, enabled;
+    #   :360-415 the engine's VM up and its engine healthy ("engine_start" fails here: the VM
+    #            runs, the engine in it does not answer; :413-415 is the role's message).
+    # A failure runs the block's rescue, which removes nothing of it (:487-496), and the
+    # setup fails its stage (ovirt_hosted_engine_setup/ansible_utils.py:239-240; otopi
+    # context.py:150-156).
+    fails = engine.get("deploy_fails")
+    _host_config(state, root, host, 1, me["fqdn"])
+    if fails == "conf_archive":
+        return _deploy_failed(
+            'fatal: [localhost]: FAILED! => {"changed": true, "cmd": ["dd", "bs=20480", '
+            '"count=1", "oflag=direct"], "msg": "non-zero return code", "rc": 1}'
+        )
+    _start_ha(me)
+    engine["he_vm"] = {"host_id": 1, "engine_up": fails != "engine_start"}
+    if fails == "engine_start":
+        return _deploy_failed(
+            'fatal: [localhost]: FAILED! => {"changed": false, "msg": "The engine failed to '
+            'start inside the engine VM; please check engine.log."}'
+        )
+    engine["deployed"] = True
     return 0, "\n[ INFO  ] Hosted Engine successfully deployed\n", True, ""
+
+
+def _deploy_failed(task: str) -> Answer:
+    """How the setup reports a task of the role that failed: the task's result as the otopi
+    callback writes it (ovirt-hosted-engine-setup-2.7.2 src/he_ansible/callback_plugins/
+    1_otopi_json.py:89-129), the rescue's own failure (03_hosted_engine_final_tasks.yml:
+    491-496), then the stage (ansible_utils.py:239-240). The change is kept: what the deploy
+    did up to there stays."""
+    return (
+        1,
+        "",
+        True,
+        f"[ ERROR ] {task}\n"
+        '[ ERROR ] fatal: [localhost]: FAILED! => {"changed": false, "msg": "The system may not '
+        "be provisioned according to the playbook results: please check the logs for the issue, "
+        'fix accordingly or re-deploy from scratch.\\n"}\n'
+        "[ ERROR ] Failed to execute stage 'Closing up': Failed executing ansible-playbook\n",
+    )
+
+
+def hosted_engine(
+    state: dict[str, Any], me: dict[str, Any], host: str, args: list[str], root: Path
+) -> Answer:
+    """`hosted-engine COMMAND` of ovirt-hosted-engine-setup 2.7.2 (src/bin/hosted-engine.in):
+    it sources /etc/ovirt-hosted-engine/hosted-engine.conf when readable (:21-28), and each
+    command looks at its vmid. --deploy, --check-deployed and --vm-status [--json] here."""
+    command = args[0] if args else ""
+    if command == "--deploy":
+        return deploy(state, me, host, args, root)
+    conf_file = root / HE_CONF
+    conf = (
+        dict(line.split("=", 1) for line in conf_file.read_text().splitlines() if "=" in line)
+        if conf_file.is_file()
+        else {}
+    )
+    if command == "--check-deployed":  # :325-339
+        if conf.get("vmid"):
+            return 0, "The hosted engine has been deployed\n", False, ""
+        return 1, "The hosted engine has not been deployed\n", False, ""
+    if command == "--vm-status" and args[1:] in ([], ["--json"]):
+        return _vm_status(state, me, root, conf, args[1:] == ["--json"])
+    # :584-588: anything else is "Invalid option", then the usage, exit 1.
+    return (
+        1,
+        "Usage: hosted-engine [--help] <command> [<command-args>]\n",
+        False,
+        (f"Invalid option '{command}'\n"),
+    )
+
+
+def _engine_status(state: dict[str, Any], host_id: int) -> dict[str, str]:
+    """The engine's status as the HA agent of host `host_id` stores it (ovirt-hosted-engine-ha
+    v2.5.2 ovirt_hosted_engine_ha/broker/submonitors/engine_health.py): on the host running
+    the VM, up with good health once hosted-engine --check-liveliness passes (:245-250), bad
+    health while it fails (:236-243); elsewhere, not running on this host (:105-108)."""
+    vm = state["engine"].get("he_vm")
+    if vm is None or vm["host_id"] != host_id:
+        return {
+            "vm": "down",
+            "health": "bad",
+            "detail": "unknown",
+            "reason": "vm not running on this host",
+        }
+    if vm["engine_up"]:
+        return {"vm": "up", "health": "good", "detail": "Up"}
+    return {"vm": "up", "health": "bad", "detail": "Up", "reason": "failed liveliness check"}
+
+
+def _vm_status(
+    state: dict[str, Any], me: dict[str, Any], root: Path, conf: dict[str, str], as_json: bool
+) -> Answer:
+    """hosted-engine --vm-status [--json] (hosted-engine.in:276-295): without a vmid "You must
+    run deploy first" (exit 1; the bootstrap VM's check, :290-292, is not modelled); vm.conf
+    not readable: check_vm_conf's message (:43-54). Then ovirt_hosted_engine_setup/
+    vm_status.py: the HA client asks the broker over its socket; without a running broker the
+    socket is not there. Plain, that prints the error and "Cannot connect to the HA daemon"
+    (vm_status.py:72-85, 173-179); with --json, log_error puts the error with its newline into
+    a JSON string and json.loads fails on it (:60-68), a traceback. Else each host the HA
+    services know (ovirt-hosted-engine-ha v2.5.2 lib/metadata.py:191-229, live-data from the
+    broker, client/client.py:72-83: the agent there runs), as JSON (vm_status.py:113-123) or
+    as text (:125-165), exit 1 when no host is known (:214-217)."""
+    import json
+
+    if not conf.get("vmid"):
+        return 1, "You must run deploy first\n", False, ""
+    if not (root / conf.get("conf", "/nonexistent").lstrip("/")).is_file():
+        agent = "ovirt-ha-agent" in me["active"]
+        return (
+            1,
+            "The hosted engine configuration has not been retrieved from shared storage yet,\n"
+            + (
+                "for more details please check sanlock status.\n"
+                if agent
+                else "please ensure that ovirt-ha-agent service is running.\n"
+            )
+            + "\n",
+            False,
+            "",
+        )
+    if "ovirt-ha-broker" not in me["active"]:
+        error = "[Errno 2] No such file or directory"
+        if not as_json:
+            return (
+                1,
+                "",
+                False,
+                f"{error}\nCannot connect to the HA daemon, please check the logs.\n"
+                "An error occured while retrieving vm status, please make sure the HA daemon "
+                "is ready and reachable.\nUnable to connect the HA Broker \n",
+            )
+        # vm_status.py:62-68, as written there.
+        text = '{{"exception": "{0}"}}'.format(  # noqa: UP030
+            f"{error}\nCannot connect to the HA daemon, please check the logs.\n".strip()
+        )
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as e:
+            failure = f"json.decoder.JSONDecodeError: {e}"
+        return 1, "", False, f"Traceback (most recent call last):\n  ...\n{failure}\n"
+    stats: dict[str, Any] = {}
+    for host_id, machine, fqdn in state["engine"].get("ha", []):
+        live = "ovirt-ha-agent" in state["hosts"][machine]["active"]
+        stats[str(host_id)] = {
+            "host-id": host_id,
+            "host-ts": 1000,
+            "score": 3400 if live else 0,  # agent/constants.py.in:55, BASE_SCORE
+            "engine-status": _engine_status(state, host_id),
+            "hostname": fqdn,
+            "maintenance": False,
+            "stopped": False,
+            "crc32": "0a1b2c3d",
+            "conf_on_shared_storage": True,
+            "local_conf_timestamp": 1000,
+            "extra": f"metadata_parse_version=1\nmetadata_feature_version=1\nhost-id={host_id}\n",
+            "live-data": live,
+        }
+    if as_json:
+        maintenance = bool(state["engine"].get("global_maintenance"))
+        return 0, json.dumps({**stats, "global_maintenance": maintenance}) + "\n", False, ""
+    descriptions = {
+        "score": "Score",
+        "engine-status": "Engine status",
+        "hostname": "Hostname",
+        "host-id": "Host ID",
+        "host-ts": "Host timestamp",
+        "live-data": "Status up-to-date",
+        "extra": "Extra metadata (valid at timestamp)",
+        "maintenance": "Local maintenance",
+    }
+    lines = []
+    for host_id, host_stats in stats.items():
+        lines += ["", "", f"--== Host {host_stats['hostname']} (id: {host_id}) status ==--", ""]
+        for key, value in host_stats.items():
+            if key == "engine-status":
+                value = json.dumps(value) if host_stats["live-data"] else "unknown stale-data"
+            if key != "extra":
+                lines.append(f"{descriptions.get(key, key):35}: {value}")
+        lines.append(f"{descriptions['extra']:35}:")
+        lines += [f"\t{line}" for line in host_stats["extra"].splitlines()]
+    return (0 if stats else 1), "".join(f"{line}\n" for line in lines), False, ""
 
 
 # The REST API. Citations name files of oVirt/ovirt-engine at tag ovirt-engine-4.5.7 (commit
@@ -339,7 +573,22 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         state = marshal.loads(fake.state_file.read_bytes())
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if self.path.startswith(SSO_TOKEN):
+        if not state["engine"].get("deployed"):
+            # No engine answers at its name: before a deploy, or after one that failed before
+            # the engine came up in its VM. Not modelled further: the connection is closed
+            # unanswered (curl: "Empty reply from server").
+            with fake.calls_file.open("a") as calls:
+                call = {"host": "engine", "argv": ["engine", method, self.path], "change": False}
+                calls.write(repr({**call, "code": None}) + "\n")
+            self.close_connection = True
+            return
+        if self.path == HEALTH:
+            # The health servlet: 200 and "DB Up!" then "Welcome to Health Status!" when the
+            # engine reaches its database (ovirt-engine 4.5.7 backend/manager/modules/services/
+            # src/main/java/org/ovirt/engine/core/services/HealthStatus.java:37-83, mapped at
+            # /services/health: services/src/main/webapp/WEB-INF/web.xml:158-165).
+            code, text = 200, "DB Up!Welcome to Health Status!"
+        elif self.path.startswith(SSO_TOKEN):
             code, text = _token(state, method, self.headers.get("Accept", ""), body.decode())
         else:
             code, text = _respond(state, method, self.path, self.headers.get("Authorization"), body)
@@ -482,6 +731,8 @@ def _respond(
         return 200, _write("HostWriter", _list_hosts(state, _search(query)))
     if method == "POST" and parts == ["hosts"]:
         return _answer(_add_host(state, query, _read("HostReader", body)), "HostWriter")
+    if method == "GET" and parts == ["events"]:
+        return 200, _write("EventWriter", _list_events(engine, _search(query), query))
     if method == "GET" and parts == ["datacenters"]:
         return 200, _write("DataCenterWriter", _list_data_centers(engine, _search(query)))
     if method == "GET" and parts == ["storagedomains"]:
@@ -514,19 +765,33 @@ def _status(value: str) -> Any:
 
 
 def _list_hosts(state: dict[str, Any], terms: dict[str, str]) -> list[Any]:
+    """GET /hosts?search=...: name, address (the host_name column) and status (VDSStatus, an
+    enum compared by its name without regard to case: status=up, status=installfailed,
+    status=nonoperational; searchbackend/VdsConditionFieldAutoCompleter.java:100-105, :147;
+    EnumValueAutoCompleter.java:16-38). The API's value is that name split by underscores
+    (install_failed). A non-operational host's status_detail is its reason (restapi/types/
+    HostMapper.java:227-231)."""
     from ovirtsdk4 import types
 
     listed = []
     for name, host in state["engine"]["hosts"].items():
         if terms.get("name", name) != name:
             continue
+        if terms.get("address", host.get("address")) != host.get("address"):
+            continue
         status = _look(state, name, host)
-        if terms.get("status", status) != status:
+        if "status" in terms and terms["status"].upper() != status.replace("_", "").upper():
             continue
         listed.append(
             _href(
                 types.Host(
-                    id=host["id"], name=name, address=host.get("address"), status=_status(status)
+                    id=host["id"],
+                    name=name,
+                    address=host.get("address"),
+                    status=_status(status),
+                    status_detail=host.get("status_detail")
+                    if status == "non_operational"
+                    else None,
                 ),
                 "hosts",
             )
@@ -633,18 +898,64 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> 
     # InstallVdsInternalCommand.java:144, :203-222; bll/SshHostRebootCommand.java:28-31, :36-42).
     # Each look of the administrator's (a listing of the host) moves it one status on.
     final = "up" if activate else "maintenance"
+    # A host deploy that fails (engine["install_fails"][NAME] = the playbook's stderr, set by
+    # a test): InstallVdsInternalCommand throws VdsInstallException with InstallFailed and
+    # "Failed to execute Ansible host-deploy: STDERR. Please check logs for more details: LOG,
+    # STDOUT" (:354-365); handleError sets the status (bll/VdsCommand.java:314-324), and the
+    # command's audit log is VDS_INSTALL_FAILED, "Host ${VdsName} installation failed.
+    # ${FailedInstallMessage}." (InstallVdsInternalCommand.java:121-133; dal/src/main/
+    # resources/bundles/AuditLogMessages.properties:411; common/AuditLogType.java:61, 505,
+    # ERROR), after VDS_ANSIBLE_INSTALL_STARTED (:343-347; AuditLogMessages:441, code 560).
+    # The log is named as :336 says: host-deploy/ovirt-host-deploy-ansible-HOST-CORRELATION-
+    # TIME.log.
+    failure = engine.get("install_fails", {}).get(host.name)
     engine["hosts"][host.name] = {
         "id": f"host-{number}",
         "status": "installing",
-        "next": ["reboot", "non_responsive", final] if reboot else [final],
+        "next": ["install_failed"]
+        if failure is not None
+        else (["reboot", "non_responsive", final] if reboot else [final]),
         "cluster": cluster,
         "host_id": number,
         "address": host.address,
         "machine": target,
     }
+    _event(
+        engine,
+        560,
+        "normal",
+        f"Ansible host-deploy playbook execution has started on host {host.name}.",
+        host.name,
+    )
+    if failure is not None:
+        log = (
+            "/var/log/ovirt-engine/host-deploy/ovirt-host-deploy-ansible-"
+            f"{host.address}-{number:08x}-20261204190000.log"
+        )
+        message = (
+            f"Failed to execute Ansible host-deploy: {failure}. Please check logs for more "
+            f"details: {log}, "
+        )
+        _event(engine, 505, "error", f"Host {host.name} installation failed. {message}.", host.name)
+        return _href(
+            types.Host(
+                id=f"host-{number}",
+                name=host.name,
+                address=host.address,
+                status=types.HostStatus.INSTALLING,
+            ),
+            "hosts",
+        )
+    _event(
+        engine,
+        561,
+        "normal",
+        f"Ansible host-deploy playbook execution has successfully finished on host {host.name}.",
+        host.name,
+    )
     if deploy:
         root = Path(state["roots"]) / target
-        _host_config(root, number, engine["connection"], engine["mount_options"], engine["ca_pem"])
+        _host_config(state, root, target, number, state["hosts"][target]["fqdn"])
         _start_ha(state["hosts"][target])
     # Host deploy opens its firewall rules on the host: the REST API's default, as the host's
     # override_iptables is unset (VdsOperationActionParameters.java:26, overrideFirewall =
@@ -659,6 +970,54 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> 
         ),
         "hosts",
     )
+
+
+def _event(engine: dict[str, Any], code: int, severity: str, description: str, host: str) -> None:
+    """An audit log entry of the engine, about a host (its vds_name)."""
+    events = engine.setdefault("events", [])
+    events.append(
+        {
+            "id": len(events) + 1,
+            "code": code,
+            "severity": severity,
+            "description": description,
+            "host": host,
+        }
+    )
+
+
+def _list_events(
+    engine: dict[str, Any], terms: dict[str, str], query: dict[str, list[str]]
+) -> list[Any]:
+    """GET /events: newest first (the search's default order, audit_log_id DESC:
+    searchbackend/SearchObjectAutoCompleter.java:392-393; ovirt-engine-api-model 4.6.1
+    services/EventsService.java:154-160), at most `max` of them (:192). The search terms
+    the steps use: event_host, the host's name (vds_name), and severity, an enum compared by
+    name without regard to case (searchbackend/AuditLogConditionFieldAutoCompleter.java:94,
+    :140-142; EnumValueAutoCompleter.java:16-38)."""
+    from ovirtsdk4 import types
+
+    listed = []
+    for event in sorted(engine.get("events", []), key=lambda e: -e["id"]):
+        if terms.get("event_host", event["host"]) != event["host"]:
+            continue
+        if terms.get("severity", event["severity"]).upper() != event["severity"].upper():
+            continue
+        listed.append(
+            _href(
+                types.Event(
+                    id=str(event["id"]),
+                    code=event["code"],
+                    severity=types.LogSeverity(event["severity"]),
+                    description=event["description"],
+                    host=types.Host(name=event["host"]),
+                ),
+                "events",
+            )
+        )
+    if "max" in query:
+        listed = listed[: int(query["max"][0])]
+    return listed
 
 
 def _look(state: dict[str, Any], name: str, host: dict[str, Any]) -> str:

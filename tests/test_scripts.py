@@ -422,3 +422,37 @@ def test_a_full_heal_refused_while_the_self_heal_daemons_restart_is_tried_again(
     heals = [c["argv"] for c in fake.calls() if c["argv"][:3] == ["gluster", "volume", "heal"]]
     heals = [argv for argv in heals if argv[-1] == "full"]
     assert heals == [["gluster", "volume", "heal", v, "full"] for v in ("engine", "data", "data")]
+
+
+def test_a_deploy_that_failed_at_closing_up_is_not_taken_for_done(tmp_path: Path) -> None:
+    """ovirt-hosted-engine-setup 1.2 writes hosted-engine.conf before it adds the host to the
+    engine and starts the HA services; a deploy refused there leaves host_id in the file. The
+    step asks hosted-engine --vm-status, which does not list the host, and stops."""
+    fake = _fake(tmp_path, SEED.read_text())
+    deploy = next(s for s in fake.plan.steps if s.slug == "hosted-engine-deploy")
+    fake.run_through(deploy.number)
+    fake.state["engine"]["deploy_fails"] = "host2"
+    fake.save()
+    first = fake.run("host2", deploy.script)
+    assert first.returncode == 1
+    assert "Cannot add the host to cluster Default" in first.stderr
+    conf = fake.root("host2") / "etc/ovirt-hosted-engine/hosted-engine.conf"
+    assert "host_id=2" in conf.read_text().splitlines()
+    before, changes = fake.snapshot(), len(fake.changes())
+    again = fake.run("host2", deploy.script)
+    assert again.returncode == 1
+    assert (
+        "the deploy on host2 did not finish: /etc/ovirt-hosted-engine/hosted-engine.conf has "
+        "host_id=2, but hosted-engine --vm-status does not list Host 2 (Cannot connect to the "
+        "HA daemon, please check the logs.)" in again.stderr
+    ), again.stderr
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before
+    # Done, the step is a no-op.
+    fake.state["engine"]["deploy_fails"] = None
+    fake.state["engine"]["hosts"].append(2)
+    for key in ("enabled", "active"):
+        fake.state["hosts"]["host2"][key] += ["ovirt-ha-agent", "ovirt-ha-broker"]
+    fake.save()
+    done = fake.run("host2", deploy.script)
+    assert done.returncode == 0, done.stderr
+    assert "hosted-engine --vm-status lists Host 2: already deployed" in done.stdout

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -510,6 +511,7 @@ def _deployed(tmp_path: Path) -> FakeCluster:
         host["active"].append("glusterd")
     state["engine"].update(
         deployed=True,
+        fqdn=he.fqdn,
         data_centers={he.data_center: "dc-1"},
         clusters={he.cluster: he.data_center},
         hosts={plan.first.host.fqdn: {"id": "host-1", "status": "up", "host_id": 1}},
@@ -758,3 +760,205 @@ def test_the_probe_back_runs_once(tmp_path: Path) -> None:
     assert "host1 is known as host1.example.com" in again.stdout
     probes = [c for c in fake.calls()[calls:] if c["argv"][1:3] == ["peer", "probe"]]
     assert probes == []
+
+
+@pytest.mark.parametrize(
+    ("fails", "task", "state"),
+    [
+        (
+            "conf_archive",
+            '"cmd": ["dd", "bs=20480", "count=1", "oflag=direct"]',
+            "/etc/ovirt-hosted-engine/hosted-engine.conf is there, but the HA services do not report (hosted-engine "
+            "--vm-status: [Errno 2] No such file or directory Cannot connect to the HA daemon",
+        ),
+        (
+            "engine_start",
+            "The engine failed to start inside the engine VM; please check engine.log.",
+            "the engine VM is not up with a healthy engine (hosted-engine --vm-status: host "
+            "host1.example.com: vm up, health bad, detail Up)",
+        ),
+    ],
+)
+def test_a_deploy_that_fails_late_is_not_taken_for_done_on_a_rerun(
+    tmp_path: Path, fails: str, task: str, state: str
+) -> None:
+    """The role copies hosted-engine.conf to the host before its last tasks, and a failure
+    there leaves it (ovirt-ansible-collection 3.2.0-1 create_target_vm/
+    03_hosted_engine_final_tasks.yml:155-162, :487-496). A rerun asks hosted-engine, finds the
+    deploy partial, says in what state, names the undo script and changes nothing."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    deploy = _step(fake, "hosted-engine-deploy")
+    fake.run_through(deploy.number)
+    fake.state["engine"]["deploy_fails"] = fails
+    fake.save()
+    first = fake.run("host1", deploy.script)
+    assert first.returncode != 0
+    assert task in first.stdout + first.stderr
+    assert (fake.root("host1") / "etc/ovirt-hosted-engine/hosted-engine.conf").is_file()
+    before, changes, calls = fake.snapshot(), len(fake.changes()), len(fake.calls())
+    again = fake.run("host1", deploy.script)
+    assert again.returncode == 1, again.stdout
+    assert "hosted-engine --check-deployed: The hosted engine has been deployed" in again.stdout
+    assert f"the deploy on host1 started and did not finish: {state}" in again.stderr, again.stderr
+    undo = fake.out / "hosts" / "host1" / "undo" / deploy.script
+    assert f"remove what it left with {undo}, then run this step again" in again.stderr
+    assert deploy.script == "07-hosted-engine-deploy.sh"
+    deploys = [c for c in fake.calls()[calls:] if c["argv"][:2] == ["hosted-engine", "--deploy"]]
+    assert deploys == []
+    assert fake.changes()[changes:] == [] and fake.snapshot() == before
+    # The step after it stops as well: the engine does not answer.
+    add_hosts = _step(fake, "add-hosts")
+    result = fake.run("host1", add_hosts.script)
+    assert result.returncode != 0
+    assert fake.state["engine"]["hosts"].keys() == {"host1.example.com"}
+
+
+def test_a_deployed_host_reruns_the_deploy_step_as_a_no_op(tmp_path: Path) -> None:
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    deploy = _step(fake, "hosted-engine-deploy")
+    fake.run_through(deploy.number + 1)
+    before, calls = fake.snapshot(), len(fake.calls())
+    again = fake.run("host1", deploy.script)
+    assert again.returncode == 0, again.stderr
+    assert (
+        "deployed: this host reports to the HA services as ID 1, they see the engine VM up and "
+        "healthy, and engine.example.com answers its health page (DB Up!Welcome to Health "
+        "Status!)" in again.stdout
+    )
+    asked = [
+        c["argv"][:2] for c in fake.calls()[calls:] if c["argv"][0] in ("hosted-engine", "engine")
+    ]
+    assert asked == [
+        ["hosted-engine", "--check-deployed"],
+        ["hosted-engine", "--vm-status"],
+        ["engine", "GET"],
+    ]
+    assert [c for c in fake.calls()[calls:] if c["change"]] == [] and fake.snapshot() == before
+
+
+def test_the_deploy_step_stops_when_the_engine_vm_is_down_on_a_deployed_cluster(
+    tmp_path: Path,
+) -> None:
+    """Deployed, then the engine VM down: hosted-engine --vm-status says so and the step does
+    not call it done."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    deploy = _step(fake, "hosted-engine-deploy")
+    fake.run_through(deploy.number + 1)
+    fake.state["engine"]["he_vm"] = None
+    fake.save()
+    again = fake.run("host1", deploy.script)
+    assert again.returncode == 1
+    assert (
+        "the engine VM is not up with a healthy engine (hosted-engine --vm-status: host "
+        "host1.example.com: vm down, health bad, detail unknown)" in again.stderr
+    )
+
+
+def test_an_install_that_fails_in_the_engine_stops_the_wait_at_once(tmp_path: Path) -> None:
+    """InstallFailed with the engine's VDS_INSTALL_FAILED event (ovirt-engine 4.5.7
+    InstallVdsInternalCommand.java:354-365; AuditLogMessages.properties:411): the step says
+    it on the first look, without waiting, and adds no host after it."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    add_hosts = _step(fake, "add-hosts")
+    fake.run_through(add_hosts.number)
+    # The playbook's stderr, as the engine passes it on (the test's data).
+    fake.state["engine"]["install_fails"] = {"host2": "Task Install ovirt-host package failed"}
+    fake.save()
+    result = fake.run("host1", add_hosts.script)
+    assert result.returncode == 1
+    assert (
+        '08-add-hosts.sh: stopped at "Add host2 (host2.example.com) as a hosted-engine host": '
+        "the engine failed to install host2 (status install_failed): Host host2 installation "
+        "failed. Failed to execute Ansible host-deploy: Task Install ovirt-host package failed. "
+        "Please check logs for more details: /var/log/ovirt-engine/host-deploy/"
+        "ovirt-host-deploy-ansible-host2.example.com-00000002-20261204190000.log, .. Fix that, "
+        "then reinstall host2 from the engine"
+    ) in result.stderr, result.stderr
+    assert "waiting until host2 is up" not in result.stdout
+    assert sorted(fake.state["engine"]["hosts"]) == ["host1.example.com", "host2"]
+    assert not (fake.root("host2") / "etc/ovirt-hosted-engine/hosted-engine.conf").exists()
+
+
+def test_a_non_operational_host_stops_the_wait_with_its_reason(tmp_path: Path) -> None:
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    add_hosts = _step(fake, "add-hosts")
+    fake.run_through(add_hosts.number)
+    result = fake.run("host1", add_hosts.script)
+    assert result.returncode == 0, result.stderr
+    host = fake.state["engine"]["hosts"]["host3"]
+    host.update(status="non_operational", status_detail="gluster_command_failed", next=[])
+    fakehost_engine._event(
+        fake.state["engine"],
+        4035,
+        "error",
+        "Gluster command [gluster peer status] failed.",
+        "host3",
+    )
+    fake.save()
+    again = fake.run("host1", add_hosts.script)
+    assert again.returncode == 1
+    assert (
+        "the engine holds host3 non-operational (gluster_command_failed): Gluster command "
+        "[gluster peer status] failed.. Fix that; the engine activates it again" in again.stderr
+    ), again.stderr
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        (
+            "<fault><reason>Operation Failed</reason><detail>[Cannot add Host. &lt;x&gt; &amp; "
+            "y]</detail></fault>",
+            "Operation Failed: [Cannot add Host. <x> & y]",
+        ),
+        (
+            "<html><head><title>503 Service Unavailable</title></head><body><h1>Service "
+            "Unavailable</h1></body></html>",
+            "no fault in the answer: 503 Service Unavailable Service Unavailable",
+        ),
+        ("", "no fault in the answer: (empty)"),
+    ],
+)
+def test_an_api_error_prints_the_fault_reason_and_detail(
+    tmp_path: Path, answer: str, shown: str
+) -> None:
+    """The api function of the rendered step, run with a curl that answers 409 with ANSWER."""
+    fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
+    script = (fake.out / "hosts" / "host1" / "scripts" / "08-add-hosts.sh").read_text()
+    start = script.index("# xml_decode TEXT")
+    end = script.index("# The password is asked here")
+    api_start = script.index("# api METHOD PATH")
+    api_end = script.index("# found PATH ELEMENT")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text(f"#!/bin/sh\nprintf '%s\\n409' {shlex.quote(answer)}\n")
+    (bin_dir / "curl").chmod(0o755)
+    failing = bin_dir / "fail"
+    failing.mkdir()
+    (failing / "curl").write_text("#!/bin/sh\necho 'curl: (7) Failed to connect' >&2\nexit 7\n")
+    (failing / "curl").chmod(0o755)
+    program = (
+        "set -u\nSCRIPT=08-add-hosts.sh ROOT= CA=/ca API=https://e/api TOKEN=t\n"
+        + script[start:end]
+        + script[api_start:api_end]
+        + 'api POST /hosts </dev/null; echo "exit $?"\n'
+    )
+    import subprocess
+
+    for path, expected in ((bin_dir, shown), (failing, None)):
+        result = subprocess.run(
+            ["bash", "-c", program],
+            capture_output=True,
+            text=True,
+            env={"PATH": f"{path}:{os.environ['PATH']}"},
+        )
+        assert result.stdout.endswith("exit 1\n")
+        if expected is None:
+            assert result.stderr == (
+                "curl: (7) Failed to connect\n08-add-hosts.sh: no answer from the engine to "
+                "POST /hosts (curl exit 7, its error above)\n"
+            )
+        else:
+            assert result.stderr == (
+                f"08-add-hosts.sh: the engine answered 409 to POST /hosts: {expected}\n"
+            )

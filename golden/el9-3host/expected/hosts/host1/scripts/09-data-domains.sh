@@ -187,6 +187,32 @@ CA=/etc/pki/vdsm/certs/cacert.pem
 step "The engine's CA certificate (/etc/pki/vdsm/certs/cacert.pem)"
 [ -f "$ROOT$CA" ] || die "$CA is missing: the hosted-engine deploy (step 07 on host1) puts it there"
 
+# xml_decode TEXT: TEXT of an XML element with XML's five entities decoded.
+xml_decode() {
+    local text=$1
+    text=${text//"&lt;"/"<"}
+    text=${text//"&gt;"/">"}
+    text=${text//"&quot;"/'"'}
+    text=${text//"&apos;"/"'"}
+    printf '%s' "${text//"&amp;"/"&"}"
+}
+
+# fault_text ANSWER: the reason and detail of the engine's <fault> in ANSWER, as text. An
+# answer without one (a proxy's error page, an empty 401) is shown as it is, tags left out,
+# cut at 300 characters.
+fault_text() {
+    local text=${1//$'\n'/ } reason='<reason>([^<]*)</reason>' detail='<detail>([^<]*)</detail>'
+    if [[ $text =~ $reason ]]; then
+        reason=${BASH_REMATCH[1]}
+        [[ $text =~ $detail ]] && detail=${BASH_REMATCH[1]} || detail=""
+        xml_decode "$reason${detail:+: $detail}"
+        return 0
+    fi
+    text=$(sed -e 's/<[^>]*>/ /g' -e 's/  */ /g' -e 's/^ //' -e 's/ $//' <<<"$text")
+    text=${text:0:300}
+    printf 'no fault in the answer: %s' "${text:-(empty)}"
+}
+
 # The password is asked here and kept in this shell: curl gets it through a pipe, never on a
 # command line or in a file. The engine's SSO trades it for a token (grant_type password,
 # scope ovirt-app-api), as oVirt's SDK does (ovirtsdk4 Connection._get_access_token), and
@@ -203,36 +229,32 @@ if [ "$DRY_RUN" != 1 ]; then
         --data-urlencode grant_type=password --data-urlencode scope=ovirt-app-api \
         --data-urlencode username=admin@ovirt@internalsso --data-urlencode password@- \
         https://engine.example.com/ovirt-engine/sso/oauth/token) ||
-        die "the engine's SSO at engine.example.com did not answer"
+        die "the engine's SSO at engine.example.com did not answer (curl's error above)"
     ADMIN_PASSWORD=""
     TOKEN=$(sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p' <<<"$answer")
     # The SSO's refusal: {"error_code": ..., "error": MESSAGE} (ovirt-engine SsoService
     # sendJsonDataWithMessage).
-    [ -n "$TOKEN" ] || die "the engine's SSO refused admin@ovirt@internalsso: $(sed -n 's/.*"error" *: *"\([^"]*\)".*/\1/p' <<<"$answer")"
+    # An answer that is not the SSO's (a proxy's error page) is shown as a fault would be.
+    if [ -z "$TOKEN" ]; then
+        refusal=$(sed -n 's/.*"error" *: *"\([^"]*\)".*/\1/p' <<<"$answer")
+        die "the engine's SSO refused admin@ovirt@internalsso: ${refusal:-$(fault_text "$answer")}"
+    fi
 fi
 
-# fault_text ANSWER: the reason and detail of the engine's <fault> in ANSWER, as text.
-fault_text() {
-    local text=${1//$'\n'/ } reason='<reason>([^<]*)</reason>' detail='<detail>([^<]*)</detail>'
-    [[ $text =~ $reason ]] && reason=${BASH_REMATCH[1]} || reason=""
-    [[ $text =~ $detail ]] && detail=${BASH_REMATCH[1]} || detail=""
-    text="${reason:-no fault text}${detail:+: $detail}"
-    text=${text//"&lt;"/"<"}
-    text=${text//"&gt;"/">"}
-    text=${text//"&quot;"/'"'}
-    text=${text//"&apos;"/"'"}
-    printf '%s' "${text//"&amp;"/"&"}"
-}
-
 # api METHOD PATH [CURL OPTION...]: call the engine's REST API; a request body comes on stdin.
-# An answer of 400 or more fails, printing the engine's fault (its reason and detail).
+# An answer of 400 or more fails, printing the engine's fault (its reason and detail); so
+# does no answer, printing curl's error (--show-error) and the call.
 api() {
     local method=$1 path=$2 answer code
     shift 2
     answer=$(curl --silent --show-error --cacert "$ROOT$CA" \
         --header @<(printf 'Authorization: Bearer %s\n' "$TOKEN") \
         --header 'Accept: application/xml' --header 'Content-Type: application/xml' \
-        --write-out '\n%{http_code}' --request "$method" "$API$path" "$@") || return 1
+        --write-out '\n%{http_code}' --request "$method" "$API$path" "$@") || {
+        code=$?
+        printf '%s: no answer from the engine to %s %s (curl exit %s, its error above)\n' "$SCRIPT" "$method" "$path" "$code" >&2
+        return 1
+    }
     code=${answer##*$'\n'}
     answer=${answer%$'\n'*}
     if [ "$code" -ge 400 ]; then
@@ -265,7 +287,8 @@ step "Data center Default"
 if [ "$DRY_RUN" = 1 ]; then
     DATA_CENTER_ID="<id of Default>"
 else
-    answer=$(api GET "/datacenters?search=name%3DDefault")
+    answer=$(api GET "/datacenters?search=name%3DDefault") ||
+        die "the engine did not answer GET /datacenters (above); run this step again"
     DATA_CENTER_ID=$(printf '%s\n' "$answer" | sed -n 's|.*<data_center href="[^"]*" id="\([^"]*\)">.*|\1|p' | sed -n 1p)
     [ -n "$DATA_CENTER_ID" ] || die "the engine has no data center Default"
 fi
@@ -284,7 +307,10 @@ fi
 step "Storage domain data attached to Default"
 if [ "$DRY_RUN" = 1 ]; then
     note "would attach it, unless it is attached"
-elif answer=$(api GET "/datacenters/$DATA_CENTER_ID/storagedomains") && [[ $answer == *'<name>data</name>'* ]]; then
+elif ! answer=$(api GET "/datacenters/$DATA_CENTER_ID/storagedomains"); then
+    # A refused call is no answer to "is it attached?": attaching again would only fail.
+    die "the engine did not answer GET /datacenters/$DATA_CENTER_ID/storagedomains (above); run this step again"
+elif [[ $answer == *'<name>data</name>'* ]]; then
     note "data is attached"
 else
     printf '%s' '<storage_domain><name>data</name></storage_domain>' |

@@ -178,12 +178,57 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "${short,,}" != hv1 ] && [ "${fqdn,,}" != hv1.lab.example ]; then
     die "this script is for hv1 (hv1.lab.example), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv1"
 fi
-need_commands hosted-engine gluster getent awk
+need_commands hosted-engine gluster getent awk python3 curl sed
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
+# A deploy is done when hosted-engine and the engine say so, not when a file is there: the
+# hosted_engine_setup role copies hosted-engine.conf to this host well before the end of the
+# deploy (ovirt-ansible-collection 3.2.0-1 roles/hosted_engine_setup/tasks/create_target_vm/
+# 03_hosted_engine_final_tasks.yml:155-162; then the HA services start, :312-351, and the engine
+# must come up in its VM, :360-415), and a deploy that fails after that leaves the file behind.
 step "Is hv1 a hosted-engine host already?"
-if [ -f "$ROOT"/etc/ovirt-hosted-engine/hosted-engine.conf ]; then
-    note "/etc/ovirt-hosted-engine/hosted-engine.conf exists: the hosted engine is deployed"
+# hosted-engine --check-deployed: exit 0 once hosted-engine.conf names the engine VM (vmid),
+# 1 before (ovirt-hosted-engine-setup 2.7.2 src/bin/hosted-engine.in:325-339).
+if deployed=$(hosted-engine --check-deployed 2>&1); then
+    note "hosted-engine --check-deployed: $deployed"
+    UNDO="$HOST_DIR"/undo/07-hosted-engine-deploy.sh
+    partly() {
+        die "the deploy on hv1 started and did not finish: $1. Read why in /var/log/ovirt-hosted-engine-setup/ (and engine.log in the engine VM); remove what it left with $UNDO, then run this step again"
+    }
+    # --vm-status: what the HA agents report through the broker; it fails while the broker
+    # does not run or has not read the shared storage (hosted-engine.in:276-295, check_vm_conf
+    # :43-54; ovirt_hosted_engine_setup/vm_status.py:72-106, 166-179).
+    if ! ha=$(hosted-engine --vm-status --json 2>/dev/null); then
+        why=$(hosted-engine --vm-status 2>&1 || true)
+        partly "/etc/ovirt-hosted-engine/hosted-engine.conf is there, but the HA services do not report (hosted-engine --vm-status: ${why//$'\n'/ })"
+    fi
+    # --json: {"HOST_ID": {"host-id", "hostname", "engine-status": {"vm", "health", "detail",
+    # "reason"}, "live-data", ...}, ..., "global_maintenance": BOOL} (vm_status.py:113-123; the
+    # keys: ovirt-hosted-engine-ha v2.5.2 ovirt_hosted_engine_ha/lib/metadata.py:191-229 and
+    # client/client.py:72-83). One line a host: ID, live, vm, health, detail, hostname.
+    hosts=$(python3 -c '
+import json, sys
+for key, host in json.load(sys.stdin).items():
+    if key != "global_maintenance":
+        status = host["engine-status"]
+        print(host["host-id"], host.get("live-data"), status.get("vm"), status.get("health"), status.get("detail"), host["hostname"])
+' <<<"$ha") || partly "hosted-engine --vm-status --json gave no status: $ha"
+    host_id=$(sed -n 's/^host_id=//p' "$ROOT"/etc/ovirt-hosted-engine/hosted-engine.conf)
+    awk -v id="$host_id" '$1 == id && $2 == "True" {found = 1} END {exit !found}' <<<"$hosts" ||
+        partly "the HA services run, but the agent of this host (ID $host_id) does not report (hosted-engine --vm-status lists: $(awk '{printf "%s%s (ID %s, up to date: %s)", sep, $6, $1, $2; sep = ", "}' <<<"$hosts"))"
+    # The engine is up when an agent sees its VM up with good health, detail Up: what the role
+    # waits for before it calls the deploy a success (03_hosted_engine_final_tasks.yml:360-372).
+    # The agent's health is the engine's health page (ovirt_hosted_engine_ha/broker/
+    # submonitors/engine_health.py:230-250, hosted-engine --check-liveliness).
+    awk '$2 == "True" && $3 == "up" && $4 == "good" && $5 == "Up" {found = 1} END {exit !found}' <<<"$hosts" ||
+        partly "the engine VM is not up with a healthy engine (hosted-engine --vm-status: $(awk '{printf "%shost %s: vm %s, health %s, detail %s", sep, $6, $3, $4, $5; sep = "; "}' <<<"$hosts"))"
+    # Then the engine itself, from here: its health page answers "DB Up!" with 200 when the
+    # engine reaches its database (ovirt-engine 4.5.7 backend/manager/modules/services/src/main/
+    # java/org/ovirt/engine/core/services/HealthStatus.java:37-83; web.xml:158-165).
+    health=$(curl --silent --show-error --max-time 20 --cacert "$ROOT"/etc/pki/vdsm/certs/cacert.pem \
+        https://ovirt-engine.lab.example/ovirt-engine/services/health 2>&1) || true
+    [[ $health == "DB Up!"* ]] || partly "the HA agents see the engine up, but ovirt-engine.lab.example does not answer its health page: ${health:-no answer}"
+    note "deployed: this host reports to the HA services as ID $host_id, they see the engine VM up and healthy, and ovirt-engine.lab.example answers its health page ($health)"
     exit 0
 fi
 

@@ -187,6 +187,32 @@ CA=/etc/pki/vdsm/certs/cacert.pem
 step "The engine's CA certificate (/etc/pki/vdsm/certs/cacert.pem)"
 [ -f "$ROOT$CA" ] || die "$CA is missing: the hosted-engine deploy (step 07 on hv1) puts it there"
 
+# xml_decode TEXT: TEXT of an XML element with XML's five entities decoded.
+xml_decode() {
+    local text=$1
+    text=${text//"&lt;"/"<"}
+    text=${text//"&gt;"/">"}
+    text=${text//"&quot;"/'"'}
+    text=${text//"&apos;"/"'"}
+    printf '%s' "${text//"&amp;"/"&"}"
+}
+
+# fault_text ANSWER: the reason and detail of the engine's <fault> in ANSWER, as text. An
+# answer without one (a proxy's error page, an empty 401) is shown as it is, tags left out,
+# cut at 300 characters.
+fault_text() {
+    local text=${1//$'\n'/ } reason='<reason>([^<]*)</reason>' detail='<detail>([^<]*)</detail>'
+    if [[ $text =~ $reason ]]; then
+        reason=${BASH_REMATCH[1]}
+        [[ $text =~ $detail ]] && detail=${BASH_REMATCH[1]} || detail=""
+        xml_decode "$reason${detail:+: $detail}"
+        return 0
+    fi
+    text=$(sed -e 's/<[^>]*>/ /g' -e 's/  */ /g' -e 's/^ //' -e 's/ $//' <<<"$text")
+    text=${text:0:300}
+    printf 'no fault in the answer: %s' "${text:-(empty)}"
+}
+
 # The password is asked here and kept in this shell: curl gets it through a pipe, never on a
 # command line or in a file. The engine's SSO trades it for a token (grant_type password,
 # scope ovirt-app-api), as oVirt's SDK does (ovirtsdk4 Connection._get_access_token), and
@@ -203,36 +229,32 @@ if [ "$DRY_RUN" != 1 ]; then
         --data-urlencode grant_type=password --data-urlencode scope=ovirt-app-api \
         --data-urlencode username=admin@ovirt@internalsso --data-urlencode password@- \
         https://ovirt-engine.lab.example/ovirt-engine/sso/oauth/token) ||
-        die "the engine's SSO at ovirt-engine.lab.example did not answer"
+        die "the engine's SSO at ovirt-engine.lab.example did not answer (curl's error above)"
     ADMIN_PASSWORD=""
     TOKEN=$(sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p' <<<"$answer")
     # The SSO's refusal: {"error_code": ..., "error": MESSAGE} (ovirt-engine SsoService
     # sendJsonDataWithMessage).
-    [ -n "$TOKEN" ] || die "the engine's SSO refused admin@ovirt@internalsso: $(sed -n 's/.*"error" *: *"\([^"]*\)".*/\1/p' <<<"$answer")"
+    # An answer that is not the SSO's (a proxy's error page) is shown as a fault would be.
+    if [ -z "$TOKEN" ]; then
+        refusal=$(sed -n 's/.*"error" *: *"\([^"]*\)".*/\1/p' <<<"$answer")
+        die "the engine's SSO refused admin@ovirt@internalsso: ${refusal:-$(fault_text "$answer")}"
+    fi
 fi
 
-# fault_text ANSWER: the reason and detail of the engine's <fault> in ANSWER, as text.
-fault_text() {
-    local text=${1//$'\n'/ } reason='<reason>([^<]*)</reason>' detail='<detail>([^<]*)</detail>'
-    [[ $text =~ $reason ]] && reason=${BASH_REMATCH[1]} || reason=""
-    [[ $text =~ $detail ]] && detail=${BASH_REMATCH[1]} || detail=""
-    text="${reason:-no fault text}${detail:+: $detail}"
-    text=${text//"&lt;"/"<"}
-    text=${text//"&gt;"/">"}
-    text=${text//"&quot;"/'"'}
-    text=${text//"&apos;"/"'"}
-    printf '%s' "${text//"&amp;"/"&"}"
-}
-
 # api METHOD PATH [CURL OPTION...]: call the engine's REST API; a request body comes on stdin.
-# An answer of 400 or more fails, printing the engine's fault (its reason and detail).
+# An answer of 400 or more fails, printing the engine's fault (its reason and detail); so
+# does no answer, printing curl's error (--show-error) and the call.
 api() {
     local method=$1 path=$2 answer code
     shift 2
     answer=$(curl --silent --show-error --cacert "$ROOT$CA" \
         --header @<(printf 'Authorization: Bearer %s\n' "$TOKEN") \
         --header 'Accept: application/xml' --header 'Content-Type: application/xml' \
-        --write-out '\n%{http_code}' --request "$method" "$API$path" "$@") || return 1
+        --write-out '\n%{http_code}' --request "$method" "$API$path" "$@") || {
+        code=$?
+        printf '%s: no answer from the engine to %s %s (curl exit %s, its error above)\n' "$SCRIPT" "$method" "$path" "$code" >&2
+        return 1
+    }
     code=${answer##*$'\n'}
     answer=${answer%$'\n'*}
     if [ "$code" -ge 400 ]; then
@@ -261,9 +283,58 @@ xml_text() {
     printf '%s' "${value//>/"&gt;"}"
 }
 
-# host_up NAME: the engine has host NAME up.
+# The statuses a host the engine adds goes through (ovirt-engine-api-model 4.6.1, the
+# model of ovirt-engine 4.5.7: src/main/java/types/HostStatus.java): installing, then, as
+# ovirt-engine 4.5.7 runs InstallVdsInternalCommand (backend/manager/modules/bll/src/main/
+# java/org/ovirt/engine/core/bll/hostdeploy/InstallVdsInternalCommand.java:143-230),
+# initializing and up; reboot, non_responsive and connecting come and go while the engine
+# reaches the host again by itself (vdsbroker/VdsManager.java). Two it does not leave by
+# itself are failures:
+# - install_failed: the host deploy failed (InstallVdsInternalCommand.java:211, :226-229,
+#   :354-365); "look at the event log to understand what failed the installation, and issue
+#   a re-install" (HostStatus.java). The event is VDS_INSTALL_FAILED, severity error: "Host
+#   NAME installation failed. REASON." (dal AuditLogMessages.properties:411; common/
+#   AuditLogType.java:61).
+# - non_operational: the host fails a requirement of its cluster (storage, network, gluster);
+#   its status_detail names which (restapi/types/HostMapper.java:227-228), the events say
+#   more, and the engine tries to activate it again only every 5 minutes (bll/
+#   AutoRecoveryManager.java:93, :109-123; AutoRecoverySchedule '0 0/5 * * * ?',
+#   packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql:78), after its cause is fixed.
+# Host statuses are searched by the engine's enum names, without regard to case
+# (searchbackend/EnumValueAutoCompleter.java:16-38): installfailed, nonoperational.
+
+# host_error NAME: the description of the engine's newest error event about host NAME (events
+# come newest first: ovirt-engine-api-model services/EventsService.java:154-160).
+host_error() {
+    local answer description='<description>([^<]*)</description>'
+    answer=$(api GET "/events?search=event_host%3D$1%20and%20severity%3Derror&max=1") || {
+        printf 'the engine did not list its events (above)'
+        return 0
+    }
+    if [[ ${answer//$'\n'/ } =~ $description ]]; then
+        xml_decode "${BASH_REMATCH[1]}"
+    else
+        printf 'no error event about %s; see its events in the engine' "$1"
+    fi
+}
+
+# host_up NAME: the engine has host NAME up. A host the engine reports failed stops the step
+# at once, with the engine's reason.
 host_up() {
-    found "/hosts?search=name%3D$1%20and%20status%3Dup" host
+    local answer detail='<status_detail>([^<]*)</status_detail>'
+    if found "/hosts?search=name%3D$1%20and%20status%3Dup" host; then
+        return 0
+    fi
+    if found "/hosts?search=name%3D$1%20and%20status%3Dinstallfailed" host; then
+        die "the engine failed to install $1 (status install_failed): $(host_error "$1"). Fix that, then reinstall $1 from the engine (Compute, Hosts, $1, Installation, Reinstall, with Hosted Engine: Deploy), or remove it there, and run this step again"
+    fi
+    answer=$(api GET "/hosts?search=name%3D$1%20and%20status%3Dnonoperational") ||
+        die "the engine did not answer GET /hosts (above); run this step again"
+    if [[ $answer == *"<host href="* ]]; then
+        [[ ${answer//$'\n'/ } =~ $detail ]] && detail=${BASH_REMATCH[1]} || detail="no reason given"
+        die "the engine holds $1 non-operational ($detail): $(host_error "$1"). Fix that; the engine activates it again within 5 minutes (or Compute, Hosts, $1, Activate); then run this step again"
+    fi
+    return 1
 }
 
 # healed VOLUME: heal info lists the volume's bricks, every one connected with no entry still

@@ -181,10 +181,21 @@ fi
 need_commands hosted-engine
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
+# The file alone does not say the deploy finished: ovirt-hosted-engine-setup 1.2 writes
+# hosted-engine.conf at its misc stage (1.2.6.1 src/plugins/ovirt-hosted-engine-setup/core/
+# conf.py:48-56, 142-154), and only at closing up adds the host to the engine and enables and
+# starts the HA agent and broker (engine/add_host.py:518-525; ha/ha_services.py:85-129). A
+# deploy that failed there leaves the file. Once the agent runs, hosted-engine --vm-status
+# lists the host by its ID ("Host ID" padded to 35, ": ID": src/ovirt_hosted_engine_setup/
+# vm_status.py), and fails while the broker does not run.
 step "Is hv6 a hosted-engine host already?"
 if grep -qx 'host_id=6' "$ROOT"/etc/ovirt-hosted-engine/hosted-engine.conf 2>/dev/null; then
-    note "/etc/ovirt-hosted-engine/hosted-engine.conf has host_id=6: already deployed"
-    exit 0
+    status=$(hosted-engine --vm-status 2>&1) || true
+    if grep -Eq '^Host ID +: 6$' <<<"$status"; then
+        note "/etc/ovirt-hosted-engine/hosted-engine.conf has host_id=6 and hosted-engine --vm-status lists Host 6: already deployed"
+        exit 0
+    fi
+    die "the deploy on hv6 did not finish: /etc/ovirt-hosted-engine/hosted-engine.conf has host_id=6, but hosted-engine --vm-status does not list Host 6 (${status//$'\n'/ }). Read why in /var/log/ovirt-hosted-engine-setup/; once the host is up in the engine and systemctl start ovirt-ha-broker ovirt-ha-agent makes it show there, run this step again"
 fi
 
 # Hosts join one at a time, in host-ID order: hv5 (ID 5) first. That cannot be

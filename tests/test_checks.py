@@ -61,7 +61,7 @@ def _passes(fake: FakeCluster, host: str, check: object) -> bool:
     return shown and hidden
 
 
-@pytest.mark.parametrize("case", ["seed-3host"])
+@pytest.mark.parametrize("case", ["seed-3host", "el9-3host"])
 def test_each_steps_check_fails_before_it_and_passes_after_it(tmp_path: Path, case: str) -> None:
     fake = FakeCluster.rendered(tmp_path, (GOLDEN / case / "cluster.toml").read_text())
     checked = 0

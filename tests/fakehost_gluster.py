@@ -335,7 +335,7 @@ def answer(
         # Every volume, one after another; "No volumes present" without any (seen with
         # glusterfs 10.3, tests/test_real_programs.py).
         if not state["volumes"]:
-            return _ok("No volumes present\n")
+            return 0, "", False, "No volumes present\n"  # on standard error, exit 0
         return _ok("".join(_info(n, v) for n, v in state["volumes"].items()))
     verb, name = words[1], words[2]
     volume = state["volumes"].get(name)

@@ -158,3 +158,36 @@ def test_the_engine_volume_is_kept_while_a_hosted_engine_is_deployed_on_it(
     assert result.returncode != 0
     assert f"a hosted engine is deployed on {engine}" in result.stderr
     assert fake.state == before
+
+
+def test_a_deploy_undone_then_its_volumes_and_both_steps_run_again(tmp_path: Path) -> None:
+    """undo/07 de-configures the host (ovirt-hosted-engine-cleanup -q: hosted-engine.conf
+    gone, the HA services and vdsm stopped); the engine's volume may then go with undo/06, and
+    steps 06 and 07 pass again. A second undo/07 finds nothing to do. (The fake cluster's
+    glusterfs mount shows no files of a volume: emptying the engine's volume is not shown
+    here.)"""
+    fake = FakeCluster.rendered(tmp_path, EL9)
+    deploy = fake.plan.first_step("hosted-engine-deploy")
+    fake.run_through(deploy.number + 1)
+    first = fake.plan.first.name
+    conf = fake.root(first) / "etc/ovirt-hosted-engine/hosted-engine.conf"
+    assert conf.exists()
+    dry = fake.run_undo(first, deploy.script, DRY_RUN="1")
+    assert dry.returncode == 0 and "would run: ovirt-hosted-engine-cleanup -q" in dry.stdout
+    assert conf.exists()
+    refused = fake.run_undo(first, deploy.script)
+    assert refused.returncode != 0 and conf.exists()
+    result = fake.run_undo(first, deploy.script, typed=first)
+    assert result.returncode == 0, result.stderr
+    assert not conf.exists()
+    me = fake.state["hosts"][first]
+    assert not {"ovirt-ha-agent", "ovirt-ha-broker", "vdsmd"} & set(me["active"])
+    again = fake.run_undo(first, deploy.script)
+    assert again.returncode == 0 and "nothing to undo" in again.stdout
+    _undo_everywhere(fake, "volumes")
+    assert fake.state["volumes"] == {}
+    for slug in ("volumes", "hosted-engine-deploy"):
+        step = fake.plan.first_step(slug)
+        rerun = fake.run(first, step.script)
+        assert rerun.returncode == 0, (slug, rerun.stdout, rerun.stderr)
+    assert conf.exists()

@@ -178,9 +178,10 @@ def failures(
                 "the HA services) and the engine's volume "
                 f"{engine_volume} holding part of a storage domain; the next deploy fails "
                 "on what is left. The setup's log is in /var/log/ovirt-hosted-engine-setup/",
-                retry=f"once {paths.HOSTED_ENGINE_CONF} exists the step counts the engine as "
-                "deployed and stops at once; before that, fix the cause the log names, run "
-                "the undo, then the step again",
+                retry="fix the cause the log names, run the undo, then the step again. A "
+                f"failed deploy may have written {paths.HOSTED_ENGINE_CONF}, and the step "
+                "takes its existence for a deployed engine and stops at once: the undo "
+                "removes it",
                 undo=f"`undo/{step.script}` on {first.name}: `ovirt-hosted-engine-cleanup -q`, "
                 f"then it mounts {engine_volume} and removes everything in it (oVirt's "
                 "\"Cleaning Up a Failed Self-Hosted Engine Deployment\"). Not for a deploy "

@@ -78,9 +78,9 @@ def test_a_volume_step_failed_half_way_is_undone_and_then_passes(
     assert not planned & set(fake.state["volumes"]), fake.state["volumes"]
     # Part one's volumes are not the runbook's: untouched.
     assert {n: v for n, v in fake.state["volumes"].items()} == existing_before
-    marked_bricks = {
-        (b.host, b.path) for v in fake.plan.new_volumes for b in v.bricks
-    } & {(h, f) for h, folders in _marks(fake).items() for f in folders}
+    marked_bricks = {(b.host, b.path) for v in fake.plan.new_volumes for b in v.bricks} & {
+        (h, f) for h, folders in _marks(fake).items() for f in folders
+    }
     assert not marked_bricks
     step = fake.plan.first_step(slug)
     result = fake.run(fake.plan.first.name, step.script)
@@ -191,3 +191,34 @@ def test_a_deploy_undone_then_its_volumes_and_both_steps_run_again(tmp_path: Pat
         rerun = fake.run(first, step.script)
         assert rerun.returncode == 0, (slug, rerun.stdout, rerun.stderr)
     assert conf.exists()
+
+
+@pytest.mark.parametrize("text", [EL9, SEED], ids=["el9", "seed"])
+def test_every_step_has_its_failure_entry_and_each_undo_script_is_a_file_of_its_host(
+    text: str,
+) -> None:
+    import confgen
+
+    cluster = confgen.loads(text)
+    plan = confgen.plan(cluster)
+    tree = confgen.render(cluster)
+    runbook = tree["RUNBOOK.md"].text
+    files = {f.path: f for f in plan.files}
+    assert len(plan.failures) == len(plan.steps)
+    section = runbook[runbook.index("## If a step fails") :]
+    for step, failure in zip(plan.steps, plan.failures, strict=True):
+        assert failure.state and failure.retry and failure.undo
+        heading = f"### {step.number:02d} {step.slug} ({step.where})"
+        assert heading in section, heading
+        for script in failure.scripts:
+            path = f"hosts/{script.host}/{script.path}"
+            assert script.path == f"undo/{step.script}"
+            assert files[path].mode == 0o755 and files[path].host == script.host
+            assert f"`{path}`" in section
+    undo_files = {p for p in files if "/undo/" in p}
+    named = {f"hosts/{s.host}/{s.path}" for f in plan.failures for s in f.scripts}
+    assert undo_files == named and undo_files
+    # The volumes the runbook did not create are never in an undo script.
+    for volume in plan.existing_volumes:
+        for path in undo_files:
+            assert f"volume info {volume.name} " not in tree[path].text

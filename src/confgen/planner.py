@@ -392,6 +392,8 @@ def brick_check(the_plan: Plan) -> list[str]:
     """What glusterd would refuse in a plan's bricks, and mounts over /: shared rules of
     every target's self check."""
     failures = []
+    if len(the_plan.failures) != len(the_plan.steps):
+        failures.append(f"{len(the_plan.failures)} failure entries for {len(the_plan.steps)} steps")
     placed: dict[str, list[str]] = {}
     devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
     for volume in the_plan.volumes:

@@ -11,6 +11,9 @@ glusterd_is_path_in_use):
   a replica set added to a distributed volume is removed with the same command without
   `replica`. The removed bricks keep the volume's marks and must be cleared as the undo of
   the volume step clears its bricks.
+- `ssm remove POOL` removes a pool with its volumes (ssm(8) of system-storage-manager on
+  CentOS 7: "ssm remove [-a] [items]", an item a device, pool or volume); `wipefs --all`
+  (wipefs(8), util-linux) erases the signatures left on the device.
 - ovirt-hosted-engine-setup 1.2 has no cleanup tool: ovirt-hosted-engine-cleanup came with
   2.2.0 (commit da17dcd, 2016-11-30; absent from the tag ovirt-hosted-engine-setup-1.2.6.1,
   whose cleanup.sh is a developer's script, not installed). Its deploy writes
@@ -71,8 +74,7 @@ def failures(
                 state=f"on {where}, some of the step's files written; a file it replaced is "
                 "kept once as FILE.confgen-orig",
                 retry="run it again: a file already right is left as it is",
-                undo="not needed for a retry; to put a file back, copy FILE.confgen-orig over "
-                "FILE",
+                undo="not needed for a retry; to put a file back, copy FILE.confgen-orig over FILE",
             )
         if slug == "stop-engine":
             return StepFailure(
@@ -102,7 +104,7 @@ def failures(
         if slug == "brick-storage":
             lines = [
                 f"on {h.name}: `umount {brick_mount}`, remove its line from /etc/fstab, "
-                f"`ssm remove {pool}` (the pool's volume with it), then `wipefs --all "
+                f"`ssm remove {pool}` (the pool's volume with it; ssm(8)), then `wipefs --all "
                 f"{h.host.brick_device}`"
                 for h in hosts
                 if h.brick_dirs and not h.is_first and h.host.brick_device
@@ -124,8 +126,8 @@ def failures(
                 retry="run it again: a peer already in the pool is not probed twice",
                 undo=f"not destructive: on {first.name}, "
                 + "; ".join(f"`gluster peer detach {p}`" for p in peers)
-                + ". glusterd refuses to detach a peer that holds bricks of a volume (\"Peer "
-                f"HOST hosts one or more bricks\"): after step {num('add-bricks')}, undo that "
+                + '. glusterd refuses to detach a peer that holds bricks of a volume ("Peer '
+                f'HOST hosts one or more bricks"): after step {num("add-bricks")}, undo that '
                 "first",
             )
         if slug == "add-bricks":
@@ -171,7 +173,7 @@ def failures(
                 state=f"some of the volumes {_names(made)} created or started, "
                 f"{meta_volume} perhaps mounted at {meta_mount}; a refused create leaves the "
                 "brick folders it staged marked, and a later create on them is refused with "
-                "\"BRICK is already part of a volume\"",
+                '"BRICK is already part of a volume"',
                 retry="run it again: a volume that exists is kept and started",
                 undo=f"`undo/{step.script}`, first on {first.name}, then on "
                 + _names(order[1:])

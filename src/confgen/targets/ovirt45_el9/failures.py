@@ -22,7 +22,9 @@ Sources of the undo commands, each at the version the target runs:
   then the engine's storage emptied: oVirt/ovirt-site d2394f3 source/documentation/
   self-hosted/chap-Troubleshooting.html.md, "Cleaning Up a Failed Self-Hosted Engine
   Deployment": run the cleanup, then `rm -rf storage_location/*` to deploy on the same storage.
-- lvremove(8), vgremove(8), pvremove(8) (lvm2 man/*.8_des), firewall-cmd(1) --remove-service,
+- vgremove(8) removes a volume group, asking before it removes the logical volumes in it;
+  pvremove(8) wipes the LVM label (lvm2 man/vgremove.8_des, man/pvremove.8_des); dnf(8)
+  `history undo`; firewall-cmd(1) --remove-service,
   --remove-port, --delete-zone, --reload.
 """
 
@@ -44,7 +46,9 @@ def _names(items: list[str] | tuple[str, ...]) -> str:
     return ", ".join(items) if items else "none"
 
 
-def _volume_scripts(step: Step, hosts: tuple[HostPlan, ...], volumes: tuple[VolumePlan, ...]):
+def _volume_scripts(
+    step: Step, hosts: tuple[HostPlan, ...], volumes: tuple[VolumePlan, ...]
+) -> tuple[UndoScript, ...]:
     """The undo of a volume step: on the first host (it deletes the volumes), then on every
     other host that holds a brick of one (it clears its brick folders)."""
     holders = {b.host for v in volumes for b in v.bricks}
@@ -110,8 +114,8 @@ def failures(
                 mounts = mounts_of[h.name]
                 lines.append(
                     f"on {h.name}: `umount {' '.join(mounts)}`; remove the lines of "
-                    f"{', '.join(mounts)} from /etc/fstab; `vgremove {volume_group}` (its "
-                    f"logical volumes with it); `pvremove {device}`; remove "
+                    f"{', '.join(mounts)} from /etc/fstab; `vgremove {volume_group}` (it asks "
+                    f"before it removes the logical volumes in it); `pvremove {device}`; remove "
                     f"{paths.MULTIPATH_BLACKLIST}"
                 )
             return StepFailure(
@@ -125,8 +129,8 @@ def failures(
                 undo="no script: the step used the disk only because it was empty (it "
                 "refuses a disk that holds anything), and its retry finishes what it began; "
                 "only a wrong `brick_device` needs it taken back, before step "
-                f"{num('volumes')} puts a brick on it (lvremove(8), vgremove(8), "
-                "pvremove(8)): " + "; ".join(lines),
+                f"{num('volumes')} puts a brick on it (vgremove(8), pvremove(8)): "
+                + "; ".join(lines),
             )
         if slug == "peer-probe":
             peers = [h.peer for h in hosts if not h.is_first]
@@ -137,8 +141,8 @@ def failures(
                 "whose glusterd does not answer is named (start it there, open the firewall)",
                 undo=f"not destructive, no confirmation: on {first.name}, "
                 + "; ".join(f"`gluster peer detach {p}`" for p in peers)
-                + ". glusterd refuses to detach a peer that holds bricks of a volume (\"Peer "
-                "HOST hosts one or more bricks\"): after step "
+                + '. glusterd refuses to detach a peer that holds bricks of a volume ("Peer '
+                'HOST hosts one or more bricks"): after step '
                 f"{num('volumes')}, run its undo first",
             )
         if slug == "peer-probe-back":
@@ -149,16 +153,14 @@ def failures(
             )
         if slug == "volumes":
             made = [v.name for v in volumes]
-            bricks = "; ".join(
-                f"{v.name}: " + ", ".join(str(b) for b in v.bricks) for v in volumes
-            )
+            bricks = "; ".join(f"{v.name}: " + ", ".join(str(b) for b in v.bricks) for v in volumes)
             order = _volume_scripts(step, hosts, volumes)
             return StepFailure(
                 state=f"some of the volumes {_names(made)} created, their options set or not, "
                 "started or not; a refused `volume create` leaves the brick folders it "
                 "staged before the refusal marked (the extended attribute "
                 "trusted.glusterfs.volume-id and a .glusterfs folder), and every later create "
-                "on them is refused with \"BRICK is already part of a volume\"",
+                'on them is refused with "BRICK is already part of a volume"',
                 retry="run it again: a volume that exists is kept, its options set, and it "
                 "is started. If a create is refused because a brick is already part of a "
                 "volume, run the undo and then the step",
@@ -184,7 +186,7 @@ def failures(
                 "removes it",
                 undo=f"`undo/{step.script}` on {first.name}: `ovirt-hosted-engine-cleanup -q`, "
                 f"then it mounts {engine_volume} and removes everything in it (oVirt's "
-                "\"Cleaning Up a Failed Self-Hosted Engine Deployment\"). Not for a deploy "
+                '"Cleaning Up a Failed Self-Hosted Engine Deployment"). Not for a deploy '
                 "that worked: it destroys the engine VM",
                 scripts=(UndoScript(host=first.name, path=undo_name(step)),),
             )

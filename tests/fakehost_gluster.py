@@ -429,6 +429,9 @@ def answer(
         refused = _check_bricks(state, "add-brick", name, bricks)
         if refused:
             return refused
+        staged = _stage_bricks(state, me, "add-brick", name, bricks)
+        if staged:
+            return 1, "", True, staged + "\n"  # the marks of the bricks staged stay
         if replica > current:
             sets = len(volume["bricks"]) // current
             grown = []

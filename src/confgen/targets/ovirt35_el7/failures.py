@@ -4,7 +4,9 @@ scripts that take back what needs destroying.
 
 Sources of the undo commands (see also confgen.targets.ovirt45_el9.failures, whose glusterd
 facts hold for the seed's GlusterFS 3.6 as well: glusterfs v3.6.9 has the same
-glusterd_is_path_in_use):
+glusterd_is_path_in_use, xlators/mgmt/glusterd/src/glusterd-utils.c:8100, and stages each new
+brick of a create or an add-brick with glusterd_validate_and_create_brickpath,
+glusterd-volume-ops.c:847, glusterd-brick-ops.c:1393):
 - `gluster volume remove-brick VOLUME replica N BRICK... force` takes back an add-brick that
   raised the replica count: reducing the replica count takes no data migration and wants
   `force` (glusterfs v3.6.9 cli/src/cli-cmd-volume.c:2436, glusterd-brick-ops.c:1541-1550);

@@ -38,9 +38,11 @@ TIERS = {
     "test_real_programs_el9.py": "real_programs",
     "test_stand_ins.py": "real_programs",
     "test_stand_ins_el9.py": "real_programs",
+    "test_real_programs_undo.py": "real_programs",
     "test_checks.py": "fake_cluster",
     "test_scripts.py": "fake_cluster",
     "test_scripts_el9.py": "fake_cluster",
+    "test_undo.py": "fake_cluster",
     "test_cluster.py": "e2e",
 }
 

@@ -45,6 +45,8 @@ COMMANDS = [
     "ctdb",
     "getent",
     "sleep",
+    "getfattr",
+    "setfattr",
     # The target ovirt45-el9's; curl is the real one (fakehost_engine.py).
     *sorted(fakehost_el9.PROGRAMS),
 ]
@@ -320,6 +322,41 @@ class FakeCluster:
         else:
             typed = self._typed(host, script, command["env"], admin)
             result = self._run_at_terminal(command, typed=typed)
+        self.load()
+        return result
+
+    def run_undo(
+        self, host: str, script: str, *, typed: str | None = None, **env: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run one undo script of `host` (its folder's undo/). With `typed`, at a terminal where
+        the administrator types that line at the confirmation; without it, with no terminal,
+        as from cron or a pipe."""
+        path = self.out / "hosts" / host / "undo" / script
+        environ = {
+            "PATH": f"{self.bin}:{os.environ['PATH']}",
+            "HOME": str(self.base),
+            **self.host_env(host),
+            "CONFGEN_ROOT": str(self.root(host)),
+            "TMPDIR": str(self.root(host) / "tmp"),
+            **env,
+        }
+        command: dict[str, Any] = {
+            "args": ["bash", str(path)],
+            "capture_output": True,
+            "text": True,
+            "timeout": 120,
+            "env": environ,
+        }
+        if typed is None:
+            result = subprocess.run(stdin=subprocess.DEVNULL, **command)
+        else:
+            primary, secondary = pty.openpty()
+            os.write(primary, f"{typed}\n".encode())
+            try:
+                result = subprocess.run(stdin=secondary, **command)
+            finally:
+                os.close(secondary)
+                os.close(primary)
         self.load()
         return result
 

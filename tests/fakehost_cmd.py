@@ -452,6 +452,21 @@ if PROGRAM == "getent":
         done(out=f"{address:<15} {name}\n")
     reverse = [n for n, a in dns.items() if a == key]
     done(out=f"{key:<15} {reverse[0]}\n") if reverse else done(2)
+# getfattr(1) -n KEY and setfattr(1) -x KEY (attr 2.5) on the extended attributes the gluster
+# stand-in keeps for a brick folder (fakehost_gluster.VOLUME_ID, GFID). A missing attribute:
+# "No such attribute", exit 1 (seen with Debian's attr 2.5.1 on glusterd's brick folders).
+if PROGRAM in ("getfattr", "setfattr"):
+    key = ARGS[ARGS.index("-n" if PROGRAM == "getfattr" else "-x") + 1]
+    target = ARGS[-1]
+    path = "/" + str(Path(target).relative_to(ROOT)) if target.startswith(str(ROOT)) else target
+    path = path.rstrip("/") if path != "/" else path
+    held = me.setdefault("xattrs", {}).get(path, {})
+    if key not in held:
+        done(1, err=f"{PROGRAM}: {target}: No such attribute\n")
+    if PROGRAM == "getfattr":
+        done(out=held[key] + "\n")
+    del held[key]
+    done(change=True)
 if PROGRAM == "gluster":
     import fakehost_gluster
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ PROGRAMS = frozenset(
         "semanage",
         "restorecon",
         "udevadm",
+        "ovirt-hosted-engine-cleanup",
     }
 )
 
@@ -685,7 +687,48 @@ PACKAGE_OF = {
     "vgs": "lvm2",
     "lvs": "lvm2",
     "mkfs.xfs": "xfsprogs",
+    "ovirt-hosted-engine-cleanup": "ovirt-hosted-engine-setup",
 }
+
+
+# What ovirt-hosted-engine-cleanup removes of a host (ovirt-hosted-engine-setup 2.7.2
+# src/bin/ovirt-hosted-engine-cleanup:121-141), below the host's root.
+CLEANUP_FILES = (
+    "etc/ovirt-hosted-engine/answers.conf",
+    "etc/ovirt-hosted-engine/hosted-engine.conf",
+    "etc/vdsm/vdsm.conf",
+    "etc/pki/vdsm/*/*.pem",
+    "etc/pki/CA/cacert.pem",
+    "var/tmp/localvm*",
+)
+
+
+def hosted_engine_cleanup(
+    state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path
+) -> Answer:
+    """ovirt-hosted-engine-cleanup [-q] (2.7.2 src/bin/ovirt-hosted-engine-cleanup): without
+    -q it asks "Are you sure you want to proceed? [y/n]" and dies on anything but y (:10-21);
+    it powers the engine VM off and undefines it (:80-87), stops ovirt-ha-agent and
+    ovirt-ha-broker (:90-91), disconnects the hosted-engine storage (:97), stops vdsmd,
+    supervdsmd, libvirtd, momd and sanlock (:107-112) and removes its files (:121-141). Every
+    command of it runs whatever the one before did: it exits 0."""
+    if args != ["-q"]:
+        return _fail("fakehost: ovirt-hosted-engine-cleanup is only run with -q here", 2)
+    state["engine"]["deployed"] = False
+    for unit in ("ovirt-ha-agent", "ovirt-ha-broker", "vdsmd", "supervdsmd", "libvirtd"):
+        if unit in me["active"]:
+            me["active"].remove(unit)
+    me["mounts"] = {k: v for k, v in me["mounts"].items() if not k.startswith("/rhev/")}
+    for pattern in CLEANUP_FILES:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+    return _ok(
+        " -=== Destroy hosted-engine VM ===- \n -=== Removing configuration files ===- \n",
+        True,
+    )
 
 
 def udevadm(me: dict[str, Any], args: list[str]) -> Answer:
@@ -724,4 +767,6 @@ def answer(
         return restorecon(me, args, root)
     if program == "udevadm":
         return udevadm(me, args)
+    if program == "ovirt-hosted-engine-cleanup":
+        return hosted_engine_cleanup(state, me, args, root)
     return _fail(f"fakehost: no stand-in behaviour for {program}", 2)

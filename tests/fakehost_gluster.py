@@ -88,6 +88,51 @@ def _check_bricks(state: dict[str, Any], verb: str, name: str, bricks: list[str]
     return None
 
 
+# The extended attributes glusterd refuses a brick for, on its folder or any parent: "PATH is
+# already part of a volume" (glusterfs v10.3 xlators/mgmt/glusterd/src/glusterd-utils.c:
+# 8243-8311, glusterd_is_path_in_use; the keys GFID_XATTR_KEY and GF_XATTR_VOL_ID_KEY of
+# libglusterfs/src/glusterfs/glusterfs.h:104,134).
+VOLUME_ID = "trusted.glusterfs.volume-id"
+GFID = "trusted.gfid"
+
+
+def _parents(path: str) -> list[str]:
+    """PATH, then each folder above it up to /, as glusterd_is_path_in_use walks them."""
+    found = [path]
+    while path != "/":
+        path = path.rsplit("/", 1)[0] or "/"
+        found.append(path)
+    return found
+
+
+def _stage_bricks(
+    state: dict[str, Any], me: dict[str, Any], verb: str, name: str, bricks: list[str]
+) -> str | None:
+    """What glusterd does to each brick folder while it stages a create or add-brick
+    (glusterd_validate_and_create_brickpath, glusterd-utils.c:1455-1630, from
+    glusterd-volume-ops.c:1056 and glusterd-brick-ops.c:1559): refuse a folder that it or a
+    parent marks as part of a volume, else set trusted.glusterfs.volume-id on it and make its
+    .glusterfs folder. The node the command runs on stages its own bricks first, then each
+    peer its own; a refusal stops the command, and the bricks staged before it keep their
+    marks (seen with glusterfs 10.3, tests/test_real_programs.py). Returns the refusal."""
+    mine = [b for b in bricks if b.split(":", 1)[0] == me["peer"]]
+    for brick in mine + [b for b in bricks if b not in mine]:
+        peer, path = brick.split(":", 1)
+        host = _host_of(state, peer)
+        assert host is not None  # _check_bricks found it
+        xattrs = state["hosts"][host].setdefault("xattrs", {})
+        for folder in _parents(path):
+            if VOLUME_ID in xattrs.get(folder, {}) or GFID in xattrs.get(folder, {}):
+                where = f"{path} is" if folder == path else f"parent directory {folder} is"
+                return f"volume {verb}: {name}: failed: {where} already part of a volume"
+        xattrs.setdefault(path, {})[VOLUME_ID] = name
+        if "roots" in state:
+            (Path(state["roots"]) / host / path.lstrip("/") / ".glusterfs").mkdir(
+                parents=True, exist_ok=True
+            )
+    return None
+
+
 def _same_server(bricks: list[str], replica: int) -> bool:
     """glusterd-volume-ops.c: two bricks of one replica set on one server need 'force'."""
     for start in range(0, len(bricks), replica):
@@ -286,6 +331,12 @@ def answer(
         return _ok("peer probe: success.\n", change=True)
     if words[0] != "volume":
         return _fail(f"unrecognized word: {words[0]}")
+    if words[1:] == ["info"]:
+        # Every volume, one after another; "No volumes present" without any (seen with
+        # glusterfs 10.3, tests/test_real_programs.py).
+        if not state["volumes"]:
+            return 0, "", False, "No volumes present\n"  # on standard error, exit 0
+        return _ok("".join(_info(n, v) for n, v in state["volumes"].items()))
     verb, name = words[1], words[2]
     volume = state["volumes"].get(name)
     if verb == "info":
@@ -319,6 +370,9 @@ def answer(
                 "present on the same server. This setup is not optimal. Use 'force' at the end "
                 "of the command if you want to override this behavior."
             )
+        staged = _stage_bricks(state, me, "create", name, bricks)
+        if staged:
+            return 1, "", True, staged + "\n"  # the marks of the bricks staged stay
         state["volumes"][name] = {
             "status": "Created",
             "bricks": bricks,
@@ -379,6 +433,9 @@ def answer(
         refused = _check_bricks(state, "add-brick", name, bricks)
         if refused:
             return refused
+        staged = _stage_bricks(state, me, "add-brick", name, bricks)
+        if staged:
+            return 1, "", True, staged + "\n"  # the marks of the bricks staged stay
         if replica > current:
             sets = len(volume["bricks"]) // current
             grown = []
@@ -400,7 +457,29 @@ def answer(
         if volume["status"] == "Started":
             return _fail(f"volume start: {name}: failed: Volume {name} already started")
         volume["status"] = "Started"
+        # Each brick's process sets trusted.gfid on its folder, the volume's root (seen with
+        # glusterfs 10.3: 0x00..01 after start).
+        for brick in volume["bricks"]:
+            peer, path = brick.split(":", 1)
+            host = _host_of(state, peer)
+            if host is not None:
+                state["hosts"][host].setdefault("xattrs", {}).setdefault(path, {})[GFID] = "1"
         return _ok(f"volume start: {name}: success\n", True)
+    # glusterfs v10.3 glusterd-volume-ops.c:1389 (stage stop), :1474-1502 (stage delete); the
+    # messages seen with glusterfs 10.3. Neither touches the brick folders.
+    if verb == "stop":
+        if volume["status"] != "Started":
+            return _fail(f"volume stop: {name}: failed: Volume {name} is not in the started state")
+        volume["status"] = "Stopped"
+        return _ok(f"volume stop: {name}: success\n", True)
+    if verb == "delete":
+        if volume["status"] == "Started":
+            return _fail(
+                f"volume delete: {name}: failed: Volume {name} has been started.Volume needs "
+                "to be stopped before deletion."
+            )
+        del state["volumes"][name]
+        return _ok(f"volume delete: {name}: success\n", True)
     if verb == "heal":
         if volume["replica"] < 2:
             return _fail(f"Volume {name} is not of type replicate/disperse\nVolume heal failed.")

@@ -132,7 +132,9 @@ def check_iptables(out: Path, plan: confgen.Plan, tmp: Path) -> None:
 
 def check_scripts(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     shellcheck = require("shellcheck", "shellcheck")
-    scripts = sorted(str(p) for p in (out / "hosts").glob("*/scripts/*.sh"))
+    # The steps and the undo scripts.
+    scripts = sorted(str(p) for p in (out / "hosts").glob("*/*/*.sh"))
+    assert any("/undo/" in s for s in scripts) and any("/scripts/" in s for s in scripts)
     result = run(shellcheck, *scripts)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
 

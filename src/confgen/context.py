@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from confgen import paths, targets
-from confgen.planner import Brick, HostPlan, Plan, Step, VolumePlan
+from confgen.planner import Brick, HostPlan, Plan, Step, StepFailure, VolumePlan
 
 Data = dict[str, Any]
 
@@ -54,7 +54,16 @@ def _volume(v: VolumePlan) -> Data:
     }
 
 
-def _step(s: Step) -> Data:
+def _failure(f: StepFailure) -> Data:
+    return {
+        "state": f.state,
+        "retry": f.retry,
+        "undo": f.undo,
+        "scripts": [{"host": u.host, "path": u.path} for u in f.scripts],
+    }
+
+
+def _step(s: Step, f: StepFailure | None) -> Data:
     return {
         "number": s.number,
         "slug": s.slug,
@@ -73,6 +82,8 @@ def _step(s: Step) -> Data:
             }
             for c in s.checks
         ],
+        # What the runbook says of the step when it fails, and its undo scripts.
+        "failure": _failure(f) if f is not None else None,
     }
 
 
@@ -97,7 +108,11 @@ def plan_data(p: Plan) -> Data:
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
         "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
-        "steps": [_step(s) for s in p.steps],
+        "steps": [
+            _step(s, f)
+            for s, f in itertools.zip_longest(p.steps, p.failures[: len(p.steps)])
+            if s is not None
+        ],
         # The number of the first and the last step of each script name, for prose that
         # refers to a step by what it does: plan.first_step["ctdb"].
         "first_step": first_steps,

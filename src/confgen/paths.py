@@ -21,3 +21,4 @@ BLOCKS = "blocks"
 HOSTS_BLOCK = "cluster-hosts"  # every host's names
 DATA = "data"  # read by the scripts, not installed
 SCRIPTS = "scripts"
+UNDO = "undo"  # scripts that take back what a failed step left, each named after its step

@@ -16,7 +16,7 @@ from ipaddress import IPv4Address
 from confgen import targets
 from confgen.errors import PlanCheckError, Severity, ValidationError
 from confgen.models import Cluster, Host, Role, Volume
-from confgen.paths import SCRIPTS, is_within
+from confgen.paths import SCRIPTS, UNDO, is_within
 from confgen.records import asdict, record
 from confgen.validator import validate
 
@@ -183,6 +183,26 @@ class StepSpec:
 
 
 @record
+class UndoScript:
+    """A script that takes back what a failed step left on one host: `hosts/H/undo/NN-slug.sh`."""
+
+    host: str
+    path: str  # relative to the host's folder: undo/NN-slug.sh
+
+
+@record
+class StepFailure:
+    """What the runbook says of a step that failed: the state it leaves, how to run it again,
+    how to take it back (the cluster's values written out), and the undo scripts that do so,
+    in the order they are run."""
+
+    state: str
+    retry: str
+    undo: str
+    scripts: tuple[UndoScript, ...] = ()
+
+
+@record
 class OutputFile:
     """One file of the output tree and how to render it."""
 
@@ -203,6 +223,7 @@ class Plan:
     volumes: tuple[VolumePlan, ...]
     steps: tuple[Step, ...]
     files: tuple[OutputFile, ...]
+    failures: tuple[StepFailure, ...]  # one for each step, in step order
 
     @property
     def first(self) -> HostPlan:
@@ -359,10 +380,35 @@ def script_files(hosts: Sequence[HostPlan], steps: Sequence[Step]) -> list[Outpu
     ]
 
 
+def undo_name(step: Step) -> str:
+    """The undo script of a step, in a host's folder: undo/NN-slug.sh."""
+    return f"{UNDO}/{step.script}"
+
+
+def undo_files(
+    failures: Sequence[StepFailure], steps: Sequence[Step], templates: Mapping[str, str]
+) -> list[OutputFile]:
+    """The undo scripts the failures name, as files of their hosts: `templates` gives the
+    template of each step's undo by the step's slug."""
+    return [
+        OutputFile(
+            path=f"hosts/{script.host}/{script.path}",
+            template=templates[step.slug],
+            mode=0o755,
+            host=script.host,
+            step=step.number,
+        )
+        for step, failure in zip(steps, failures, strict=True)
+        for script in failure.scripts
+    ]
+
+
 def brick_check(the_plan: Plan) -> list[str]:
     """What glusterd would refuse in a plan's bricks, and mounts over /: shared rules of
     every target's self check."""
     failures = []
+    if len(the_plan.failures) != len(the_plan.steps):
+        failures.append(f"{len(the_plan.failures)} failure entries for {len(the_plan.steps)} steps")
     placed: dict[str, list[str]] = {}
     devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
     for volume in the_plan.volumes:

@@ -52,6 +52,10 @@ def context(p: SeedPlan) -> Data:
         "cluster": _cluster(p.cluster),
         "plan": {
             **plan_data(p),
+            # What the volume step mounts on the first host: its undo unmounts it first.
+            "volume_mounts": [
+                {"volume": p.cluster.ctdb.meta_volume, "mount_point": p.cluster.ctdb.mount_point}
+            ],
             "nodes": [str(a) for a in p.nodes],
             "public_addresses": list(p.public_addresses),
             "mount_vip": str(p.mount_vip),

@@ -21,11 +21,12 @@ from confgen.planner import (
     host_plans,
     number_steps,
     script_files,
+    undo_files,
     volume_plans,
 )
 from confgen.records import record, replace
 from confgen.systemd import mount_unit_name
-from confgen.targets.ovirt35_el7 import defaults
+from confgen.targets.ovirt35_el7 import defaults, failures
 from confgen.targets.ovirt35_el7.model import Cluster
 from confgen.targets.ovirt35_el7.paths import (
     CTDB_SERVICE,
@@ -136,15 +137,30 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
     hosts = host_plans(cluster, volumes, brick_dir)
     steps = number_steps(_steps(hosts), TEMPLATES, hosts)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
-    files = _files(cluster, hosts, mount_unit) + script_files(hosts, steps)
+    volume_list = volume_plans(
+        volumes, brick_dir, hosts, existing=(v.name for v in volumes if v.existing)
+    )
+    step_failures = failures.failures(
+        steps,
+        hosts,
+        volume_list,
+        meta_volume=cluster.ctdb.meta_volume,
+        meta_mount=cluster.ctdb.mount_point,
+        brick_mount=cluster.gluster.brick_fs.mount_point,
+        pool=cluster.gluster.brick_fs.pool,
+    )
+    files = (
+        _files(cluster, hosts, mount_unit)
+        + script_files(hosts, steps)
+        + undo_files(step_failures, steps, failures.UNDO_TEMPLATES)
+    )
     the_plan = SeedPlan(
         cluster=cluster,
         source=source,
         hosts=hosts,
-        volumes=volume_plans(
-            volumes, brick_dir, hosts, existing=(v.name for v in volumes if v.existing)
-        ),
+        volumes=volume_list,
         steps=steps,
+        failures=step_failures,
         files=tuple(sorted(files, key=lambda f: f.path)),
         nodes=tuple(h.addresses[Role.HEARTBEAT] for h in hosts),
         public_addresses=tuple(

@@ -83,6 +83,7 @@ def context(p: El9Plan) -> Data:
         },
         "plan": {
             **plan_data(p),
+            "volume_mounts": [],  # the volume step mounts nothing
             "brick_storage": {name: _brick_storage(s) for name, s in p.brick_storage.items()},
             "engine_domain": _domain(p.engine_domain),
             "data_domains": [_domain(d) for d in p.data_domains],

@@ -22,10 +22,11 @@ from confgen.planner import (
     host_plans,
     number_steps,
     script_files,
+    undo_files,
     volume_plans,
 )
 from confgen.records import record, replace
-from confgen.targets.ovirt45_el9 import defaults
+from confgen.targets.ovirt45_el9 import defaults, failures
 from confgen.targets.ovirt45_el9.model import Cluster
 
 TEMPLATES = "ovirt45-el9"
@@ -161,19 +162,35 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     volume_list = volume_plans(volumes, brick_dir, hosts)
     engine = next(v for v in volume_list if v.name == cluster.hosted_engine.volume)
     firewall = cluster.firewall
+    storage = {h.name: _brick_storage(cluster, h, volume_list) for h in hosts}
+    zone = defaults.FIREWALL_ZONE if firewall.cluster_networks_only else None
+    step_failures = failures.failures(
+        steps,
+        hosts,
+        volume_list,
+        engine_volume=engine.name,
+        volume_group=cluster.gluster.brick_fs.volume_group,
+        device_of={name: s.device for name, s in storage.items()},
+        mounts_of={name: tuple(b.mount_point for b in s.volumes) for name, s in storage.items()},
+        firewall_zone=zone,
+    )
+    files = (
+        _files(cluster, hosts)
+        + script_files(hosts, steps)
+        + undo_files(step_failures, steps, failures.UNDO_TEMPLATES)
+    )
     the_plan = El9Plan(
         cluster=cluster,
         source=source,
         hosts=hosts,
         volumes=volume_list,
         steps=steps,
-        brick_storage={h.name: _brick_storage(cluster, h, volume_list) for h in hosts},
-        files=tuple(
-            sorted(_files(cluster, hosts) + script_files(hosts, steps), key=lambda f: f.path)
-        ),
+        failures=step_failures,
+        brick_storage=storage,
+        files=tuple(sorted(files, key=lambda f: f.path)),
         engine_domain=_domain(engine),
         data_domains=tuple(_domain(v) for v in volume_list if v is not engine),
-        firewall_zone=defaults.FIREWALL_ZONE if firewall.cluster_networks_only else None,
+        firewall_zone=zone,
         firewall_sources=tuple(str(n.cidr) for n in cluster.networks)
         if firewall.cluster_networks_only
         else (),

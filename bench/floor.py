@@ -53,6 +53,7 @@ paths = {
 Data = dict[str, Any]
 # Steps every target runs from templates/common/.
 COMMON, COMMON_STEPS = "common", {"peer-probe"}
+UNDO_TEMPLATES = {"new-volumes": "common/undo-volumes.sh.j2"}
 
 
 def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[Data]]:
@@ -104,6 +105,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                 "heartbeat_address": nets[heartbeat]["address"],
                 "peer": h["fqdn"] if storage == mgmt else nets[storage]["address"],
                 "brick_dirs": [v["brick_dir"] for v in volumes if h["name"] in v["on"]],
+                "volumes": [v["name"] for v in volumes if h["name"] in v["on"]],
             }
         )
     peers = {h["name"]: h["peer"] for h in hosts}
@@ -209,6 +211,8 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
     ]
     for s in steps:
         s["checks"] = _checks(s, first, hosts, volumes, cluster, groups, mount_point)
+    for s, failure in zip(steps, _failures(steps, hosts, volumes, cluster), strict=True):
+        s["failure"] = failure
     first_step: dict[str, int] = {}
     last_step: dict[str, int] = {}
     for s in steps:
@@ -225,6 +229,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
+        "volume_mounts": [{"volume": ctdb["meta_volume"], "mount_point": mount_point}],
         "nodes": [h["heartbeat_address"] for h in hosts],
         "public_addresses": [f"{v['address']} {v['nic']}" for v in ctdb["vips"]],
         "mount_vip": ctdb["vips"][0]["ip"],
@@ -282,12 +287,75 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                 {"path": path, "template": template, "mode": mode, "host": h["name"], "step": None}
             )
         for s in steps:
+            for undo in s["failure"]["scripts"]:
+                if undo["host"] == h["name"]:
+                    files.append({"path": f"hosts/{h['name']}/{undo['path']}",
+                                  "template": UNDO_TEMPLATES[s["slug"]], "mode": 0o755,
+                                  "host": h["name"], "step": s["number"]})  # fmt: skip
+        for s in steps:
             if h["name"] in s["hosts"]:
                 files.append({"path": f"hosts/{h['name']}/scripts/{s['script']}",
                               "template": f"{COMMON if s['slug'] in COMMON_STEPS else target}"
                                           f"/{s['slug']}.sh.j2", "mode": 0o755,
                               "host": h["name"], "step": s["number"]})  # fmt: skip
     return {"cluster": cluster, "plan": plan, "paths": paths}, files
+
+
+def _failures(steps: list[Data], hosts: list[Data], volumes: list[Data], cluster: Data) -> Any:
+    """What the runbook says of each failed step: the prose is confgen's own
+    (targets/ovirt35_el7/failures.py), given the floor's data as attributes. Its import (and
+    confgen.planner's, which it needs) is charged to the floor: a script that wrote these
+    paragraphs itself would pay for the same strings."""
+    from types import SimpleNamespace as NS
+
+    from confgen.targets.ovirt35_el7 import failures
+
+    def host(h: Data) -> NS:
+        return NS(
+            name=h["name"],
+            is_first=h["is_first"],
+            peer=h["peer"],
+            brick_dirs=h["brick_dirs"],
+            host=NS(host_id=h["host_id"], brick_device=h["brick_device"]),
+        )
+
+    def volume(v: Data) -> NS:
+        return NS(
+            name=v["name"],
+            existing=v["existing"],
+            bricks=[_Brick(b["host"], b["peer"], b["spec"]) for b in v["bricks"]],
+            add_brick_groups=[[_Brick("", "", spec) for spec in g] for g in v["add_brick_groups"]],
+        )
+
+    fs = cluster["gluster"]["brick_fs"]
+    found = failures.failures(
+        tuple(NS(**{k: s[k] for k in ("number", "slug", "hosts", "where", "script")}) for s in steps),
+        tuple(host(h) for h in hosts),
+        tuple(volume(v) for v in volumes),
+        meta_volume=cluster["ctdb"]["meta_volume"],
+        meta_mount=cluster["ctdb"]["mount_point"],
+        brick_mount=fs["mount_point"],
+        pool=fs["pool"],
+    )
+    return [
+        {
+            "state": f.state,
+            "retry": f.retry,
+            "undo": f.undo,
+            "scripts": [{"host": u.host, "path": u.path} for u in f.scripts],
+        }
+        for f in found
+    ]
+
+
+class _Brick:
+    """A brick as the failures' prose prints it: peer:path."""
+
+    def __init__(self, host: str, peer: str, spec: str) -> None:
+        self.host, self.peer, self.spec = host, peer, spec
+
+    def __str__(self) -> str:
+        return self.spec
 
 
 def _check(on: str, command: str, shows: Any = (), not_shows: Any = (), note: str = "") -> Data:

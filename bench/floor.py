@@ -27,6 +27,7 @@ escaping.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -301,13 +302,30 @@ def _templating() -> Any:
 def main(argv: list[str]) -> int:
     cluster_file, out = Path(argv[0]), Path(argv[1])
     source = cluster_file.read_text(encoding="utf-8")
-    shared, files = context(tomllib.loads(source), cluster_file.name, source)
+    raw = tomllib.loads(source)
+    raw_target = raw.get("target", "ovirt35-el7")
+    shared, files = context(raw, cluster_file.name, source)
     env = _templating().environment(jinja2.ModuleLoader(str(COMPILED)))
     index = json.loads((COMPILED / "index.json").read_text(encoding="utf-8"))["templates"]
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
     steps = shared["plan"]["steps"]
     same_everywhere: dict[str, str] = {}
     made: set[str] = set()  # folders made so far: each is made once
+    # Each host folder's stamp: the sha256 of its files as sha256sum writes them, under
+    # confgen's comment lines (but its model digest: the floor has no model to take one of).
+    stamps: dict[str, list[tuple[str, str]]] = {}
+    heads: dict[str, str] = {}
+    stamp_name = paths["STAMP"]
+    for h in shared["plan"]["hosts"]:
+        folder = f"hosts/{h['name']}"
+        stamps[folder] = []
+        heads[folder] = (
+            f"# {folder} of one render by confgen: the sha256 of every other file of this "
+            "folder.\n# Each script stops before doing anything unless its folder holds exactly "
+            "these files,\n# with this content. `sha256sum --check --strict "
+            f"{stamp_name}`, run in this folder, checks\n# the content too.\n"
+            f"# Rendered from {cluster_file.name}, target {raw_target}.\n"
+        )
     for f in files:
         text = same_everywhere.get(f["template"])
         if text is None:
@@ -319,6 +337,10 @@ def main(argv: list[str]) -> int:
             text = env.get_template(f["template"]).render(ctx)
             if not index[f["template"]]["reads"]:
                 same_everywhere[f["template"]] = text
+        if f["host"] is not None:
+            folder = f"hosts/{f['host']}"
+            name = f["path"][len(folder) + 1 :]
+            stamps[folder].append((name, hashlib.sha256(text.encode()).hexdigest()))
         target = f"{out}/{f['path']}"
         folder = os.path.dirname(target)
         if folder not in made:
@@ -327,6 +349,12 @@ def main(argv: list[str]) -> int:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.write(fd, text.encode())
         os.fchmod(fd, f["mode"])
+        os.close(fd)
+    for folder, sums in stamps.items():
+        text = heads[folder] + "".join(f"{digest}  {name}\n" for name, digest in sorted(sums))
+        fd = os.open(f"{out}/{folder}/{stamp_name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, text.encode())
+        os.fchmod(fd, 0o644)
         os.close(fd)
     return 0
 

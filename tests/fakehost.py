@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import confgen
+from confgen.paths import STAMP
 import fakehost_el9
 import fakehost_engine
 import hosted_engine_setup
@@ -265,6 +266,22 @@ class FakeCluster:
         meta = root / self.plan.cluster.ctdb.mount_point.lstrip("/")
         meta.parent.mkdir(parents=True, exist_ok=True)
         meta.symlink_to(shared)
+
+    def restamp(self, host: str) -> None:
+        """Make `host`'s stamp (paths.STAMP) list its folder as it is now, with the sha256 the
+        real sha256sum gives each file. Every script refuses a folder its stamp does not list
+        exactly: a test that runs a script of its own making beside the rendered ones, for an
+        experiment, says so by calling this first, as an administrator would have to."""
+        folder = self.out / "hosts" / host
+        stamp = folder / STAMP
+        names = sorted(
+            str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p != stamp
+        )
+        summed = subprocess.run(
+            ["sha256sum", "--", *names], cwd=folder, capture_output=True, text=True, check=True
+        )
+        comments = [line for line in stamp.read_text().splitlines(True) if line.startswith("#")]
+        stamp.write_text("".join(comments) + summed.stdout)
 
     def save(self) -> None:
         self.state_file.write_bytes(marshal.dumps(self.state))

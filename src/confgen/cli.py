@@ -54,9 +54,12 @@ Validate CLUSTER and write the output tree into OUT:
   OUT/hosts/NAME/files/PATH      whole files the scripts install at /PATH
   OUT/hosts/NAME/blocks/PATH/B   lines the scripts keep as the marked block B of /PATH
   OUT/hosts/NAME/data/           files the scripts read without installing them
+  OUT/hosts/NAME/render.sha256   the sha256 of every other file of hosts/NAME (sha256sum's form)
   OUT/.confgen-manifest.json     every file's sha256 and mode, as confgen wrote it
 
-Copy hosts/NAME to host NAME and run its scripts as root in runbook order.
+Copy hosts/NAME to host NAME, replacing an earlier copy (rsync -a --no-owner --no-group
+--delete OUT/hosts/NAME/ root@NAME:confgen/), and run its scripts as root in runbook order.
+Each script first checks that its folder holds exactly the files render.sha256 lists.
 
 Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in
 (in one step where the kernel allows), so a failed or interrupted render leaves OUT as it was

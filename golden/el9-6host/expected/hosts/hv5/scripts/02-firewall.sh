@@ -168,6 +168,74 @@ need_commands() {
     [ -z "$missing" ] || die "missing commands:$missing; install them first (step 01 installs the packages)"
 }
 
+# This host's folder must hold the files of one render, as its stamp render.sha256 lists
+# them, and no other: a copy over an older copy leaves that render's scripts beside these (a
+# step renumbered since runs again), and a changed or missing file is not what the runbook says.
+check_render() {
+    local stamp=render.sha256 found copy
+    command -v sha256sum >/dev/null || die "missing command: sha256sum (coreutils)"
+    if [ ! -f "$HOST_DIR/$stamp" ]; then
+        found="    missing: $stamp"
+    else
+        found=$(cd "$HOST_DIR" && render_differences "$stamp") || die "cannot read the files of $HOST_DIR"
+    fi
+    [ -n "$found" ] || return 0
+    printf -v copy '%q' "root@hv5.lab.example:$HOST_DIR/"
+    die "$HOST_DIR is not hosts/hv5 of one render:
+$found
+Copy hosts/hv5 of the output tree here again, replacing this folder; from the machine that holds the tree:
+    rsync -a --no-owner --no-group --delete hosts/hv5/ $copy
+(RUNBOOK.md, \"How to run it\", says more)"
+}
+
+# host_files PREFIX: every file and symbolic link (not followed) of the current folder whose
+# path starts with PREFIX, dot-files too, but the stamp: added to HOST_FILES, counted in
+# HOST_COUNT (bash 4.2, EL7's, counts no empty array under set -u).
+host_files() {
+    local entry
+    for entry in "$1"* "$1".[!.]* "$1"..?*; do
+        if [ "$entry" = render.sha256 ]; then
+            continue
+        elif [ -d "$entry" ] && [ ! -L "$entry" ]; then
+            host_files "$entry/"
+        elif [ -e "$entry" ] || [ -L "$entry" ]; then
+            HOST_FILES+=("$entry")
+            HOST_COUNT=$((HOST_COUNT + 1))
+        fi
+    done
+}
+
+# render_differences STAMP: in the host's folder, one line for each file STAMP lists that is
+# missing or whose sha256 differs, and for each file it does not list.
+render_differences() {
+    local stamp=$1
+    HOST_FILES=()
+    HOST_COUNT=0
+    host_files ""
+    # sha256sum writes "SHA256  NAME" (two spaces), as the stamp holds it.
+    if [ "$HOST_COUNT" -gt 0 ]; then sha256sum -- "${HOST_FILES[@]}"; fi | awk -v stamp="$stamp" '
+        BEGIN {
+            while ((getline line < stamp) > 0) {
+                if (line ~ /^#/ || line == "") continue
+                listed[substr(line, 67)] = substr(line, 1, 64)
+                order[++n] = substr(line, 67)
+            }
+        }
+        {
+            found[substr($0, 67)] = substr($0, 1, 64)
+            if (!(substr($0, 67) in listed)) print "    not of this render: " substr($0, 67)
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                if (!(order[i] in found)) print "    missing: " order[i]
+                else if (found[order[i]] != listed[order[i]]) print "    changed: " order[i]
+            }
+        }'
+}
+
+step "Check that this folder holds one render of hosts/hv5, whole"
+check_render
+
 step "Check that this is hv5, as root, with the commands this step needs"
 [ "$(id -u)" -eq 0 ] || die "run this script as root"
 # Host names are compared without regard to case, as DNS and /etc/hosts compare them.

@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import confgen
-from confgen.paths import STAMP
 import fakehost_el9
 import fakehost_engine
 import hosted_engine_setup
+from confgen.paths import STAMP
 
 COMMANDS = [
     "id",

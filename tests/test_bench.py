@@ -19,7 +19,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gen import cluster_toml  # noqa: E402
 
-
 # The one line of a host folder's stamp the floor does not write: the digest of confgen's
 # model of the cluster (the floor has no model, and writes no manifest, which records it too).
 MODEL_LINE = re.compile(rb"^# Cluster model sha256 .*\n", re.MULTILINE)

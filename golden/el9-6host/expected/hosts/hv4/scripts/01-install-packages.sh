@@ -205,31 +205,38 @@ host_files() {
 }
 
 # render_differences STAMP: in the host's folder, one line for each file STAMP lists that is
-# missing or whose sha256 differs, and for each file it does not list.
+# missing or whose sha256 differs, and for each file it does not list; sorted.
 render_differences() {
     local stamp=$1
     HOST_FILES=()
     HOST_COUNT=0
     host_files ""
-    # sha256sum writes "SHA256  NAME" (two spaces), as the stamp holds it.
-    if [ "$HOST_COUNT" -gt 0 ]; then sha256sum -- "${HOST_FILES[@]}"; fi | awk -v stamp="$stamp" '
+    # sha256sum writes "SHA256  NAME": the digest, a blank, a blank for text mode (the mode
+    # without -b where there is no O_BINARY, as on Linux), the name (coreutils src/md5sum.c,
+    # :1035 and :1094-1098 at v8.32, EL9's; :862-866 at v8.22, EL7's), as the stamp holds
+    # them. A file it cannot read (a dangling link) is missing from its output: "changed".
+    if [ "$HOST_COUNT" -gt 0 ]; then sha256sum -- "${HOST_FILES[@]}" || true; fi | awk \
+        -v stamp="$stamp" \
+        -v names=<(if [ "$HOST_COUNT" -gt 0 ]; then printf '%s\n' "${HOST_FILES[@]}"; fi) '
         BEGIN {
             while ((getline line < stamp) > 0) {
                 if (line ~ /^#/ || line == "") continue
                 listed[substr(line, 67)] = substr(line, 1, 64)
                 order[++n] = substr(line, 67)
             }
+            while ((getline line < names) > 0) {
+                if (line == "") continue
+                present[line] = 1
+                if (!(line in listed)) print "    not of this render: " line
+            }
         }
-        {
-            found[substr($0, 67)] = substr($0, 1, 64)
-            if (!(substr($0, 67) in listed)) print "    not of this render: " substr($0, 67)
-        }
+        {found[substr($0, 67)] = substr($0, 1, 64)}
         END {
             for (i = 1; i <= n; i++) {
-                if (!(order[i] in found)) print "    missing: " order[i]
+                if (!(order[i] in present)) print "    missing: " order[i]
                 else if (found[order[i]] != listed[order[i]]) print "    changed: " order[i]
             }
-        }'
+        }' | LC_ALL=C sort
 }
 
 step "Check that this folder holds one render of hosts/hv4, whole"

@@ -351,7 +351,13 @@ def main(argv: list[str]) -> int:
         os.fchmod(fd, f["mode"])
         os.close(fd)
     for folder, sums in stamps.items():
-        text = heads[folder] + "".join(f"{digest}  {name}\n" for name, digest in sorted(sums))
+        # sha256sum's form: a name with a backslash has it doubled, its line a backslash first.
+        text = heads[folder] + "".join(
+            f"\\{digest}  {name.replace(chr(92), chr(92) * 2)}\n"
+            if "\\" in name
+            else f"{digest}  {name}\n"
+            for name, digest in sorted(sums)
+        )
         fd = os.open(f"{out}/{folder}/{stamp_name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.write(fd, text.encode())
         os.fchmod(fd, 0o644)

@@ -193,3 +193,32 @@ def test_a_copy_of_the_folder_elsewhere_checks_from_where_it_is(tmp_path: Path) 
     # The folder's path as the shell quotes it (printf %q): the command is safe to paste.
     quoted = str(copy).replace(" ", "\\ ")
     assert f"--delete hosts/{HOST}/ root@host2.osas.lab:{quoted}/\n" in result.stderr
+
+
+def test_a_name_sha256sum_escapes_is_listed_and_checked_as_sha256sum_reads_it(
+    tmp_path: Path,
+) -> None:
+    """systemd escapes the '-' of a mount point in its unit's name (\\x2d); sha256sum writes
+    such a name with its backslash doubled, on a line that starts with a backslash."""
+    text = CLUSTERS["seed"].replace("[ctdb]\n", '[ctdb]\nmount_point = "/mnt/lock-meta"\n', 1)
+    fake = FakeCluster.rendered(tmp_path, text)
+    folder = fake.out / "hosts" / HOST
+    name = "files/etc/systemd/system/mnt-lock\\x2dmeta.mount"
+    assert (folder / name).is_file()
+    summed = subprocess.run(
+        ["sha256sum", name], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout
+    assert summed.startswith("\\") and summed in (folder / STAMP).read_text()
+    checked = subprocess.run(
+        ["sha256sum", "--check", "--strict", STAMP], cwd=folder, capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    for script in _scripts(fake):
+        result = fake.run(HOST, script, DRY_RUN="1")
+        assert "==> Check that this is host2" in result.stdout, result.stderr
+    with (folder / name).open("a") as unit:
+        unit.write("# changed\n")
+    (folder / "scripts" / "a\\b.sh").write_text(
+        (folder / "scripts" / _scripts(fake)[0]).read_text()
+    )
+    _every_script_stops(fake, [f"    changed: {name}", "    not of this render: scripts/a\\b.sh"])

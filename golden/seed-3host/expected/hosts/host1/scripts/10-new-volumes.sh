@@ -219,11 +219,31 @@ render_differences() {
     if [ "$HOST_COUNT" -gt 0 ]; then sha256sum -- "${HOST_FILES[@]}" || true; fi | awk \
         -v stamp="$stamp" \
         -v names=<(if [ "$HOST_COUNT" -gt 0 ]; then printf '%s\n' "${HOST_FILES[@]}"; fi) '
+        # A line as sha256sum writes it: DIGEST and NAME; a line that starts with a backslash
+        # has each backslash of its name doubled (a systemd unit name holds \x2d).
+        function parse(line,    escaped, i, c) {
+            escaped = substr(line, 1, 1) == "\\"
+            if (escaped) line = substr(line, 2)
+            DIGEST = substr(line, 1, 64)
+            NAME = substr(line, 67)
+            if (!escaped) return
+            line = NAME
+            NAME = ""
+            for (i = 1; i <= length(line); i++) {
+                c = substr(line, i, 1)
+                if (c == "\\") {
+                    c = substr(line, ++i, 1)
+                    if (c == "n") c = "\n"
+                }
+                NAME = NAME c
+            }
+        }
         BEGIN {
             while ((getline line < stamp) > 0) {
                 if (line ~ /^#/ || line == "") continue
-                listed[substr(line, 67)] = substr(line, 1, 64)
-                order[++n] = substr(line, 67)
+                parse(line)
+                listed[NAME] = DIGEST
+                order[++n] = NAME
             }
             while ((getline line < names) > 0) {
                 if (line == "") continue
@@ -231,7 +251,10 @@ render_differences() {
                 if (!(line in listed)) print "    not of this render: " line
             }
         }
-        {found[substr($0, 67)] = substr($0, 1, 64)}
+        {
+            parse($0)
+            found[NAME] = DIGEST
+        }
         END {
             for (i = 1; i <= n; i++) {
                 if (!(order[i] in present)) print "    missing: " order[i]

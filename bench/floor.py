@@ -27,6 +27,7 @@ escaping.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
 import json
@@ -328,8 +329,12 @@ def _failures(steps: list[Data], hosts: list[Data], volumes: list[Data], cluster
         )
 
     fs = cluster["gluster"]["brick_fs"]
-    found = failures.failures(
-        tuple(NS(**{k: s[k] for k in ("number", "slug", "hosts", "where", "script")}) for s in steps),
+    # The floor's data stands in for confgen's records, attribute for attribute.
+    of_steps: Any = failures.failures
+    found = of_steps(
+        tuple(
+            NS(**{k: s[k] for k in ("number", "slug", "hosts", "where", "script")}) for s in steps
+        ),
         tuple(host(h) for h in hosts),
         tuple(volume(v) for v in volumes),
         meta_volume=cluster["ctdb"]["meta_volume"],
@@ -507,13 +512,30 @@ def _templating() -> Any:
 def main(argv: list[str]) -> int:
     cluster_file, out = Path(argv[0]), Path(argv[1])
     source = cluster_file.read_text(encoding="utf-8")
-    shared, files = context(tomllib.loads(source), cluster_file.name, source)
+    raw = tomllib.loads(source)
+    raw_target = raw.get("target", "ovirt35-el7")
+    shared, files = context(raw, cluster_file.name, source)
     env = _templating().environment(jinja2.ModuleLoader(str(COMPILED)))
     index = json.loads((COMPILED / "index.json").read_text(encoding="utf-8"))["templates"]
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
     steps = shared["plan"]["steps"]
     same_everywhere: dict[str, str] = {}
     made: set[str] = set()  # folders made so far: each is made once
+    # Each host folder's stamp: the sha256 of its files as sha256sum writes them, under
+    # confgen's comment lines (but its model digest: the floor has no model to take one of).
+    stamps: dict[str, list[tuple[str, str]]] = {}
+    heads: dict[str, str] = {}
+    stamp_name = paths["STAMP"]
+    for h in shared["plan"]["hosts"]:
+        folder = f"hosts/{h['name']}"
+        stamps[folder] = []
+        heads[folder] = (
+            f"# {folder} of one render by confgen: the sha256 of every other file of this "
+            "folder.\n# Each script stops before doing anything unless its folder holds exactly "
+            "these files,\n# with this content. `sha256sum --check --strict "
+            f"{stamp_name}`, run in this folder, checks\n# the content too.\n"
+            f"# Rendered from {cluster_file.name}, target {raw_target}.\n"
+        )
     for f in files:
         text = same_everywhere.get(f["template"])
         if text is None:
@@ -525,6 +547,10 @@ def main(argv: list[str]) -> int:
             text = env.get_template(f["template"]).render(ctx)
             if not index[f["template"]]["reads"]:
                 same_everywhere[f["template"]] = text
+        if f["host"] is not None:
+            folder = f"hosts/{f['host']}"
+            name = f["path"][len(folder) + 1 :]
+            stamps[folder].append((name, hashlib.sha256(text.encode()).hexdigest()))
         target = f"{out}/{f['path']}"
         folder = os.path.dirname(target)
         if folder not in made:
@@ -533,6 +559,18 @@ def main(argv: list[str]) -> int:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.write(fd, text.encode())
         os.fchmod(fd, f["mode"])
+        os.close(fd)
+    for folder, sums in stamps.items():
+        # sha256sum's form: a name with a backslash has it doubled, its line a backslash first.
+        text = heads[folder] + "".join(
+            f"\\{digest}  {name.replace(chr(92), chr(92) * 2)}\n"
+            if "\\" in name
+            else f"{digest}  {name}\n"
+            for name, digest in sorted(sums)
+        )
+        fd = os.open(f"{out}/{folder}/{stamp_name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, text.encode())
+        os.fchmod(fd, 0o644)
         os.close(fd)
     return 0
 

@@ -46,6 +46,11 @@ from inventory import inventory
 
 BENCH = Path(__file__).resolve().parent
 MANIFEST = ".confgen-manifest.json"
+# Each host folder's stamp (confgen's paths.STAMP). The floor writes it but its line of the
+# model's digest (it has no model); Ansible's template module writes none: a task could only
+# hash the files its other tasks render with another pass over them.
+STAMP = "render.sha256"
+MODEL_LINE = "# Cluster model sha256 "
 
 
 # The rows without a suffix run as an installed package does, with its bytecode caches read and
@@ -89,17 +94,27 @@ def _modes(root: Path) -> dict[str, int]:
     return {
         str(p.relative_to(root)): p.stat().st_mode & 0o7777
         for p in root.rglob("*")
-        if p.is_file() and p.name != MANIFEST
+        if p.is_file() and p.name not in (MANIFEST, STAMP)
     }
 
 
-def _same_tree(mine: Path, theirs: Path, who: str) -> None:
-    """The same files with the same content (diff -r) and the same modes (diff ignores them)."""
+def _same_tree(mine: Path, theirs: Path, who: str, stamps: bool = True) -> None:
+    """The same files with the same content (diff -r) and the same modes (diff ignores them);
+    with `stamps`, the same stamps but for the model's digest."""
     result = subprocess.run(
-        ["diff", "-r", "-x", MANIFEST, str(mine), str(theirs)], capture_output=True, text=True
+        ["diff", "-r", "-x", MANIFEST, "-x", STAMP, str(mine), str(theirs)],
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         sys.exit(f"{who} wrote a different tree:\n{result.stdout[:4000]}{result.stderr}")
+    for stamp in sorted(mine.glob(f"hosts/*/{STAMP}")) if stamps else []:
+        other_stamp = theirs / stamp.relative_to(mine)
+        ours_text = [
+            line for line in stamp.read_text().splitlines() if not line.startswith(MODEL_LINE)
+        ]
+        if not other_stamp.is_file() or other_stamp.read_text().splitlines() != ours_text:
+            sys.exit(f"{who} wrote a different {stamp.relative_to(mine)}")
     ours, other = _modes(mine), _modes(theirs)
     differ = sorted(p for p in ours if ours[p] != other.get(p))
     if differ:
@@ -175,7 +190,7 @@ def _bench_size(n: int, runs: int, ansible_runs: int, work: Path) -> list[Row]:
             if run == 1 and name.startswith("floor"):
                 _same_tree(mine, floor, f"the {name}")
     if ansible_runs:
-        _same_tree(mine, theirs, "ansible-core")
+        _same_tree(mine, theirs, "ansible-core", stamps=False)
     files, size = _size(mine)
 
     def ratio(name: str, other: str) -> float | None:

@@ -43,6 +43,7 @@ TIERS = {
     "test_scripts.py": "fake_cluster",
     "test_scripts_el9.py": "fake_cluster",
     "test_undo.py": "fake_cluster",
+    "test_stamp.py": "fake_cluster",
     "test_cluster.py": "e2e",
 }
 

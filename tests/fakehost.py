@@ -22,6 +22,7 @@ import confgen
 import fakehost_el9
 import fakehost_engine
 import hosted_engine_setup
+from confgen.paths import STAMP
 
 COMMANDS = [
     "id",
@@ -268,6 +269,10 @@ class FakeCluster:
         meta.parent.mkdir(parents=True, exist_ok=True)
         meta.symlink_to(shared)
 
+    def restamp(self, host: str) -> None:
+        """`restamp` the folder of `host`."""
+        restamp(self.out / "hosts" / host)
+
     def save(self) -> None:
         self.state_file.write_bytes(marshal.dumps(self.state))
 
@@ -428,6 +433,22 @@ class FakeCluster:
             else:
                 found[key] = "dir"
         return found
+
+
+def restamp(folder: Path) -> None:
+    """Make a host folder's stamp (paths.STAMP) list the folder as it is now, with the sha256
+    the real sha256sum gives each file. Every script refuses a folder its stamp does not list
+    exactly: a test that runs a script of its own making, or one it changed, for an
+    experiment, says so by calling this first, as an administrator would have to."""
+    stamp = folder / STAMP
+    names = sorted(
+        str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p != stamp
+    )
+    summed = subprocess.run(
+        ["sha256sum", "--", *names], cwd=folder, capture_output=True, text=True, check=True
+    )
+    comments = [line for line in stamp.read_text().splitlines(True) if line.startswith("#")]
+    stamp.write_text("".join(comments) + summed.stdout)
 
 
 def would_run(stdout: str) -> list[list[str]]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 from pathlib import Path
 
 import pytest
+
+from confgen import cli, targets
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,3 +50,29 @@ def test_ci_runs_the_readme_test_command() -> None:
         r"## Set-up\n.*?```sh\n(.*?)\n```\n\n```sh\n(.*?)\n```", readme, re.DOTALL
     )
     assert test_line in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_setup_line_renders_todays_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The set-up line's confgen commands, run as written, render today's example: the target
+    the README lists first, which is not the one a file without `target` gets."""
+    readme = (ROOT / "README.md").read_text()
+    [(render_line, _)] = re.findall(
+        r"## Set-up\n.*?```sh\n(.*?)\n```\n\n```sh\n(.*?)\n```", readme, re.DOTALL
+    )
+    first = re.findall(r"^- `([a-z0-9-]+)`:", readme, re.MULTILINE)
+    assert first[:2] == ["ovirt45-el9", "ovirt35-el7"]
+    assert first[0] != targets.DEFAULT
+    commands = [
+        shlex.split(part.strip())[1:]
+        for part in render_line.split("&&")
+        if part.strip().startswith(".venv/bin/confgen ")
+    ]
+    assert [c[0] for c in commands] == ["init", "render"]
+    monkeypatch.chdir(tmp_path)
+    for argv in commands:
+        assert cli.main(argv) == 0, capsys.readouterr().err
+    manifest = json.loads((tmp_path / "out" / ".confgen-manifest.json").read_text())
+    assert manifest["source"]["target"] == first[0]
+    assert (tmp_path / "out" / "RUNBOOK.md").is_file()

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import confgen
+from fakehost import restamp
 from golden_cases import GOLDEN, golden_cases
 from strategies import el9_clusters, to_toml
 from test_real_programs import (
@@ -283,6 +284,8 @@ def test_the_firewall_check_can_fail(tmp_path: Path) -> None:
     plan = rendered((GOLDEN / CASES[0] / "cluster.toml").read_text(), out)
     script = _script(out, plan, plan.first.name, "firewall")
     script.write_text(script.read_text().replace("services=(vdsm ", "services=(no-such-service "))
+    # The changed step runs as if the render had written it: its folder's stamp says so.
+    restamp(script.parent.parent)
     with pytest.raises(AssertionError, match="INVALID_SERVICE"):
         check_firewall(out, plan, tmp_path / "check")
 

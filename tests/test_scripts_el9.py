@@ -475,6 +475,16 @@ def test_the_old_add_hosts_call_reboots_each_host_and_two_bricks_of_a_replica_se
     )
     assert 'wait_until "volume ' in new and 'wait_until "volume ' not in old
     (scripts / "08-add-hosts-old.sh").write_text(old)
+    # A script the render did not write stops every script of its folder, itself too.
+    changes = len(fake.changes())
+    for script in ("08-add-hosts-old.sh", add_hosts.script):
+        refused = fake.run("host1", script)
+        assert refused.returncode == 1
+        assert "    not of this render: scripts/08-add-hosts-old.sh\n" in refused.stderr
+    assert len(fake.changes()) == changes
+    # The experiment runs the old step as if the render had written it: the stamp is rewritten
+    # to list it.
+    fake.restamp("host1")
     result = fake.run("host1", "08-add-hosts-old.sh")
     assert result.returncode == 0, result.stderr
     lost = fake.state["engine"]["quorum_lost"]

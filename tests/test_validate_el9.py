@@ -289,3 +289,90 @@ def test_the_default_engine_volume_given_up_for_another_is_a_warning() -> None:
         "(hosted_engine.volume is 'he'): it becomes a data storage domain" in p
         for p in problems
     ), problems
+
+
+# A file whose keys are of another target than the one it is read as: the report says which
+# target they are of and the `target` line to write, once, beside each error as it was.
+SEED = (Path(__file__).resolve().parents[1] / "golden" / "seed-3host" / "cluster.toml").read_text()
+NO_TARGET = EXAMPLE.replace('target = "ovirt45-el9"\n', "", 1)
+
+
+def _check(text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    (tmp_path / "cluster.toml").write_text(text)
+    assert main(["check", str(tmp_path / "cluster.toml")]) == 1
+    return [line.replace(f"{tmp_path}/", "") for line in capsys.readouterr().err.splitlines()]
+
+
+def test_a_file_without_target_with_this_targets_keys_is_told_to_add_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "target = " not in NO_TARGET
+    assert _check(NO_TARGET, tmp_path, capsys) == [
+        "cluster.toml: ctdb: required key is missing",
+        "cluster.toml:1: target: this file has no target line, so it is read as ovirt35-el7, "
+        "the default; but hosted_engine.fqdn is a key of target ovirt45-el9, not of "
+        'ovirt35-el7: if the file is for ovirt45-el9, add the line target = "ovirt45-el9" at '
+        "the top",
+        "cluster.toml:46: hosted_engine.fqdn: unknown key; known keys: volume, domain_type",
+    ]
+    with pytest.raises(confgen.LoadError) as raised:
+        confgen.loads(NO_TARGET)
+    assert [(p.path, p.line) for p in raised.value.problems] == [
+        ("ctdb", None),
+        ("target", 1),
+        ("hosted_engine.fqdn", 46),
+    ]
+    # The line it says to add is the whole fix.
+    fixed = f'target = "ovirt45-el9"\n{NO_TARGET}'
+    assert confgen.validate(confgen.loads(fixed)) == []
+
+
+def test_a_seed_file_given_this_target_is_told_its_keys_are_the_seeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = SEED.replace('target = "ovirt35-el7"', 'target = "ovirt45-el9"', 1)
+    reported = _check(text, tmp_path, capsys)
+    assert reported[:2] == [
+        "cluster.toml: hosted_engine: required key is missing",
+        "cluster.toml:9: target: this file's target is ovirt45-el9; but ctdb is a key of "
+        "target ovirt35-el7, not of ovirt45-el9: if the file is for ovirt35-el7, change its "
+        'target line to target = "ovirt35-el7"',
+    ]
+    assert reported[2].startswith("cluster.toml:43: ctdb: this target has no CTDB")
+    assert len(reported) == 3
+
+
+def test_many_keys_of_the_other_target_are_named_three_at_most(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = NO_TARGET.replace(
+        HE,
+        '[gluster.brick_fs]\nvolume_group = "vg"\nthin_pool = "pool"\n\n'
+        "[packages]\nrhel_rebuild = true\n\n" + HE,
+        1,
+    )
+    [hint] = [line for line in _check(text, tmp_path, capsys) if ": target: " in line]
+    assert (
+        "but gluster.brick_fs.volume_group, gluster.brick_fs.thin_pool, packages.rhel_rebuild "
+        "and 1 more are keys of target ovirt45-el9, not of ovirt35-el7" in hint
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "typo"),
+    [
+        (SEED, ('name = "host2"', 'nam = "host2"')),
+        (SEED.replace('target = "ovirt35-el7"\n', "", 1), ("[ctdb]", "[ctbd]")),
+        (EXAMPLE, ('fqdn = "engine.example.com"', 'fdqn = "engine.example.com"')),
+        # A key of the other target in a file that is otherwise this one's is a mistake in
+        # that key, not in the file's target.
+        (SEED, ("[ctdb]", '[hosted_engine]\nfqdn = "engine.osas.lab"\n\n[ctdb]')),
+        (EXAMPLE, ("[hosted_engine]", '[gluster.brick_fs]\npool = "gluster"\n\n[hosted_engine]')),
+    ],
+)
+def test_a_file_with_typos_gets_no_target_hint(
+    text: str, typo: tuple[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert typo[0] in text
+    reported = _check(text.replace(*typo, 1), tmp_path, capsys)
+    assert reported and not [line for line in reported if ": target: " in line], reported

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from confgen import __version__, targets
@@ -22,7 +23,7 @@ from confgen.errors import (
 from confgen.loader import loads, name_of, read
 from confgen.planner import Plan, Source, plan_validated
 from confgen.records import replace
-from confgen.renderer import render_files, render_plan
+from confgen.renderer import RenderedFile, render_files, render_plan
 from confgen.validator import validate
 from confgen.writer import Interrupted, diff_tree, write_tree
 
@@ -54,9 +55,12 @@ Validate CLUSTER and write the output tree into OUT:
   OUT/hosts/NAME/files/PATH      whole files the scripts install at /PATH
   OUT/hosts/NAME/blocks/PATH/B   lines the scripts keep as the marked block B of /PATH
   OUT/hosts/NAME/data/           files the scripts read without installing them
+  OUT/hosts/NAME/render.sha256   the sha256 of every other file of hosts/NAME (sha256sum's form)
   OUT/.confgen-manifest.json     every file's sha256 and mode, as confgen wrote it
 
-Copy hosts/NAME to host NAME and run its scripts as root in runbook order.
+Copy hosts/NAME to host NAME, replacing an earlier copy (rsync -a --no-owner --no-group
+--delete OUT/hosts/NAME/ root@NAME:confgen/), and run its scripts as root in runbook order.
+Each script first checks that its folder holds exactly the files render.sha256 lists.
 
 Nothing is written when CLUSTER has errors. The whole tree is built beside OUT and swapped in
 (in one step where the kernel allows), so a failed or interrupted render leaves OUT as it was
@@ -103,9 +107,17 @@ def _cmd_render(args: argparse.Namespace) -> int:
     the_plan = _valid_plan(args)
     if the_plan is None:
         return 1
-    # One file in memory at a time: a 300-host tree is some 50 MB of text.
+    # One host's files in memory at a time (the renderer holds them for their folder's
+    # stamp): a 300-host tree is some 50 MB of text. Counted as they go by.
+    count = [0]
+
+    def counted() -> Iterator[tuple[str, RenderedFile]]:
+        for item in render_files(the_plan):
+            count[0] += 1
+            yield item
+
     written = write_tree(
-        render_files(the_plan),
+        counted(),
         args.out,
         force=args.force,
         wait=not args.no_wait,
@@ -122,7 +134,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if paths
     )
     print(
-        f"{printable(args.out)}: {len(the_plan.files)} files, {done or 'none changed'}; "
+        f"{printable(args.out)}: {count[0]} files, {done or 'none changed'}; "
         f"start with {printable(str(Path(args.out) / 'RUNBOOK.md'))}"
     )
     return 0

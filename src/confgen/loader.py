@@ -415,10 +415,90 @@ def _loads(text: str) -> Cluster:
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
     except LoadError as exc:
-        raise LoadError(in_line_order(with_lines(refused + exc.problems, text))) from None
+        problems = refused + exc.problems + _target_hint(data, target)
+        raise LoadError(in_line_order(with_lines(problems, text))) from None
     if refused:
-        raise LoadError(in_line_order(with_lines(refused, text)))
+        problems = refused + _target_hint(data, target)
+        raise LoadError(in_line_order(with_lines(problems, text)))
     return cluster
+
+
+def _keys(data: dict[str, Any], kind: Any) -> dict[str, tuple[str, bool]]:
+    """Every key of `data`, by its path with list indexes taken out (`gluster.volumes.size`):
+    the first path with them (`gluster.volumes[0].size`), and whether the record class `kind`
+    reads that key. Only the shape is read, no value; nothing below a key it does not read."""
+    found: dict[str, tuple[str, bool]] = {}
+
+    def walk(value: Any, kind: Any, path: str, bare: str) -> None:
+        if typing.get_origin(kind) in (types.UnionType, typing.Union):
+            kind = next(arg for arg in typing.get_args(kind) if arg is not type(None))
+        args = typing.get_args(kind)
+        if _is_list_type(kind) and isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, args[0], f"{path}[{i}]", bare)
+        elif _is_table_type(kind) and isinstance(value, dict):
+            for key, item in value.items():  # any key names an entry: interfaces.<network>
+                walk(item, args[1], f"{path}.{key}", f"{bare}.{key}")
+        elif isinstance(kind, type) and attrs.has(kind) and isinstance(value, dict):
+            fields = {f.name for f in attrs.fields(kind) if f.init}
+            hints = typing.get_type_hints(kind)
+            for key, item in value.items():
+                sub = f"{path}.{key}" if path else key
+                sub_bare = f"{bare}.{key}" if bare else key
+                found.setdefault(sub_bare, (sub, key in fields))
+                if key in fields:
+                    walk(item, hints[key], sub, sub_bare)
+
+    walk(data, kind, "", "")
+    return found
+
+
+def _unknown(data: dict[str, Any], target: targets.Target) -> dict[str, str]:
+    """The keys of `data` a file of `target` may not have, as `_keys` names them: those its
+    model does not read, and those it refuses (another target's, or removed)."""
+    return {
+        bare: path
+        for bare, (path, known) in _keys(data, target.cluster).items()
+        if not known or any(bare == key or bare.startswith(f"{key}.") for key in target.refused)
+    }
+
+
+def _target_hint(data: dict[str, Any], target: targets.Target) -> list[Problem]:
+    """For a file that does not load as its target: when its keys fit another target better
+    (some of its unknown keys are that target's, and that target finds no key unknown that
+    this one knows), one problem that says so and which `target` line to write."""
+    mine = _unknown(data, target)
+    if not mine:
+        return []
+    best: tuple[int, targets.Target, dict[str, str]] | None = None
+    for name in targets.NAMES:
+        if name == target.name:
+            continue
+        other = targets.get(name)
+        theirs = _unknown(data, other)
+        if theirs.keys() < mine.keys() and (best is None or len(theirs) < best[0]):
+            best = (len(theirs), other, theirs)
+    if best is None:
+        return []
+    _, other, theirs = best
+    keys = [mine[bare] for bare in mine if bare not in theirs]
+    shown = ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+    are = "is a key" if len(keys) == 1 else "are keys"
+    line = f'target = "{other.name}"'
+    if "target" in data:
+        said = f"this file's target is {target.name}"
+        fix = f"change its target line to {line}"
+    else:
+        said = f"this file has no target line, so it is read as {target.name}, the default"
+        fix = f"add the line {line} at the top"
+    return [
+        error(
+            "target",
+            f"{said}; but {shown} {are} of target {other.name}, not of {target.name}: if the "
+            f"file is for {other.name}, {fix}",
+            line=None if "target" in data else 1,
+        )
+    ]
 
 
 def _toml_problem(message: str, text: str) -> Problem:

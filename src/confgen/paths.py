@@ -22,3 +22,7 @@ HOSTS_BLOCK = "cluster-hosts"  # every host's names
 DATA = "data"  # read by the scripts, not installed
 SCRIPTS = "scripts"
 UNDO = "undo"  # scripts that take back what a failed step left, each named after its step
+# At the top of each host's folder: the sha256 of every other file of that folder, as
+# `sha256sum` writes them. Every script checks its folder against it before anything else, so
+# no script runs beside files of another render (an older copy's renumbered script).
+STAMP = "render.sha256"

@@ -5,12 +5,16 @@ Rendering is pure: no clock, no host, no file written. The same plan gives the s
 
 from __future__ import annotations
 
+import bisect
+import hashlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from confgen._resources import compiled_dir, templates_dir
 from confgen.context import template_context
+from confgen.errors import PlanCheckError
 from confgen.models import Cluster
+from confgen.paths import STAMP
 from confgen.planner import Plan, Source, plan
 from confgen.records import record
 
@@ -49,11 +53,75 @@ def _env() -> jinja2.Environment:
     return _ENV
 
 
+def _host_folder(path: str, folders: frozenset[str]) -> str | None:
+    """The host folder (`hosts/NAME`) a path of the output tree lies in, or None."""
+    kind, _, rest = path.partition("/")
+    name, _, inner = rest.partition("/")
+    folder = f"{kind}/{name}"
+    return folder if inner and folder in folders else None
+
+
+# The first lines of a stamp. sha256sum --check skips a line that starts with '#', with
+# --strict too (coreutils, src/md5sum.c:528 at v8.22 (EL7), src/md5sum.c:704 at v8.32 (EL9),
+# src/digest.c:1077 at v9.1): the stamp is checked by sha256sum as it is.
+_STAMP_HEAD = """\
+# {folder} of one render by confgen: the sha256 of every other file of this folder.
+# Each script stops before doing anything unless its folder holds exactly these files,
+# with this content. `sha256sum --check --strict {stamp}`, run in this folder, checks
+# the content too.
+# Rendered from {source}, target {target}.
+"""
+# The digest of the cluster the tree was rendered from, as the tree's manifest records it.
+_STAMP_MODEL = "# Cluster model sha256 (as in .confgen-manifest.json): {digest}\n"
+
+
+def _stamp(folder: str, files: list[tuple[str, RenderedFile]], the_plan: Plan) -> str:
+    """The stamp of a host folder: its files' sha256, as `sha256sum` writes them."""
+    source = the_plan.source
+    name = source.name if source is not None else "a cluster description"
+    head = _STAMP_HEAD.format(
+        folder=folder, stamp=STAMP, source=name, target=the_plan.cluster.target
+    )
+    if source is not None:
+        head += _STAMP_MODEL.format(digest=source.model_sha256)
+    lines = [head]
+    start = len(folder) + 1
+    for path, file in files:
+        relative = path[start:]
+        digest = hashlib.sha256(file.text.encode()).hexdigest()
+        if "\\" in relative:
+            # A systemd unit's name escapes '-' as \x2d. sha256sum writes such a name with each
+            # backslash doubled, after a backslash that starts the line, and --check reads it
+            # back so (coreutils src/md5sum.c at v8.22: needs_escape :837, the line's backslash
+            # :855, print_filename :661, split_3 :322 and filename_unescape :230; at v8.32:
+            # :1064, :550, :419 and :312).
+            relative = relative.replace("\\", "\\\\")
+            digest = f"\\{digest}"
+        if "\n" in relative or "\r" in relative:
+            # Escaped differently by coreutils 8 and 9; never in a validated name or path.
+            raise PlanCheckError([f"{path}: a line break in a file's name"], the_plan.cluster)
+        lines.append(f"{digest}  {relative}\n")
+    return "".join(lines)
+
+
+def _with_stamp(
+    folder: str, files: list[tuple[str, RenderedFile]], the_plan: Plan
+) -> list[tuple[str, RenderedFile]]:
+    """A host folder's files and its stamp, in order of path."""
+    stamp = (f"{folder}/{STAMP}", RenderedFile(text=_stamp(folder, files, the_plan), mode=0o644))
+    bisect.insort(files, stamp, key=lambda item: item[0])
+    return files
+
+
 def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
     """Render the files of a plan one by one, sorted by path: (relative path, text and mode).
 
     A template that reads neither `host` nor `step` gives the same text on every host (the
     /etc/hosts block, the iptables rules): it is rendered once and its text shared.
+
+    Each host folder gets its stamp (`paths.STAMP`), computed here from the bytes just
+    rendered: a host's files are held until its folder is complete (sorted paths keep each
+    folder's files together), then given out with the stamp in its place.
     """
     from confgen.templating import Loader
 
@@ -64,6 +132,9 @@ def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
     steps = shared["plan"]["steps"]
     same_everywhere: dict[str, str] = {}
+    folders = frozenset(h.dir for h in the_plan.hosts)
+    folder: str | None = None  # the host folder whose files are held
+    held: list[tuple[str, RenderedFile]] = []
     for file in the_plan.files:
         text = same_everywhere.get(file.template)
         if text is None:
@@ -76,7 +147,18 @@ def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
             )
             if not loader.reads(env, file.template):
                 same_everywhere[file.template] = text
-        yield file.path, RenderedFile(text=text, mode=file.mode)
+        rendered = (file.path, RenderedFile(text=text, mode=file.mode))
+        here = _host_folder(file.path, folders)
+        if here != folder:
+            if folder is not None:
+                yield from _with_stamp(folder, held, the_plan)
+            folder, held = here, []
+        if here is None:
+            yield rendered
+        else:
+            held.append(rendered)
+    if folder is not None:
+        yield from _with_stamp(folder, held, the_plan)
 
 
 def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:

@@ -168,6 +168,104 @@ need_commands() {
     [ -z "$missing" ] || die "missing commands:$missing; install them first (step 01 installs the packages)"
 }
 
+# This host's folder must hold the files of one render, as its stamp render.sha256 lists
+# them, and no other: a copy over an older copy leaves that render's scripts beside these (a
+# step renumbered since runs again), and a changed or missing file is not what the runbook says.
+check_render() {
+    local stamp=render.sha256 found copy
+    command -v sha256sum >/dev/null || die "missing command: sha256sum (coreutils)"
+    if [ ! -f "$HOST_DIR/$stamp" ]; then
+        found="    missing: $stamp"
+    else
+        found=$(cd "$HOST_DIR" && render_differences "$stamp") || die "cannot read the files of $HOST_DIR"
+    fi
+    [ -n "$found" ] || return 0
+    printf -v copy '%q' "root@host1.example.com:$HOST_DIR/"
+    die "$HOST_DIR is not hosts/host1 of one render:
+$found
+Copy hosts/host1 of the output tree here again, replacing this folder; from the machine that holds the tree:
+    rsync -a --no-owner --no-group --delete hosts/host1/ $copy
+(RUNBOOK.md, \"How to run it\", says more)"
+}
+
+# host_files PREFIX: every file and symbolic link (not followed) of the current folder whose
+# path starts with PREFIX, dot-files too, but the stamp: added to HOST_FILES, counted in
+# HOST_COUNT (bash 4.2, EL7's, counts no empty array under set -u).
+host_files() {
+    local entry
+    for entry in "$1"* "$1".[!.]* "$1"..?*; do
+        if [ "$entry" = render.sha256 ]; then
+            continue
+        elif [ -d "$entry" ] && [ ! -L "$entry" ]; then
+            host_files "$entry/"
+        elif [ -e "$entry" ] || [ -L "$entry" ]; then
+            HOST_FILES+=("$entry")
+            HOST_COUNT=$((HOST_COUNT + 1))
+        fi
+    done
+}
+
+# render_differences STAMP: in the host's folder, one line for each file STAMP lists that is
+# missing or whose sha256 differs, and for each file it does not list; sorted.
+render_differences() {
+    local stamp=$1
+    HOST_FILES=()
+    HOST_COUNT=0
+    host_files ""
+    # sha256sum writes "SHA256  NAME": the digest, a blank, a blank for text mode (the mode
+    # without -b where there is no O_BINARY, as on Linux), the name (coreutils src/md5sum.c,
+    # :1035 and :1094-1098 at v8.32, EL9's; :862-866 at v8.22, EL7's), as the stamp holds
+    # them. A file it cannot read (a dangling link) is missing from its output: "changed".
+    if [ "$HOST_COUNT" -gt 0 ]; then sha256sum -- "${HOST_FILES[@]}" || true; fi | awk \
+        -v stamp="$stamp" \
+        -v names=<(if [ "$HOST_COUNT" -gt 0 ]; then printf '%s\n' "${HOST_FILES[@]}"; fi) '
+        # A line as sha256sum writes it: DIGEST and NAME; a line that starts with a backslash
+        # has each backslash of its name doubled (a systemd unit name holds \x2d).
+        function parse(line,    escaped, i, c) {
+            escaped = substr(line, 1, 1) == "\\"
+            if (escaped) line = substr(line, 2)
+            DIGEST = substr(line, 1, 64)
+            NAME = substr(line, 67)
+            if (!escaped) return
+            line = NAME
+            NAME = ""
+            for (i = 1; i <= length(line); i++) {
+                c = substr(line, i, 1)
+                if (c == "\\") {
+                    c = substr(line, ++i, 1)
+                    if (c == "n") c = "\n"
+                }
+                NAME = NAME c
+            }
+        }
+        BEGIN {
+            while ((getline line < stamp) > 0) {
+                if (line ~ /^#/ || line == "") continue
+                parse(line)
+                listed[NAME] = DIGEST
+                order[++n] = NAME
+            }
+            while ((getline line < names) > 0) {
+                if (line == "") continue
+                present[line] = 1
+                if (!(line in listed)) print "    not of this render: " line
+            }
+        }
+        {
+            parse($0)
+            found[NAME] = DIGEST
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                if (!(order[i] in present)) print "    missing: " order[i]
+                else if (found[order[i]] != listed[order[i]]) print "    changed: " order[i]
+            }
+        }' | LC_ALL=C sort
+}
+
+step "Check that this folder holds one render of hosts/host1, whole"
+check_render
+
 step "Check that this is host1, as root, with the commands this step needs"
 [ "$(id -u)" -eq 0 ] || die "run this script as root"
 # Host names are compared without regard to case, as DNS and /etc/hosts compare them.

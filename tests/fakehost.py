@@ -271,6 +271,10 @@ class FakeCluster:
                 plan.cluster.hosted_engine.fqdn: "192.0.2.10",
                 **{h.host.fqdn: str(h.management_address) for h in plan.hosts},
             },
+            "ptr": {
+                "192.0.2.10": plan.cluster.hosted_engine.fqdn,
+                **{str(h.management_address): h.host.fqdn for h in plan.hosts},
+            },
         }
 
     def _make_root(self, host: confgen.planner.HostPlan) -> None:

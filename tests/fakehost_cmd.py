@@ -428,8 +428,8 @@ if PROGRAM == "ctdb":
 # databases with the specified service") asks that one alone; exit 2 when none knows it.
 # files is the host's /etc/hosts: `hosts NAME|ADDRESS` the first line naming it or for it
 # (glibc nss/nss_files/files-hosts.c), `ahostsv4 NAME` the addresses of every line naming it
-# (_nss_files_gethostbyname4_r reads the whole file). dns is the fake cluster's DNS, names to
-# addresses, and back the first name of an address. A name is looked up without regard to
+# (_nss_files_gethostbyname4_r reads the whole file). dns is the fake cluster's DNS: its
+# forward records, names to addresses, and its reverse (PTR) records, addresses to names. A name is looked up without regard to
 # case (RFC 4343). Printed as glibc nss/getent.c prints them: `hosts` the address, the
 # canonical name and its aliases; `ahostsv4` each address once per socket type, the first
 # line with the canonical name ("%-15s %-6s %s\n", ahosts_keys_int). Held to glibc's getent
@@ -464,9 +464,17 @@ if PROGRAM == "getent":
         addresses = list(dict.fromkeys(a for a, _ in named))
         return (addresses[:1] if database == "hosts" else addresses), named[0][1]
 
+    def dns_lookup():
+        """DNS holds forward records (`dns`) and, apart, reverse ones (`ptr`, address to
+        name; without it, each forward record's)."""
+        ptr = state.get("ptr")
+        if database == "hosts" and ptr is not None and key not in state.get("dns", {}):
+            return ([key], [ptr[key]]) if key in ptr else None
+        return lookup(dns_entries())
+
     found = None
     for each in [service] if service else ["files", "dns"]:
-        found = lookup(hosts_file() if each == "files" else dns_entries())
+        found = lookup(hosts_file()) if each == "files" else dns_lookup()
         if found is not None:
             break
     if found is None:

@@ -439,7 +439,9 @@ if PROGRAM == "getent":
         (a.split("=", 1)[1] for a in ARGS if a.startswith("--service=")),
         next((ARGS[i + 1] for i in range(len(ARGS) - 1) if ARGS[i] == "-s"), None),
     )
-    rest = [a for i, a in enumerate(ARGS) if not a.startswith("-") and (i == 0 or ARGS[i - 1] != "-s")]
+    rest = [
+        a for i, a in enumerate(ARGS) if not a.startswith("-") and (i == 0 or ARGS[i - 1] != "-s")
+    ]
     database, key = rest[0], rest[-1]
 
     def hosts_file():
@@ -501,7 +503,8 @@ if PROGRAM == "ip":
     import ipaddress
 
     out = ""
-    index = sorted(nics).index(nic) + 2  # 1 is lo
+    # The interface's index: lo is 1, the others follow in name order here.
+    index = 1 if nic == "lo" else sorted(n for n in nics if n != "lo").index(nic) + 2
     for address in nics[nic]:
         interface = ipaddress.IPv4Interface(address)
         if interface.ip.is_loopback:
@@ -549,7 +552,7 @@ if PROGRAM == "timedatectl":
             " RTC in local TZ: no\n"
             "      DST active: n/a\n"
         )
-    done(1, err=f'Unknown operation {ARGS[0] if ARGS else ""}\n')
+    done(1, err=f"Unknown operation {ARGS[0] if ARGS else ''}\n")
 # df -k --output=avail PATH (coreutils df(1)): a header "Avail", then the KiB available on the
 # filesystem that holds PATH, each right-aligned to the wider of the two; a PATH that does
 # not exist: "df: PATH: No such file or directory", exit 1 (held to coreutils by

@@ -133,7 +133,9 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> li
     return files
 
 
-def _names(cluster: Cluster, hosts: tuple[HostPlan, ...], vip: IPv4Address) -> tuple[NameCheck, ...]:
+def _names(
+    cluster: Cluster, hosts: tuple[HostPlan, ...], vip: IPv4Address
+) -> tuple[NameCheck, ...]:
     """The names step 00 checks. The seed writes every host into /etc/hosts at step 01 ("If
     need be, edit /etc/hosts on your machines", part two) and the NFS mount name once CTDB
     hosts its VIP: before that a name may be unknown, and DNS is not required; but wherever

@@ -167,7 +167,7 @@ def _names(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> tuple[NameCheck, ..
 
 
 def _preflight(cluster: Cluster, host: HostPlan) -> Preflight:
-    space = ()
+    space: tuple[SpaceCheck, ...] = ()
     if host.is_first:
         space = (
             SpaceCheck(

@@ -242,7 +242,6 @@ device_refusal() {
     fi
 }
 
-
 # make_xfs DEVICE NAME: XFS on the logical volume NAME at DEVICE, unless it holds one; a
 # logical volume that holds anything else stops the step.
 make_xfs() {

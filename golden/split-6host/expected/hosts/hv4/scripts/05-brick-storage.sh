@@ -218,7 +218,6 @@ device_refusal() {
     fi
 }
 
-
 step "Brick filesystem: xfs on $DEVICE, mounted at $MOUNT_POINT"
 if brick_storage_made; then
     note "$MOUNT_POINT is already mounted"

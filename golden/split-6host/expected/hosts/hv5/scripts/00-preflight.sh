@@ -293,7 +293,7 @@ step "Each NIC of the cluster file holds its planned address"
 # check_nic NIC ADDRESS NETWORK BRIDGE: NIC holds ADDRESS (address/prefix); or, for the
 # management NIC once oVirt has bridged it, BRIDGE holds it.
 check_nic() {
-    local nic=$1 address=$2 network=$3 bridge=$4 held
+    local nic=$1 address=$2 network=$3 bridge=$4 held found
     if held=$(nic_addresses "$nic") && grep -qxF "$address" <<<"$held"; then
         note "$nic holds $address (network $network)"
     elif [ -n "$bridge" ] && nic_addresses "$bridge" 2>/dev/null | grep -qxF "$address"; then
@@ -301,7 +301,8 @@ check_nic() {
     elif ! nic_addresses "$nic" >/dev/null; then
         problem "NIC $nic" "there is no NIC $nic on this host; the cluster file plans $address on it (network $network)" "Correct the NIC of hv5's interface on $network in the cluster file, or name the NIC so"
     else
-        problem "NIC $nic" "$nic holds ${held//$'\n'/ }${held:-no IPv4 address}, not $address (network $network)" "Give $nic that address (or correct hv5's address on $network in the cluster file)"
+        found=${held//$'\n'/ }
+        problem "NIC $nic" "$nic holds ${found:-no IPv4 address}, not $address (network $network)" "Give $nic that address (or correct hv5's address on $network in the cluster file)"
     fi
 }
 check_nic eth2 10.30.0.5/24 ctdb ''
@@ -355,6 +356,7 @@ device_refusal() {
         printf '%s is not empty (%s): refusing to use it. If its data may go, run again with CONFGEN_WIPE_DEVICE=%s' "$device" "$signature" "$device"
     fi
 }
+
 
 DEVICE=/dev/nvme1n1
 if brick_storage_made; then

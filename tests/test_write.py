@@ -180,7 +180,7 @@ def test_diff_shows_what_a_render_would_change(
     assert main(["diff", str(SEED), str(out)]) == 4  # nothing there yet: every file is new
     shown = capsys.readouterr().out
     assert "+++ b/RUNBOOK.md" in shown
-    assert shown.endswith(f"{out}: 58 to add, 0 to change, 0 to remove\n")
+    assert shown.endswith(f"{out}: 61 to add, 0 to change, 0 to remove\n")
     assert main(["render", str(SEED), str(out)]) == 0
     capsys.readouterr()
     assert main(["diff", str(SEED), str(out)]) == 0
@@ -259,9 +259,13 @@ def test_one_changed_address_changes_only_the_files_that_name_it(
         "change  RUNBOOK.md | +1 -1",
         "change  hosts/host1/blocks/etc/hosts/cluster-hosts | +1 -1",
         "change  hosts/host1/files/mnt/lock/nodes | +1 -1",
+        # Step 00 checks every name's address, and host3's NIC's.
+        "change  hosts/host1/scripts/00-preflight.sh | +2 -2",
         "change  hosts/host2/blocks/etc/hosts/cluster-hosts | +1 -1",
+        "change  hosts/host2/scripts/00-preflight.sh | +2 -2",
         "change  hosts/host3/blocks/etc/hosts/cluster-hosts | +1 -1",
-        f"{out}: 0 to add, 5 to change, 0 to remove",
+        "change  hosts/host3/scripts/00-preflight.sh | +3 -3",
+        f"{out}: 0 to add, 8 to change, 0 to remove",
     ]
 
 
@@ -737,7 +741,7 @@ def test_a_render_of_another_cluster_says_what_it_added_changed_and_removed(
     out = tmp_path / "out"
     assert main(["render", str(SEED), str(out)]) == 0
     assert capsys.readouterr().out == (
-        f"{out}: 58 files, 58 added; start with {out / 'RUNBOOK.md'}\n"
+        f"{out}: 61 files, 61 added; start with {out / 'RUNBOOK.md'}\n"
     )
     assert main(["render", str(SPLIT), str(out)]) == 0
     seed, split = set(_files(SEED)), set(_files(SPLIT))

@@ -179,7 +179,18 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
     first = next(h for h in hosts if h["is_first"])
     others = [n for n in names if n != first["name"]]
     on = {"every": names, "first": [first["name"]], "others": others, "second": others[:1]}
+    # Step 00 first, as confgen.planner.PREFLIGHT_STEP: the seed's steps keep their numbers.
     specs = [
+        (
+            "preflight",
+            "preflight",
+            names,
+            [],
+            "Check, changing nothing, what the steps rely on: names, addresses, clock, "
+            "repositories, the brick device, CPU virtualization, free space",
+        )
+    ]
+    specs += [
         (key, slug, on[which], list(after), title)
         for key, slug, which, after, title in seed["STEPS"]
     ]
@@ -188,7 +199,7 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
             specs.append(
                 (key.format(host=name), slug, [name], [specs[-1][0]], title.format(host=name))
             )
-    numbers = {spec[0]: i for i, spec in enumerate(specs, start=1)}
+    numbers = {spec[0]: i for i, spec in enumerate(specs)}
     by_key = {spec[0]: spec for spec in specs}
     words = {tuple(names): "every host", tuple(others): f"every host but {first['name']}"}
 
@@ -222,6 +233,44 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
     for before, h in itertools.pairwise(hosts):
         h["previous"] = {"name": before["name"], "host_id": before["host_id"]}
     mount_unit = mount_point.strip("/").replace("/", "-") + ".mount"
+    # What step 00 checks: each name (no DNS needed before step 01 writes /etc/hosts), each
+    # NIC's address with its network's prefix, the brick device.
+    check_names = []
+    for h in hosts:
+        address = h["management_address"]
+        check_names.append({"name": h["fqdn"], "addresses": address, "dns": False, "reverse": True})
+        if h["name"].lower() != h["fqdn"].lower():
+            check_names.append(
+                {"name": h["name"], "addresses": address, "dns": False, "reverse": False}
+            )
+    check_names.append(
+        {
+            "name": ctdb["mount_hostname"],
+            "addresses": f"{ctdb['vips'][0]['ip']} {first['management_address']}",
+            "dns": False,
+            "reverse": False,
+        }
+    )
+    prefix = {n["name"]: n["cidr"].split("/")[1] for n in raw["networks"]}
+    by_name = {h["name"]: h for h in raw_hosts}
+    preflight = {
+        h["name"]: {
+            "nics": [
+                {
+                    "nic": i["nic"],
+                    "address": f"{i['address']}/{prefix[net]}",
+                    "network": net,
+                    "bridge": seed["MANAGEMENT_BRIDGE"]
+                    if i["nic"] == h["management_nic"]
+                    else None,
+                }
+                for net, i in sorted(by_name[h["name"]]["interfaces"].items())
+            ],
+            "brick_device": h["brick_device"] if h["brick_dirs"] else None,
+            "space": [],
+        }
+        for h in hosts
+    }
     plan = {
         "source": {"name": source_name},
         "hosts": hosts,
@@ -239,6 +288,13 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         "hosts_entries": [[h["management_address"], [h["fqdn"], h["name"]]] for h in hosts],
         "firewall_groups": groups,
         "steps": steps,
+        "last_step_number": steps[-1]["number"],
+        "names": check_names,
+        "preflight": preflight,
+        "brick_made": {
+            "command": ["mountpoint", "-q", fs["mount_point"]],
+            "what": f"the brick filesystem mounted at {fs['mount_point']}",
+        },
         "first_step": first_step,
         "last_step": last_step,
     }
@@ -518,7 +574,7 @@ def main(argv: list[str]) -> int:
     env = _templating().environment(jinja2.ModuleLoader(str(COMPILED)))
     index = json.loads((COMPILED / "index.json").read_text(encoding="utf-8"))["templates"]
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
-    steps = shared["plan"]["steps"]
+    steps = {s["number"]: s for s in shared["plan"]["steps"]}
     same_everywhere: dict[str, str] = {}
     made: set[str] = set()  # folders made so far: each is made once
     # Each host folder's stamp: the sha256 of its files as sha256sum writes them, under
@@ -542,7 +598,7 @@ def main(argv: list[str]) -> int:
             ctx = {
                 **shared,
                 "host": hosts.get(f["host"]),
-                "step": steps[f["step"] - 1] if f["step"] else None,
+                "step": steps[f["step"]] if f["step"] is not None else None,
             }
             text = env.get_template(f["template"]).render(ctx)
             if not index[f["template"]]["reads"]:

@@ -48,6 +48,11 @@ COMMANDS = [
     "sleep",
     "getfattr",
     "setfattr",
+    # What step 00 asks: the NICs' addresses (ip on EL7, nmcli on EL9), the clock, free space.
+    "ip",
+    "nmcli",
+    "timedatectl",
+    "df",
     # The target ovirt45-el9's; curl is the real one (fakehost_engine.py).
     *sorted(fakehost_el9.PROGRAMS),
 ]
@@ -64,6 +69,40 @@ SHELL_STAND_INS = {
     # Waiting takes no time on the fake cluster.
     "sleep": ":",
 }
+
+
+# What /proc/cpuinfo of a host with Intel VT-x shows of one CPU (Linux
+# arch/x86/kernel/cpu/proc.c: "name\t: value" lines; the flags are the names of
+# arch/x86/include/asm/cpufeatures.h, vmx for X86_FEATURE_VMX). Step 00 reads it below the
+# host's root. A line as this machine's kernel prints it is held to the real file by
+# tests/test_stand_ins_preflight.py.
+CPUINFO = (
+    "processor\t: 0\n"
+    "vendor_id\t: GenuineIntel\n"
+    "cpu family\t: 6\n"
+    "model name\t: Intel Xeon Processor (Cascadelake)\n"
+    "flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 "
+    "clflush mmx fxsr sse sse2 ss syscall nx pdpe1gb rdtscp lm constant_tsc rep_good nopl "
+    "xtopology cpuid tsc_known_freq pni pclmulqdq vmx ssse3 fma cx16 pcid sse4_1 sse4_2 "
+    "x2apic movbe popcnt aes xsave avx f16c rdrand hypervisor lahf_lm abm\n"
+    "\n"
+)
+
+
+def preflight_facts(plan: confgen.Plan, host: confgen.planner.HostPlan) -> dict[str, Any]:
+    """What a right host shows step 00, from its cluster file: each NIC holds its address with
+    its network's prefix, the clock is synchronised, the repositories answer, 50 GiB free."""
+    cidrs = {n.name: n.cidr for n in plan.cluster.networks}
+    nics: dict[str, list[str]] = {}
+    for network, interface in sorted(host.host.interfaces.items()):
+        address = f"{interface.address}/{cidrs[network].prefixlen}"
+        nics.setdefault(interface.nic, []).append(address)
+    return {
+        "nics": nics,
+        "clock_synced": True,
+        "repos_reachable": True,
+        "free_kib": {"/": 50 << 20},
+    }
 
 
 class FakeCluster:
@@ -158,6 +197,9 @@ class FakeCluster:
                         "/rhev/data-center/mnt/engine": plan.engine_storage,
                     },
                     "devices": {h.host.brick_device: "LVM2_member", fs.device: "xfs"},
+                    # ssm made the brick filesystem on the device, mounted (part one).
+                    "children": {h.host.brick_device: [fs.device]},
+                    "mounted_devices": {fs.mount_point: fs.device},
                 }
             else:
                 hosts[h.name] = {
@@ -167,6 +209,7 @@ class FakeCluster:
                     "mounts": {},
                     "devices": {h.host.brick_device: ""},
                 }
+            hosts[h.name].update(preflight_facts(plan, h))
             hosts[h.name].update(
                 selinux="Enforcing",
                 fqdn=h.host.fqdn,
@@ -205,6 +248,8 @@ class FakeCluster:
         )
         self.engine_cert, self.engine_key = cert, key
         hosts = {h.name: fakehost_el9.fresh_host(plan, h) for h in plan.hosts}
+        for h in plan.hosts:
+            hosts[h.name].update(preflight_facts(plan, h))
         return {
             "target": plan.cluster.target,
             "hosts": hosts,
@@ -229,12 +274,18 @@ class FakeCluster:
                 plan.cluster.hosted_engine.fqdn: "192.0.2.10",
                 **{h.host.fqdn: str(h.management_address) for h in plan.hosts},
             },
+            "ptr": {
+                "192.0.2.10": plan.cluster.hosted_engine.fqdn,
+                **{str(h.management_address): h.host.fqdn for h in plan.hosts},
+            },
         }
 
     def _make_root(self, host: confgen.planner.HostPlan) -> None:
         root = self.root(host.name)
+        (root / "proc").mkdir(parents=True)
+        (root / "proc/cpuinfo").write_text(CPUINFO)
         if self.el9:
-            for folder in ("etc/yum.repos.d", "tmp"):
+            for folder in ("etc/yum.repos.d", "tmp", "var/tmp"):
                 (root / folder).mkdir(parents=True, exist_ok=True)
             (root / "etc/hosts").write_text("127.0.0.1 localhost\n")
             (root / "etc/fstab").write_text("/dev/mapper/cs-root / xfs defaults 0 0\n")

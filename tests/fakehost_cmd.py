@@ -110,6 +110,24 @@ if PROGRAM == "rpm":
         0 if package in me["packages"] else 1,
         "" if package in me["packages"] else f"package {package} is not installed\n",
     )
+if PROGRAM == "yum" and words(ARGS)[:1] == ["makecache"]:
+    # yum makecache [fast] sets every enabled repository's metadata as expired and fetches it
+    # (rpm-software-management/yum 3.4.3 yumcommands.py, MakeCacheCommand.doCommand), into
+    # --setopt=cachedir=DIR; a repository that does not answer stops it (yummain.py:71-125,
+    # exRepoError: the message, then "Cannot retrieve repository metadata (repomd.xml)", exit
+    # 1; skip_if_unavailable defaults to False, yum.conf(5)).
+    cache = next((a.split("=", 2)[2] for a in ARGS if a.startswith("--setopt=cachedir=")), None)
+    if not me.get("repos_reachable", True):
+        done(
+            1,
+            err="\n\n One of the configured repositories failed (CentOS-7 - Base),\n and yum "
+            "doesn't have enough cached data to continue.\n\nCannot retrieve repository "
+            "metadata (repomd.xml) for repository: base. Please verify its path and try again\n",
+        )
+    if cache is not None:
+        Path(cache, "base").mkdir(parents=True, exist_ok=True)
+        Path(cache, "base", "repomd.xml").write_text("<repomd/>\n")
+    done(0)
 if PROGRAM == "yum":
     # yum(8): install and localinstall install the named packages (localinstall a package file,
     # named by the file) and the packages they require; exit 0.
@@ -289,6 +307,17 @@ if PROGRAM == "lsblk":
     device = words(ARGS)[-1]
     if device not in me["devices"]:
         done(32, err=f"lsblk: {device}: not a block device\n")
+    if "MOUNTPOINT" in ARGS:
+        # lsblk --noheadings --output MOUNTPOINT DEVICE: a line for DEVICE and one for each
+        # device on it (its partitions, the logical volumes of a volume group it holds), the
+        # mount point or nothing (util-linux lsblk(8); held to util-linux by
+        # tests/test_stand_ins_preflight.py).
+        mounted = {d: m for m, d in me.get("mounted_devices", {}).items()}
+        below = [device, *me.get("children", {}).get(device, [])]
+        for group in me.get("volume_groups", {}).values():
+            if group.get("pv") == device:
+                below += [d for d in me["devices"] if d.startswith(f"/dev/{group['name']}/")]
+        done(out="".join(f"{mounted.get(d, '')}\n" for d in below))
     if "SUBSYSTEMS" in ARGS:
         done(out=me.get("disks", {}).get(device, {}).get("subsystems", "block") + "\n")
     done(0)
@@ -326,6 +355,8 @@ if PROGRAM == "ssm":
     me["devices"][device] = "LVM2_member"
     me["devices"][f"/dev/{pool_name}/{name}"] = "xfs"
     me["mounts"][mount_point] = "brick-fs"
+    me.setdefault("children", {})[device] = [f"/dev/{pool_name}/{name}"]
+    me.setdefault("mounted_devices", {})[mount_point] = f"/dev/{pool_name}/{name}"
     done(change=True)
 # mountpoint(1): exit 0 for a mount point, 32 otherwise.
 if PROGRAM == "mountpoint":
@@ -424,34 +455,154 @@ if PROGRAM == "ctdb":
             out += f"{address} {running[0] if running else -1}\n"
         done(out=out)
     done(0)
-# getent(1) hosts NAME|ADDRESS: the first /etc/hosts line naming NAME (or for ADDRESS), then
-# DNS (nsswitch.conf "hosts: files dns"); exit 2 when neither knows it. `-s dns` (getent(1):
-# "-s service: Override all databases with the specified service") asks DNS alone. A name is
-# looked up without regard to case (RFC 4343); getent prints the address, then the name.
+# getent(1) DATABASE KEY, DATABASE hosts or ahostsv4, through the services of nsswitch.conf's
+# "hosts: files dns" in order, the first that knows KEY answering; `-s SERVICE` ("Override all
+# databases with the specified service") asks that one alone; exit 2 when none knows it.
+# files is the host's /etc/hosts: `hosts NAME|ADDRESS` the first line naming it or for it
+# (glibc nss/nss_files/files-hosts.c), `ahostsv4 NAME` the addresses of every line naming it
+# (_nss_files_gethostbyname4_r reads the whole file). dns is the fake cluster's DNS: its
+# forward records, names to addresses, and its reverse (PTR) records, addresses to names. A name is looked up without regard to
+# case (RFC 4343). Printed as glibc nss/getent.c prints them: `hosts` the address, the
+# canonical name and its aliases; `ahostsv4` each address once per socket type, the first
+# line with the canonical name ("%-15s %-6s %s\n", ahosts_keys_int). Held to glibc's getent
+# by tests/test_stand_ins_preflight.py.
 if PROGRAM == "getent":
-    dns_only = "--service=dns" in ARGS or any(
-        ARGS[i : i + 2] == ["-s", "dns"] for i in range(len(ARGS) - 1)
+    service = next(
+        (a.split("=", 1)[1] for a in ARGS if a.startswith("--service=")),
+        next((ARGS[i + 1] for i in range(len(ARGS) - 1) if ARGS[i] == "-s"), None),
     )
-    key = ARGS[-1]
-    if not dns_only:
+    rest = [
+        a for i, a in enumerate(ARGS) if not a.startswith("-") and (i == 0 or ARGS[i - 1] != "-s")
+    ]
+    database, key = rest[0], rest[-1]
+
+    def hosts_file():
+        entries = []
         for line in (ROOT / "etc/hosts").read_text().splitlines():
             fields = line.split("#", 1)[0].split()
-            if fields and (key == fields[0] or key.lower() in (f.lower() for f in fields[1:])):
-                done(out=line + "\n")
-    dns = state.get("dns", {})
-    forward = {n.lower(): (n, a) for n, a in dns.items()}
-    if "ahostsv4" in ARGS:
-        # getent ahostsv4 NAME: each IPv4 address once per socket type, the first line with the
-        # name (glibc nss/getent.c, ahosts_keys_int: "%-15s %-6s %s\n").
-        if key.lower() not in forward:
-            done(2)
-        name, address = forward[key.lower()]
-        done(out=f"{address:<15} STREAM {name}\n{address:<15} DGRAM  \n{address:<15} RAW    \n")
-    if key.lower() in forward:
-        name, address = forward[key.lower()]
-        done(out=f"{address:<15} {name}\n")
-    reverse = [n for n, a in dns.items() if a == key]
-    done(out=f"{key:<15} {reverse[0]}\n") if reverse else done(2)
+            if len(fields) >= 2:
+                entries.append((fields[0], fields[1:]))
+        return entries
+
+    def dns_entries():
+        return [(address, [name]) for name, address in state.get("dns", {}).items()]
+
+    def lookup(entries):
+        """(addresses, names) for KEY in one service's entries, or None."""
+        if database == "hosts" and any(key == a for a, _ in entries):
+            address, names = next((a, n) for a, n in entries if a == key)
+            return [address], names
+        named = [(a, n) for a, n in entries if key.lower() in (x.lower() for x in n)]
+        if not named:
+            return None
+        addresses = list(dict.fromkeys(a for a, _ in named))
+        return (addresses[:1] if database == "hosts" else addresses), named[0][1]
+
+    def dns_lookup():
+        """DNS holds forward records (`dns`) and, apart, reverse ones (`ptr`, address to
+        name; without it, each forward record's)."""
+        ptr = state.get("ptr")
+        if database == "hosts" and ptr is not None and key not in state.get("dns", {}):
+            return ([key], [ptr[key]]) if key in ptr else None
+        return lookup(dns_entries())
+
+    found = None
+    for each in [service] if service else ["files", "dns"]:
+        found = lookup(hosts_file()) if each == "files" else dns_lookup()
+        if found is not None:
+            break
+    if found is None:
+        done(2)
+    addresses, names = found
+    if database == "ahostsv4":
+        out = ""
+        for i, address in enumerate(addresses):
+            out += f"{address:<15} STREAM {names[0] if i == 0 else ''}\n"
+            out += f"{address:<15} DGRAM  \n{address:<15} RAW    \n"
+        done(out=out)
+    done(out=f"{addresses[0]:<15} {' '.join(names)}\n")
+# ip(8) -4 -o addr show dev NIC (iproute2, ip-address(8)): a line per IPv4 address of NIC,
+# "INDEX: NIC    inet ADDRESS/PREFIX [brd BROADCAST] scope SCOPE NIC\       valid_lft ...";
+# 'Device "NIC" does not exist.' and exit 1 for a NIC the host has not (held to iproute2 by
+# tests/test_stand_ins_preflight.py). The host's NICs hold what its state says.
+if PROGRAM == "ip":
+    if ARGS[:4] != ["-4", "-o", "addr", "show"] or ARGS[4:5] != ["dev"]:
+        done(2, err=f"fakehost: no stand-in behaviour for ip {ARGS}\n")
+    nic = ARGS[5]
+    nics = me.get("nics", {})
+    if nic not in nics:
+        done(1, err=f'Device "{nic}" does not exist.\n')
+    import ipaddress
+
+    out = ""
+    # The interface's index: lo is 1, the others follow in name order here.
+    index = 1 if nic == "lo" else sorted(n for n in nics if n != "lo").index(nic) + 2
+    for address in nics[nic]:
+        interface = ipaddress.IPv4Interface(address)
+        if interface.ip.is_loopback:
+            where = "scope host"
+        else:
+            where = f"brd {interface.network.broadcast_address} scope global"
+        out += (
+            f"{index}: {nic}    inet {address} {where} {nic}\\"
+            "       valid_lft forever preferred_lft forever\n"
+        )
+    done(out=out)
+# nmcli -g IP4.ADDRESS device show NIC (NetworkManager 1.36 on EL9): the values alone, several
+# joined by " | " (src/nmcli/utils.c:1114), an empty line for a NIC without IPv4 address;
+# "Error: Device 'NIC' not found." and exit 10 for a NIC NetworkManager does not know
+# (src/nmcli/devices.c:1158, NMC_RESULT_ERROR_NOT_FOUND in src/nmcli/nmcli.h:49); without a
+# running NetworkManager "Error: NetworkManager is not running." and exit 8
+# (NMC_RESULT_ERROR_NM_NOT_RUNNING).
+if PROGRAM == "nmcli":
+    if ARGS[:4] != ["-g", "IP4.ADDRESS", "device", "show"] or len(ARGS) != 5:
+        done(2, err=f"fakehost: no stand-in behaviour for nmcli {ARGS}\n")
+    if "NetworkManager" not in me["active"]:
+        done(8, err="Error: NetworkManager is not running.\n")
+    nics = me.get("nics", {})
+    if ARGS[4] not in nics:
+        done(10, err=f"Error: Device '{ARGS[4]}' not found.\n")
+    done(out=" | ".join(nics[ARGS[4]]) + "\n")
+# timedatectl: systemd 219 (CentOS 7) `status` prints "NTP synchronized: yes|no" among its
+# lines (redhat-plumbers/systemd-rhel7 v219 src/timedate/timedatectl.c:149-156); systemd 252
+# (EL9) `show -p NTPSynchronized --value` prints yes or no (systemd-rhel9 v252
+# src/timedate/timedatectl.c, show_properties). Whether the clock is synchronised is the
+# host's state.
+if PROGRAM == "timedatectl":
+    synced = "yes" if me.get("clock_synced", True) else "no"
+    if state.get("target") == "ovirt45-el9":
+        if ARGS == ["show", "-p", "NTPSynchronized", "--value"]:
+            done(out=f"{synced}\n")
+    elif ARGS == ["status"]:
+        done(
+            out="      Local time: Fri 2026-12-04 19:00:00 UTC\n"
+            "  Universal time: Fri 2026-12-04 19:00:00 UTC\n"
+            "        RTC time: Fri 2026-12-04 19:00:00\n"
+            "       Time zone: UTC (UTC, +0000)\n"
+            "     NTP enabled: yes\n"
+            f"NTP synchronized: {synced}\n"
+            " RTC in local TZ: no\n"
+            "      DST active: n/a\n"
+        )
+    done(1, err=f"Unknown operation {ARGS[0] if ARGS else ''}\n")
+# df -k --output=avail PATH (coreutils df(1)): a header "Avail", then the KiB available on the
+# filesystem that holds PATH, each right-aligned to the wider of the two; a PATH that does
+# not exist: "df: PATH: No such file or directory", exit 1 (held to coreutils by
+# tests/test_stand_ins_preflight.py). The free space of each folder is the host's state (the
+# longest folder of it that holds PATH).
+if PROGRAM == "df":
+    if ARGS[:2] != ["-k", "--output=avail"] or len(ARGS) != 3:
+        done(2, err=f"fakehost: no stand-in behaviour for df {ARGS}\n")
+    path = ARGS[2]
+    if not Path(path).exists():
+        done(1, err=f"df: {path}: No such file or directory\n")
+    inside = "/" + str(Path(path).relative_to(ROOT)) if path.startswith(str(ROOT)) else path
+    free = me.get("free_kib", {"/": 50 << 20})
+    holder = max(
+        (f for f in free if inside == f or inside.startswith(f.rstrip("/") + "/")), key=len
+    )
+    width = max(len("Avail"), len(str(free[holder])))
+    done(out=f"{'Avail':>{width}}\n{free[holder]:>{width}}\n")
 # getfattr(1) -n KEY and setfattr(1) -x KEY (attr 2.5) on the extended attributes the gluster
 # stand-in keeps for a brick folder (fakehost_gluster.VOLUME_ID, GFID). A missing attribute:
 # "No such attribute", exit 1 (seen with Debian's attr 2.5.1 on glusterd's brick folders).

@@ -61,9 +61,11 @@ def test_every_host_gets_the_steps_every_host_runs_the_first_the_rest_but_the_pr
         scripts = sorted(p.rsplit("/", 1)[1] for p in files if p.startswith(f"{host.dir}/scripts/"))
         expected = [s.script for s in plan.steps if host.name in s.hosts]
         assert scripts == expected
-        # The first other host probes the first back by name; the first runs the rest.
+        # Step 00 and three more on every host; the first other host probes the first back by
+        # name; the first runs the rest.
         probes_back = host.name == plan.others[0].name
-        assert len(scripts) == (len(plan.steps) - 1 if host.is_first else 3 + probes_back)
+        assert len(scripts) == (len(plan.steps) - 1 if host.is_first else 4 + probes_back)
+        assert scripts[0] == "00-preflight.sh"
         block = files[f"{host.dir}/blocks/etc/hosts/cluster-hosts"]
         assert all(f" {h.host.fqdn} {h.name}\n" in block for h in plan.hosts)
 

@@ -29,7 +29,7 @@ def test_library_example_runs(
     exec(compile(code, "README.md", "exec"), {})
     printed = capsys.readouterr().out
     assert "192.168.122.11\n192.168.122.12\n192.168.122.13" in printed
-    assert "['01-selinux-and-hosts.sh', '02-stop-engine.sh', '03-install-packages.sh']" in printed
+    assert "['00-preflight.sh', '01-selinux-and-hosts.sh', '02-stop-engine.sh']" in printed
     assert (tmp_path / "out" / "RUNBOOK.md").is_file()
     assert os.access(
         tmp_path / "out" / "hosts" / "host1" / "scripts" / "01-selinux-and-hosts.sh", os.X_OK

@@ -227,12 +227,12 @@ def test_a_step_run_too_early_stops_and_says_what_to_do(
     """Each on its host, with the steps before the one it needs done (for step 04: step 03
     done on host1 alone)."""
     fake = FakeCluster.rendered(tmp_path, THREE_HOSTS)
-    needed = fake.plan.steps[step - 1].after[0].number
+    the_step = next(s for s in fake.plan.steps if s.number == step)
+    needed = the_step.after[0].number
     fake.run_through(needed)
     if step == 4:
         assert fake.run("host1", "03-brick-storage.sh").returncode == 0
     before, changes = fake.snapshot(), len(fake.changes())
-    the_step = fake.plan.steps[step - 1]
     result = fake.run(the_step.hosts[0], the_step.script)
     assert result.returncode == 1
     assert message in result.stderr, result.stderr
@@ -285,15 +285,14 @@ def test_the_root_password_reaches_the_engine_whole(tmp_path: Path) -> None:
     [
         (
             {"host3.example.com": None},
-            "host3.example.com resolves to nothing, not 192.168.122.13; "
-            "192.168.122.13 resolves back to nothing, not host3.example.com",
+            "host3.example.com resolves to nothing in DNS, not 192.168.122.13; "
+            "192.168.122.13 resolves back to nothing in DNS, not host3.example.com",
         ),
         (
             {"host2.example.com": "192.168.122.99"},
-            "host2.example.com resolves to 192.168.122.99, not 192.168.122.12; "
-            "192.168.122.12 resolves back to nothing, not host2.example.com",
+            "host2.example.com resolves to 192.168.122.99 in DNS, not 192.168.122.12",
         ),
-        ({"engine.example.com": None}, "engine.example.com does not resolve"),
+        ({"engine.example.com": None}, "engine.example.com resolves to nothing in DNS"),
     ],
 )
 def test_the_deploy_waits_for_dns_of_every_host(
@@ -305,15 +304,18 @@ def test_the_deploy_waits_for_dns_of_every_host(
     deploy = _step(fake, "hosted-engine-deploy")
     fake.run_through(deploy.number)
     for name, address in change.items():
-        if address is None:
-            del fake.state["dns"][name]
-        else:
+        if address is None:  # gone from DNS: its address record and its reverse one
+            gone = fake.state["dns"].pop(name)
+            fake.state["ptr"].pop(gone)
+        else:  # a forward record changed, the reverse one left as it was
             fake.state["dns"][name] = address
     fake.save()
     before, changes = fake.snapshot(), len(fake.changes())
     result = fake.run("host1", deploy.script)
     assert result.returncode == 1
-    assert f"DNS is not ready: {message}. Put every host's name" in result.stderr, result.stderr
+    assert f"names do not resolve as planned: {message}. Put every host's name" in result.stderr, (
+        result.stderr
+    )
     assert fake.changes()[changes:] == [] and fake.snapshot() == before
 
 
@@ -324,7 +326,7 @@ def test_rhel_itself_enables_its_repositories_before_the_packages(tmp_path: Path
         "# [packages]", "[packages]\nrhel_rebuild = true\nrhel_subscription = true\n"
     )
     fake = FakeCluster.rendered(tmp_path, text)
-    install = fake.plan.steps[0]
+    install = fake.plan.first_step("install-packages")
     result = fake.run("host1", install.script)
     assert result.returncode == 0, result.stdout + result.stderr
     me = fake.state["hosts"]["host1"]

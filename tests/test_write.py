@@ -180,8 +180,9 @@ def test_diff_shows_what_a_render_would_change(
     assert main(["diff", str(SEED), str(out)]) == 4  # nothing there yet: every file is new
     shown = capsys.readouterr().out
     assert "+++ b/RUNBOOK.md" in shown
-    # 58 rendered from templates, and a stamp for each of the three hosts.
-    assert shown.endswith(f"{out}: 61 to add, 0 to change, 0 to remove\n")
+    # 64 rendered from templates (the undo scripts and step 00 among them), and a stamp for
+    # each of the three hosts.
+    assert shown.endswith(f"{out}: 67 to add, 0 to change, 0 to remove\n")
     assert main(["render", str(SEED), str(out)]) == 0
     capsys.readouterr()
     assert main(["diff", str(SEED), str(out)]) == 0
@@ -261,12 +262,16 @@ def test_one_changed_address_changes_only_the_files_that_name_it(
         "change  hosts/host1/blocks/etc/hosts/cluster-hosts | +1 -1",
         "change  hosts/host1/files/mnt/lock/nodes | +1 -1",
         # Each host's stamp: the model's digest, and the sha256 of each file that changed.
-        "change  hosts/host1/render.sha256 | +3 -3",
+        "change  hosts/host1/render.sha256 | +4 -4",
+        # Step 00 checks every name's address, and host3's NIC's.
+        "change  hosts/host1/scripts/00-preflight.sh | +2 -2",
         "change  hosts/host2/blocks/etc/hosts/cluster-hosts | +1 -1",
-        "change  hosts/host2/render.sha256 | +2 -2",
+        "change  hosts/host2/render.sha256 | +3 -3",
+        "change  hosts/host2/scripts/00-preflight.sh | +2 -2",
         "change  hosts/host3/blocks/etc/hosts/cluster-hosts | +1 -1",
-        "change  hosts/host3/render.sha256 | +2 -2",
-        f"{out}: 0 to add, 8 to change, 0 to remove",
+        "change  hosts/host3/render.sha256 | +3 -3",
+        "change  hosts/host3/scripts/00-preflight.sh | +3 -3",
+        f"{out}: 0 to add, 11 to change, 0 to remove",
     ]
 
 
@@ -742,7 +747,7 @@ def test_a_render_of_another_cluster_says_what_it_added_changed_and_removed(
     out = tmp_path / "out"
     assert main(["render", str(SEED), str(out)]) == 0
     assert capsys.readouterr().out == (
-        f"{out}: 61 files, 61 added; start with {out / 'RUNBOOK.md'}\n"
+        f"{out}: 67 files, 67 added; start with {out / 'RUNBOOK.md'}\n"
     )
     assert main(["render", str(SPLIT), str(out)]) == 0
     seed, split = set(_files(SEED)), set(_files(SPLIT))

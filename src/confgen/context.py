@@ -17,7 +17,16 @@ from types import ModuleType
 from typing import Any
 
 from confgen import paths, targets
-from confgen.planner import Brick, HostPlan, Plan, Step, StepFailure, VolumePlan
+from confgen.planner import (
+    Brick,
+    HostPlan,
+    NameCheck,
+    Plan,
+    Preflight,
+    Step,
+    StepFailure,
+    VolumePlan,
+)
 
 Data = dict[str, Any]
 
@@ -87,6 +96,35 @@ def _step(s: Step, f: StepFailure | None) -> Data:
     }
 
 
+def _name(n: NameCheck) -> Data:
+    return {
+        "name": n.name,
+        # Space-separated, as the check's shell function takes them; the planned one first.
+        "addresses": " ".join(str(a) for a in n.addresses),
+        "dns": n.dns,
+        "reverse": n.reverse,
+    }
+
+
+def _preflight(f: Preflight) -> Data:
+    return {
+        "nics": [
+            {
+                "nic": c.nic,
+                "address": str(c.address),
+                "network": c.network,
+                "bridge": c.bridge,
+            }
+            for c in f.nics
+        ],
+        "brick_device": f.brick_device,
+        "space": [
+            {"path": c.path, "kib": c.kib, "mib": c.kib // 1024, "needed_by": c.needed_by}
+            for c in f.space
+        ],
+    }
+
+
 def plan_data(p: Plan) -> Data:
     """What every target's plan holds, as plain data."""
     hosts = [_host(h) for h in p.hosts]
@@ -113,6 +151,10 @@ def plan_data(p: Plan) -> Data:
             for s, f in itertools.zip_longest(p.steps, p.failures[: len(p.steps)])
             if s is not None
         ],
+        "last_step_number": p.steps[-1].number,
+        "names": [_name(n) for n in p.names],
+        "preflight": {name: _preflight(f) for name, f in p.preflight.items()},
+        "brick_made": {"command": list(p.brick_made.command), "what": p.brick_made.what},
         # The number of the first and the last step of each script name, for prose that
         # refers to a step by what it does: plan.first_step["ctdb"].
         "first_step": first_steps,

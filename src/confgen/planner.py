@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Interface
 
 from confgen import targets
 from confgen.errors import PlanCheckError, Severity, ValidationError
@@ -214,6 +214,63 @@ class OutputFile:
 
 
 @record
+class NameCheck:
+    """A name of the cluster as this host's resolver must see it, checked by step 00 (and,
+    for DNS, again before the hosted-engine deploy).
+
+    Through /etc/hosts and through DNS each, the name may resolve only to one of `addresses`,
+    the planned one first (any address when there is none: the engine VM's, which the cluster
+    file does not give), and with `reverse` the planned address only back to the name. With
+    `dns`, DNS must know it (forward, and reverse with `reverse`); without, it may be unknown
+    until a step writes it into /etc/hosts.
+    """
+
+    name: str
+    addresses: tuple[IPv4Address, ...]
+    dns: bool
+    reverse: bool
+
+
+@record
+class NicCheck:
+    """A NIC of the cluster file on one host and the address it must hold, with its network's
+    prefix. `bridge`: where the management NIC's address moves once oVirt bridges it (the
+    management network's bridge), which then holds it instead."""
+
+    nic: str
+    address: IPv4Interface
+    network: str
+    bridge: str | None = None
+
+
+@record
+class SpaceCheck:
+    """Free space a later step needs in a folder, in KiB (df -k)."""
+
+    path: str
+    kib: int
+    needed_by: str  # what needs it, for the message
+
+
+@record
+class BrickMade:
+    """How a host shows it has what the brick step makes: the query the step itself asks
+    before it touches the device (exit 0: made), and those words for a message."""
+
+    command: tuple[str, ...]
+    what: str
+
+
+@record
+class Preflight:
+    """What step 00 checks on one host before any step changes it."""
+
+    nics: tuple[NicCheck, ...]
+    brick_device: str | None  # the device the brick step makes its storage on, if any
+    space: tuple[SpaceCheck, ...]
+
+
+@record
 class Plan:
     """What every target's plan holds; a target's plan class adds its own facts."""
 
@@ -224,6 +281,9 @@ class Plan:
     steps: tuple[Step, ...]
     files: tuple[OutputFile, ...]
     failures: tuple[StepFailure, ...]  # one for each step, in step order
+    names: tuple[NameCheck, ...]  # every name of the cluster, as step 00 checks them
+    preflight: Mapping[str, Preflight]  # by host name
+    brick_made: BrickMade
 
     @property
     def first(self) -> HostPlan:
@@ -313,6 +373,16 @@ def volume_plans(
     )
 
 
+# Step 00 on every host of every target: it checks what the steps rely on and changes nothing.
+PREFLIGHT = "preflight"
+PREFLIGHT_STEP = StepSpec(
+    key="preflight",
+    slug=PREFLIGHT,
+    on="every",
+    after=(),
+    title="Check, changing nothing, what the steps rely on: names, addresses, clock, "
+    "repositories, the brick device, CPU virtualization, free space",
+)
 # Steps every target runs alike, from templates/common/<slug>.sh.j2.
 COMMON_STEPS = frozenset({"peer-probe", "peer-probe-back"})
 
@@ -320,14 +390,17 @@ COMMON_STEPS = frozenset({"peer-probe", "peer-probe-back"})
 def number_steps(
     specs: Sequence[StepSpec], template_dir: str, hosts: Sequence[HostPlan]
 ) -> tuple[Step, ...]:
-    """Number the steps in the order given; each runs `<template_dir>/<slug>.sh.j2`, or the
-    common template of a step every target runs alike."""
+    """Number the steps in the order given, from 00 when the first is the preflight (which
+    checks and changes nothing, so the steps that change a host keep their numbers from 01),
+    else from 01; each runs `<template_dir>/<slug>.sh.j2`, or the common template of a step
+    every target runs alike."""
     every = tuple(h.name for h in hosts)
     first = next(h.name for h in hosts if h.is_first)
     others = tuple(name for name in every if name != first)
     on = {"every": every, "first": (first,), "others": others, "second": others[:1]}
     in_words = {every: "every host", others: f"every host but {first}"}
-    numbers = {spec.key: i for i, spec in enumerate(specs, start=1)}
+    start = 0 if specs and specs[0].slug == PREFLIGHT else 1
+    numbers = {spec.key: i for i, spec in enumerate(specs, start=start)}
     by_key = {spec.key: spec for spec in specs}
 
     def hosts_of(spec: StepSpec) -> tuple[str, ...]:
@@ -356,6 +429,46 @@ def number_steps(
             template=f"{'common' if spec.slug in COMMON_STEPS else template_dir}/{spec.slug}.sh.j2",
         )
         for spec in specs
+    )
+
+
+def host_names(hosts: Sequence[HostPlan], *, dns: bool) -> list[NameCheck]:
+    """Each host's FQDN (forward and back to its management address; through DNS when `dns`)
+    and its short name (which /etc/hosts gives it, forward only), then its storage name where
+    Gluster knows it by another name than its FQDN."""
+    names = []
+    for h in hosts:
+        address = h.management_address
+        names.append(NameCheck(name=h.host.fqdn, addresses=(address,), dns=dns, reverse=True))
+        if h.name.lower() != h.host.fqdn.lower():
+            names.append(NameCheck(name=h.name, addresses=(address,), dns=False, reverse=False))
+        if h.peer.lower() != h.host.fqdn.lower() and not _is_address(h.peer):
+            names.append(
+                NameCheck(name=h.peer, addresses=(h.storage_address,), dns=dns, reverse=False)
+            )
+    return names
+
+
+def _is_address(text: str) -> bool:
+    try:
+        IPv4Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def nic_checks(cluster: Cluster, host: HostPlan, bridge: str) -> tuple[NicCheck, ...]:
+    """Each NIC the cluster file gives the host, with its address and its network's prefix;
+    the management NIC's address may be on `bridge` instead, once oVirt bridged it."""
+    networks = {n.name: n for n in cluster.networks}
+    return tuple(
+        NicCheck(
+            nic=interface.nic,
+            address=IPv4Interface(f"{interface.address}/{networks[name].cidr.prefixlen}"),
+            network=name,
+            bridge=bridge if interface.nic == host.management_nic else None,
+        )
+        for name, interface in sorted(host.host.interfaces.items())
     )
 
 

@@ -130,7 +130,7 @@ def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
     assert isinstance(loader, Loader)
     shared = template_context(the_plan)
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
-    steps = shared["plan"]["steps"]
+    steps = {s["number"]: s for s in shared["plan"]["steps"]}
     same_everywhere: dict[str, str] = {}
     folders = frozenset(h.dir for h in the_plan.hosts)
     folder: str | None = None  # the host folder whose files are held
@@ -142,7 +142,7 @@ def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
                 {
                     **shared,
                     "host": hosts[file.host] if file.host else None,
-                    "step": steps[file.step - 1] if file.step else None,
+                    "step": steps[file.step] if file.step is not None else None,
                 }
             )
             if not loader.reads(env, file.template):

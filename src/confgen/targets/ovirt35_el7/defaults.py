@@ -109,12 +109,18 @@ HOSTED_ENGINE_DOMAIN_TYPE = "nfs3"
 # The procedure, step by step, in the seed's order. Each step runs on "every" host, the
 # "first" (the one part one installed), the "others", or the "second" (the first of the
 # others, by ID). The seed's prerequisite, SELinux and host names, comes before anything else.
+# The bridge hosted-engine --deploy puts the management NIC's address on (oVirt/ovirt-hosted-
+# engine-setup 1.2.6 src/ovirt_hosted_engine_setup/constants.py:831, DEFAULT_BRIDGE_NAME).
+MANAGEMENT_BRIDGE = "ovirtmgmt"
+
+# The seed's procedure, after step 00 (confgen.planner.PREFLIGHT_STEP, key "preflight"), which
+# checks and changes nothing.
 STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         key="base",
         slug="selinux-and-hosts",
         on="every",
-        after=(),
+        after=("preflight",),
         title=("SELinux permissive; /etc/hosts names every host"),
     ),
     StepSpec(

@@ -10,15 +10,21 @@ from confgen import checks
 from confgen.models import FirewallRule, Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
+    PREFLIGHT_STEP,
+    BrickMade,
     Check,
     HostPlan,
+    NameCheck,
     OutputFile,
     Plan,
+    Preflight,
     Source,
     Step,
     StepSpec,
     brick_check,
+    host_names,
     host_plans,
+    nic_checks,
     number_steps,
     script_files,
     undo_files,
@@ -73,8 +79,9 @@ def _firewall_groups(rules: tuple[FirewallRule, ...]) -> tuple[FirewallGroup, ..
 
 
 def _steps(hosts: tuple[HostPlan, ...]) -> list[StepSpec]:
-    """The seed's procedure (`defaults.STEPS`), then the deploy steps of each other host."""
-    specs = [StepSpec(**step._asdict()) for step in defaults.STEPS]
+    """Step 00, the seed's procedure (`defaults.STEPS`), then the deploy steps of each other
+    host."""
+    specs = [PREFLIGHT_STEP, *(StepSpec(**step._asdict()) for step in defaults.STEPS)]
     for host in hosts:
         if host.is_first:
             continue
@@ -131,6 +138,26 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> li
     return files
 
 
+def _names(
+    cluster: Cluster, hosts: tuple[HostPlan, ...], vip: IPv4Address
+) -> tuple[NameCheck, ...]:
+    """The names step 00 checks. The seed writes every host into /etc/hosts at step 01 ("If
+    need be, edit /etc/hosts on your machines", part two) and the NFS mount name once CTDB
+    hosts its VIP: before that a name may be unknown, and DNS is not required; but wherever
+    one resolves, it must resolve to its address (a stale /etc/hosts line or DNS record
+    would win over the block the steps add). The mount name points at the first host from
+    part one until the CTDB steps move it to the VIP ("associated that host name with the IP
+    address of our first host"), so either is right."""
+    first = next(h for h in hosts if h.is_first)
+    mount = NameCheck(
+        name=cluster.ctdb.mount_hostname,
+        addresses=(vip, first.management_address),
+        dns=False,
+        reverse=False,
+    )
+    return (*host_names(hosts, dns=False), mount)
+
+
 def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
@@ -162,6 +189,21 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         steps=steps,
         failures=step_failures,
         files=tuple(sorted(files, key=lambda f: f.path)),
+        names=_names(cluster, hosts, cluster.ctdb.vips[0].address.ip),
+        # The brick step leaves the device alone once the brick filesystem is mounted.
+        brick_made=BrickMade(
+            command=("mountpoint", "-q", cluster.gluster.brick_fs.mount_point),
+            what=f"the brick filesystem mounted at {cluster.gluster.brick_fs.mount_point}",
+        ),
+        preflight={
+            h.name: Preflight(
+                nics=nic_checks(cluster, h, defaults.MANAGEMENT_BRIDGE),
+                brick_device=h.host.brick_device if h.brick_dirs else None,
+                # No space the seed's steps need is written down anywhere: none is checked.
+                space=(),
+            )
+            for h in hosts
+        },
         nodes=tuple(h.addresses[Role.HEARTBEAT] for h in hosts),
         public_addresses=tuple(
             f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips

@@ -9,7 +9,7 @@ path; the research behind them is in the project's shared research notes
 
 from __future__ import annotations
 
-from confgen.planner import StepSpec
+from confgen.planner import PREFLIGHT_STEP, StepSpec
 
 # The release packages that add the repositories: oVirt 4.5 is shipped through CentOS's
 # repositories ("dnf install -y centos-release-ovirt45", oVirt/ovirt-site
@@ -206,12 +206,25 @@ ADMIN_USER_KEYCLOAK = "admin@ovirt@internalsso"
 ADMIN_USER_INTERNAL = "admin@internal"
 
 
+# The bridge the management NIC's address moves to once the deploy (on the first host) or the
+# engine's host deploy (on the others) has made it: he_mgmt_network: ovirtmgmt
+# (oVirt/ovirt-ansible-collection 3.2.0-1 roles/hosted_engine_setup/defaults/main.yml:30).
+MANAGEMENT_BRIDGE = "ovirtmgmt"
+# hosted-engine --deploy extracts the engine appliance into a folder of /var/tmp on the first
+# host (he_local_vm_dir_path, defaults/main.yml:15), and stops unless it has 1.1 times the
+# appliance's size free (tasks/bootstrap_local_vm/02_create_local_vm.yml:35-52), a size known
+# only once the appliance is installed; the role's README.md:12 asks for "at least 5 GB of
+# free space" there, which step 00 checks.
+DEPLOY_TMP = "/var/tmp"
+DEPLOY_TMP_KIB = 5 * 1024 * 1024
+
 STEPS: tuple[StepSpec, ...] = (
+    PREFLIGHT_STEP,
     StepSpec(
         key="packages",
         slug="install-packages",
         on="every",
-        after=(),
+        after=("preflight",),
         title="oVirt 4.5 and GlusterFS 10 repositories and packages; NetworkManager and "
         "firewalld kept running; /etc/hosts names every host",
     ),

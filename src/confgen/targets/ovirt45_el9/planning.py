@@ -11,15 +11,21 @@ from confgen import checks
 from confgen.models import Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
+    BrickMade,
     Check,
     HostPlan,
+    NameCheck,
     OutputFile,
     Plan,
+    Preflight,
     Source,
+    SpaceCheck,
     Step,
     VolumePlan,
     brick_check,
+    host_names,
     host_plans,
+    nic_checks,
     number_steps,
     script_files,
     undo_files,
@@ -154,6 +160,34 @@ def _brick_storage(
     )
 
 
+def _names(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> tuple[NameCheck, ...]:
+    """The names step 00 and the deploy check. The engine VM resolves names through DNS alone
+    (the deploy writes only the engine and the first host into its /etc/hosts:
+    ovirt-ansible-collection roles/hosted_engine_setup/tasks/bootstrap_local_vm/
+    03_hosted_engine_final_tasks.yml), and it must resolve every host it adds: each host's
+    FQDN must be in DNS, forward and reverse. The engine's own name must resolve through DNS;
+    the file gives no address for it."""
+    engine = NameCheck(name=cluster.hosted_engine.fqdn, addresses=(), dns=True, reverse=False)
+    return (*host_names(hosts, dns=True), engine)
+
+
+def _preflight(cluster: Cluster, host: HostPlan) -> Preflight:
+    space: tuple[SpaceCheck, ...] = ()
+    if host.is_first:
+        space = (
+            SpaceCheck(
+                path=defaults.DEPLOY_TMP,
+                kib=defaults.DEPLOY_TMP_KIB,
+                needed_by="hosted-engine --deploy extracts the engine appliance there",
+            ),
+        )
+    return Preflight(
+        nics=nic_checks(cluster, host, defaults.MANAGEMENT_BRIDGE),
+        brick_device=host.host.brick_device if host.brick_dirs else None,
+        space=space,
+    )
+
+
 def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
@@ -185,6 +219,13 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
         hosts=hosts,
         volumes=volume_list,
         steps=steps,
+        names=_names(cluster, hosts),
+        preflight={h.name: _preflight(cluster, h) for h in hosts},
+        # The brick step leaves the device alone once its volume group exists.
+        brick_made=BrickMade(
+            command=("vgs", cluster.gluster.brick_fs.volume_group),
+            what=f"the LVM volume group {cluster.gluster.brick_fs.volume_group}",
+        ),
         failures=step_failures,
         brick_storage=storage,
         files=tuple(sorted(files, key=lambda f: f.path)),

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Add the other hosts from the engine as hosted-engine hosts (REST API).
 #
-# Step 08 of 9: run on host1 (host1.example.com) as root, from this folder's copy on the host.
+# Step 08 of steps 00 to 09: run on host1 (host1.example.com) as root, from this folder's copy on the host.
 # Run it after:
 #   step 07 (hosted-engine-deploy) on host1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Probe every other host into the Gluster trusted pool.
 #
-# Step 04 of 9: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
+# Step 04 of steps 00 to 09: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 03 (brick-storage) on every host
 #

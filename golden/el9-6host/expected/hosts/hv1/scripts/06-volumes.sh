@@ -1,7 +1,7 @@
 #!/bin/bash
 # Create the volumes replica 3 with the options for VM images, and start them.
 #
-# Step 06 of 9: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
+# Step 06 of steps 00 to 09: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 05 (peer-probe-back) on hv2
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy with the engine on its GlusterFS volume.
 #
-# Step 07 of 9: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
+# Step 07 of steps 00 to 09: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 06 (volumes) on hv1
 #
@@ -330,31 +330,64 @@ for key, host in json.load(sys.stdin).items():
     exit 0
 fi
 
-# The engine VM resolves names through DNS alone: the deploy writes only the engine and this
-# host into its /etc/hosts (ovirt-ansible-collection roles/hosted_engine_setup/tasks/
-# bootstrap_local_vm/03_hosted_engine_final_tasks.yml), and the engine must resolve every
-# host it adds. `getent -s dns` asks DNS only, not this host's /etc/hosts (getent(1): -s
-# overrides the databases' services).
+# The engine VM resolves names through DNS alone: every host's name must be in DNS, forward
+# and reverse, and the engine's (plan.names; step 00 checks the same before anything).
 step "DNS names every host, forward and reverse, and the engine"
-problems=""
-# in_dns NAME ADDRESS: NAME resolves to ADDRESS in DNS (among its IPv4 addresses: ahostsv4
-# lists them all, where `hosts` gives one, an IPv6 one first where there is one), and ADDRESS
-# back to NAME.
-in_dns() {
-    local forward reverse
-    forward=$(getent -s dns ahostsv4 "$1" | awk '!seen[$1]++ {printf "%s%s", sep, $1; sep = ","}' || true)
-    reverse=$(getent -s dns hosts "$2" | awk '{print tolower($2); exit}' || true)
-    [[ ",$forward," == *",$2,"* ]] || problems="$problems; $1 resolves to ${forward:-nothing}, not $2"
-    [ "$reverse" = "${1,,}" ] || problems="$problems; $2 resolves back to ${reverse:-nothing}, not $1"
+# check_name NAME ADDRESSES DNS REVERSE: NAME as this host's resolver gives it, through
+# /etc/hosts and through DNS each (`getent -s SERVICE`: "-s service: Override all databases
+# with the specified service", getent(1)), against the plan. Wherever NAME resolves, it must
+# resolve to one of ADDRESSES (space-separated, the planned one first; any address when
+# there is none); with DNS "dns", DNS must know it. With REVERSE "reverse", the planned
+# address must resolve back to NAME wherever it resolves (and in DNS at all, with DNS "dns").
+# Forward, ahostsv4 lists every IPv4 address (where `hosts` gives one, an IPv6 one first where
+# there is one: glibc nss/getent.c; /etc/hosts gives the addresses of every line naming it:
+# glibc nss/nss_files/files-hosts.c, _nss_files_gethostbyname4_r); back, `hosts ADDRESS`
+# prints the address, then its canonical name. Names compare without regard to case. Each
+# problem is added to $name_problems, after "; ".
+name_problems=""
+check_name() {
+    local name=$1 addresses=$2 dns=$3 reverse=$4 planned=${2%% *} service where forward back address found
+    for service in files dns; do
+        if [ "$service" = dns ]; then where="in DNS"; else where="in /etc/hosts"; fi
+        forward=$(getent -s "$service" ahostsv4 "$name" | awk '!seen[$1]++ {printf "%s%s", sep, $1; sep = ","}' || true)
+        if [ -z "$forward" ]; then
+            if [ "$service" = dns ] && [ "$dns" = dns ]; then
+                name_problems="$name_problems; $name resolves to nothing $where${planned:+, not $planned}"
+            fi
+        elif [ -n "$addresses" ]; then
+            found=no
+            for address in $addresses; do
+                [[ ",$forward," != *",$address,"* ]] || found=yes
+            done
+            [ "$found" = yes ] || name_problems="$name_problems; $name resolves to $forward $where, not ${addresses// / or }"
+        fi
+        if [ "$reverse" = reverse ] && [ -n "$planned" ]; then
+            back=$(getent -s "$service" hosts "$planned" | awk '{print tolower($2); exit}' || true)
+            if [ -z "$back" ]; then
+                if [ "$service" = dns ] && [ "$dns" = dns ]; then
+                    name_problems="$name_problems; $planned resolves back to nothing $where, not $name"
+                fi
+            elif [ "$back" != "${name,,}" ]; then
+                name_problems="$name_problems; $planned resolves back to $back $where, not $name"
+            fi
+        fi
+    done
 }
-in_dns hv1.lab.example 10.10.0.11
-in_dns hv2.lab.example 10.10.0.12
-in_dns hv3.lab.example 10.10.0.13
-in_dns hv4.lab.example 10.10.0.14
-in_dns hv5.lab.example 10.10.0.15
-in_dns hv6.lab.example 10.10.0.16
-getent -s dns ahostsv4 ovirt-engine.lab.example >/dev/null || problems="$problems; ovirt-engine.lab.example does not resolve"
-[ -z "$problems" ] || die "DNS is not ready: ${problems#; }. Put every host's name and the engine's in DNS, forward and reverse, with their management addresses, then run again"
+check_name hv1.lab.example 10.10.0.11 dns reverse
+check_name hv1 10.10.0.11 - -
+check_name hv2.lab.example 10.10.0.12 dns reverse
+check_name hv2 10.10.0.12 - -
+check_name hv3.lab.example 10.10.0.13 dns reverse
+check_name hv3 10.10.0.13 - -
+check_name hv4.lab.example 10.10.0.14 dns reverse
+check_name hv4 10.10.0.14 - -
+check_name hv5.lab.example 10.10.0.15 dns reverse
+check_name hv5 10.10.0.15 - -
+check_name hv6.lab.example 10.10.0.16 dns reverse
+check_name hv6 10.10.0.16 - -
+check_name ovirt-engine.lab.example '' dns -
+
+[ -z "$name_problems" ] || die "names do not resolve as planned: ${name_problems#; }. Put every host's name and the engine's in DNS, forward and reverse, with their management addresses (and /etc/hosts lines, if any, with the same), then run again"
 
 step "The engine volume is started"
 gluster volume info engine 2>/dev/null | grep -qx 'Status: Started' || die "volume engine is not started: run step 06 first"

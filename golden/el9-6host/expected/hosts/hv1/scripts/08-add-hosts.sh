@@ -1,7 +1,7 @@
 #!/bin/bash
 # Add the other hosts from the engine as hosted-engine hosts (REST API).
 #
-# Step 08 of 9: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
+# Step 08 of steps 00 to 09: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 07 (hosted-engine-deploy) on hv1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Add the other volumes as GlusterFS data storage domains.
 #
-# Step 09 of 9: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
+# Step 09 of steps 00 to 09: run on hv1 (hv1.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 08 (add-hosts) on hv1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Probe the first host back by its name, so that every peer knows it by name.
 #
-# Step 05 of 9: run on hv2 (hv2.lab.example) as root, from this folder's copy on the host.
+# Step 05 of steps 00 to 09: run on hv2 (hv2.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 04 (peer-probe) on hv1
 #

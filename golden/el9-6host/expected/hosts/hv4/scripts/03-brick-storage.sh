@@ -1,7 +1,7 @@
 #!/bin/bash
 # A brick filesystem per volume (LVM, the engine's thick; XFS by UUID), the disk blacklisted for multipath, SELinux labels, glusterd.
 #
-# Step 03 of 9: run on hv4 (hv4.lab.example) as root, from this folder's copy on the host.
+# Step 03 of steps 00 to 09: run on hv4 (hv4.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 02 (firewall) on every host
 #
@@ -307,10 +307,37 @@ make_lv() {
     fi
 }
 
-# Never format what holds anything: a filesystem, a partition table, LVM.
+# Never format what holds anything (a filesystem, a partition table, LVM) or what is in use.
 # signature_of DEVICE: what blkid and wipefs find on DEVICE, on one line; empty if nothing.
 signature_of() {
     { blkid -p -o export "$1" || true; wipefs --no-act "$1" || true; } | tr '\n' ' '
+}
+
+# brick_storage_made: whether this host has what the brick step makes (the LVM volume group vg_bricks):
+# its device is then left as it is.
+brick_storage_made() {
+    vgs vg_bricks >/dev/null 2>&1
+}
+
+# device_refusal DEVICE: why the brick step must not make its storage on DEVICE, on one line;
+# empty when it may. Not a block device; mounted, itself or a device on it (lsblk lists the
+# device and those below it, partitions and logical volumes, with their mount points:
+# lsblk(8)); holding a signature, unless CONFGEN_WIPE_DEVICE names it.
+device_refusal() {
+    local device=$1 mounted signature
+    if ! lsblk --nodeps --noheadings "$device" >/dev/null 2>&1; then
+        printf '%s is not a block device: set brick_device of %s in the cluster file' "$device" hv4
+        return 0
+    fi
+    mounted=$(lsblk --noheadings --output MOUNTPOINT "$device" | awk 'NF {printf "%s%s", sep, $0; sep = " "}')
+    if [ -n "$mounted" ]; then
+        printf '%s is in use, mounted at %s: give brick_device of %s a disk of its own in the cluster file' "$device" "$mounted" hv4
+        return 0
+    fi
+    signature=$(signature_of "$device")
+    if [ -n "$signature" ] && [ "${CONFGEN_WIPE_DEVICE:-}" != "$device" ]; then
+        printf '%s is not empty (%s): refusing to use it. If its data may go, run again with CONFGEN_WIPE_DEVICE=%s' "$device" "$signature" "$device"
+    fi
 }
 
 # make_xfs DEVICE NAME: XFS on the logical volume NAME at DEVICE, unless it holds one; a
@@ -359,7 +386,7 @@ mount_by_uuid() {
 # multipath reads for the disk's subsystem, read as vdsm reads it for its own blacklist
 # (lib/vdsm/storage/lvmfilter.py, _resolve_wwid). Nothing here touches the disk itself.
 step "Keep multipathd off $DEVICE: its WWID blacklisted in $BLACKLIST"
-lsblk --nodeps --noheadings "$DEVICE" >/dev/null 2>&1 || die "$DEVICE is not a block device: set brick_device of hv4 in the cluster file"
+lsblk --nodeps --noheadings "$DEVICE" >/dev/null 2>&1 || die "$(device_refusal "$DEVICE")"
 subsystem=$(lsblk --nodeps --noheadings --output SUBSYSTEMS "$DEVICE" | cut -d: -f2)
 case $subsystem in
     scsi) property=ID_SERIAL ;;
@@ -394,14 +421,12 @@ else
 fi
 
 step "LVM volume group $VOLUME_GROUP on $DEVICE"
-if vgs "$VOLUME_GROUP" >/dev/null 2>&1; then
+if brick_storage_made; then
     note "volume group $VOLUME_GROUP exists"
 else
-    signature=$(signature_of "$DEVICE")
-    if [ -n "$signature" ] && [ "${CONFGEN_WIPE_DEVICE:-}" != "$DEVICE" ]; then
-        die "$DEVICE is not empty ($signature): refusing to use it. If its data may go, run again with CONFGEN_WIPE_DEVICE=$DEVICE"
-    fi
-    if [ -n "$signature" ]; then
+    refusal=$(device_refusal "$DEVICE")
+    [ -z "$refusal" ] || die "$refusal"
+    if [ -n "$(signature_of "$DEVICE")" ]; then
         run wipefs --all "$DEVICE"
     fi
     # gluster-ansible's alignment for bricks (backend_setup/tasks/vg_create.yml).

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Open the firewalld services oVirt and Gluster need, permanently.
 #
-# Step 02 of 9: run on hv6 (hv6.lab.example) as root, from this folder's copy on the host.
+# Step 02 of steps 00 to 09: run on hv6 (hv6.lab.example) as root, from this folder's copy on the host.
 # Run it after:
 #   step 01 (install-packages) on every host
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Global maintenance, shut the engine VM down, stop its services.
 #
-# Step 02 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 02 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 01 (selinux-and-hosts) on every host
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Probe every other host into the Gluster trusted pool.
 #
-# Step 06 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 06 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 05 (brick-storage) on every host
 #

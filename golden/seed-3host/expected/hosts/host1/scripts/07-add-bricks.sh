@@ -1,7 +1,7 @@
 #!/bin/bash
 # Grow the existing volumes to replica sets across the hosts; heal full.
 #
-# Step 07 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 07 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 06 (peer-probe) on host1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Create and start the new volumes (the meta volume for CTDB among them); mount the meta volume.
 #
-# Step 10 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 10 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 09 (nfsmount-conf) on every host
 #

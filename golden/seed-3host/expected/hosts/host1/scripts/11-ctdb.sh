@@ -1,7 +1,7 @@
 #!/bin/bash
 # Write the CTDB files on the meta volume, link them into place, start ctdb.
 #
-# Step 11 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 11 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 10 (new-volumes) on host1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the ctdb service and meta mount units so both come back after a reboot.
 #
-# Step 13 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 13 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 12 (ctdb) on every host but host1
 #

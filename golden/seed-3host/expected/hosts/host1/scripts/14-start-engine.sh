@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start the HA agent and broker, leave maintenance, wait for the engine.
 #
-# Step 14 of 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
+# Step 14 of steps 00 to 18: run on host1 (host1.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 13 (systemd-units) on every host
 #

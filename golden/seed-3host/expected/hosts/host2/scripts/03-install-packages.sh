@@ -1,7 +1,7 @@
 #!/bin/bash
 # firewalld and NetworkManager off, iptables on, oVirt release and packages installed; reboots if anything changed.
 #
-# Step 03 of 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
+# Step 03 of steps 00 to 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 02 (stop-engine) on host1
 #

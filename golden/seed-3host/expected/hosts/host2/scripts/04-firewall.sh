@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the iptables rules for oVirt, Gluster and CTDB and reload them.
 #
-# Step 04 of 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
+# Step 04 of steps 00 to 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 03 (install-packages) on every host
 #

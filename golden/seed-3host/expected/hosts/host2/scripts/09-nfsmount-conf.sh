@@ -1,7 +1,7 @@
 #!/bin/bash
 # Disable NFS client locking in /etc/nfsmount.conf (Lock=False).
 #
-# Step 09 of 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
+# Step 09 of steps 00 to 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 08 (heal-workaround) on host2
 #

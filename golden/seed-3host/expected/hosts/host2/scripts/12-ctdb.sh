@@ -1,7 +1,7 @@
 #!/bin/bash
 # Mount the meta volume, link the CTDB files into place, start ctdb.
 #
-# Step 12 of 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
+# Step 12 of steps 00 to 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 11 (ctdb) on host1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add host2 as a hosted-engine host.
 #
-# Step 15 of 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
+# Step 15 of steps 00 to 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 14 (start-engine) on host1
 #

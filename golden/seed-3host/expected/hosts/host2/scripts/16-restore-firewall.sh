@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put back the iptables rules the installer replaced.
 #
-# Step 16 of 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
+# Step 16 of steps 00 to 18: run on host2 (host2.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 15 (hosted-engine-deploy) on host2
 #

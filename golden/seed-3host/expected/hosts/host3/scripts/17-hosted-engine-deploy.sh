@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add host3 as a hosted-engine host.
 #
-# Step 17 of 18: run on host3 (host3.osas.lab) as root, from this folder's copy on the host.
+# Step 17 of steps 00 to 18: run on host3 (host3.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 16 (restore-firewall) on host2
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put back the iptables rules the installer replaced.
 #
-# Step 18 of 18: run on host3 (host3.osas.lab) as root, from this folder's copy on the host.
+# Step 18 of steps 00 to 18: run on host3 (host3.osas.lab) as root, from this folder's copy on the host.
 # Run it after:
 #   step 17 (hosted-engine-deploy) on host3
 #

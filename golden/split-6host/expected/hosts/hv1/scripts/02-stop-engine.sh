@@ -1,7 +1,7 @@
 #!/bin/bash
 # Global maintenance, shut the engine VM down, stop its services.
 #
-# Step 02 of 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
+# Step 02 of steps 00 to 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 01 (selinux-and-hosts) on every host
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Probe every other host into the Gluster trusted pool.
 #
-# Step 06 of 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
+# Step 06 of steps 00 to 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 05 (brick-storage) on every host
 #

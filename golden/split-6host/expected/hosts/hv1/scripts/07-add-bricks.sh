@@ -1,7 +1,7 @@
 #!/bin/bash
 # Grow the existing volumes to replica sets across the hosts; heal full.
 #
-# Step 07 of 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
+# Step 07 of steps 00 to 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 06 (peer-probe) on hv1
 #

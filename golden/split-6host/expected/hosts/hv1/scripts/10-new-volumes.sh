@@ -1,7 +1,7 @@
 #!/bin/bash
 # Create and start the new volumes (the meta volume for CTDB among them); mount the meta volume.
 #
-# Step 10 of 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
+# Step 10 of steps 00 to 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 09 (nfsmount-conf) on every host
 #

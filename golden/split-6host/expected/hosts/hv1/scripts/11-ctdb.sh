@@ -1,7 +1,7 @@
 #!/bin/bash
 # Write the CTDB files on the meta volume, link them into place, start ctdb.
 #
-# Step 11 of 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
+# Step 11 of steps 00 to 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 10 (new-volumes) on hv1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Start the HA agent and broker, leave maintenance, wait for the engine.
 #
-# Step 14 of 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
+# Step 14 of steps 00 to 24: run on hv1 (hv1.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 13 (systemd-units) on every host
 #

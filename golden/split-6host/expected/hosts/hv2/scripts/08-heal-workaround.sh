@@ -1,7 +1,7 @@
 #!/bin/bash
 # Force replication: mount each grown volume and stat its top-level entries.
 #
-# Step 08 of 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
+# Step 08 of steps 00 to 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 07 (add-bricks) on hv1
 #

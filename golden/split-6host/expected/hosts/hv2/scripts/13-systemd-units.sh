@@ -1,7 +1,7 @@
 #!/bin/bash
 # Install the ctdb service and meta mount units so both come back after a reboot.
 #
-# Step 13 of 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
+# Step 13 of steps 00 to 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 12 (ctdb) on every host but hv1
 #

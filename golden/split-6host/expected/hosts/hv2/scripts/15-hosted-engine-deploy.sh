@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add hv2 as a hosted-engine host.
 #
-# Step 15 of 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
+# Step 15 of steps 00 to 24: run on hv2 (hv2.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 14 (start-engine) on hv1
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add hv3 as a hosted-engine host.
 #
-# Step 17 of 24: run on hv3 (hv3.example.net) as root, from this folder's copy on the host.
+# Step 17 of steps 00 to 24: run on hv3 (hv3.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 16 (restore-firewall) on hv2
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put back the iptables rules the installer replaced.
 #
-# Step 18 of 24: run on hv3 (hv3.example.net) as root, from this folder's copy on the host.
+# Step 18 of steps 00 to 24: run on hv3 (hv3.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 17 (hosted-engine-deploy) on hv3
 #

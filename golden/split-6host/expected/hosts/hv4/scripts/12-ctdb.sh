@@ -1,7 +1,7 @@
 #!/bin/bash
 # Mount the meta volume, link the CTDB files into place, start ctdb.
 #
-# Step 12 of 24: run on hv4 (hv4.example.net) as root, from this folder's copy on the host.
+# Step 12 of steps 00 to 24: run on hv4 (hv4.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 11 (ctdb) on hv1
 #

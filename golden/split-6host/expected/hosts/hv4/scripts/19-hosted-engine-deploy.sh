@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add hv4 as a hosted-engine host.
 #
-# Step 19 of 24: run on hv4 (hv4.example.net) as root, from this folder's copy on the host.
+# Step 19 of steps 00 to 24: run on hv4 (hv4.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 18 (restore-firewall) on hv3
 #

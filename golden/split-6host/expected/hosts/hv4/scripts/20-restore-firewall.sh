@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put back the iptables rules the installer replaced.
 #
-# Step 20 of 24: run on hv4 (hv4.example.net) as root, from this folder's copy on the host.
+# Step 20 of steps 00 to 24: run on hv4 (hv4.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 19 (hosted-engine-deploy) on hv4
 #

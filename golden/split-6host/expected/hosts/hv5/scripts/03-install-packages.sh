@@ -1,7 +1,7 @@
 #!/bin/bash
 # firewalld and NetworkManager off, iptables on, oVirt release and packages installed; reboots if anything changed.
 #
-# Step 03 of 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
+# Step 03 of steps 00 to 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 02 (stop-engine) on hv1
 #

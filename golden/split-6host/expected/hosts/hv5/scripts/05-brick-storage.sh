@@ -1,7 +1,7 @@
 #!/bin/bash
 # Brick filesystem (ssm), brick directories, meta mount point, glusterd, fstab.
 #
-# Step 05 of 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
+# Step 05 of steps 00 to 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 04 (firewall) on every host
 #
@@ -283,18 +283,46 @@ MOUNT_POINT=/gluster
 DEVICE=/dev/nvme1n1
 VOLUME_DEVICE=/dev/gluster/gluster
 
+# Never format what holds anything (a filesystem, a partition table, LVM) or what is in use.
+# signature_of DEVICE: what blkid and wipefs find on DEVICE, on one line; empty if nothing.
+signature_of() {
+    { blkid -p -o export "$1" || true; wipefs --no-act "$1" || true; } | tr '\n' ' '
+}
+
+# brick_storage_made: whether this host has what the brick step makes (the brick filesystem mounted at /gluster):
+# its device is then left as it is.
+brick_storage_made() {
+    mountpoint -q /gluster >/dev/null 2>&1
+}
+
+# device_refusal DEVICE: why the brick step must not make its storage on DEVICE, on one line;
+# empty when it may. Not a block device; mounted, itself or a device on it (lsblk lists the
+# device and those below it, partitions and logical volumes, with their mount points:
+# lsblk(8)); holding a signature, unless CONFGEN_WIPE_DEVICE names it.
+device_refusal() {
+    local device=$1 mounted signature
+    if ! lsblk --nodeps --noheadings "$device" >/dev/null 2>&1; then
+        printf '%s is not a block device: set brick_device of %s in the cluster file' "$device" hv5
+        return 0
+    fi
+    mounted=$(lsblk --noheadings --output MOUNTPOINT "$device" | awk 'NF {printf "%s%s", sep, $0; sep = " "}')
+    if [ -n "$mounted" ]; then
+        printf '%s is in use, mounted at %s: give brick_device of %s a disk of its own in the cluster file' "$device" "$mounted" hv5
+        return 0
+    fi
+    signature=$(signature_of "$device")
+    if [ -n "$signature" ] && [ "${CONFGEN_WIPE_DEVICE:-}" != "$device" ]; then
+        printf '%s is not empty (%s): refusing to use it. If its data may go, run again with CONFGEN_WIPE_DEVICE=%s' "$device" "$signature" "$device"
+    fi
+}
+
 step "Brick filesystem: xfs on $DEVICE, mounted at $MOUNT_POINT"
-if mountpoint -q "$MOUNT_POINT"; then
+if brick_storage_made; then
     note "$MOUNT_POINT is already mounted"
 else
-    lsblk --nodeps --noheadings "$DEVICE" >/dev/null 2>&1 || die "$DEVICE is not a block device: set brick_device of hv5 in the cluster file"
-    # Never format a device that holds anything: a filesystem, a partition table, LVM.
-    signature=$(blkid -p -o export "$DEVICE" || true)
-    signature="$signature$(wipefs --no-act "$DEVICE" || true)"
-    if [ -n "$signature" ] && [ "${CONFGEN_WIPE_DEVICE:-}" != "$DEVICE" ]; then
-        die "$DEVICE is not empty ($(printf '%s' "$signature" | tr '\n' ' ')): refusing to format it. If its data may go, run again with CONFGEN_WIPE_DEVICE=$DEVICE"
-    fi
-    if [ -n "$signature" ]; then
+    refusal=$(device_refusal "$DEVICE")
+    [ -z "$refusal" ] || die "$refusal"
+    if [ -n "$(signature_of "$DEVICE")" ]; then
         # pvcreate, which ssm runs, stops at a signature it finds: wipe what may go.
         run wipefs --all "$DEVICE"
     fi

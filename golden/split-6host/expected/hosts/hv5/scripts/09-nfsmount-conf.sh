@@ -1,7 +1,7 @@
 #!/bin/bash
 # Disable NFS client locking in /etc/nfsmount.conf (Lock=False).
 #
-# Step 09 of 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
+# Step 09 of steps 00 to 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 08 (heal-workaround) on hv2
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add hv5 as a hosted-engine host.
 #
-# Step 21 of 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
+# Step 21 of steps 00 to 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 20 (restore-firewall) on hv4
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put back the iptables rules the installer replaced.
 #
-# Step 22 of 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
+# Step 22 of steps 00 to 24: run on hv5 (hv5.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 21 (hosted-engine-deploy) on hv5
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # hosted-engine --deploy: add hv6 as a hosted-engine host.
 #
-# Step 23 of 24: run on hv6 (hv6.example.net) as root, from this folder's copy on the host.
+# Step 23 of steps 00 to 24: run on hv6 (hv6.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 22 (restore-firewall) on hv5
 #

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put back the iptables rules the installer replaced.
 #
-# Step 24 of 24: run on hv6 (hv6.example.net) as root, from this folder's copy on the host.
+# Step 24 of steps 00 to 24: run on hv6 (hv6.example.net) as root, from this folder's copy on the host.
 # Run it after:
 #   step 23 (hosted-engine-deploy) on hv6
 #

@@ -18,14 +18,17 @@ host's glusterd through its /run/glusterd.socket, as on a real host.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
-from ipaddress import IPv4Interface
+from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
+from typing import Any
 
+from confgen.models import Role
 from test_real_programs import SEARCHED, require
 
 # The host's side: wait for the NIC the pool moves in, name it eth0, give it the address, then
@@ -62,10 +65,17 @@ _SWITCH = "ip link set lo up; ip link add br0 type bridge; ip link set br0 up; e
 class GlusterPool:
     """Hosts by name, each a glusterd on its own address; `run` and `gluster` act on one."""
 
-    def __init__(self, work: Path, addresses: Mapping[str, IPv4Interface], names: str) -> None:
+    def __init__(
+        self,
+        work: Path,
+        addresses: Mapping[str, IPv4Interface],
+        names: str,
+        groups: Path | None = None,
+    ) -> None:
         self.work = work
         self.addresses = dict(addresses)
         self._names = names  # the /etc/hosts every host reads
+        self._groups = groups
         self._pids: dict[str, int] = {}
         self._processes: list[subprocess.Popen[bytes]] = []
         self._switch: int | None = None
@@ -89,6 +99,17 @@ class GlusterPool:
             env={**os.environ, "PATH": SEARCHED, **(env or {})},
         )
 
+    def run_script(self, host: str, script: Path, **env: str) -> subprocess.CompletedProcess[str]:
+        """A generated script of the host's folder, run unchanged as that host (the frame's
+        CONFGEN_THIS_HOST, and CONFGEN_ROOT a folder of its own for the files it reads and
+        writes, where var/lib/glusterd is that host's glusterd's)."""
+        return self.run(
+            host,
+            "bash",
+            str(script),
+            env={"CONFGEN_THIS_HOST": host, "CONFGEN_ROOT": str(self.work / host / "root"), **env},
+        )
+
     def gluster(self, host: str, *words: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         """`gluster WORDS` on the host, as an administrator types it (no --mode=script), so a
         question the command asks is answered from `stdin`."""
@@ -105,6 +126,11 @@ class GlusterPool:
             for sub in ("lib", "log", "run"):
                 (folder / sub).mkdir(parents=True)
             (folder / "hosts").write_text(self._names)
+            # The files a script reads below CONFGEN_ROOT: glusterd's state is the host's own.
+            (folder / "root" / "var" / "lib").mkdir(parents=True)
+            (folder / "root" / "var" / "lib" / "glusterd").symlink_to(folder / "lib")
+            if self._groups is not None:
+                shutil.copytree(self._groups, folder / "lib" / "groups")
             link = f"cg{i}"
             process = subprocess.Popen(
                 ["unshare", "--mount", "--net", "--propagation", "private", "sh", "-c", _HOST],
@@ -175,10 +201,14 @@ class GlusterPool:
 
 @contextmanager
 def gluster_pool(
-    work: Path, addresses: Mapping[str, IPv4Interface], names: Mapping[str, str]
+    work: Path,
+    addresses: Mapping[str, IPv4Interface],
+    names: Mapping[str, str],
+    groups: Path | None = None,
 ) -> Iterator[GlusterPool]:
     """A pool of glusterds, one per host (name -> address with the network's prefix), not yet
-    probed into one trusted pool; `names` (name -> address) go into every host's /etc/hosts."""
+    probed into one trusted pool; `names` (name -> address) go into every host's /etc/hosts;
+    `groups`, a folder of option groups, into every host's /var/lib/glusterd/groups."""
     for program, package in (
         ("glusterd", "glusterfs-server"),
         ("unshare", "util-linux"),
@@ -187,9 +217,26 @@ def gluster_pool(
     ):
         require(program, package)
     hosts = "127.0.0.1 localhost\n" + "".join(f"{a} {n}\n" for n, a in names.items())
-    pool = GlusterPool(work, addresses, hosts)
+    pool = GlusterPool(work, addresses, hosts, groups)
     try:
         pool._start()
         yield pool
     finally:
         pool.close()
+
+
+def storage_pool_of(plan: Any) -> tuple[dict[str, IPv4Interface], dict[str, str]]:
+    """A plan's hosts as a pool gives them: each host's storage address with its network's
+    prefix, and the names Gluster knows them by (a peer known by its address needs none)."""
+    cidr = next(n.cidr for n in plan.cluster.networks if Role.STORAGE in n.roles)
+    addresses = {h.name: IPv4Interface(f"{h.storage_address}/{cidr.prefixlen}") for h in plan.hosts}
+    names = {h.peer: str(h.storage_address) for h in plan.hosts if not _is_address(h.peer)}
+    return addresses, names
+
+
+def _is_address(name: str) -> bool:
+    try:
+        IPv4Address(name)
+    except ValueError:
+        return False
+    return True

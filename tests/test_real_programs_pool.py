@@ -17,37 +17,22 @@ glusterd-handler.c:1301-1311), and the pool stays whole.
 from __future__ import annotations
 
 import re
-from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 
 import pytest
 
 import confgen
-from confgen.models import Role
 from confgen.planner import Step
 from golden_cases import GOLDEN
-from real_pool import GlusterPool, gluster_pool
+from real_pool import GlusterPool, gluster_pool, storage_pool_of
 
 CASES = ["seed-3host", "el9-3host"]
 PEER_STEPS = ("peer-probe", "peer-probe-back")
 CONNECTED = "State: Peer in Cluster (Connected)"
 
 
-def _is_address(name: str) -> bool:
-    try:
-        IPv4Address(name)
-    except ValueError:
-        return False
-    return True
-
-
 def _run_step(pool: GlusterPool, out: Path, host: str, step: Step) -> str:
-    root = out.parent / "roots" / host
-    root.mkdir(parents=True, exist_ok=True)
-    script = out / "hosts" / host / "scripts" / step.script
-    done = pool.run(
-        host, "bash", str(script), env={"CONFGEN_THIS_HOST": host, "CONFGEN_ROOT": str(root)}
-    )
+    done = pool.run_script(host, out / "hosts" / host / "scripts" / step.script)
     assert done.returncode == 0, f"{step.script} on {host}:\n{done.stdout}{done.stderr}"
     return done.stdout
 
@@ -78,11 +63,7 @@ def test_peer_steps_and_their_undo_on_real_glusterds(case: str, tmp_path: Path) 
     out = tmp_path / "out"
     confgen.write_tree(confgen.render(cluster), out)
     plan = confgen.plan(cluster)
-    storage = next(n for n in cluster.networks if Role.STORAGE in n.roles)
-    addresses = {
-        h.name: IPv4Interface(f"{h.storage_address}/{storage.cidr.prefixlen}") for h in plan.hosts
-    }
-    names = {h.peer: str(h.storage_address) for h in plan.hosts if not _is_address(h.peer)}
+    addresses, names = storage_pool_of(plan)
     steps = [s for s in plan.steps if s.slug in PEER_STEPS]
     first = plan.first
     detach = _undo_commands(plan, "peer-probe")
@@ -174,11 +155,7 @@ def test_the_seed_add_bricks_step_and_its_undo_on_real_glusterds(tmp_path: Path)
     out = tmp_path / "out"
     confgen.write_tree(confgen.render(cluster), out)
     plan = confgen.plan(cluster)
-    storage = next(n for n in cluster.networks if Role.STORAGE in n.roles)
-    addresses = {
-        h.name: IPv4Interface(f"{h.storage_address}/{storage.cidr.prefixlen}") for h in plan.hosts
-    }
-    names = {h.peer: str(h.storage_address) for h in plan.hosts if not _is_address(h.peer)}
+    addresses, names = storage_pool_of(plan)
     first = plan.first
     grow = plan.first_step("add-bricks")
     existing = plan.existing_volumes
@@ -222,13 +199,7 @@ def test_the_seed_add_bricks_step_and_its_undo_on_real_glusterds(tmp_path: Path)
             assert _brick_lines(pool, first.name, volume.name) == left
 
         # The removed bricks keep the marks: the step is refused on them...
-        script = out / "hosts" / first.name / "scripts" / grow.script
-        refused = pool.run(
-            first.name,
-            "bash",
-            str(script),
-            env={"CONFGEN_THIS_HOST": first.name, "CONFGEN_ROOT": str(tmp_path / "roots")},
-        )
+        refused = pool.run_script(first.name, out / "hosts" / first.name / "scripts" / grow.script)
         assert refused.returncode != 0, refused.stdout
         assert "is already part of a volume" in refused.stdout + refused.stderr, refused.stderr
         # ...until they are cleared as the runbook says.

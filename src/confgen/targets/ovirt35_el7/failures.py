@@ -132,9 +132,9 @@ def failures(
                 retry="run it again: a peer already in the pool is not probed twice",
                 undo=f"not destructive: on {first.name}, "
                 + "; ".join(f"`gluster peer detach {p}`" for p in peers)
-                + '. glusterd refuses to detach a peer that holds bricks of a volume '
+                + ". glusterd refuses to detach a peer that holds bricks of a volume "
                 '("Brick(s) with the peer HOST exist in cluster"): after step '
-                f'{num("add-bricks")}, undo that '
+                f"{num('add-bricks')}, undo that "
                 "first",
             )
         if slug == "add-bricks":

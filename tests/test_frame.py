@@ -218,6 +218,10 @@ NAMES = frozenset({"run", "note", "make_dir", "wait_until", "backup"})
         # A quote opened on one line is closed on another: what lies between is a message.
         ('die "one\nrun two\nthree" && note x\n', {"note"}),
         ("awk '\n  run\n' file\nmake_dir /x\n", {"make_dir"}),
+        # Across blank lines too.
+        ('die "one\n\nrun\n\n\nthree" && note x\n\nbackup\n', {"note", "backup"}),
+        ("cat <<'EOF'\n\nrun\n\nEOF\n\nnote\n", {"note"}),
+        ("cat <<''\nrun\n\nnote\n", {"note"}),
         # `#` is a comment only where a word starts.
         ("n=${#run}; x=a#run; note ${x%#*}\n", {"note"}),
         # A here-document: quoted, its body is text; unquoted, its substitutions are code.

@@ -51,7 +51,7 @@ def shell_quote(value: object) -> str:
 # a helper is called where its name is a word of code, outside quotes and comments or inside a
 # $( ) or `` in double quotes or an unquoted here-document. A word is counted wherever it
 # stands in the code (`[ "$x" = run ]` counts `run`), so a helper is kept rather than missed;
-# tests/test_frame.py checks every golden script with bash's own parser.
+# tests/test_frame.py reads every golden script with bash and with shfmt's parser.
 
 # What ends a word of code: blanks and the metacharacters, as bash(1), DEFINITIONS, lists them.
 _EDGE = r"\s;&|()<>`"
@@ -64,8 +64,10 @@ _DEFINES = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\(\) \{$", re.MULTILINE)
 # open there, innermost last. Code at the top is ("code",).
 _State = tuple[Any, ...]
 _TOP: _State = ("code",)
-# Scanned lines, per state: scripts repeat most of theirs (the frame's, each host's lists).
-# Bounded, so that a long-lived process rendering many trees does not grow with them.
+# Scanned paragraphs and lines, per state: the scripts of a tree repeat most of theirs (the
+# frame's; the lists of every host each host's step holds). Bounded, so that a process
+# rendering many trees does not grow with them.
+_PARAGRAPHS_LIMIT = 1 << 12
 _MEMO_LIMIT = 1 << 16
 
 
@@ -85,21 +87,43 @@ class _Scanner:
             rf"|(?P<word>(?<![^{_EDGE}])(?:{words})(?![^{_EDGE}]))"
         )
         self._lines: dict[tuple[_State, str], tuple[frozenset[str], _State]] = {}
+        self._paragraphs: dict[tuple[_State, str], tuple[frozenset[str], _State]] = {}
 
     def calls(self, text: str) -> set[str]:
+        """The names `text` holds as words of code."""
         found: set[str] = set()
         state = _TOP
+        memo = self._paragraphs
+        if len(memo) > _PARAGRAPHS_LIMIT:
+            memo.clear()
+        # Paragraph by paragraph, each followed by the blank line between two.
+        for paragraph in text.split("\n\n"):
+            seen = memo.get((state, paragraph))
+            if seen is None:
+                seen = memo[(state, paragraph)] = self._lines_of(paragraph, state)
+            if seen[0]:
+                found |= seen[0]
+            state = self._after_blank(seen[1])
+        return found
+
+    def _lines_of(self, paragraph: str, state: _State) -> tuple[frozenset[str], _State]:
+        """The names a paragraph holds as words of code, and the state after its last line."""
+        found: set[str] = set()
         memo = self._lines
         if len(memo) > _MEMO_LIMIT:
             memo.clear()
-        for line in text.split("\n"):
+        for line in paragraph.split("\n"):
             seen = memo.get((state, line))
             if seen is None:
                 seen = memo[(state, line)] = self._line(line, state)
             if seen[0]:
                 found |= seen[0]
             state = seen[1]
-        return found
+        return frozenset(found), state
+
+    def _after_blank(self, state: _State) -> _State:
+        """The state after the blank line between two paragraphs."""
+        return state if state == _TOP else self._line("", state)[1]
 
     def _line(self, line: str, state: _State) -> tuple[frozenset[str], _State]:
         """The names one line holds as words of code, and the state after its newline."""

@@ -161,7 +161,7 @@ def test_the_frame_whole_in_a_step_that_calls_every_helper(update_golden: bool) 
     assert text == expected.read_text(encoding="utf-8")
     # Every helper is in it, in the frame's order, and it is a script the checks accept.
     assert re.findall(r"^([A-Za-z_]\w*)\(\) \{$", text, re.MULTILINE) == frame_helpers()
-    assert len(frame_helpers()) == 15
+    assert {"step", "die", "run", "install_file", "check_render"} <= set(frame_helpers())
     assert problems(text) == []
 
 

@@ -17,6 +17,9 @@ It is written as well as such a script can be, so the comparison is fair:
   Python's buffered text files cost more than the writing itself at thousands of files).
 - The Jinja2 settings come from the one place that sets them, `confgen/templating.py`'s
   `environment`, loaded by its path.
+- Each script keeps the frame's helpers it calls, as confgen's do: the frame chooses them with
+  the `called_by` filter of that environment, which reads each rendered script; the floor
+  pays for it as confgen does.
 
 It takes the seed's defaults, steps and host paths from the seed target's `defaults.py` and
 the `paths.py` files as plain data, run as files: importing the `confgen` package would load

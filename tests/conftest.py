@@ -33,6 +33,7 @@ TIERS = {
     "test_validate_el9.py": "unit",
     "test_write.py": "unit",
     "test_golden.py": "golden",
+    "test_frame.py": "golden",
     "test_properties.py": "property",
     "test_properties_el9.py": "property",
     "test_real_programs.py": "real_programs",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
@@ -40,6 +41,205 @@ def _finalize(value: object) -> object:
 def shell_quote(value: object) -> str:
     """Quote a value as one shell word; plain words stay readable (eth0, /mnt/lock)."""
     return shlex.quote(str(value))
+
+
+# Which shell functions a script calls. The frame (templates/common/script.sh.j2) holds every
+# helper; a script keeps those it calls (`called_by`). It is decided on the rendered text, so
+# that a call only a value brings (a command the plan gives) is found as surely as one written
+# in a template, and a branch a render leaves out calls nothing. A script's text is read as
+# bash reads its quotes (bash(1), QUOTING, Command Substitution, Here Documents and COMMENTS):
+# a helper is called where its name is a word of code, outside quotes and comments or inside a
+# $( ) or `` in double quotes or an unquoted here-document. A word is counted wherever it
+# stands in the code (`[ "$x" = run ]` counts `run`), so a helper is kept rather than missed;
+# tests/test_frame.py reads every golden script with bash and with shfmt's parser.
+
+# What ends a word of code: blanks and the metacharacters, as bash(1), DEFINITIONS, lists them.
+_EDGE = r"\s;&|()<>`"
+# Inside double quotes, a here-document that expands, and a line of one.
+_DOUBLE = re.compile(r"(?P<double>\")|(?P<escape>\\.)|(?P<open>\$\()|(?P<tick>`)")
+_EXPANDING = re.compile(r"(?P<escape>\\.)|(?P<open>\$\()|(?P<tick>`)")
+_ANSI_END = re.compile(r"(?:[^'\\]|\\.)*'")
+_DEFINES = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\(\) \{$", re.MULTILINE)
+# The state at the start of a line: a stack of the quotes, substitutions and here-documents
+# open there, innermost last. Code at the top is ("code",).
+_State = tuple[Any, ...]
+_TOP: _State = ("code",)
+# Scanned paragraphs and lines, per state: the scripts of a tree repeat most of theirs (the
+# frame's; the lists of every host each host's step holds). Bounded, so that a process
+# rendering many trees does not grow with them.
+_PARAGRAPHS_LIMIT = 1 << 12
+_MEMO_LIMIT = 1 << 16
+
+
+class _Scanner:
+    """Finds which of some names are words of code in a script."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        words = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+        self._code = re.compile(
+            r"(?P<single>\$?')|(?P<double>\")|(?P<escape>\\.)"
+            r"|(?P<comment>(?:^|(?<=[\s;&|()<>]))\#)"
+            r"|(?P<doc>(?<!<)<<(?!<)(?P<strip>-?)[ \t]*"
+            r"(?:'(?P<quoted>[^']*)'|\"(?P<dquoted>[^\"]*)\"|\\?(?P<bare>[^\s;&|()<>'\"]+)))"
+            # Arithmetic, whole where it holds no substitution: its << is a shift.
+            r"|(?P<arithmetic>\$?\(\((?:[^()$]|\$(?!\()|\([^()]*\))*\)\))"
+            r"|(?P<open>\$?\()|(?P<close>\))|(?P<tick>`)"
+            rf"|(?P<word>(?<![^{_EDGE}])(?:{words})(?![^{_EDGE}]))"
+        )
+        self._lines: dict[tuple[_State, str], tuple[frozenset[str], _State]] = {}
+        self._paragraphs: dict[tuple[_State, str], tuple[frozenset[str], _State]] = {}
+
+    def calls(self, text: str) -> set[str]:
+        """The names `text` holds as words of code."""
+        found: set[str] = set()
+        state = _TOP
+        memo = self._paragraphs
+        if len(memo) > _PARAGRAPHS_LIMIT:
+            memo.clear()
+        # Paragraph by paragraph, each followed by the blank line between two.
+        for paragraph in text.split("\n\n"):
+            seen = memo.get((state, paragraph))
+            if seen is None:
+                seen = memo[(state, paragraph)] = self._lines_of(paragraph, state)
+            if seen[0]:
+                found |= seen[0]
+            state = self._after_blank(seen[1])
+        return found
+
+    def _lines_of(self, paragraph: str, state: _State) -> tuple[frozenset[str], _State]:
+        """The names a paragraph holds as words of code, and the state after its last line."""
+        found: set[str] = set()
+        memo = self._lines
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        for line in paragraph.split("\n"):
+            seen = memo.get((state, line))
+            if seen is None:
+                seen = memo[(state, line)] = self._line(line, state)
+            if seen[0]:
+                found |= seen[0]
+            state = seen[1]
+        return frozenset(found), state
+
+    def _after_blank(self, state: _State) -> _State:
+        """The state after the blank line between two paragraphs."""
+        return state if state == _TOP else self._line("", state)[1]
+
+    def _line(self, line: str, state: _State) -> tuple[frozenset[str], _State]:
+        """The names one line holds as words of code, and the state after its newline."""
+        found: set[str] = set()
+        stack = list(state)
+        docs: list[tuple[str, str, bool, bool]] = []  # here-documents this line starts
+        if isinstance(stack[-1], tuple):  # a line of a here-document
+            _, delimiter, strip, expands = stack[-1]
+            if (line.lstrip("\t") if strip else line) == delimiter:
+                stack.pop()
+                return frozenset(), tuple(stack)
+            if not expands:
+                return frozenset(), state
+            stack.append("expanding")
+        pos = 0
+        while True:
+            top = stack[-1]
+            if top == "single":
+                end = line.find("'", pos)
+                if end < 0:
+                    break
+                stack.pop()
+                pos = end + 1
+                continue
+            if top == "ansi":
+                ansi = _ANSI_END.match(line, pos)
+                if ansi is None:
+                    break
+                stack.pop()
+                pos = ansi.end()
+                continue
+            if top in ("code", "tick"):
+                pattern = self._code
+            else:
+                pattern = _DOUBLE if top == "double" else _EXPANDING
+            event = pattern.search(line, pos)
+            if event is None:
+                break
+            pos = event.end()
+            kind = event.lastgroup
+            if kind == "word":
+                found.add(event.group())
+            elif kind == "single":
+                stack.append("single" if event.group() == "'" else "ansi")
+            elif kind == "double":
+                if top == "double":
+                    stack.pop()
+                else:
+                    stack.append("double")
+            elif kind == "comment":
+                break
+            elif kind == "open":
+                stack.append("code")
+            elif kind == "close":
+                if top == "code" and len(stack) > 1:
+                    stack.pop()
+            elif kind == "tick":
+                if top == "tick":
+                    stack.pop()
+                else:
+                    stack.append("tick")
+            elif kind in ("doc", "strip", "quoted", "dquoted", "bare"):
+                bare = event.group("bare")
+                delimiter = bare if bare is not None else event.group("quoted")
+                if delimiter is None:
+                    delimiter = event.group("dquoted")
+                docs.append(("doc", delimiter, event.group("strip") == "-", bare is not None))
+        if stack[-1] == "expanding":
+            stack.pop()
+        # The first here-document's body comes first: it is pushed last.
+        stack.extend(reversed(docs))
+        return frozenset(found), tuple(stack)
+
+
+class _Helpers:
+    """The helpers of a frame: each definition with its comment, in order, and which of the
+    others each one calls."""
+
+    def __init__(self, text: str) -> None:
+        self.chunks: list[tuple[str, str]] = []
+        for chunk in text.rstrip("\n").split("\n\n"):
+            names = _DEFINES.findall(chunk)
+            if len(names) != 1:
+                raise ValueError(
+                    f"a helper of the frame defines {names or 'no function'}:\n{chunk}"
+                )
+            self.chunks.append((names[0], chunk))
+        self.names = frozenset(name for name, _ in self.chunks)
+        scanner = _SCANNERS.get(self.names)
+        if scanner is None:
+            scanner = _SCANNERS[self.names] = _Scanner(self.names)
+        self.scanner = scanner
+        self.calls = {name: scanner.calls(chunk) & self.names for name, chunk in self.chunks}
+
+
+_SCANNERS: dict[frozenset[str], _Scanner] = {}
+# The frames' helpers, by their text (which names the host: a few per host).
+_HELPERS: dict[str, _Helpers] = {}
+
+
+def called_by(helpers: str, script: str) -> str:
+    """The definitions in `helpers` (shell functions, each with its comment, a blank line between
+    them) that `script` calls, directly or through another of them, each followed by a blank
+    line, in their order."""
+    frame = _HELPERS.get(helpers)
+    if frame is None:
+        if len(_HELPERS) > 256:
+            _HELPERS.clear()
+        frame = _HELPERS[helpers] = _Helpers(helpers)
+    wanted = frame.scanner.calls(script) & frame.names
+    todo = list(wanted)
+    while todo:
+        more = frame.calls[todo.pop()] - wanted
+        wanted |= more
+        todo.extend(more)
+    return "".join(f"{chunk}\n\n" for name, chunk in frame.chunks if name in wanted)
 
 
 def _sha256(text: str) -> str:
@@ -118,7 +318,7 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         # Templates are part of the installed package: no need to stat them before each use.
         auto_reload=False,
     )
-    filters: dict[str, Callable[..., Any]] = {"sh": shell_quote}
+    filters: dict[str, Callable[..., Any]] = {"sh": shell_quote, "called_by": called_by}
     env.filters.update(filters)
     return env
 

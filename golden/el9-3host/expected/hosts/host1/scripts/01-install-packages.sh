@@ -18,9 +18,11 @@ set -Eeuo pipefail
 # This host's folder of the output tree: files/, blocks/ and data/ sit beside scripts/.
 HOST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCRIPT=$(basename "${BASH_SOURCE[0]}")
+# shellcheck disable=SC2034 # read by the helpers and steps that write files, not by every one
 ROOT=${CONFGEN_ROOT:-}
 DRY_RUN=${DRY_RUN:-0}
 CURRENT="starting"
+# shellcheck disable=SC2034 # install_file and set_block set it; a step that reloads reads it
 CHANGED=no
 
 trap 'printf "%s: failed while: %s\n" "$SCRIPT" "$CURRENT" >&2' ERR
@@ -68,21 +70,6 @@ backup() {
     fi
 }
 
-# install_file SOURCE TARGET MODE: SOURCE is relative to this host's folder. Sets CHANGED=yes
-# when it writes TARGET, for the steps that reload what they install.
-# shellcheck disable=SC2034
-install_file() {
-    local source="$HOST_DIR/$1" target="$ROOT$2" mode=$3
-    if [ -f "$target" ] && cmp -s "$source" "$target"; then
-        note "$2 is already up to date"
-        return 0
-    fi
-    backup "$target"
-    run install -D -m "$mode" "$source" "$target"
-    CHANGED=yes
-    report "installed $2" "install $2"
-}
-
 # set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
 # markers for NAME in TARGET, the rest of TARGET untouched. The block stays where it is (or
 # is added at the end), so a file holding two blocks is not rewritten by every run of the
@@ -115,48 +102,6 @@ set_block() {
     rm -f "$merged"
     CHANGED=yes
     report "updated the $name block in $2" "update the $name block in $2"
-}
-
-# link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
-link_file() {
-    local target=$1 link="$ROOT$2"
-    if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then
-        note "$2 already points to $target"
-        return 0
-    fi
-    if [ -e "$link" ] && [ ! -L "$link" ]; then
-        [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
-        run mv "$link" "$link.orig"
-        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
-    fi
-    run ln -sfn "$target" "$link"
-    report "linked $2 -> $target" "link $2 -> $target"
-}
-
-# make_dir DIR: create DIR (below the root) unless it exists.
-make_dir() {
-    if [ -d "$ROOT$1" ]; then
-        note "$1 exists"
-    else
-        run mkdir -p "$ROOT$1"
-        report "created $1" "create $1"
-    fi
-}
-
-# wait_until DESCRIPTION SECONDS COMMAND...: poll COMMAND every 10 seconds.
-wait_until() {
-    local description=$1 seconds=$2 waited=0
-    shift 2
-    if [ "$DRY_RUN" = 1 ]; then
-        note "would wait up to ${seconds}s until $description"
-        return 0
-    fi
-    until "$@"; do
-        [ "$waited" -lt "$seconds" ] || die "gave up after ${seconds}s waiting until $description"
-        note "waiting until $description (${waited}s)"
-        sleep 10
-        waited=$((waited + 10))
-    done
 }
 
 # need_commands COMMAND...: stop before changing anything when one is not installed.

@@ -17,9 +17,11 @@ set -Eeuo pipefail
 # This host's folder of the output tree: files/, blocks/ and data/ sit beside scripts/.
 HOST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SCRIPT=$(basename "${BASH_SOURCE[0]}")
+# shellcheck disable=SC2034 # read by the helpers and steps that write files, not by every one
 ROOT=${CONFGEN_ROOT:-}
 DRY_RUN=${DRY_RUN:-0}
 CURRENT="starting"
+# shellcheck disable=SC2034 # install_file and set_block set it; a step that reloads reads it
 CHANGED=no
 
 trap 'printf "%s: failed while: %s\n" "$SCRIPT" "$CURRENT" >&2' ERR
@@ -33,129 +35,9 @@ note() {
     printf '    %s\n' "$1"
 }
 
-# report DONE WOULD: say what a change did, or on a dry run what it would have done.
-report() {
-    if [ "$DRY_RUN" = 1 ]; then
-        note "would $2"
-    else
-        note "$1"
-    fi
-}
-
 die() {
     printf '%s: stopped at "%s": %s\n' "$SCRIPT" "$CURRENT" "$1" >&2
     exit 1
-}
-
-# run COMMAND...: every command that changes the host goes through here, so DRY_RUN=1 can
-# print it instead.
-run() {
-    if [ "$DRY_RUN" = 1 ]; then
-        printf '    would run:'
-        printf ' %q' "$@"
-        printf '\n'
-    else
-        "$@"
-    fi
-}
-
-# Keep the file a change replaces, once: the first version is the one worth having back.
-backup() {
-    if [ -e "$1" ] && [ ! -e "$1.confgen-orig" ]; then
-        run cp -p "$1" "$1.confgen-orig"
-        report "kept the previous $1 as $1.confgen-orig" "keep the previous $1 as $1.confgen-orig"
-    fi
-}
-
-# install_file SOURCE TARGET MODE: SOURCE is relative to this host's folder. Sets CHANGED=yes
-# when it writes TARGET, for the steps that reload what they install.
-# shellcheck disable=SC2034
-install_file() {
-    local source="$HOST_DIR/$1" target="$ROOT$2" mode=$3
-    if [ -f "$target" ] && cmp -s "$source" "$target"; then
-        note "$2 is already up to date"
-        return 0
-    fi
-    backup "$target"
-    run install -D -m "$mode" "$source" "$target"
-    CHANGED=yes
-    report "installed $2" "install $2"
-}
-
-# set_block NAME TARGET: keep blocks/TARGET/NAME of this host's folder between confgen's
-# markers for NAME in TARGET, the rest of TARGET untouched. The block stays where it is (or
-# is added at the end), so a file holding two blocks is not rewritten by every run of the
-# steps that keep them. Sets CHANGED=yes when it writes.
-# shellcheck disable=SC2034
-set_block() {
-    local name=$1 source="$HOST_DIR/blocks$2/$1" target="$ROOT$2" merged begin end
-    begin="# BEGIN confgen $name"
-    end="# END confgen $name"
-    merged=$(mktemp)
-    awk -v begin="$begin" -v end="$end" -v block="$source" '
-        function put(line) {
-            print begin
-            while ((getline line < block) > 0) print line
-            close(block)
-            print end
-            placed = 1
-        }
-        $0 == begin {if (!placed) put(); skip = 1; next}
-        $0 == end {skip = 0; next}
-        !skip
-        END {if (!placed) put()}' "$target" > "$merged"
-    if cmp -s "$merged" "$target"; then
-        rm -f "$merged"
-        note "$2 already has the $name block"
-        return 0
-    fi
-    backup "$target"
-    run cp "$merged" "$target"
-    rm -f "$merged"
-    CHANGED=yes
-    report "updated the $name block in $2" "update the $name block in $2"
-}
-
-# link_file TARGET LINK: make LINK a symlink to TARGET; a file in the way is kept as LINK.orig.
-link_file() {
-    local target=$1 link="$ROOT$2"
-    if [ -L "$link" ] && [ "$(readlink "$link")" = "$target" ]; then
-        note "$2 already points to $target"
-        return 0
-    fi
-    if [ -e "$link" ] && [ ! -L "$link" ]; then
-        [ ! -e "$link.orig" ] || die "$2 and $2.orig both exist: compare them, keep what you need as $2.orig, remove $2 and run again"
-        run mv "$link" "$link.orig"
-        report "kept the previous $2 as $2.orig" "keep the previous $2 as $2.orig"
-    fi
-    run ln -sfn "$target" "$link"
-    report "linked $2 -> $target" "link $2 -> $target"
-}
-
-# make_dir DIR: create DIR (below the root) unless it exists.
-make_dir() {
-    if [ -d "$ROOT$1" ]; then
-        note "$1 exists"
-    else
-        run mkdir -p "$ROOT$1"
-        report "created $1" "create $1"
-    fi
-}
-
-# wait_until DESCRIPTION SECONDS COMMAND...: poll COMMAND every 10 seconds.
-wait_until() {
-    local description=$1 seconds=$2 waited=0
-    shift 2
-    if [ "$DRY_RUN" = 1 ]; then
-        note "would wait up to ${seconds}s until $description"
-        return 0
-    fi
-    until "$@"; do
-        [ "$waited" -lt "$seconds" ] || die "gave up after ${seconds}s waiting until $description"
-        note "waiting until $description (${waited}s)"
-        sleep 10
-        waited=$((waited + 10))
-    done
 }
 
 # need_commands COMMAND...: stop before changing anything when one is not installed.

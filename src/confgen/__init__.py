@@ -7,6 +7,7 @@ gives the models, rules, steps and templates of the releases it is written for; 
 own classes are in its target's `model` module (`confgen.targets.ovirt35_el7.model`).
 """
 
+from confgen.components.gluster import Volume
 from confgen.context import template_context
 from confgen.errors import (
     ConfgenError,
@@ -27,7 +28,6 @@ from confgen.models import (
     PortRange,
     Protocol,
     Role,
-    Volume,
 )
 from confgen.planner import Plan, Source, plan
 from confgen.renderer import RenderedFile, RenderedTree, render

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 
 from confgen.records import record
@@ -99,21 +99,6 @@ class FirewallRule:
 
 
 @record
-class Volume:
-    """A Gluster volume. `hosts` lists the hosts that carry a brick, in brick order; it
-    defaults to the first `replica` hosts by ID. A target adds what its volumes need."""
-
-    name: str
-    replica: int
-    brick_dir: str | None = None  # default: <brick mount point>/<name>/brick
-    hosts: tuple[str, ...] | None = None
-
-    def brick_hosts(self, names_by_id: Sequence[str]) -> tuple[str, ...]:
-        """The hosts that carry a brick, in brick order: `hosts`, or the first `replica`."""
-        return self.hosts if self.hosts is not None else tuple(names_by_id[: self.replica])
-
-
-@record
 class Cluster:
     """What a cluster file of every target holds: its target, networks and hosts.
 
@@ -134,12 +119,3 @@ class Cluster:
     def network_for(self, role: Role) -> str | None:
         """The name of the network that carries `role`, if one does."""
         return next((n.name for n in self.networks if role in n.roles), None)
-
-    def peer_name(self, host: Host) -> str:
-        """The name Gluster knows a host by: its FQDN when storage shares the management
-        network (the FQDN resolves there through /etc/hosts), else its storage address."""
-        storage = self.network_for(Role.STORAGE)
-        interface = host.interfaces.get(storage) if storage is not None else None
-        if storage == self.network_for(Role.MANAGEMENT) or interface is None:
-            return host.fqdn
-        return str(interface.address)

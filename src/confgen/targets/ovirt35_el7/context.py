@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confgen.components import gluster
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt35_el7 import paths
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -51,7 +52,8 @@ def context(p: SeedPlan) -> Data:
     return {
         "cluster": _cluster(p.cluster),
         "plan": {
-            **plan_data(p),
+            **plan_data(p, gluster.member_data),
+            **gluster.plan_data(p),
             # What the volume step mounts on the first host: its undo unmounts it first.
             "volume_mounts": [
                 {"volume": p.cluster.ctdb.meta_volume, "mount_point": p.cluster.ctdb.mount_point}

@@ -10,6 +10,7 @@ from typing import Literal
 from attrs import Factory, field
 
 from confgen import models
+from confgen.components import gluster
 from confgen.models import FirewallRule, PortRange, Protocol
 from confgen.records import record, replace
 from confgen.targets.ovirt35_el7 import defaults
@@ -33,7 +34,7 @@ class BrickFilesystem:
 
 
 @record
-class Volume(models.Volume):
+class Volume(gluster.Volume):
     """A Gluster volume. `existing` volumes were created in part one with one brick on the
     first host and are converted to `replica` copies with add-brick; the others are created."""
 
@@ -46,27 +47,14 @@ def _seed_volumes() -> tuple[Volume, ...]:
 
 
 @record
-class Gluster:
+class Gluster(gluster.Volumes[Volume]):
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
     # The cluster's volumes, the whole list: the seed's only when the file lists none (a list
     # in the file is the list, as Compose and Kubernetes read lists).
     volumes: tuple[Volume, ...] | None = None
 
-    @property
-    def all_volumes(self) -> tuple[Volume, ...]:
-        """The volumes the file lists, or the seed's when it lists none."""
-        return _seed_volumes() if self.volumes is None else self.volumes
-
-    @property
-    def listed_volumes(self) -> tuple[Volume, ...]:
-        """The volumes the file itself lists (none when it takes the seed's)."""
-        return self.volumes or ()
-
-    def brick_dir(self, volume: Volume) -> str:
-        """The folder of the volume's brick on each of its hosts."""
-        if volume.brick_dir is not None:
-            return volume.brick_dir
-        return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
+    def default_volumes(self) -> tuple[Volume, ...]:
+        return _seed_volumes()
 
 
 @record

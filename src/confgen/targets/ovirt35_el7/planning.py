@@ -6,29 +6,26 @@ from __future__ import annotations
 import shlex
 from ipaddress import IPv4Address
 
-from confgen import checks
+from confgen.components import gluster
+from confgen.components.gluster import GlusterPlan, Member
 from confgen.models import FirewallRule, Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
     BrickMade,
     Check,
-    HostPlan,
     NameCheck,
     OutputFile,
-    Plan,
     Preflight,
     Source,
     Step,
     StepSpec,
-    brick_check,
-    host_names,
+    every_host,
     host_plans,
     nic_checks,
     number_steps,
     script_files,
     undo_files,
-    volume_plans,
 )
 from confgen.records import record, replace
 from confgen.systemd import mount_unit_name
@@ -54,7 +51,7 @@ class FirewallGroup:
 
 
 @record
-class SeedPlan(Plan):
+class SeedPlan(GlusterPlan):
     cluster: Cluster
     nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
     public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
@@ -78,7 +75,7 @@ def _firewall_groups(rules: tuple[FirewallRule, ...]) -> tuple[FirewallGroup, ..
     return tuple(groups)
 
 
-def _steps(hosts: tuple[HostPlan, ...]) -> list[StepSpec]:
+def _steps(hosts: tuple[Member, ...]) -> list[StepSpec]:
     """Step 00, the seed's procedure (`defaults.STEPS`), then the deploy steps of each other
     host."""
     specs = [PREFLIGHT_STEP, *(StepSpec(**step._asdict()) for step in defaults.STEPS)]
@@ -98,7 +95,7 @@ def _steps(hosts: tuple[HostPlan, ...]) -> list[StepSpec]:
     return specs
 
 
-def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> list[OutputFile]:
+def _files(cluster: Cluster, hosts: tuple[Member, ...], mount_unit: str) -> list[OutputFile]:
     meta = cluster.ctdb.meta_dir
     files = [OutputFile(path="RUNBOOK.md", template=f"{TEMPLATES}/RUNBOOK.md.j2", mode=0o644)]
     for host in hosts:
@@ -138,10 +135,8 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> li
     return files
 
 
-def _names(
-    cluster: Cluster, hosts: tuple[HostPlan, ...], vip: IPv4Address
-) -> tuple[NameCheck, ...]:
-    """The names step 00 checks. The seed writes every host into /etc/hosts at step 01 ("If
+def _names(cluster: Cluster, hosts: tuple[Member, ...], vip: IPv4Address) -> tuple[NameCheck, ...]:
+    """The names step 00 gluster. The seed writes every host into /etc/hosts at step 01 ("If
     need be, edit /etc/hosts on your machines", part two) and the NFS mount name once CTDB
     hosts its VIP: before that a name may be unknown, and DNS is not required; but wherever
     one resolves, it must resolve to its address (a stale /etc/hosts line or DNS record
@@ -155,16 +150,16 @@ def _names(
         dns=False,
         reverse=False,
     )
-    return (*host_names(hosts, dns=False), mount)
+    return (*gluster.names(hosts, dns=False), mount)
 
 
 def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
-    hosts = host_plans(cluster, volumes, brick_dir)
-    steps = number_steps(_steps(hosts), TEMPLATES, hosts)
+    hosts = gluster.members(cluster, host_plans(cluster), volumes, brick_dir)
+    steps = number_steps(_steps(hosts), TEMPLATES, hosts, gluster.STEP_TEMPLATES)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
-    volume_list = volume_plans(
+    volume_list = gluster.volume_plans(
         volumes, brick_dir, hosts, existing=(v.name for v in volumes if v.existing)
     )
     step_failures = failures.failures(
@@ -219,7 +214,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
     """What the runbook says to check after `step`, before the next (see confgen.checks)."""
     first = the_plan.first
     hosts = tuple(h for h in the_plan.hosts if h.name in step.hosts)
-    on = checks.every_host(hosts)
+    on = every_host(hosts)
     cluster = the_plan.cluster
     # hosted-engine --vm-status of ovirt-hosted-engine-setup 1.2 (src/ovirt_hosted_engine_setup/
     # vm_status.py:83-110): "!! Cluster is in GLOBAL MAINTENANCE mode !!" while it is, then
@@ -268,7 +263,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
         )
     if step.slug == "brick-storage":
         return (
-            checks.glusterd_running(on),
+            gluster.glusterd_running(on),
             # mountpoint(1): "PATH is a mountpoint" (util-linux sys-utils/mountpoint.c).
             Check(
                 on=on,
@@ -277,11 +272,11 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "peer-probe":
-        return (checks.peers_connected(first.name, len(the_plan.hosts) - 1),)
+        return (gluster.peers_connected(first.name, len(the_plan.hosts) - 1),)
     if step.slug == "add-bricks":
-        return checks.volumes_started(first.name, the_plan.existing_volumes)
+        return gluster.volumes_started(first.name, the_plan.existing_volumes)
     if step.slug == "heal-workaround":
-        return checks.volumes_healed(first.name, the_plan.existing_volumes)
+        return gluster.volumes_healed(first.name, the_plan.existing_volumes)
     if step.slug == "nfsmount-conf":
         return (
             Check(
@@ -292,7 +287,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
         )
     if step.slug == "new-volumes":
         return (
-            *checks.volumes_started(first.name, the_plan.new_volumes),
+            *gluster.volumes_started(first.name, the_plan.new_volumes),
             Check(
                 on=first.name,
                 command=shlex.join(["mountpoint", cluster.ctdb.mount_point]),
@@ -349,7 +344,7 @@ def self_check(the_plan: SeedPlan) -> list[str]:
     of it keeps them, as Butane validates the config it emits, so a planning bug is caught
     here rather than by glusterd or systemd on a host.
     """
-    failures = brick_check(the_plan)
+    failures = gluster.brick_check(the_plan)
     for volume in the_plan.existing_volumes:
         if volume.replica < 2 or not volume.bricks or volume.bricks[0].host != the_plan.first.name:
             failures.append(

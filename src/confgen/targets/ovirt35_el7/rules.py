@@ -5,20 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from confgen.components.gluster import (
+    enough_hosts,
+    key_of,
+    volume_entries,
+    volume_name,
+    volume_rules,
+)
 from confgen.errors import Problem, error, quoted, warning
 from confgen.models import Role
 from confgen.paths import is_within
 from confgen.targets.ovirt35_el7 import defaults
 from confgen.targets.ovirt35_el7.model import Cluster
-from confgen.validator import (
-    duplicates,
-    form,
-    key_of,
-    usable,
-    volume_entries,
-    volume_name,
-    volume_rules,
-)
+from confgen.validator import duplicates, form, usable
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
@@ -307,6 +306,7 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
 
 
 def rules(cluster: Cluster) -> Iterator[Problem]:
+    yield from enough_hosts(cluster)
     yield from _forms(cluster)
     yield from _mount_name(cluster)
     yield from _volumes(cluster)

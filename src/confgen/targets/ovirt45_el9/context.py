@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confgen.components import gluster
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt45_el9 import defaults, paths
 from confgen.targets.ovirt45_el9.planning import BrickStorage, BrickVolume, El9Plan, GlusterDomain
@@ -82,7 +83,8 @@ def context(p: El9Plan) -> Data:
             },
         },
         "plan": {
-            **plan_data(p),
+            **plan_data(p, gluster.member_data),
+            **gluster.plan_data(p),
             "volume_mounts": [],  # the volume step mounts nothing
             "brick_storage": {name: _brick_storage(s) for name, s in p.brick_storage.items()},
             "engine_domain": _domain(p.engine_domain),

@@ -5,11 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from confgen.components.gluster import (
+    enough_hosts,
+    key_of,
+    volume_entries,
+    volume_name,
+    volume_rules,
+)
 from confgen.errors import Problem, error, quoted, warning
 from confgen.paths import is_within
 from confgen.targets.ovirt45_el9 import defaults
 from confgen.targets.ovirt45_el9.model import Cluster
-from confgen.validator import form, key_of, volume_entries, volume_name, volume_rules
+from confgen.validator import form
 
 # LVM names: letters, digits and "+_.-", not starting with "-" (lvm(8), VALID NAMES); kept to
 # the forms that need no quoting, as every name is.
@@ -303,6 +310,7 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
 
 
 def rules(cluster: Cluster) -> Iterator[Problem]:
+    yield from enough_hosts(cluster)
     yield from _hosts(cluster)
     yield from _forms(cluster)
     yield from _names(cluster)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confgen.components import gluster
+from confgen.components import ctdb, gluster
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt35_el7 import paths
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -12,21 +12,7 @@ from confgen.targets.ovirt35_el7.planning import SeedPlan
 def _cluster(c: Cluster) -> Data:
     fs = c.gluster.brick_fs
     return {
-        "ctdb": {
-            "mount_hostname": c.ctdb.mount_hostname,
-            "meta_volume": c.ctdb.meta_volume,
-            "mount_point": c.ctdb.mount_point,
-            "meta_dir": c.ctdb.meta_dir,
-            "vips": [
-                {"ip": str(v.address.ip), "address": v.address.with_prefixlen, "nic": v.nic}
-                for v in c.ctdb.vips
-            ],
-            "recovery_lock": c.ctdb.recovery_lock,
-            "recovery_lock_dir": c.ctdb.recovery_lock_dir,
-            # The lock's folder is not the meta volume's top: the CTDB step makes it.
-            "recovery_lock_in_subdir": c.ctdb.recovery_lock_dir != c.ctdb.meta_dir,
-            "tunables": [[name, value] for name, value in c.ctdb.all_tunables],
-        },
+        "ctdb": ctdb.cluster_data(c.ctdb),
         "gluster": {
             "brick_fs": {
                 "pool": fs.pool,

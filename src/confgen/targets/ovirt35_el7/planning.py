@@ -6,9 +6,9 @@ from __future__ import annotations
 import shlex
 from ipaddress import IPv4Address
 
-from confgen.components import gluster
+from confgen.components import ctdb, gluster
 from confgen.components.gluster import GlusterPlan, Member
-from confgen.models import FirewallRule, Role
+from confgen.models import FirewallRule
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
@@ -199,10 +199,8 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
             )
             for h in hosts
         },
-        nodes=tuple(h.addresses[Role.HEARTBEAT] for h in hosts),
-        public_addresses=tuple(
-            f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips
-        ),
+        nodes=ctdb.nodes(hosts),
+        public_addresses=ctdb.public_addresses(cluster.ctdb),
         mount_vip=cluster.ctdb.vips[0].address.ip,
         mount_unit=mount_unit,
         firewall_groups=_firewall_groups(cluster.firewall.rules),
@@ -295,17 +293,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "ctdb":
-        # ctdb ip: "Public IPs on node N", then each public address and the PNN of the node that
-        # holds it, -1 while none does (ctdb/tools/ctdb.c, control_ip).
-        return (
-            Check(
-                on=on,
-                command="ctdb ip",
-                shows=tuple(str(vip.address.ip) for vip in cluster.ctdb.vips),
-                not_shows=("-1",),
-                note="each address held by a node",
-            ),
-        )
+        return (ctdb.vips_held(on, cluster.ctdb),)
     if step.slug == "systemd-units":
         # is-enabled prints "enabled" for a unit enabled at boot (systemctl(1)).
         return (

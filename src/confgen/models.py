@@ -18,12 +18,25 @@ from confgen.records import record
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
-class Role(enum.Enum):
-    """What traffic a network carries."""
+class Role(str):
+    """What traffic a network carries, by the name a cluster file gives it in `roles`.
 
-    MANAGEMENT = "management"  # oVirt management and everything else
-    STORAGE = "storage"  # Gluster traffic
-    HEARTBEAT = "heartbeat"  # the CTDB interconnect
+    The core knows one, `MANAGEMENT`; a component declares the roles of its own traffic
+    (`confgen.components.gluster.STORAGE`), and a target lists the roles its clusters give a
+    network (`Target.roles`): a file's roles are held to those. A `str`, so that a model's
+    digest and the templates see the name itself."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        """The role's name, as the cluster file writes it."""
+        return str.__str__(self)
+
+
+# The network the hosts know each other by: their names resolve to their addresses on it, and
+# everything no other role's network carries goes over it.
+MANAGEMENT = Role("management")
 
 
 class Protocol(enum.Enum):
@@ -75,13 +88,14 @@ class Interface:
 
 @record
 class Host:
-    """One machine: an oVirt hypervisor and a Gluster storage node (and, where the target
-    has CTDB, a CTDB node)."""
+    """One machine of the cluster; what it is besides (a Gluster peer, an oVirt host, a CTDB
+    node) its target's components say."""
 
     name: str  # short host name, also the name of its folder in the output tree
     fqdn: str
-    host_id: int  # hosted-engine host ID: the first host is 1
-    # The host that already runs the hosted engine from part one of the procedure.
+    host_id: int  # 1..N: hosts are ordered by it (the hosted engine's host ID, where it has one)
+    # The host the cluster is built from: the steps of one host run there (with the hosted
+    # engine, the host that runs it first: `confgen.components.hosted_engine`).
     first: bool = False
     # The block device the brick filesystem is created on; only a host that holds a brick
     # needs one.

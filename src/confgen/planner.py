@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from confgen import targets
 from confgen.errors import PlanCheckError, Severity, ValidationError
-from confgen.models import Cluster, Host, Role
+from confgen.models import MANAGEMENT, Cluster, Host, Role
 from confgen.paths import SCRIPTS, UNDO
 from confgen.records import asdict, record
 from confgen.validator import validate
@@ -74,7 +74,7 @@ class HostPlan:
 
     @property
     def management_address(self) -> IPv4Address:
-        return self.addresses[Role.MANAGEMENT]
+        return self.addresses[MANAGEMENT]
 
     @property
     def dir(self) -> str:
@@ -271,7 +271,7 @@ def host_plans(cluster: Cluster) -> tuple[HostPlan, ...]:
     for network in cluster.networks:
         for role in network.roles:
             networks.setdefault(role, network.name)
-    management = networks.get(Role.MANAGEMENT)
+    management = networks.get(MANAGEMENT)
     assert management is not None  # validated
     return tuple(
         HostPlan(

@@ -131,14 +131,16 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
     ids = sorted(h.host_id for h in hosts)
     if not repeated_ids and ids != list(range(1, len(hosts) + 1)):
         yield error("hosts", f"host_id values must be 1..{len(hosts)}, found {ids}")
-    firsts = [i for i, h in enumerate(hosts) if h.first]
+
+
+def one_first_host(cluster: Cluster, mark: str) -> Iterator[Problem]:
+    """Exactly one host has `first = true`: the steps of one host run there. `mark` says
+    which host that is, in the words of the component that needs it."""
+    firsts = [i for i, h in enumerate(cluster.hosts) if h.first]
     if not firsts:
-        yield error("hosts", "no host has first = true; mark the host that runs the hosted engine")
+        yield error("hosts", f"no host has first = true; mark {mark}")
     for i in firsts[1:]:
         yield error(f"hosts[{i}].first", "only one host can be the first host")
-    for i in firsts[:1]:
-        if hosts[i].host_id != 1:
-            yield error(f"hosts[{i}].host_id", "the first host has hosted-engine host ID 1")
 
 
 def usable(path: str, address: IPv4Address, cidr: IPv4Network) -> Iterator[Problem]:
@@ -161,12 +163,16 @@ def _networks(cluster: Cluster, roles: tuple[Role, ...]) -> Iterator[Problem]:
                     "reaches it",
                 )
     for i, network in enumerate(cluster.networks):
-        for role in network.roles:
+        for j, role in enumerate(network.roles):
             if role not in roles:
+                import difflib  # here, not at the top: only a file with a wrong role needs it
+
+                hint = difflib.get_close_matches(role, roles, n=1)
                 yield error(
-                    f"networks[{i}].roles",
+                    f"networks[{i}].roles[{j}]",
                     f"{quoted(role.value)} is not a role on target {quoted(cluster.target)}: "
-                    f"roles are {', '.join(repr(r.value) for r in roles)}",
+                    f"roles are {', '.join(repr(r.value) for r in roles)}"
+                    + (f"; did you mean {quoted(hint[0])}?" if hint else ""),
                 )
     for role in roles:
         carriers = [n.name for n in cluster.networks if role in n.roles]

@@ -198,8 +198,8 @@ def rules(cluster: Cluster, ctdb: Section, known_tunables: Sequence[str]) -> Ite
 
 # --- the plan -------------------------------------------------------------------------------
 
-# The network of CTDB's interconnect between the nodes.
-HEARTBEAT = Role.HEARTBEAT
+# The network of CTDB's interconnect: each node's address on it is a line of the nodes file.
+HEARTBEAT = Role("heartbeat")
 
 
 def nodes(hosts: Sequence[HostPlan]) -> tuple[IPv4Address, ...]:

@@ -14,13 +14,16 @@ from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from confgen.errors import Problem, error, quoted, warning
-from confgen.models import Cluster, Host, Role
+from confgen.models import MANAGEMENT, Cluster, Host, Role
 from confgen.paths import is_within
 from confgen.planner import Check, HostPlan, NameCheck, Plan, host_names
 from confgen.records import record
 from confgen.validator import duplicates, form
 
 # --- the model ------------------------------------------------------------------------------
+
+# The network of Gluster's traffic between the peers and to the clients.
+STORAGE = Role("storage")
 
 
 @record
@@ -78,9 +81,9 @@ class Volumes(Generic[VolumeT]):
 def peer_name(cluster: Cluster, host: Host) -> str:
     """The name Gluster knows a host by: its FQDN when storage shares the management
     network (the FQDN resolves there through /etc/hosts), else its storage address."""
-    storage = cluster.network_for(Role.STORAGE)
+    storage = cluster.network_for(STORAGE)
     interface = host.interfaces.get(storage) if storage is not None else None
-    if storage == cluster.network_for(Role.MANAGEMENT) or interface is None:
+    if storage == cluster.network_for(MANAGEMENT) or interface is None:
         return host.fqdn
     return str(interface.address)
 
@@ -271,7 +274,7 @@ class Member(HostPlan):
 
     @property
     def storage_address(self) -> IPv4Address:
-        return self.addresses[Role.STORAGE]
+        return self.addresses[STORAGE]
 
 
 @record

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from confgen.components import ctdb
+from confgen.components import ctdb, hosted_engine
 from confgen.components.gluster import (
     enough_hosts,
     key_of,
@@ -14,7 +14,7 @@ from confgen.components.gluster import (
     volume_rules,
 )
 from confgen.errors import Problem, error, quoted, warning
-from confgen.models import Role
+from confgen.models import MANAGEMENT
 from confgen.paths import is_within
 from confgen.targets.ovirt35_el7 import defaults
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -186,7 +186,7 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
             "this target: "
             f"use one of {', '.join(_DOMAIN_TYPES)}",
         )
-    management = next((n.name for n in cluster.networks if Role.MANAGEMENT in n.roles), None)
+    management = next((n.name for n in cluster.networks if MANAGEMENT in n.roles), None)
     for i, host in enumerate(cluster.hosts):
         interface = host.interfaces.get(management) if management is not None else None
         if interface is not None and _BRIDGE_NIC.match(interface.nic):
@@ -201,6 +201,7 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
 
 def rules(cluster: Cluster) -> Iterator[Problem]:
     yield from enough_hosts(cluster)
+    yield from hosted_engine.first_host(cluster)
     yield from _forms(cluster)
     yield from ctdb.forms(cluster, cluster.ctdb)
     yield from _volumes(cluster)

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 
 from confgen.components import gluster
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
-from confgen.models import Role
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
     BrickMade,
@@ -384,6 +383,6 @@ def self_check(the_plan: El9Plan) -> list[str]:
                     failures.append(
                         f"{host.name}: brick {brick.brick_dir} is on {other.volume}'s filesystem"
                     )
-    if Role.STORAGE not in the_plan.hosts[0].addresses:
+    if gluster.STORAGE not in the_plan.hosts[0].addresses:
         failures.append("no storage address")
     return failures

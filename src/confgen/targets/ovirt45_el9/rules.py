@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from confgen.components import hosted_engine
 from confgen.components.gluster import (
     enough_hosts,
     key_of,
@@ -247,17 +248,6 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             )
 
 
-def _names(cluster: Cluster) -> Iterator[Problem]:
-    fqdn = cluster.hosted_engine.fqdn.lower()
-    for host in cluster.hosts:
-        if fqdn in (host.name.lower(), host.fqdn.lower()):
-            yield error(
-                "hosted_engine.fqdn",
-                f"{quoted(cluster.hosted_engine.fqdn)} is a name of host {quoted(host.name)}: "
-                "the engine VM needs a name of its own",
-            )
-
-
 def _packages(cluster: Cluster) -> Iterator[Problem]:
     if cluster.packages.rhel_subscription and not cluster.packages.rhel_rebuild:
         yield error(
@@ -311,9 +301,10 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
 
 def rules(cluster: Cluster) -> Iterator[Problem]:
     yield from enough_hosts(cluster)
+    yield from hosted_engine.first_host(cluster)
     yield from _hosts(cluster)
     yield from _forms(cluster)
-    yield from _names(cluster)
+    yield from hosted_engine.engine_name(cluster, cluster.hosted_engine.fqdn, "hosted_engine.fqdn")
     yield from _volumes(cluster)
     yield from _packages(cluster)
     yield from _firewall(cluster)

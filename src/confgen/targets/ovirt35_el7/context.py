@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from confgen.components import ctdb, gluster
+from confgen.components import ctdb, gluster, iptables
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt35_el7 import paths
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -49,15 +49,7 @@ def context(p: SeedPlan) -> Data:
             "mount_vip": str(p.mount_vip),
             "mount_unit": p.mount_unit,
             "engine_storage": p.engine_storage,
-            "firewall_groups": [
-                {
-                    "service": g.service,
-                    "rules": [
-                        {"protocol": r.protocol.value, "ports": str(r.ports)} for r in g.rules
-                    ],
-                }
-                for g in p.firewall_groups
-            ],
+            "firewall_groups": iptables.data(p.firewall_groups),
         },
         "paths": paths_data(paths),
     }

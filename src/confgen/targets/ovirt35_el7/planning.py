@@ -6,9 +6,8 @@ from __future__ import annotations
 import shlex
 from ipaddress import IPv4Address
 
-from confgen.components import ctdb, gluster
+from confgen.components import ctdb, gluster, iptables, packages, selinux
 from confgen.components.gluster import GlusterPlan, Member
-from confgen.models import FirewallRule
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
@@ -43,36 +42,18 @@ TEMPLATES = "ovirt35-el7"
 
 
 @record
-class FirewallGroup:
-    """Consecutive rules for one service, rendered under one comment as the seed does."""
-
-    service: str
-    rules: tuple[FirewallRule, ...]
-
-
-@record
 class SeedPlan(GlusterPlan):
     cluster: Cluster
     nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
     public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
     mount_vip: IPv4Address  # the VIP the NFS mount name resolves to
     mount_unit: str  # the meta volume's mount unit, named from its mount point
-    firewall_groups: tuple[FirewallGroup, ...]
+    firewall_groups: tuple[iptables.FirewallGroup, ...]
 
     @property
     def engine_storage(self) -> str:
         """The NFS share the hosted engine mounts, through the VIP: ovirtmount.osas.lab:/engine."""
         return f"{self.cluster.ctdb.mount_hostname}:/{self.cluster.hosted_engine.volume}"
-
-
-def _firewall_groups(rules: tuple[FirewallRule, ...]) -> tuple[FirewallGroup, ...]:
-    groups: list[FirewallGroup] = []
-    for rule in rules:
-        if groups and groups[-1].service == rule.service:
-            groups[-1] = FirewallGroup(service=rule.service, rules=(*groups[-1].rules, rule))
-        else:
-            groups.append(FirewallGroup(service=rule.service, rules=(rule,)))
-    return tuple(groups)
 
 
 def _steps(hosts: tuple[Member, ...]) -> list[StepSpec]:
@@ -203,7 +184,7 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         public_addresses=ctdb.public_addresses(cluster.ctdb),
         mount_vip=cluster.ctdb.vips[0].address.ip,
         mount_unit=mount_unit,
-        firewall_groups=_firewall_groups(cluster.firewall.rules),
+        firewall_groups=iptables.groups(cluster.firewall.rules),
     )
     return replace(the_plan, steps=tuple(replace(s, checks=_checks(the_plan, s)) for s in steps))
 
@@ -219,8 +200,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
     # "--== Host N status ==--" and each host's "Engine status", the HA agent's JSON.
     maintenance = "!! Cluster is in GLOBAL MAINTENANCE mode !!"
     if step.slug == "selinux-and-hosts":
-        # getenforce(8) prints Enforcing, Permissive or Disabled.
-        return (Check(on=on, command="getenforce", shows=("Permissive",)),)
+        return (selinux.mode(on, "Permissive"),)
     if step.slug == "stop-engine":
         # The step stops the HA agent and broker (which --vm-status asks) and vdsmd; the
         # engine's storage is unmounted with them.
@@ -233,13 +213,8 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "install-packages":
-        # rpm -q says "package X is not installed" of a missing one (rpm(8)).
         return (
-            Check(
-                on=on,
-                command=shlex.join(["rpm", "-q", *cluster.packages.install]),
-                not_shows=("is not installed",),
-            ),
+            packages.installed(on, cluster.packages.install),
             Check(
                 on=on,
                 command="systemctl is-active iptables",
@@ -248,17 +223,8 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug in ("firewall", "restore-firewall"):
-        # iptables -S prints the rules as iptables-save writes them, the form of the rules file.
-        rule = the_plan.firewall_groups[-1].rules[-1]
-        protocol = rule.protocol.value
-        return (
-            Check(
-                on=on,
-                command="iptables -S INPUT",
-                shows=(f"-A INPUT -p {protocol} -m {protocol} --dport {rule.ports} -j ACCEPT",),
-                note=f"and every other rule of {IPTABLES}",
-            ),
-        )
+        last = the_plan.firewall_groups[-1].rules[-1]
+        return (iptables.rules_loaded(on, last, IPTABLES),)
     if step.slug == "brick-storage":
         return (
             gluster.glusterd_running(on),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from confgen.components import ctdb, hosted_engine
+from confgen.components import brick_storage, ctdb, firewall, hosted_engine, iptables, packages
 from confgen.components.gluster import (
     enough_hosts,
     key_of,
@@ -22,31 +22,15 @@ from confgen.validator import form
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
-    pool = f"/dev/{cluster.gluster.brick_fs.pool}/"
-    for i, host in enumerate(cluster.hosts):
-        if host.brick_device is not None and host.brick_device.startswith(pool):
-            yield error(
-                f"hosts[{i}].brick_device",
-                f"{host.brick_device} is in the volume group {pool} the brick step makes on "
-                "the device: name the disk it is to be made on",
-            )
+    yield from brick_storage.device_outside(cluster, f"/dev/{cluster.gluster.brick_fs.pool}/")
     fs = cluster.gluster.brick_fs
     yield from form("gluster.brick_fs.pool", fs.pool, "name")
     yield from form("gluster.brick_fs.volume", fs.volume, "name")
     yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
     yield from form("gluster.brick_fs.fstype", fs.fstype, "word")
-    for i, rule in enumerate(cluster.firewall.extra_rules):
-        path = f"firewall.extra_rules[{i}]"
-        yield from form(f"{path}.service", rule.service, "text")
-        first, last = rule.ports.first, rule.ports.last
-        if not (1 <= first <= last <= 65535):
-            yield error(
-                f"{path}.ports",
-                f"{rule.ports} is not a port in 1..65535 or a range first:last with first <= last",
-            )
+    yield from firewall.extra_rules(cluster.firewall.extra_rules)
     yield from form("packages.release_rpm", cluster.packages.release_rpm, "url")
-    for i, package in enumerate(cluster.packages.install):
-        yield from form(f"packages.install[{i}]", package, "package")
+    yield from packages.names("packages.install", cluster.packages.install)
     yield from form("hosted_engine.volume", cluster.hosted_engine.volume, "name")
     yield from form("hosted_engine.domain_type", cluster.hosted_engine.domain_type, "word")
 
@@ -128,36 +112,6 @@ def _mounts(cluster: Cluster) -> Iterator[Problem]:
         )
 
 
-def _packages(cluster: Cluster) -> Iterator[Problem]:
-    install = cluster.packages.install
-    for package, brings in defaults.REQUIRED_PACKAGES:
-        if package not in install:
-            yield error(
-                "packages.install",
-                f"{package} is missing: the scripts need {brings}; add it to the list",
-            )
-
-
-def _firewall(cluster: Cluster) -> Iterator[Problem]:
-    extra = cluster.firewall.extra_rules
-    for i, rule in enumerate(extra):
-        others = [(f"the seed's {quoted(r.service)} rule", r) for r in cluster.firewall.seed_rules]
-        others += [(f"firewall.extra_rules[{j}]", r) for j, r in enumerate(extra[:i])]
-        for name, other in others:
-            if (
-                other.protocol is rule.protocol
-                and other.ports.first <= rule.ports.last
-                and rule.ports.first <= other.ports.last
-            ):
-                same = (other.ports.first, other.ports.last) == (rule.ports.first, rule.ports.last)
-                yield warning(
-                    f"firewall.extra_rules[{i}].ports",
-                    f"{rule.protocol.value} {rule.ports} {'repeats' if same else 'overlaps'} "
-                    f"{name} ({other.protocol.value} {other.ports})",
-                )
-                break
-
-
 def _meta_volume(cluster: Cluster) -> Iterator[Problem]:
     meta = cluster.ctdb.meta_volume
     if meta == cluster.hosted_engine.volume:
@@ -208,6 +162,6 @@ def rules(cluster: Cluster) -> Iterator[Problem]:
     yield from _mounts(cluster)
     yield from ctdb.rules(cluster, cluster.ctdb, defaults.CTDB_KNOWN_TUNABLES)
     yield from _meta_volume(cluster)
-    yield from _firewall(cluster)
-    yield from _packages(cluster)
+    yield from iptables.overlaps(cluster.firewall.seed_rules, cluster.firewall.extra_rules)
+    yield from packages.required(cluster.packages.install, defaults.REQUIRED_PACKAGES)
     yield from _hosted_engine(cluster)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from confgen.components import gluster
+from confgen.components import brick_storage, gluster
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt45_el9 import defaults, paths
-from confgen.targets.ovirt45_el9.planning import BrickStorage, BrickVolume, El9Plan, GlusterDomain
+from confgen.targets.ovirt45_el9.planning import El9Plan, GlusterDomain
 
 
 def _domain(d: GlusterDomain) -> Data:
@@ -18,27 +18,6 @@ def _domain(d: GlusterDomain) -> Data:
         "backup_servers": list(d.backup_servers),
         "bricks": d.bricks,
         "mount_options": d.mount_options,
-    }
-
-
-def _brick_volume(b: BrickVolume) -> Data:
-    return {
-        "volume": b.volume,
-        "logical_volume": b.logical_volume,
-        "device": b.device,
-        "thin": b.thin,
-        "size": b.size,
-        "mount_point": b.mount_point,
-        "brick_dir": b.brick_dir,
-    }
-
-
-def _brick_storage(s: BrickStorage) -> Data:
-    return {
-        "device": s.device,
-        "thick": [_brick_volume(b) for b in s.thick],
-        "thin": [_brick_volume(b) for b in s.thin],
-        "volumes": [_brick_volume(b) for b in s.volumes],
     }
 
 
@@ -86,7 +65,7 @@ def context(p: El9Plan) -> Data:
             **plan_data(p, gluster.member_data),
             **gluster.plan_data(p),
             "volume_mounts": [],  # the volume step mounts nothing
-            "brick_storage": {name: _brick_storage(s) for name, s in p.brick_storage.items()},
+            "brick_storage": {name: brick_storage.data(s) for name, s in p.brick_storage.items()},
             "engine_domain": _domain(p.engine_domain),
             "data_domains": [_domain(d) for d in p.data_domains],
             "firewall_zone": p.firewall_zone,

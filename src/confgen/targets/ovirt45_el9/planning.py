@@ -7,7 +7,8 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from confgen.components import gluster
+from confgen.components import firewalld, gluster, packages
+from confgen.components.brick_storage import BrickStorage, BrickVolume
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
@@ -56,34 +57,6 @@ class GlusterDomain:
     @property
     def mount_options(self) -> str:
         return f"backup-volfile-servers={':'.join(self.backup_servers)}"
-
-
-@record
-class BrickVolume:
-    """The filesystem of one volume's brick on a host: a logical volume of its own, XFS,
-    mounted by UUID at <mount_point>/<volume>, holding the brick folder."""
-
-    volume: str
-    logical_volume: str  # gluster_lv_<volume>
-    device: str  # /dev/<volume group>/<logical volume>
-    thin: bool  # a thin logical volume in the pool; else thick (the hosted engine's)
-    size: str  # thick: its size (lvcreate -L); thin: its virtual size (lvcreate -V)
-    mount_point: str
-    brick_dir: str
-
-
-@record
-class BrickStorage:
-    """What the brick step makes on one host: the logical volumes of the volumes it holds a
-    brick of, and nothing for the others; the thin pool only when a thin volume needs it."""
-
-    device: str | None  # the brick disk
-    thick: tuple[BrickVolume, ...]  # made first: the pool takes what they leave
-    thin: tuple[BrickVolume, ...]
-
-    @property
-    def volumes(self) -> tuple[BrickVolume, ...]:
-        return (*self.thick, *self.thin)
 
 
 @record
@@ -225,7 +198,7 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
         engine_domain=_domain(engine),
         data_domains=tuple(_domain(v) for v in volume_list if v is not engine),
         firewall_zone=zone,
-        firewall_sources=tuple(str(n.cidr) for n in cluster.networks)
+        firewall_sources=firewalld.sources(cluster.networks)
         if firewall.cluster_networks_only
         else (),
         firewall_services=_firewall_services(cluster),
@@ -241,14 +214,9 @@ def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
     on = every_host(hosts)
     cluster = the_plan.cluster
     if step.slug == "install-packages":
-        # rpm -q names each package it finds and says "package X is not installed" of the
-        # others (rpm(8)); systemctl is-active prints one state a unit (systemctl(1)).
+        # systemctl is-active prints one state a unit (systemctl(1)).
         return (
-            Check(
-                on=on,
-                command=shlex.join(["rpm", "-q", *cluster.packages.install]),
-                not_shows=("is not installed",),
-            ),
+            packages.installed(on, cluster.packages.install),
             Check(
                 on=on,
                 command="systemctl is-active NetworkManager firewalld chronyd",
@@ -258,15 +226,7 @@ def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "firewall":
-        # --list-services: the zone's services, on one line (firewall-cmd(1)).
-        zone = [f"--zone={the_plan.firewall_zone}"] if the_plan.firewall_zone else []
-        return (
-            Check(
-                on=on,
-                command=shlex.join(["firewall-cmd", *zone, "--list-services"]),
-                shows=the_plan.firewall_services,
-            ),
-        )
+        return (firewalld.services_open(on, the_plan.firewall_zone, the_plan.firewall_services),)
     if step.slug == "brick-storage":
         # findmnt -t xfs lists the XFS mounts, the brick filesystems among them (findmnt(8)).
         return (
@@ -331,11 +291,7 @@ def _firewall_services(cluster: Cluster) -> tuple[str, ...]:
 
 
 def _firewall_ports(cluster: Cluster) -> tuple[str, ...]:
-    own = tuple(
-        f"{r.ports.first}{'' if r.ports.first == r.ports.last else f'-{r.ports.last}'}"
-        f"/{r.protocol.value}"
-        for r in cluster.firewall.extra_rules
-    )
+    own = firewalld.ports(cluster.firewall.extra_rules)
     if cluster.firewall.cluster_networks_only:
         own = defaults.ENGINE_HOST_DEPLOY_PORTS + own
     return tuple(dict.fromkeys(own))

@@ -22,6 +22,7 @@ TIERS = {
     "test_bench.py": "unit",
     "test_cli.py": "unit",
     "test_hosted_engine_setup.py": "unit",
+    "test_imports.py": "unit",
     "test_input_safety.py": "unit",
     "test_packaging.py": "unit",
     "test_readme.py": "unit",

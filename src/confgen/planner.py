@@ -456,7 +456,7 @@ def plan_validated(cluster: Cluster, source: Source | None = None) -> Plan:
     """`plan` for a caller that has just run `validate` and found no errors (the command
     line, which prints the warnings): the cluster is not validated a second time."""
     target = targets.of(cluster)
-    the_plan = target.plan(cluster, source)
+    the_plan: Plan = target.plan(cluster, source)
     failures = []
     if len(the_plan.failures) != len(the_plan.steps):
         failures.append(f"{len(the_plan.failures)} failure entries for {len(the_plan.steps)} steps")

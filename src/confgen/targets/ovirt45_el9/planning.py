@@ -208,7 +208,8 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
 
 
 def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
-    """What the runbook says to check after `step`, before the next (see confgen.checks)."""
+    """What the runbook says to check after `step`, before the next
+    (each component holds its own checks)."""
     first = the_plan.first
     hosts = tuple(h for h in the_plan.hosts if h.name in step.hosts)
     on = every_host(hosts)

@@ -29,6 +29,7 @@ TIERS = {
     "test_records.py": "unit",
     "test_schema.py": "unit",
     "test_templating.py": "unit",
+    "test_target_gluster_only.py": "unit",
     "test_validate.py": "unit",
     "test_validate_el9.py": "unit",
     "test_write.py": "unit",
@@ -47,6 +48,7 @@ TIERS = {
     "test_undo.py": "fake_cluster",
     "test_stamp.py": "fake_cluster",
     "test_preflight.py": "fake_cluster",
+    "test_target_gluster_only_run.py": "fake_cluster",
     "test_cluster.py": "e2e",
 }
 

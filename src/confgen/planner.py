@@ -370,7 +370,7 @@ def every_host(hosts: Sequence[HostPlan]) -> str:
     return "each host" if len(hosts) > 1 else hosts[0].name
 
 
-def nic_checks(cluster: Cluster, host: HostPlan, bridge: str) -> tuple[NicCheck, ...]:
+def nic_checks(cluster: Cluster, host: HostPlan, bridge: str | None) -> tuple[NicCheck, ...]:
     """Each NIC the cluster file gives the host, with its address and its network's prefix;
     the management NIC's address may be on `bridge` instead, once oVirt bridged it."""
     networks = {n.name: n for n in cluster.networks}

@@ -126,7 +126,6 @@ def plan_data(p: Plan, *host_facts: Callable[[Any], Data]) -> Data:
         "last_step_number": p.steps[-1].number,
         "names": [_name(n) for n in p.names],
         "preflight": {name: _preflight(f) for name, f in p.preflight.items()},
-        "brick_made": {"command": list(p.brick_made.command), "what": p.brick_made.what},
         # The number of the first and the last step of each script name, for prose that
         # refers to a step by what it does: plan.first_step["ctdb"].
         "first_step": first_steps,

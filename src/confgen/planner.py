@@ -1,8 +1,9 @@
 """Plan: what goes on which host, and in which order, for a valid cluster.
 
-Every fact derived from the cluster file is computed here or in the target's planning module
-once (brick lists, node lists, unit names, the steps and their order), so templates only lay
-it out. This module holds what every target's plan has; `confgen.targets` adds the rest.
+Every fact derived from the cluster file is computed here, in a component or in the target's
+planning module once (brick lists, node lists, unit names, the steps and their order), so
+templates only lay it out. This module holds what every target's plan has; the components
+(`confgen.components`) and `confgen.targets` add the rest.
 """
 
 from __future__ import annotations
@@ -215,15 +216,6 @@ class SpaceCheck:
 
 
 @record
-class BrickMade:
-    """How a host shows it has what the brick step makes: the query the step itself asks
-    before it touches the device (exit 0: made), and those words for a message."""
-
-    command: tuple[str, ...]
-    what: str
-
-
-@record
 class Preflight:
     """What step 00 checks on one host before any step changes it."""
 
@@ -244,7 +236,6 @@ class Plan:
     failures: tuple[StepFailure, ...]  # one for each step, in step order
     names: tuple[NameCheck, ...]  # every name of the cluster, as step 00 checks them
     preflight: Mapping[str, Preflight]  # by host name
-    brick_made: BrickMade
 
     @property
     def first(self) -> HostPlan:

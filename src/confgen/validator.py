@@ -1,9 +1,9 @@
 """Validate: the rules that relate parts of a loaded cluster to each other.
 
 `validate` returns every problem at once; it never raises. The rules every target shares are
-here (forms of values, hosts, networks, volumes and bricks); each target adds its own
-(`confgen.targets`). The plan relies on a cluster with no errors: one first host, unique
-names, an interface on every network, bricks on known hosts.
+here (forms of values, hosts and networks, one first host); each target adds its own
+(`confgen.targets`), most of them its components' (`confgen.components`). The plan relies on
+a cluster with no errors: one first host, unique names, an interface on every network.
 """
 
 from __future__ import annotations

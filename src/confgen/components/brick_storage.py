@@ -82,7 +82,19 @@ def lvm_reserved(name: str) -> str | None:
     return next((r for r in LVM_RESERVED if r in name), None)
 
 
-# --- the plan (LVM + XFS) -------------------------------------------------------------------
+# --- the plan -------------------------------------------------------------------------------
+
+
+@record
+class BrickMade:
+    """How a host shows it has what the brick step makes: the query the step itself asks
+    before it touches the device (exit 0: made), and those words for a message."""
+
+    command: tuple[str, ...]
+    what: str
+
+
+# LVM + XFS, a logical volume for each volume's brick:
 
 
 @record

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from confgen.components.brick_storage import BrickMade
 from confgen.errors import Problem, error, quoted, warning
 from confgen.models import MANAGEMENT, Cluster, Host, Role
 from confgen.paths import is_within
@@ -319,6 +320,7 @@ class GlusterPlan(Plan):
 
     hosts: tuple[Member, ...]  # by host ID
     volumes: tuple[VolumePlan, ...]
+    brick_made: BrickMade  # how step 00 and the brick step tell the bricks' storage is made
 
     @property
     def first(self) -> Member:
@@ -568,4 +570,5 @@ def plan_data(p: GlusterPlan) -> dict[str, Any]:
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
+        "brick_made": {"command": list(p.brick_made.command), "what": p.brick_made.what},
     }

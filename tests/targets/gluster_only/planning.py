@@ -7,13 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from confgen.components import brick_storage, firewalld, gluster
-from confgen.components.brick_storage import BrickStorage, BrickVolume
+from confgen.components.brick_storage import BrickMade, BrickStorage, BrickVolume
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
 from confgen.context import paths_data, plan_data
 from confgen.paths import BLOCKS, ETC_HOSTS, HOSTS_BLOCK
 from confgen.planner import (
     PREFLIGHT_STEP,
-    BrickMade,
     OutputFile,
     Preflight,
     Source,

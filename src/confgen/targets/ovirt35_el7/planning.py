@@ -7,11 +7,11 @@ import shlex
 from ipaddress import IPv4Address
 
 from confgen.components import ctdb, gluster, iptables, packages, selinux
+from confgen.components.brick_storage import BrickMade
 from confgen.components.gluster import GlusterPlan, Member
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
-    BrickMade,
     Check,
     NameCheck,
     OutputFile,

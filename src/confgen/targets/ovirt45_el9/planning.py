@@ -8,11 +8,10 @@ import shlex
 from collections.abc import Mapping
 
 from confgen.components import firewalld, gluster, packages
-from confgen.components.brick_storage import BrickStorage, BrickVolume
+from confgen.components.brick_storage import BrickMade, BrickStorage, BrickVolume
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
-    BrickMade,
     Check,
     NameCheck,
     OutputFile,

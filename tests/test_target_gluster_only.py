@@ -60,7 +60,7 @@ def test_its_example_is_valid_and_plans_its_steps(registered: str) -> None:
     ]
     # Gluster's step runs Gluster's template, the others EL9's.
     templates = {s.slug: s.template for s in plan.steps}
-    assert templates["peer-probe"] == "common/peer-probe.sh.j2"
+    assert templates["peer-probe"] == "components/gluster/peer-probe.sh.j2"
     assert templates["volumes"] == "ovirt45-el9/volumes.sh.j2"
 
 

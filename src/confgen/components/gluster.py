@@ -399,8 +399,8 @@ def volume_plans(
 # The steps every target with a pool runs alike: the first host probes the others, and each
 # other probes the first back by name. Their templates are Gluster's, not a target's.
 STEP_TEMPLATES: Mapping[str, str] = {
-    "peer-probe": "common/peer-probe.sh.j2",
-    "peer-probe-back": "common/peer-probe-back.sh.j2",
+    "peer-probe": "components/gluster/peer-probe.sh.j2",
+    "peer-probe-back": "components/gluster/peer-probe-back.sh.j2",
 }
 
 

@@ -24,6 +24,7 @@ from confgen.planner import (
     script_files,
 )
 from confgen.records import record
+from confgen.targets.ovirt45_el9 import context as el9_context
 from confgen.targets.ovirt45_el9 import defaults as el9
 from confgen.targets.ovirt45_el9 import paths as el9_paths
 from targets.gluster_only.model import SERVICES, Cluster
@@ -159,22 +160,10 @@ def self_check(the_plan: GlusterOnlyPlan) -> list[str]:
 
 def context(p: GlusterOnlyPlan) -> dict[str, Any]:
     c = p.cluster
-    fs = c.gluster.brick_fs
     return {
         "cluster": {
             "gluster": {
-                "brick_fs": {
-                    "volume_group": fs.volume_group,
-                    "thin_pool": fs.thin_pool,
-                    "thin_pool_chunk_size": el9.THIN_POOL_CHUNK_SIZE,
-                    "thin_pool_metadata_size": fs.thin_pool_metadata_size,
-                    "mount_point": fs.mount_point,
-                    "pv_data_alignment": el9.PV_DATA_ALIGNMENT,
-                    "mkfs_options": list(el9.MKFS_XFS_OPTIONS),
-                    "mount_options": el9.MOUNT_OPTIONS,
-                    "selinux_type": el9.BRICK_SELINUX_TYPE,
-                    "wwid_properties": [list(pair) for pair in el9.WWID_PROPERTIES],
-                },
+                "brick_fs": el9_context.brick_fs(c.gluster.brick_fs),
                 "volume_group": el9.VM_VOLUME_GROUP,
                 "volume_options": [],
             },

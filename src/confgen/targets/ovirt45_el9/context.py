@@ -5,6 +5,7 @@ from __future__ import annotations
 from confgen.components import brick_storage, gluster
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt45_el9 import defaults, paths
+from confgen.targets.ovirt45_el9.model import BrickFilesystem
 from confgen.targets.ovirt45_el9.planning import El9Plan, GlusterDomain
 
 
@@ -21,25 +22,29 @@ def _domain(d: GlusterDomain) -> Data:
     }
 
 
+def brick_fs(fs: BrickFilesystem) -> Data:
+    """The brick filesystems as this target makes them (LVM + XFS), for the brick step."""
+    return {
+        "volume_group": fs.volume_group,
+        "thin_pool": fs.thin_pool,
+        "thin_pool_chunk_size": defaults.THIN_POOL_CHUNK_SIZE,
+        "thin_pool_metadata_size": fs.thin_pool_metadata_size,
+        "mount_point": fs.mount_point,
+        "pv_data_alignment": defaults.PV_DATA_ALIGNMENT,
+        "mkfs_options": list(defaults.MKFS_XFS_OPTIONS),
+        "mount_options": defaults.MOUNT_OPTIONS,
+        "selinux_type": defaults.BRICK_SELINUX_TYPE,
+        "wwid_properties": [list(pair) for pair in defaults.WWID_PROPERTIES],
+    }
+
+
 def context(p: El9Plan) -> Data:
     c = p.cluster
-    fs = c.gluster.brick_fs
     he = c.hosted_engine
     return {
         "cluster": {
             "gluster": {
-                "brick_fs": {
-                    "volume_group": fs.volume_group,
-                    "thin_pool": fs.thin_pool,
-                    "thin_pool_chunk_size": defaults.THIN_POOL_CHUNK_SIZE,
-                    "thin_pool_metadata_size": fs.thin_pool_metadata_size,
-                    "mount_point": fs.mount_point,
-                    "pv_data_alignment": defaults.PV_DATA_ALIGNMENT,
-                    "mkfs_options": list(defaults.MKFS_XFS_OPTIONS),
-                    "mount_options": defaults.MOUNT_OPTIONS,
-                    "selinux_type": defaults.BRICK_SELINUX_TYPE,
-                    "wwid_properties": [list(pair) for pair in defaults.WWID_PROPERTIES],
-                },
+                "brick_fs": brick_fs(c.gluster.brick_fs),
                 "volume_group": defaults.VM_VOLUME_GROUP,
                 "volume_options": [[key, value] for key, value in defaults.VM_VOLUME_OPTIONS],
             },

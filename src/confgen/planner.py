@@ -133,7 +133,7 @@ class Step:
 class StepSpec:
     """A step as a target writes it down, before it is numbered.
 
-    `on` is "every" host, the "first" (the one that runs the hosted engine first), the
+    `on` is "every" host, the "first" (the host the cluster is built from), the
     "others", the "second" (the first of the others, by ID), or the names of the hosts.
     `after` names the keys of the steps that must be done first.
     """
@@ -178,14 +178,14 @@ class OutputFile:
 
 @record
 class NameCheck:
-    """A name of the cluster as this host's resolver must see it, checked by step 00 (and,
-    for DNS, again before the hosted-engine deploy).
+    """A name of the cluster as this host's resolver must see it, checked by step 00 (and by
+    a target's step that needs it again, as el9's hosted-engine deploy does).
 
     Through /etc/hosts and through DNS each, the name may resolve only to one of `addresses`,
-    the planned one first (any address when there is none: the engine VM's, which the cluster
-    file does not give), and with `reverse` the planned address only back to the name. With
-    `dns`, DNS must know it (forward, and reverse with `reverse`); without, it may be unknown
-    until a step writes it into /etc/hosts.
+    the planned one first (any address when there is none: a name whose address the cluster
+    file does not give, as the engine VM's), and with `reverse` the planned address only back
+    to the name. With `dns`, DNS must know it (forward, and reverse with `reverse`); without,
+    it may be unknown until a step writes it into /etc/hosts.
     """
 
     name: str
@@ -197,8 +197,8 @@ class NameCheck:
 @record
 class NicCheck:
     """A NIC of the cluster file on one host and the address it must hold, with its network's
-    prefix. `bridge`: where the management NIC's address moves once oVirt bridges it (the
-    management network's bridge), which then holds it instead."""
+    prefix. `bridge`: where the management NIC's address moves once a target's steps bridge
+    it (oVirt's management bridge), which then holds it instead."""
 
     nic: str
     address: IPv4Interface
@@ -363,7 +363,7 @@ def every_host(hosts: Sequence[HostPlan]) -> str:
 
 def nic_checks(cluster: Cluster, host: HostPlan, bridge: str | None) -> tuple[NicCheck, ...]:
     """Each NIC the cluster file gives the host, with its address and its network's prefix;
-    the management NIC's address may be on `bridge` instead, once oVirt bridged it."""
+    the management NIC's address may be on `bridge` instead, once a step bridged it."""
     networks = {n.name: n for n in cluster.networks}
     return tuple(
         NicCheck(

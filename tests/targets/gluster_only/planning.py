@@ -24,9 +24,9 @@ from confgen.planner import (
     script_files,
 )
 from confgen.records import record
-from confgen.targets.ovirt45_el9 import context as el9_context
 from confgen.targets.ovirt45_el9 import defaults as el9
 from confgen.targets.ovirt45_el9 import paths as el9_paths
+from confgen.targets.ovirt45_el9.context import brick_fs
 from targets.gluster_only.model import SERVICES, Cluster
 
 # The steps run EL9's templates, and Gluster's own for the pool.
@@ -163,7 +163,7 @@ def context(p: GlusterOnlyPlan) -> dict[str, Any]:
     return {
         "cluster": {
             "gluster": {
-                "brick_fs": el9_context.brick_fs(c.gluster.brick_fs),
+                "brick_fs": brick_fs(c.gluster.brick_fs),
                 "volume_group": el9.VM_VOLUME_GROUP,
                 "volume_options": [],
             },

@@ -62,6 +62,21 @@ def test_its_example_is_valid_and_plans_its_steps(registered: str) -> None:
     templates = {s.slug: s.template for s in plan.steps}
     assert templates["peer-probe"] == "components/gluster/peer-probe.sh.j2"
     assert templates["volumes"] == "ovirt45-el9/volumes.sh.j2"
+    # It renders (the fast loop's word; its scripts run in test_target_gluster_only_run.py):
+    # each host its scripts, and the first host alone probes and makes the volumes.
+    tree = confgen.render(cluster)
+    scripts = sorted(p for p in tree if p.startswith("hosts/host1/scripts/"))
+    assert [p.rsplit("/", 1)[1] for p in scripts] == [
+        "00-preflight.sh",
+        "01-install-packages.sh",
+        "02-firewall.sh",
+        "03-brick-storage.sh",
+        "04-peer-probe.sh",
+        "06-volumes.sh",
+    ]
+    assert (
+        "gluster volume create scratch replica 3" in tree["hosts/host1/scripts/06-volumes.sh"].text
+    )
 
 
 def test_the_components_rules_hold_it(registered: str) -> None:

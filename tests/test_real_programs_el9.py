@@ -21,12 +21,10 @@ from hypothesis import HealthCheck, given, settings
 import confgen
 from fakehost import restamp
 from golden_cases import GOLDEN, golden_cases
+from real_pool import gluster_pool, storage_pool_of
 from strategies import el9_clusters, to_toml
 from test_real_programs import (
-    START_GLUSTERD,
     check_scripts,
-    glusterd_work,
-    in_glusterd_namespace,
     rendered,
     require,
     run,
@@ -175,46 +173,23 @@ def check_xfs(out: Path, plan: confgen.Plan, tmp: Path) -> None:
         run(losetup, "--detach", device)
 
 
-# The volume step, run as it is, on a real glusterd: `gluster` is glusterd's own command with
-# --mode=script (no questions) and `force` added to `volume create`, since glusterd rightly
-# refuses a replica set whose bricks share one server, as every brick does here.
-GLUSTER = r"""
-printf '%s\n' "$*" >> "$CALLS"
-if [ "$1 $2" = "volume create" ]; then
-    exec "$GLUSTER_BIN" --mode=script "$@" force
-fi
-exec "$GLUSTER_BIN" --mode=script "$@"
-"""
-
-RUN_VOLUMES = (
-    START_GLUSTERD
-    + r"""
-bash "$SCRIPT" > "$WORK/first.log" 2>&1 || { cat "$WORK/first.log"; exit 1; }
-: > "$CALLS"
-bash "$SCRIPT" > "$WORK/second.log" 2>&1 || { cat "$WORK/second.log"; exit 1; }
-for volume in $VOLUMES; do
-    echo "--- $volume"
-    "$GLUSTER_BIN" --mode=script volume info "$volume"
-done
-"""
-)
-
-
 def check_volumes(out: Path, plan: confgen.Plan, tmp: Path) -> None:
-    """Run the volume step twice on a real glusterd, with the brick filesystem moved into the
-    temporary folder (a variant of the cluster rendered for it)."""
-    gluster_bin = require("gluster", "glusterfs-cli")
+    """The peer steps, then the volume step twice, each run unchanged on its host of a pool of
+    real glusterds, one per host (tests/real_pool.py), with Debian's option groups; the brick
+    filesystem moved to where the pool gives each host a tmpfs of its own (a variant of the
+    cluster rendered for it). No `force` and no --mode=script: the replica sets span hosts."""
     groups = Path("/var/lib/glusterd/groups")
     if not (groups / "virt").is_file():
         pytest.fail(f"{groups}/virt is missing: apt-get install glusterfs-server")
+    work = tmp / "pool"
     cluster = plan.cluster
-    bricks = tmp / "bricks"
     gluster = cluster.gluster  # type: ignore[attr-defined]
     root = gluster.brick_fs.mount_point.rstrip("/")
-    fs = attrs.evolve(gluster.brick_fs, mount_point=str(bricks))
+    bricks = str(work / "bricks")
+    fs = attrs.evolve(gluster.brick_fs, mount_point=bricks)
     # A volume's own brick folder lies on the brick filesystem: it moves with it.
     volumes = tuple(
-        attrs.evolve(v, brick_dir=str(bricks) + v.brick_dir[len(root) :])
+        attrs.evolve(v, brick_dir=bricks + v.brick_dir[len(root) :])
         if v.brick_dir is not None
         else v
         for v in gluster.all_volumes
@@ -223,36 +198,41 @@ def check_volumes(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     variant = tmp / "out"
     confgen.write_tree(confgen.render(moved), variant)
     the_plan = confgen.plan(moved)
-    for volume in the_plan.volumes:
-        for brick in volume.bricks:
-            Path(brick.path).mkdir(parents=True, exist_ok=True)
-    work = glusterd_work(tmp / "glusterd", {h.peer: str(h.storage_address) for h in plan.hosts})
-    shutil.copytree(groups, work / "lib" / "groups")
-    tools = tmp / "bin"
-    _write_tool(tools, "gluster", GLUSTER)
-    _write_tool(tools, "hostname", "echo localhost\n")
-    calls = tmp / "calls"
-    result = in_glusterd_namespace(
-        RUN_VOLUMES,
-        work=work,
-        addresses=[str(h.storage_address) for h in plan.hosts],
-        PATH=f"{tools}:{Path(gluster_bin).parent}:{BIN}",
-        GLUSTER_BIN=gluster_bin,
-        CALLS=str(calls),
-        SCRIPT=str(_script(variant, the_plan, the_plan.first.name, "volumes")),
-        CONFGEN_THIS_HOST=the_plan.first.name,
-        VOLUMES=" ".join(v.name for v in the_plan.volumes),
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    addresses, names = storage_pool_of(the_plan)
+    with gluster_pool(work, addresses, names, groups) as pool:
+        for volume in the_plan.volumes:
+            for brick in volume.bricks:
+                made = pool.run(brick.host, "mkdir", "-p", brick.path)
+                assert made.returncode == 0, made.stderr
+        for step in the_plan.steps:
+            if step.slug in ("peer-probe", "peer-probe-back"):
+                for host in step.hosts:
+                    done = pool.run_script(host, _script(variant, the_plan, host, step.slug))
+                    assert done.returncode == 0, done.stdout + done.stderr
+        first = the_plan.first.name
+        script = _script(variant, the_plan, first, "volumes")
+        done = pool.run_script(first, script)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert "volume create: " in done.stdout, done.stdout
+        again = pool.run_script(first, script)
+        assert again.returncode == 0, again.stdout + again.stderr
+        # gluster says "volume create: NAME: success", "volume set: success", "volume start:
+        # NAME: success" for each change: run again, the step makes none.
+        assert "success" not in again.stdout, again.stdout
+        infos = {
+            v.name: pool.gluster(first, "volume", "info", v.name).stdout for v in the_plan.volumes
+        }
     virt = dict(
         line.split("=", 1) for line in (groups / "virt").read_text().splitlines() if "=" in line
     )
     for volume in the_plan.volumes:
-        info = result.stdout.partition(f"--- {volume.name}\n")[2].partition("\n--- ")[0] + "\n"
+        info = infos[volume.name]
         assert "Status: Started\n" in info, info
         sets = len(volume.bricks) // volume.replica
         kind = "Replicate" if sets == 1 else "Distributed-Replicate"
         assert f"Type: {kind}\n" in info, info
+        listed = re.findall(r"^Brick\d+: (.*)$", info, re.MULTILINE)
+        assert listed == [str(b) for b in volume.bricks], info
         for key, value in {
             **virt,
             "storage.owner-uid": "36",
@@ -263,8 +243,6 @@ def check_volumes(out: Path, plan: confgen.Plan, tmp: Path) -> None:
             "cluster.granular-entry-heal": "enable",
         }.items():
             assert f"\n{key}: {value}\n" in info, (key, value, info)
-    second = calls.read_text().splitlines()
-    assert [c for c in second if re.match(r"volume (create|set|start)", c)] == [], second
 
 
 CHECKS = [check_scripts, check_firewall, check_xfs, check_volumes]

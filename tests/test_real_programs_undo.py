@@ -15,10 +15,8 @@ delete what exists and clear every brick; the same creates are then accepted. A 
 of the undo scripts finds nothing to do. `gluster volume info` lists nothing once the volumes
 are gone ("No volumes present"), as the gluster stand-in says.
 
-Not shown here: glusterd's refusal to detach a peer holding bricks ("Peer HOST hosts one or
-more bricks", glusterd-handler.c:1301-1311, 4015-4021). One glusterd has no peer to detach: a
-detach of one of its own addresses answers "is localhost", of another "is not part of
-cluster"; the runbook's peer-probe entry cites the source instead.
+glusterd's refusal to detach a peer holding bricks ("Peer HOST hosts one or more bricks") needs
+a second glusterd: tests/test_real_programs_pool.py shows it on a pool of real glusterds.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 # The tier of each test module, as a marker (registered in pyproject.toml): the fast loop
 # leaves out the tiers that run the generated scripts (README.md, "Tests").
 TIERS = {
+    "test_api.py": "unit",
     "test_bench.py": "unit",
     "test_cli.py": "unit",
     "test_hosted_engine_setup.py": "unit",

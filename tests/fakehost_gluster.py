@@ -33,6 +33,42 @@ def _pool(state: dict[str, Any]) -> list[str]:
     return [state["hosts"][state["first"]]["peer"], *state["peers"]]
 
 
+def _glusterfs_10(state: dict[str, Any]) -> bool:
+    """The target of ovirt45-el9 runs glusterfs 10; the seed's, glusterfs 3.6."""
+    return state.get("target") == "ovirt45-el9"
+
+
+def _probed(state: dict[str, Any], message: str) -> str:
+    """What `peer probe` prints on success: glusterfs 3.6 "peer probe: success. MESSAGE"
+    (cli/src/cli-rpc-ops.c:151 at v3.6.0, gf_cli_probe_cbk), glusterfs 10 "peer probe: MESSAGE"
+    with "success" for none (v10.3 cli-rpc-ops.c:141,180), as the real 10.3 prints in
+    tests/test_real_programs_pool.py."""
+    if _glusterfs_10(state):
+        return f"peer probe: {message or 'success'}\n"
+    return f"peer probe: success. {message}\n"
+
+
+def _known_by(state: dict[str, Any], probed: str, prober: dict[str, Any]) -> str:
+    """The name the probed host's glusterd gives a new peer that probed it.
+
+    glusterfs 3.6 takes the connection's address as it is (glusterd-utils.c:6406 at v3.6.0,
+    glusterd_remote_hostname_get). glusterfs 10 resolves it back first: getnameinfo(3) without
+    NI_NAMEREQD (libglusterfs/src/common-utils.c:3406-3466 at v10.3, gf_get_hostname_from_ip,
+    called by glusterd_remote_hostname_get, glusterd-utils.c:5779-5806, from the probe
+    handler, glusterd-handler.c:2921-2941), which gives the host's hosts file's name for the
+    address, else its DNS PTR record, else the address.
+    """
+    address = prober["storage"]
+    if not _glusterfs_10(state):
+        return address
+    hosts = Path(state["roots"]) / probed / "etc" / "hosts"
+    for line in hosts.read_text().splitlines() if hosts.is_file() else []:
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2 and fields[0] == address:
+            return str(fields[1])
+    return str(state.get("ptr", {}).get(address, address))
+
+
 def _within(path: str, other: str) -> bool:
     return path == other or path.startswith(other.rstrip("/") + "/")
 
@@ -306,7 +342,7 @@ def answer(
     if words[:2] == ["peer", "probe"]:
         target = words[2]
         if target == me["peer"]:
-            return _ok("peer probe: success. Probe on localhost not needed\n")
+            return _ok(_probed(state, "Probe on localhost not needed"))
         host = _host_of(state, target)
         if host is None or "glusterd" not in state["hosts"][host]["active"]:
             return _fail(
@@ -319,16 +355,18 @@ def answer(
                 state["by_address"].remove(target)
                 state.setdefault("renamed", []).append(target)
             return _ok(
-                f"peer probe: success. Host {target} port 24007 already in peer list\n",
+                _probed(state, f"Host {target} port 24007 already in peer list"),
                 change=named,
             )
         if me["peer"] not in state.setdefault("named", []):
-            # The probed host learns the prober by the address of the connection.
-            state.setdefault("by_address", []).append(me["peer"])
+            # The probed host learns the prober by the address of the connection, or, with
+            # glusterfs 10, by the name that address resolves back to (below).
+            if _known_by(state, host, me) != me["peer"]:
+                state.setdefault("by_address", []).append(me["peer"])
             state["named"].append(me["peer"])
         state["named"].append(target)
         state["peers"].append(target)
-        return _ok("peer probe: success.\n", change=True)
+        return _ok(_probed(state, ""), change=True)
     if words[0] != "volume":
         return _fail(f"unrecognized word: {words[0]}")
     if words[1:] == ["info"]:

@@ -33,14 +33,14 @@ def _source(case: str) -> tuple[confgen.Cluster, confgen.Source]:
     return cluster, confgen.Source.of("cluster.toml", cluster)
 
 
-def _render(case: str) -> dict[str, confgen.RenderedFile]:
+def _render(case: str) -> confgen.RenderedTree:
     """Render a case as `confgen render` does, naming its cluster file in the scripts."""
-    return dict(confgen.render(*_source(case)))
+    return confgen.render(*_source(case))
 
 
 def _rendered(case: str, out: Path) -> dict[str, tuple[bytes, bool]]:
-    """The tree a render writes, manifest included."""
-    confgen.write_tree(_render(case), out, source=_source(case)[1])
+    """The tree a render writes, manifest included (its target and source from the tree)."""
+    confgen.write_tree(_render(case), out)
     return _tree(out)
 
 

@@ -77,6 +77,10 @@ def _no_vmx(fake: FakeCluster, me: dict[str, Any], root: Path) -> None:
     (root / "proc/cpuinfo").write_text(CPUINFO.replace(" vmx ", " "))
 
 
+def _no_kvm(fake: FakeCluster, me: dict[str, Any], root: Path) -> None:
+    (root / "dev/kvm").unlink()
+
+
 def _no_space(fake: FakeCluster, me: dict[str, Any], root: Path) -> None:
     me["free_kib"] = {"/": 4 << 20}
 
@@ -210,6 +214,14 @@ CASES: list[tuple[str, str, str, Wrong, str]] = [
         )
         for name, text in (("el9", EL9), ("el7", SEED))
     ],
+    # The seed's kernel lists vmx when the firmware disabled it: /dev/kvm tells.
+    (
+        "el7-no-kvm",
+        SEED,
+        "host2",
+        _no_kvm,
+        "PROBLEM CPU virtualization: /dev/kvm is missing: the kernel did not enable KVM",
+    ),
     (
         "el9-space",
         EL9,

@@ -74,5 +74,5 @@ def test_setup_line_renders_todays_target(
     for argv in commands:
         assert cli.main(argv) == 0, capsys.readouterr().err
     manifest = json.loads((tmp_path / "out" / ".confgen-manifest.json").read_text())
-    assert manifest["source"]["target"] == first[0]
+    assert manifest["target"] == first[0]
     assert (tmp_path / "out" / "RUNBOOK.md").is_file()

@@ -9,8 +9,8 @@ written (no --mode=script: `peer detach` asks to confirm, answered "y").
 What is shown, in order: the peer steps build the pool (every host connected to every other,
 and where the target probes back, the first host known by its name); run again, they change
 nothing; the peer step's undo detaches every other host; after it the step runs again and
-rebuilds the pool; with the plan's volumes created, the same undo is refused by glusterd with
-the words the runbook quotes ("Peer HOST hosts one or more bricks", glusterfs v10.3
+rebuilds the pool; with the plan's volumes created, the same undo is refused by glusterd, with
+the words el9's runbook quotes ("Peer HOST hosts one or more bricks", glusterfs v10.3
 glusterd-handler.c:1301-1311), and the pool stays whole.
 """
 
@@ -22,8 +22,10 @@ from pathlib import Path
 import pytest
 
 import confgen
+import fakehost_gluster
 from confgen.planner import Step
-from golden_cases import GOLDEN
+from fakehost import FakeCluster
+from golden_cases import GOLDEN, golden_cases
 from real_pool import GlusterPool, gluster_pool, storage_pool_of
 
 CASES = ["seed-3host", "el9-3host"]
@@ -123,15 +125,17 @@ def test_peer_steps_and_their_undo_on_real_glusterds(case: str, tmp_path: Path) 
             )
             assert created.returncode == 0, (volume.name, created.stdout, created.stderr)
         failure = plan.failures[plan.steps.index(plan.first_step("peer-probe"))]
+        # The words of glusterfs 10; the seed's 3.6 says it otherwise, and its runbook quotes
+        # that (ovirt35_el7/failures.py cites the source), which the real 10.3 here cannot show.
         quoted = re.search(r'"(Peer HOST hosts one or more bricks)"', failure.undo)
-        assert quoted is not None, failure.undo
+        assert (quoted is not None) == (cluster.target == "ovirt45-el9"), failure.undo
         holders = {b.peer for v in plan.volumes for b in v.bricks}
         for command, peer in zip(detach, others, strict=True):
             done = pool.gluster(first.name, *command.split()[1:], stdin="y\n")
             if peer in holders:
                 assert done.returncode != 0, (command, done.stdout)
                 said = done.stdout + done.stderr
-                assert quoted.group(1).replace("HOST", peer) in said, said
+                assert quoted is None or quoted.group(1).replace("HOST", peer) in said, said
         _pool_is_whole(pool, plan)
 
 
@@ -219,3 +223,40 @@ def test_the_seed_add_bricks_step_and_its_undo_on_real_glusterds(tmp_path: Path)
         _run_step(pool, out, first.name, grow)
         for volume in existing:
             assert _brick_lines(pool, first.name, volume.name) == [str(b) for b in volume.bricks]
+
+
+def _uuids_out(text: str) -> str:
+    return re.sub(r"(?m)^Uuid: .*$", "Uuid: -", text)
+
+
+# Debian's glusterd is 10.3, the version of ovirt45-el9's GlusterFS 10: the seed's 3.6 prints
+# and names peers otherwise (fakehost_gluster._probed and _known_by cite its source).
+@pytest.mark.parametrize("case", golden_cases("ovirt45-el9"))
+def test_the_gluster_stand_in_answers_the_peer_steps_as_the_real_pool(
+    case: str, tmp_path: Path
+) -> None:
+    """The peer steps, run on the fake cluster and on a pool of real glusterds: each step
+    prints the same on both (gluster's own lines included), and every host's `peer status`
+    then reads the same but for the UUIDs."""
+    fake = FakeCluster.rendered(tmp_path / "fake", (GOLDEN / case / "cluster.toml").read_text())
+    plan = fake.plan
+    steps = [s for s in plan.steps if s.slug in PEER_STEPS]
+    fake.run_through(steps[0].number)
+    addresses, names = storage_pool_of(plan)
+    with gluster_pool(tmp_path / "pool", addresses, names) as pool:
+        for step in steps:
+            for host in step.hosts:
+                on_the_fake = fake.run(host, step.script)
+                assert on_the_fake.returncode == 0, on_the_fake.stdout + on_the_fake.stderr
+                real = _run_step(pool, fake.out, host, step)
+                assert on_the_fake.stdout == real, (host, step.script)
+        for h in plan.hosts:
+            real = pool.gluster(h.name, "peer", "status")
+            code, out, _, err = fakehost_gluster.answer(
+                fake.state, fake.state["hosts"][h.name], ["peer", "status"]
+            )
+            assert (code, _uuids_out(out), err) == (
+                real.returncode,
+                _uuids_out(real.stdout),
+                real.stderr,
+            ), h.name

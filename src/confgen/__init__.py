@@ -1,12 +1,16 @@
 """confgen: render every file and script that sets up an oVirt + GlusterFS + CTDB cluster.
 
-The pipeline: `load` (TOML -> models) -> `validate` (problems) -> `plan` ->
-`template_context` (the plan as plain data, all the templates see) -> `render` (path -> text and
-mode, in memory) -> `write_tree` (the output tree on disk). Each target (`confgen.targets`)
-gives the models, rules, steps and templates of the releases it is written for; a cluster's
-own classes are in its target's `model` module (`confgen.targets.ovirt35_el7.model`).
+The pipeline: `load` (a file), `loads` (its text) or `load_data` (the mapping its text parses
+to) -> `validate` (problems) -> `plan` -> `template_context` (the plan as plain data, all the
+templates see) -> `render_plan` (a `RenderedTree`: path -> text and mode, in memory, with its
+target and source; `render` validates, plans and renders at once; `render_files` renders as it
+is written) -> `write_tree` (the output tree on disk). Each target (`confgen.targets`: `NAMES`,
+`get(name)`) gives the models, rules, steps and templates of the releases it is written for; a
+cluster's own class is its target's `cluster` (`confgen.targets.get("ovirt45-el9").cluster`).
 """
 
+from confgen import targets
+from confgen._version import __version__
 from confgen.components.gluster import Volume
 from confgen.context import template_context
 from confgen.errors import (
@@ -17,8 +21,9 @@ from confgen.errors import (
     Problem,
     Severity,
     ValidationError,
+    printable,
 )
-from confgen.loader import load, loads
+from confgen.loader import load, load_data, loads
 from confgen.models import (
     Cluster,
     FirewallRule,
@@ -30,12 +35,18 @@ from confgen.models import (
     Role,
 )
 from confgen.planner import Plan, Source, plan
-from confgen.renderer import RenderedFile, RenderedTree, render
+from confgen.renderer import (
+    RenderedFile,
+    RenderedTree,
+    RenderStream,
+    render,
+    render_files,
+    render_plan,
+)
+from confgen.schema import schema as json_schema
 from confgen.targets import Target
 from confgen.validator import validate
 from confgen.writer import FileChange, Interrupted, TreeDiff, Written, diff_tree, write_tree
-
-__version__ = "0.1.0"
 
 __all__ = [
     "Cluster",
@@ -53,6 +64,7 @@ __all__ = [
     "PortRange",
     "Problem",
     "Protocol",
+    "RenderStream",
     "RenderedFile",
     "RenderedTree",
     "Role",
@@ -65,10 +77,16 @@ __all__ = [
     "Written",
     "__version__",
     "diff_tree",
+    "json_schema",
     "load",
+    "load_data",
     "loads",
     "plan",
+    "printable",
     "render",
+    "render_files",
+    "render_plan",
+    "targets",
     "template_context",
     "validate",
     "write_tree",

@@ -1,4 +1,5 @@
 """The `confgen` command: a thin shell around the library that turns its errors into messages.
+It uses the library's public API alone (`confgen.__all__`), as any other tool would.
 
 Exit codes: 0 success, 1 invalid input, 2 usage error, 3 a bug in confgen (its own plan broke
 a rule the target programs enforce), 4 differences found (`diff` only).
@@ -8,24 +9,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from confgen import __version__, targets
-from confgen.errors import (
+from confgen import (
     ConfgenError,
+    Interrupted,
     OutputError,
+    Plan,
     PlanCheckError,
     Problem,
     Severity,
+    __version__,
+    diff_tree,
+    json_schema,
+    load,
+    plan,
     printable,
+    render_files,
+    render_plan,
+    targets,
+    validate,
+    write_tree,
 )
-from confgen.loader import loads, name_of, read
-from confgen.planner import Plan, Source, plan_validated
-from confgen.records import replace
-from confgen.renderer import RenderedFile, render_files, render_plan
-from confgen.validator import validate
-from confgen.writer import Interrupted, diff_tree, write_tree
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS cluster,
@@ -56,7 +61,7 @@ Validate CLUSTER and write the output tree into OUT:
   OUT/hosts/NAME/blocks/PATH/B   lines the scripts keep as the marked block B of /PATH
   OUT/hosts/NAME/data/           files the scripts read without installing them
   OUT/hosts/NAME/render.sha256   the sha256 of every other file of hosts/NAME (sha256sum's form)
-  OUT/.confgen-manifest.json     every file's sha256 and mode, as confgen wrote it
+  OUT/.confgen-manifest.json     every file's sha256 and mode, confgen's version, the target
 
 Copy hosts/NAME to host NAME, replacing an earlier copy (rsync -a --no-owner --no-group
 --delete OUT/hosts/NAME/ root@NAME:confgen/), and run its scripts as root in runbook order.
@@ -84,16 +89,18 @@ def _print(source: str, problems: list[Problem]) -> None:
 
 def _valid_plan(args: argparse.Namespace) -> Plan | None:
     """Load and validate; print every problem; None when there are errors (or, strict, warnings)."""
-    text = read(args.cluster)
-    cluster = loads(text)
-    name = name_of(args.cluster)
-    problems = validate(cluster, text)
+    cluster = load(args.cluster)  # it knows its file: its name and lines for what follows
+    problems = validate(cluster)
     if args.strict:
-        problems = [replace(p, severity=Severity.ERROR) for p in problems]
+        problems = [
+            Problem(severity=Severity.ERROR, path=p.path, message=p.message, line=p.line)
+            for p in problems
+        ]
     _print(args.cluster, problems)
     if any(p.severity is Severity.ERROR for p in problems):
         return None
-    return plan_validated(cluster, Source.of(name, cluster))
+    # `plan` validates again: a few milliseconds at 300 hosts, where rendering takes seconds.
+    return plan(cluster)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -107,23 +114,16 @@ def _cmd_render(args: argparse.Namespace) -> int:
     the_plan = _valid_plan(args)
     if the_plan is None:
         return 1
-    # One host's files in memory at a time (the renderer holds them for their folder's
-    # stamp): a 300-host tree is some 50 MB of text. Counted as they go by.
-    count = [0]
-
-    def counted() -> Iterator[tuple[str, RenderedFile]]:
-        for item in render_files(the_plan):
-            count[0] += 1
-            yield item
-
+    # Rendered as it is written: one host's files in memory at a time (the renderer holds them
+    # for their folder's stamp), where a 300-host tree is some 50 MB of text.
     written = write_tree(
-        counted(),
+        render_files(the_plan),
         args.out,
         force=args.force,
         wait=not args.no_wait,
         report=_report,
-        source=the_plan.source,
     )
+    count = sum(map(len, (written.added, written.changed, written.unchanged)))
     done = ", ".join(
         f"{len(paths)} {what}"
         for what, paths in (
@@ -134,7 +134,7 @@ def _cmd_render(args: argparse.Namespace) -> int:
         if paths
     )
     print(
-        f"{printable(args.out)}: {count[0]} files, {done or 'none changed'}; "
+        f"{printable(args.out)}: {count} files, {done or 'none changed'}; "
         f"start with {printable(str(Path(args.out) / 'RUNBOOK.md'))}"
     )
     return 0
@@ -153,7 +153,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     the_plan = _valid_plan(args)
     if the_plan is None:
         return 1
-    result = diff_tree(render_plan(the_plan), args.out, report=_report, source=the_plan.source)
+    result = diff_tree(render_plan(the_plan), args.out, report=_report)
     for change in result.changes:
         if args.stat:
             detail = f"mode {change.mode}" if change.mode else f"+{change.added} -{change.removed}"
@@ -200,9 +200,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_schema(args: argparse.Namespace) -> int:
     import json
 
-    from confgen.schema import schema
-
-    sys.stdout.write(json.dumps(schema(args.target), indent=2) + "\n")
+    sys.stdout.write(json.dumps(json_schema(args.target), indent=2) + "\n")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Load: TOML text -> a target's `Cluster`, with every structural problem reported by its key path.
+"""Load: TOML text, or the mapping it parses to -> a target's `Cluster`, with every structural
+problem reported by its key path (and its line, where there is text).
 
 In two phases, as Butane reads `variant` and `version` first: `target` names the target, and
 the rest of the file is read as that target's cluster (`confgen.targets`)."""
@@ -17,7 +18,7 @@ import tomllib
 import types
 import typing
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,7 +29,7 @@ from confgen import targets
 from confgen.errors import LoadError, Problem, error, in_line_order, quoted
 from confgen.locate import with_lines
 from confgen.models import Cluster, PortRange, Protocol, Role
-from confgen.records import record
+from confgen.records import record, replace
 
 if TYPE_CHECKING:
     import cattrs
@@ -298,24 +299,26 @@ def _collect(exc: BaseException, path: str = "$") -> list[Problem]:
 
 @record
 class Origin:
-    """Where a loaded cluster came from: its file's name (None for text given to `loads`)
-    and text, so that `validate` finds lines and `render` names the file as the command does."""
+    """Where a loaded cluster came from: its file's name (None for text given to `loads`, or a
+    mapping given to `load_data` without a `source`) and its text (None for a mapping), so that
+    `validate` finds lines and `render` names the file as the command does."""
 
     name: str | None
-    text: str
+    text: str | None
 
 
-# Each cluster `load` or `loads` returned, by its id, while it lives: its Origin. Not a field of
-# the cluster: equal clusters from two files are equal, and the digest is of the model alone.
+# Each cluster the loader returned, by its id, while it lives: its Origin. Not a field of the
+# cluster: equal clusters from two files are equal, and the digest is of the model alone.
 _ORIGINS: dict[int, Origin] = {}
 
 
 def origin(cluster: object) -> Origin | None:
-    """The Origin of a cluster `load` or `loads` returned; None for one made otherwise."""
+    """The Origin of a cluster `load`, `loads` or `load_data` returned; None for one made
+    otherwise."""
     return _ORIGINS.get(id(cluster))
 
 
-def _remember(cluster: Cluster, name: str | None, text: str) -> None:
+def _remember(cluster: Cluster, name: str | None, text: str | None) -> None:
     _ORIGINS[id(cluster)] = Origin(name=name, text=text)
     weakref.finalize(cluster, _ORIGINS.pop, id(cluster), None)
 
@@ -376,6 +379,53 @@ def loads(text: str | bytes) -> Cluster:
     return cluster
 
 
+def load_data(data: Mapping[str, Any], source: str | None = None) -> Cluster:
+    """Read a cluster from the mapping its TOML text parses to (`tomllib.loads`; JSON's
+    objects, arrays, strings, integers and booleans are the same); raise `LoadError` listing
+    every problem, each by its key path, without lines (there is no text to count them in).
+
+    The cluster is the one `loads` reads from the TOML text of that mapping. `source` names
+    where the mapping came from: in a `LoadError` (`.source`), and as a loaded file's name is,
+    in the scripts' headers and the manifest of its render."""
+    if not isinstance(data, Mapping):
+        raise TypeError(
+            f"load_data() takes a mapping of a cluster file's keys, not {type(data).__name__}; "
+            "loads() takes its text, load() its path"
+        )
+    try:
+        problems = _key_problems(data)
+        if problems:
+            raise LoadError(problems)
+        cluster = _from_data(dict(data), None)
+    except LoadError as exc:
+        raise LoadError(exc.problems, source=source) from None
+    _remember(cluster, source, None)
+    return cluster
+
+
+def _key_problems(data: Mapping[str, Any]) -> list[Problem]:
+    """A problem for each key in `data`, at any depth, that is not a string, as every key in
+    TOML is; by the path of the table that holds it."""
+    problems = []
+    seen: set[int] = set()
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if id(value) in seen:  # walked already: a table listed twice, or within itself
+            continue
+        if isinstance(value, Mapping):
+            seen.add(id(value))
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    problems.append(error(path, f"{quoted(key)} is a key that is not a string"))
+                else:
+                    pending.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            seen.add(id(value))
+            pending.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return problems
+
+
 def _loads(text: str) -> Cluster:
     _bounded(text)
     try:
@@ -388,6 +438,18 @@ def _loads(text: str) -> Cluster:
         ) from None
     except ValueError as exc:  # an integer of over 4,300 digits (Python's int limit)
         raise LoadError([error("", f"not valid TOML here: {exc}")]) from None
+    return _from_data(data, text)
+
+
+def _from_data(data: dict[str, Any], text: str | None) -> Cluster:
+    """The cluster of parsed TOML (or a mapping of the same shape); its problems with lines
+    when `text`, the TOML it was parsed from, is given."""
+
+    def located(problems: list[Problem]) -> list[Problem]:
+        if text is None:  # no line to point at, not even line 1 for a line to add
+            return [replace(p, line=None) for p in problems]
+        return in_line_order(with_lines(problems, text))
+
     target = _target(data, text)
     if not data.keys() - {"target"}:
         option = "" if target.name == targets.DEFAULT else f" --target {target.name}"
@@ -396,9 +458,9 @@ def _loads(text: str) -> Cluster:
             [
                 error(
                     "",
-                    f"the file {empty}; `confgen init{option} cluster.toml` writes an example "
-                    "to start from",
-                    line=1,
+                    f"the {'file' if text is not None else 'mapping'} {empty}; "
+                    f"`confgen init{option} cluster.toml` writes an example to start from",
+                    line=None if text is None else 1,
                 )
             ]
         )
@@ -415,11 +477,9 @@ def _loads(text: str) -> Cluster:
     except RecursionError:
         raise LoadError([error("", "values nested too deep to read")]) from None
     except LoadError as exc:
-        problems = refused + exc.problems + _target_hint(data, target)
-        raise LoadError(in_line_order(with_lines(problems, text))) from None
+        raise LoadError(located(refused + exc.problems + _target_hint(data, target))) from None
     if refused:
-        problems = refused + _target_hint(data, target)
-        raise LoadError(in_line_order(with_lines(problems, text)))
+        raise LoadError(located(refused + _target_hint(data, target)))
     return cluster
 
 
@@ -600,13 +660,13 @@ def _without(data: dict[str, Any], path: list[str]) -> tuple[dict[str, Any], boo
     return ({**data, head: changed} if found else data), found
 
 
-def _target(data: dict[str, Any], text: str) -> targets.Target:
+def _target(data: dict[str, Any], text: str | None) -> targets.Target:
     """Phase one: the target the file names (`target`), or the default one."""
     name = data.get("target", targets.DEFAULT)
     if not isinstance(name, str) or name not in targets.NAMES:
         choices = ", ".join(repr(n) for n in targets.NAMES)
         problem = error("target", f"{quoted(name)} is not one of {choices}")
-        raise LoadError(with_lines([problem], text))
+        raise LoadError([problem] if text is None else with_lines([problem], text))
     return targets.get(name)
 
 
@@ -665,7 +725,7 @@ def load(path: str | Path) -> Cluster:
     if not isinstance(path, str | os.PathLike):
         raise TypeError(
             f"load() takes the path of a cluster file (str or Path), not {type(path).__name__}; "
-            "loads() takes its text"
+            "loads() takes its text, load_data() the mapping it parses to"
         )
     try:
         text = read(path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from confgen._resources import compiled_dir, templates_dir
@@ -28,15 +28,39 @@ class RenderedFile:
     mode: int
 
 
-class RenderedTree(dict[str, RenderedFile]):
-    """What `render` returns: relative path -> text and mode, sorted by path; and the `source`
-    it was rendered from, which `write_tree` records in the manifest when given this tree."""
+@record
+class RenderedTree(Mapping[str, RenderedFile]):
+    """A rendered output tree in memory, as `render` and `render_plan` return it: a mapping of
+    relative path -> text and mode (`files`, sorted by path), and what `write_tree` records in
+    the tree's manifest: the `target` and the `source` (the cluster file, when it is named)."""
 
-    def __init__(
-        self, files: Iterable[tuple[str, RenderedFile]], source: Source | None = None
-    ) -> None:
-        super().__init__(files)
-        self.source = source
+    files: Mapping[str, RenderedFile]
+    target: str
+    source: Source | None
+
+    def __getitem__(self, path: str) -> RenderedFile:
+        return self.files[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+class RenderStream(Iterable[tuple[str, RenderedFile]]):
+    """A plan's files rendered as they are iterated, as `render_files` returns them: (relative
+    path, text and mode) pairs, sorted by path, one host's folder in memory at a time; and the
+    `target` and `source` that `write_tree` records in the manifest. Each iteration renders
+    again."""
+
+    def __init__(self, the_plan: Plan) -> None:
+        self.plan = the_plan
+        self.target: str = the_plan.cluster.target
+        self.source: Source | None = the_plan.source
+
+    def __iter__(self) -> Iterator[tuple[str, RenderedFile]]:
+        return _render_files(self.plan)
 
 
 _ENV: jinja2.Environment | None = None
@@ -113,8 +137,15 @@ def _with_stamp(
     return files
 
 
-def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
-    """Render the files of a plan one by one, sorted by path: (relative path, text and mode).
+def render_files(the_plan: Plan) -> RenderStream:
+    """Render the files of a plan one by one as they are iterated, sorted by path: (relative
+    path, text and mode) pairs, that `write_tree` writes holding one host's folder in memory
+    at a time. The plan is not validated again: `plan` made it of a valid cluster."""
+    return RenderStream(the_plan)
+
+
+def _render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
+    """The files of a plan, rendered one by one, sorted by path.
 
     A template that reads neither `host` nor `step` gives the same text on every host (the
     /etc/hosts block, the iptables rules): it is rendered once and its text shared.
@@ -161,19 +192,24 @@ def render_files(the_plan: Plan) -> Iterator[tuple[str, RenderedFile]]:
         yield from _with_stamp(folder, held, the_plan)
 
 
-def render_plan(the_plan: Plan) -> dict[str, RenderedFile]:
-    """Render every file of a plan: relative path -> text and mode, sorted by path."""
-    return dict(render_files(the_plan))
+def render_plan(the_plan: Plan) -> RenderedTree:
+    """Render every file of a plan, in memory: relative path -> text and mode, sorted by path,
+    with the plan's target and source. The plan is not validated again."""
+    return RenderedTree(
+        files=dict(_render_files(the_plan)),
+        target=the_plan.cluster.target,
+        source=the_plan.source,
+    )
 
 
 def render(cluster: Cluster, source: Source | None = None) -> RenderedTree:
-    """Validate, plan and render a cluster: relative path -> text and mode.
+    """Validate, plan and render a cluster, in memory: relative path -> text and mode.
 
-    `source` names the cluster file in every script's header (its name and sha256); without
-    it, a cluster `load` read is named by its file's name, as `confgen render` names it.
+    `source` names the cluster file: by its name in every script's header, by its name and the
+    digest of its model in each host folder's stamp and in the manifest. Without it, a cluster
+    `load` read is named by its file's name, as `confgen render` names it.
 
     Raises `ValidationError` when `validate` finds errors (`plan` checks); warnings do not
-    stop it.
+    stop it. To render a plan already made, `render_plan`.
     """
-    the_plan = plan(cluster, source)
-    return RenderedTree(render_files(the_plan), source=the_plan.source)
+    return render_plan(plan(cluster, source))

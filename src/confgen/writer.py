@@ -3,9 +3,9 @@
 The new tree is built in a staging folder beside the target and swapped in: in one step
 (`renameat2` with `RENAME_EXCHANGE`) where the kernel and filesystem allow it, else with two
 renames, so a failure (or a kill) while writing leaves the previous tree as it was. A manifest
-in the tree records every file's sha256 and mode, and the target and cluster it was rendered
-from: it marks the folder as confgen's, and shows which files were edited by hand since, which
-are then only overwritten with `force`.
+in the tree records every file's sha256 and mode, the version of confgen that wrote it, and the
+target and cluster it was rendered from: it marks the folder as confgen's, and shows which files
+were edited by hand since, which are then only overwritten with `force`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from confgen._version import __version__
 from confgen.errors import OutputError, Problem, error
 from confgen.planner import Source
 from confgen.records import record
-from confgen.renderer import RenderedFile
+from confgen.renderer import RenderedFile, RenderedTree, RenderStream
 
 MANIFEST = ".confgen-manifest.json"
 
@@ -41,7 +42,8 @@ class _Entry:
 @record
 class _Manifest:
     """What the manifest of an existing tree says: its files, and the target and cluster file
-    it was rendered from (None in a manifest that does not say)."""
+    it was rendered from (None in a manifest that does not say). A manifest of confgen 0.1.0
+    before it recorded its version has the target in its source (`source.target`)."""
 
     files: Mapping[str, _Entry]
     target: str | None
@@ -52,7 +54,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
+def _manifest_text(entries: Mapping[str, _Entry], target: str | None, source: Source | None) -> str:
     """The manifest as `json.dumps(manifest, indent=1)` writes it, built line by line.
 
     With `indent`, json encodes in pure Python (its C encoder is only for compact output), which
@@ -60,14 +62,15 @@ def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
     function for them; a sha256 is hex and a mode octal digits, which JSON quotes as they are.
     """
     q = json.encoder.encode_basestring_ascii
-    lines = ["{", f' "generator": {q("confgen")},']
+    lines = ["{", f' "generator": {q("confgen")},', f' "version": {q(__version__)},']
+    if target is not None:
+        lines.append(f' "target": {q(target)},')
     if source is not None:
-        # Which cluster the tree was rendered from: the file's name, its target, and the digest
-        # of the cluster it describes (a comment or key order in the file does not change it).
+        # Which cluster the tree was rendered from: the file's name and the digest of the
+        # cluster it describes (a comment or key order in the file does not change it).
         lines += [
             ' "source": {',
             f'  "name": {q(source.name)},',
-            f'  "target": {q(source.target)},',
             f'  "model_sha256": {q(source.model_sha256)}',
             " },",
         ]
@@ -83,14 +86,20 @@ def _manifest_text(entries: Mapping[str, _Entry], source: Source | None) -> str:
 class Written(list[str]):
     """What `write_tree` did: the paths it wrote (added or changed), sorted, as a list; and
     apart, the paths it `added`, `changed` (there before, with other bytes or mode) and
-    `removed` (there before, not in the new tree)."""
+    `removed` (there before, not in the new tree), and the paths of the tree it left
+    `unchanged`."""
 
     def __init__(
-        self, added: Iterable[str] = (), changed: Iterable[str] = (), removed: Iterable[str] = ()
+        self,
+        added: Iterable[str] = (),
+        changed: Iterable[str] = (),
+        removed: Iterable[str] = (),
+        unchanged: Iterable[str] = (),
     ) -> None:
         self.added = tuple(sorted(added))
         self.changed = tuple(sorted(changed))
         self.removed = tuple(sorted(removed))
+        self.unchanged = tuple(sorted(unchanged))
         super().__init__(sorted([*self.added, *self.changed]))
 
 
@@ -333,7 +342,7 @@ def _read_manifest(root: Path) -> _Manifest | None:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
         source = data.get("source") or {}
-        target, name = source.get("target"), source.get("name")
+        target, name = data.get("target", source.get("target")), source.get("name")
         return _Manifest(
             files={
                 path: _Entry(sha256=entry["sha256"], mode=int(entry["mode"], 8))
@@ -350,19 +359,58 @@ def _read_manifest(root: Path) -> _Manifest | None:
         ) from None
 
 
-def _other_target(root: Path, manifest: _Manifest | None, source: Source | None) -> Problem | None:
+def _other_target(root: Path, manifest: _Manifest | None, target: str | None) -> Problem | None:
     """A tree of another target is not this cluster's to replace without `force`."""
-    if manifest is None or manifest.target is None or source is None:
+    if manifest is None or manifest.target is None or target is None:
         return None
-    if manifest.target == source.target:
+    if manifest.target == target:
         return None
     came = f" from {manifest.source}" if manifest.source else ""
     return error(
         "",
         f"{root} holds a tree of target {manifest.target}{came}, and this cluster is of "
-        f"target {source.target}: a render would replace all of it. Choose another folder, "
+        f"target {target}: a render would replace all of it. Choose another folder, "
         "or pass --force to replace it",
     )
+
+
+def _unsafe(path: object) -> str | None:
+    """Why `path` is no path of a file inside the tree, or None when it is one: a relative
+    path of names joined by single slashes, none of them `.` or `..`, and not the manifest's."""
+    if not isinstance(path, str):
+        return f"is a {type(path).__name__}, not a path"
+    if path.startswith("/"):
+        return "is absolute: a path in the tree is relative to its top"
+    if "\0" in path:
+        return "holds a NUL character, which no file name can"
+    parts = path.split("/")
+    if "" in parts:
+        return "has an empty part (two slashes together, or a slash at its end)"
+    if "." in parts or ".." in parts:
+        return "has a part '.' or '..': a path in the tree names each folder on its way"
+    if path == MANIFEST:
+        return "is the manifest's own name"
+    return None
+
+
+def _unsafe_problem(path: object, why: str) -> Problem:
+    return error(path if isinstance(path, str) else repr(path), why)
+
+
+def _refuse(unsafe: list[Problem]) -> None:
+    """Raise `OutputError` listing every path that is no file's inside the tree, if any."""
+    if unsafe:
+        raise OutputError(
+            [*unsafe, error("", "nothing was written: each file's path must stay in the tree")]
+        )
+
+
+def _meant(files: object) -> tuple[str | None, Source | None]:
+    """The target and source a rendered tree records in its manifest; None for files given
+    as a plain mapping or pairs, which do not say."""
+    if isinstance(files, RenderedTree | RenderStream):
+        return files.target, files.source
+    return None, None
 
 
 # No tree confgen writes nests folders this deep; a deeper folder is listed as one entry (not
@@ -411,8 +459,9 @@ class _Staging:
     nothing at all. Once started, each unchanged file is a hard link to the old one: same inode,
     so its mtime survives the swap.
 
-    Paths inside are strings joined with "/" (the plan's relative paths, checked to stay within
-    the tree): at thousands of files, pathlib's parsing cost more than the writing.
+    Paths inside are strings joined with "/" (relative paths that `_unsafe` checked stay within
+    the tree before any is written): at thousands of files, pathlib's parsing cost more than
+    the writing.
     """
 
     def __init__(self, root: Path, tag: str) -> None:
@@ -505,34 +554,35 @@ def write_tree(
     force: bool = False,
     wait: bool = True,
     report: Callable[[str], None] | None = None,
-    source: Source | None = None,
 ) -> Written:
     """Make `out_dir` hold exactly `files` and their manifest; return what was written
-    (`Written`: the paths written, as a list, and which were added, changed and removed).
+    (`Written`: the paths written, as a list, and which were added, changed, removed and left
+    unchanged).
 
-    `files` is a mapping or, to hold one file in memory at a time, an iterable of (path, file)
-    pairs such as `render_files` yields. Unchanged files keep their inode and mtime; a tree with
-    nothing to change is not touched. Refuses (`OutputError`, listing every file) to overwrite or
-    remove hand-edited or foreign files, or to replace a tree of another target, unless `force`;
-    then nothing is written.
+    `files` is what `render` or `render_plan` returns (a `RenderedTree`), what `render_files`
+    returns (a `RenderStream`, rendered as it is written: one host's folder in memory at a
+    time), or any mapping or iterable of (relative path, file) pairs. The manifest records
+    confgen's version, and the target and source of a `RenderedTree` or `RenderStream`. Each
+    path is relative, without `.` or `..` parts or empty ones (else `OutputError`, and nothing
+    is written). Unchanged files keep their inode and mtime; a tree with nothing to change is not
+    touched. Refuses (`OutputError`, listing every file) to overwrite or remove hand-edited or
+    foreign files, or to replace a tree of another target, unless `force`; then nothing is
+    written.
 
     One render at a time writes a folder: another waits for the lock (or, without `wait`,
     raises `OutputError`). `report` hears what happened besides the writing: a wait, the
-    recovery of an interrupted render, a previous tree that could not be removed. `source`,
-    the cluster file the tree was rendered from, is recorded in the manifest; `render` gives
-    its result the source of a cluster `load` read, used when `source` is not given.
+    recovery of an interrupted render, a previous tree that could not be removed.
 
     Ctrl-C raises `Interrupted` (a KeyboardInterrupt) saying which whole tree OUT holds.
     """
-    if source is None:
-        source = getattr(files, "source", None)
+    target, source = _meant(files)
     say = report or (lambda _message: None)
     root = _out_path(out_dir)
     try:
         if not root.parent.is_dir():
             root.parent.mkdir(parents=True, exist_ok=True)
         with _locked(root, shared=False, wait=wait, report=say):
-            return _write_locked(files, root, force, say, source)
+            return _write_locked(files, root, force, say, target, source)
     except OSError as exc:
         raise OutputError(
             [error("", f"cannot write {_shown(exc.filename or root)}: {_reason(exc)}")]
@@ -544,6 +594,7 @@ def _write_locked(
     root: Path,
     force: bool,
     say: Callable[[str], None],
+    target: str | None,
     source: Source | None,
 ) -> Written:
     pairs = files.items() if isinstance(files, Mapping) else files
@@ -552,7 +603,7 @@ def _write_locked(
     try:
         _recover(root, say)
         manifest = _read_manifest(root)
-        other = _other_target(root, manifest, source)
+        other = _other_target(root, manifest, target)
         if other is not None and not force:
             raise OutputError([other])
         known = manifest.files if manifest is not None else {}
@@ -560,6 +611,8 @@ def _write_locked(
         written: dict[str, _Entry] = {}
         added: list[str] = []
         changed: list[str] = []
+        unchanged: list[str] = []
+        unsafe: list[Problem] = []
         conflicts: list[Problem] = []
 
         def check(path: str, current: bytes | None, wanted: bytes | None) -> None:
@@ -573,12 +626,17 @@ def _write_locked(
                 )
 
         for path, file in pairs:
+            why = "is given twice" if path in written else _unsafe(path)
+            if why is not None:  # not written: the staging folder holds only the tree's files
+                unsafe.append(_unsafe_problem(path, why))
+                continue
             data = file.text.encode()
             written[path] = _Entry(sha256=_sha256(data), mode=file.mode)
             if path in on_disk:
                 current, mode = _current(f"{root}/{path}")
                 if current == data and mode == file.mode:
                     staging.keep(path)
+                    unchanged.append(path)
                     continue
                 if current != data:
                     check(path, current, data)
@@ -586,6 +644,7 @@ def _write_locked(
             else:
                 added.append(path)
             staging.write(path, data, file.mode)
+        _refuse(unsafe)
         removed = sorted(on_disk - written.keys())
         for path in removed:
             check(path, None, None)
@@ -599,7 +658,7 @@ def _write_locked(
                     ),
                 ]
             )
-        manifest_text = _manifest_text(written, source)
+        manifest_text = _manifest_text(written, target, source)
         if (
             manifest is not None
             and not added
@@ -607,7 +666,7 @@ def _write_locked(
             and not removed
             and (root / MANIFEST).read_text(encoding="utf-8") == manifest_text
         ):
-            return Written()
+            return Written(unchanged=unchanged)
         staging.start()
         (staging.path / MANIFEST).write_text(manifest_text, encoding="utf-8")
         with _interrupts_held() as held:
@@ -617,7 +676,7 @@ def _write_locked(
     finally:
         if staging.path.exists() and not staging.path.is_symlink():
             _remove_quietly(staging.path)
-    result = Written(added=added, changed=changed, removed=removed)
+    result = Written(added=added, changed=changed, removed=removed, unchanged=unchanged)
     try:
         if held:
             raise KeyboardInterrupt
@@ -704,26 +763,27 @@ def diff_tree(
     out_dir: str | Path,
     *,
     report: Callable[[str], None] | None = None,
-    source: Source | None = None,
 ) -> TreeDiff:
-    """What writing `files` into `out_dir` would change, file by file.
+    """What writing `files` (a `RenderedTree`, or any mapping of relative path -> file) into
+    `out_dir` would change, file by file.
 
-    Raises `OutputError`, as `write_tree` would, for a folder a render would refuse to touch
-    (a symbolic link, a file, a folder confgen did not create, a damaged manifest). Files a
-    render would refuse to overwrite or remove without `force` (edited by hand since confgen
-    wrote them, or not confgen's), and a tree of another target than `source`'s, are in the
-    result's `refused`. It reads OUT under the lock renders take, shared: while a render
-    writes OUT it waits (and tells `report`)."""
-    if source is None:
-        source = getattr(files, "source", None)
+    Raises `OutputError`, as `write_tree` would, for a path that is not a file's inside the
+    tree, and for a folder a render would refuse to touch (a symbolic link, a file, a folder
+    confgen did not create, a damaged manifest). Files a render would refuse to overwrite or
+    remove without `force` (edited by hand since confgen wrote them, or not confgen's), and a
+    tree of another target than a `RenderedTree`'s, are in the result's `refused`. It reads OUT
+    under the lock renders take, shared: while a render writes OUT it waits (and tells
+    `report`)."""
+    _refuse([_unsafe_problem(p, why) for p in files if (why := _unsafe(p)) is not None])
+    target, _ = _meant(files)
     root = _out_path(out_dir)
     try:
         if not root.parent.is_dir():  # nothing there yet, and nothing to lock
-            return _diffs(files, root, set(), None, source)
+            return _diffs(files, root, set(), None, target)
         with _locked(root, shared=True, wait=True, report=report or (lambda _message: None)):
             manifest = _read_manifest(root)
             present = _on_disk(root) if manifest is not None else set()
-            return _diffs(files, root, present, manifest, source)
+            return _diffs(files, root, present, manifest, target)
     except OSError as exc:
         raise OutputError(
             [error("", f"cannot read {_shown(exc.filename or root)}: {_reason(exc)}")]
@@ -744,13 +804,13 @@ def _diffs(
     root: Path,
     present: set[str],
     read: _Manifest | None,
-    source: Source | None,
+    rendered_target: str | None,
 ) -> TreeDiff:
     import difflib  # here, not at the top: only `confgen diff` shows diffs
 
     manifest = read.files if read is not None else {}
     changes = []
-    other = _other_target(root, read, source)
+    other = _other_target(root, read, rendered_target)
     refused = [other] if other is not None else []
     for path in sorted(present | set(files)):
         target = root / path

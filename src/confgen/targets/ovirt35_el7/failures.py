@@ -13,6 +13,10 @@ glusterd-volume-ops.c:847, glusterd-brick-ops.c:1393):
   a replica set added to a distributed volume is removed with the same command without
   `replica`. The removed bricks keep the volume's marks and must be cleared as the undo of
   the volume step clears its bricks.
+- `gluster peer detach HOST` is refused while HOST holds bricks of a volume: "peer detach:
+  failed: Brick(s) with the peer HOST exist in cluster" (glusterfs v3.6.0
+  xlators/mgmt/glusterd/src/glusterd-handler.c:1156-1166, 3494-3496; cli-rpc-ops.c:208), where
+  glusterfs 10 says "Peer HOST hosts one or more bricks".
 - `ssm remove POOL` removes a pool with its volumes (ssm(8) of system-storage-manager on
   CentOS 7: "ssm remove [-a] [items]", an item a device, pool or volume); `wipefs --all`
   (wipefs(8), util-linux) erases the signatures left on the device.
@@ -129,8 +133,9 @@ def failures(
                 retry="run it again: a peer already in the pool is not probed twice",
                 undo=f"not destructive: on {first.name}, "
                 + "; ".join(f"`gluster peer detach {p}`" for p in peers)
-                + '. glusterd refuses to detach a peer that holds bricks of a volume ("Peer '
-                f'HOST hosts one or more bricks"): after step {num("add-bricks")}, undo that '
+                + ". glusterd refuses to detach a peer that holds bricks of a volume "
+                '("Brick(s) with the peer HOST exist in cluster"): after step '
+                f"{num('add-bricks')}, undo that "
                 "first",
             )
         if slug == "add-bricks":

@@ -279,10 +279,12 @@ fi
 need_commands gluster
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
-# A probed peer learns the prober by the address it came from, so every other host knows
-# host1 by 192.168.122.11 until one of them probes it back by name
-# (glusterdocs Install-Guide/Configure.md and Quick-Start-Guide: "the first server needs to be
-# probed from one other server to set its hostname").
+# A probed peer learns the prober by the address it came from: glusterfs 10 names it by what
+# that address resolves back to, and keeps the address when it resolves to no name
+# (glusterd-utils.c:5779-5806 at v10.3). Until one of them probes it back by name, every other
+# host may know host1 by 192.168.122.11 (glusterdocs
+# Install-Guide/Configure.md and Quick-Start-Guide: "the first server needs to be probed from
+# one other server to set its hostname").
 step "host1 is a peer of host2"
 gluster peer status | grep -qxF -e 'Hostname: host1.example.com' -e 'Hostname: 192.168.122.11' || die "host1 is not in this host's trusted pool: run step 04 on host1 first"
 

@@ -279,10 +279,12 @@ fi
 need_commands gluster
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
-# A probed peer learns the prober by the address it came from, so every other host knows
-# hv1 by 10.20.0.11 until one of them probes it back by name
-# (glusterdocs Install-Guide/Configure.md and Quick-Start-Guide: "the first server needs to be
-# probed from one other server to set its hostname").
+# A probed peer learns the prober by the address it came from: glusterfs 10 names it by what
+# that address resolves back to, and keeps the address when it resolves to no name
+# (glusterd-utils.c:5779-5806 at v10.3). Until one of them probes it back by name, every other
+# host may know hv1 by 10.20.0.11 (glusterdocs
+# Install-Guide/Configure.md and Quick-Start-Guide: "the first server needs to be probed from
+# one other server to set its hostname").
 step "hv1 is a peer of hv2"
 gluster peer status | grep -qxF -e 'Hostname: 10.20.0.11' -e 'Hostname: 10.20.0.11' || die "hv1 is not in this host's trusted pool: run step 04 on hv1 first"
 

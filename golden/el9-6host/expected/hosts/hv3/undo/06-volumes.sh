@@ -360,7 +360,9 @@ step "Confirm"
 confirm
 
 # glusterd's volume delete leaves the brick folders as they are (seen with glusterfs 10.3);
-# a new create refuses them until both attributes and .glusterfs are gone.
+# a new create refuses a folder while it or a parent carries either attribute
+# (glusterd-utils.c:8251-8305 at v10.3). A .glusterfs left behind is accepted (the create's
+# mkdir takes EEXIST, :1616) but holds the old volume's GFID links: it goes too.
 step "Clear this host's brick folders of the volumes' marks"
 held=$(brick_specs)
 for dir in ${CLEAR[@]+"${CLEAR[@]}"}; do

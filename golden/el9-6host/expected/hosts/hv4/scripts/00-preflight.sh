@@ -283,8 +283,8 @@ need_commands getent awk sed grep tr tail df mktemp lsblk blkid wipefs nmcli tim
 # fails when there is no such NIC. `nmcli -g IP4.ADDRESS device show NIC` prints the values
 # without headers (-g: "a shortcut for --mode tabular --terse --fields", nmcli(1)), several
 # joined by " | " (NetworkManager 1.36.0 src/nmcli/utils.c:1114); for a missing NIC "Error:
-# Device 'NIC' not found." and exit 10, NMC_RESULT_ERROR_NOT_FOUND (src/nmcli/devices.c:1158,
-# src/nmcli/nmcli.h:49).
+# Device 'NIC' not found." and exit 10, NMC_RESULT_ERROR_NOT_FOUND (src/nmcli/devices.c:1212
+# get_device, :1968 do_device_show; src/nmcli/nmcli.h:49).
 nic_addresses() {
     local out
     out=$(nmcli -g IP4.ADDRESS device show "$1") || return 1
@@ -474,8 +474,8 @@ fi
 # KVM needs the CPU's virtualization extensions: the host deploy checks CPUID for VMX (Intel)
 # or SVM (AMD) (oVirt/ovirt-host-deploy 1.3.2 src/ovirt_host_deploy/hardware.py:88-107,
 # which hosted-engine-setup 1.2.6 vdsmd/cpu.py calls), the bits Linux lists as the flags vmx
-# and svm in /proc/cpuinfo (and clears when the firmware disables VMX); vdsm reports KVM
-# only where /dev/kvm exists (oVirt/vdsm v4.50.7 lib/vdsm/host/caps.py:69).
+# and svm in /proc/cpuinfo; vdsm reports KVM only where /dev/kvm exists (oVirt/vdsm v4.50.7
+# lib/vdsm/host/caps.py:69).
 step "The CPU has virtualization extensions (vmx or svm)"
 if awk -F: '$1 ~ /^flags[ \t]*$/ && $2 ~ / (vmx|svm)( |$)/ {found = 1} END {exit !found}' "$ROOT"/proc/cpuinfo; then
     note "/proc/cpuinfo lists vmx or svm"

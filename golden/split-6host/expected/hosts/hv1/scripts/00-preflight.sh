@@ -300,8 +300,9 @@ clock_state() {
 }
 
 # repositories_answer: `yum makecache fast` sets every enabled repository's metadata as
-# expired and fetches it again (rpm-software-management/yum 3.4.3, yumcommands.py,
-# MakeCacheCommand.doCommand: repo.metadata_expire = 0), failing when one does not answer
+# expired and fetches it again (rpm-software-management/yum, yumcommands.py,
+# MakeCacheCommand.doCommand: repo.metadata_expire = 0; "fast" came after the 3.4.3 release,
+# commit 4cb7c50c of 2013-03-06, and is in CentOS 7's yum-3.4.3-*.el7), failing when one does not answer
 # (skip_if_unavailable defaults to False, yum.conf(5)). Into a cache folder of its own, removed
 # after: the host's own cache is left as it is.
 REPOSITORIES_CHECK="yum makecache fast"
@@ -471,13 +472,24 @@ fi
 # KVM needs the CPU's virtualization extensions: the host deploy checks CPUID for VMX (Intel)
 # or SVM (AMD) (oVirt/ovirt-host-deploy 1.3.2 src/ovirt_host_deploy/hardware.py:88-107,
 # which hosted-engine-setup 1.2.6 vdsmd/cpu.py calls), the bits Linux lists as the flags vmx
-# and svm in /proc/cpuinfo (and clears when the firmware disables VMX); vdsm reports KVM
-# only where /dev/kvm exists (oVirt/vdsm v4.50.7 lib/vdsm/host/caps.py:69).
+# and svm in /proc/cpuinfo; vdsm reports KVM only where /dev/kvm exists (oVirt/vdsm v4.50.7
+# lib/vdsm/host/caps.py:69).
 step "The CPU has virtualization extensions (vmx or svm)"
 if awk -F: '$1 ~ /^flags[ \t]*$/ && $2 ~ / (vmx|svm)( |$)/ {found = 1} END {exit !found}' "$ROOT"/proc/cpuinfo; then
     note "/proc/cpuinfo lists vmx or svm"
 else
     problem "CPU virtualization" "/proc/cpuinfo lists neither vmx nor svm among the CPU's flags" "Turn virtualization (VT-x or AMD-V) on in the firmware, or for a VM pass it through (nested virtualization), then run again"
+fi
+# This target's kernel (3.10) still lists vmx when the firmware disables VT-x: Linux clears
+# the flag only since 5.6 (arch/x86/kernel/cpu/feat_ctl.c), and ovirt-host-deploy 1.3.2 reads
+# the firmware's lock bit itself (MSR 0x3a, hardware.py:125-138). The kernel's own answer is
+# /dev/kvm: kvm_intel and kvm_amd load at boot on such a CPU (MODULE_DEVICE_TABLE(x86cpu, ...)
+# in arch/x86/kvm/vmx.c and svm.c), refuse to when the firmware disabled it ("kvm: disabled
+# by bios", kvm_arch_init), and only then is /dev/kvm registered (kvm_init, misc_register).
+if [ -e "$ROOT"/dev/kvm ]; then
+    note "/dev/kvm is there"
+else
+    problem "CPU virtualization" "/dev/kvm is missing: the kernel did not enable KVM (dmesg says why, e.g. \"kvm: disabled by bios\")" "Turn virtualization (VT-x or AMD-V) on in the firmware (or pass it through to a VM), reboot, then run again"
 fi
 
 step "Result"

@@ -55,8 +55,8 @@ paths = {
 }
 
 Data = dict[str, Any]
-# Steps every target runs from templates/common/.
-COMMON, COMMON_STEPS = "common", {"peer-probe"}
+# Steps every target runs from Gluster's templates (confgen.components.gluster.STEP_TEMPLATES).
+COMMON, COMMON_STEPS = "components/gluster", {"peer-probe"}
 UNDO_TEMPLATES = {"new-volumes": "common/undo-volumes.sh.j2"}
 
 

@@ -23,12 +23,14 @@ TIERS = {
     "test_bench.py": "unit",
     "test_cli.py": "unit",
     "test_hosted_engine_setup.py": "unit",
+    "test_imports.py": "unit",
     "test_input_safety.py": "unit",
     "test_packaging.py": "unit",
     "test_readme.py": "unit",
     "test_records.py": "unit",
     "test_schema.py": "unit",
     "test_templating.py": "unit",
+    "test_target_gluster_only.py": "unit",
     "test_validate.py": "unit",
     "test_validate_el9.py": "unit",
     "test_write.py": "unit",
@@ -49,6 +51,7 @@ TIERS = {
     "test_undo.py": "fake_cluster",
     "test_stamp.py": "fake_cluster",
     "test_preflight.py": "fake_cluster",
+    "test_target_gluster_only_run.py": "fake_cluster",
     "test_cluster.py": "e2e",
 }
 

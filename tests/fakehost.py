@@ -22,6 +22,7 @@ import confgen
 import fakehost_el9
 import fakehost_engine
 import hosted_engine_setup
+from confgen.components import ctdb
 from confgen.paths import STAMP
 
 COMMANDS = [
@@ -215,7 +216,7 @@ class FakeCluster:
                 fqdn=h.host.fqdn,
                 peer=h.peer,
                 storage=str(h.storage_address),
-                heartbeat=str(h.addresses[confgen.Role.HEARTBEAT]),
+                heartbeat=str(h.addresses[ctdb.HEARTBEAT]),
             )
         return {
             "hosts": hosts,

@@ -28,7 +28,7 @@ from ipaddress import IPv4Address, IPv4Interface
 from pathlib import Path
 from typing import Any
 
-from confgen.models import Role
+from confgen.components import gluster
 from test_real_programs import SEARCHED, require
 
 # The host's side: wait for the NIC the pool moves in, name it eth0, give it the address, then
@@ -228,7 +228,7 @@ def gluster_pool(
 def storage_pool_of(plan: Any) -> tuple[dict[str, IPv4Interface], dict[str, str]]:
     """A plan's hosts as a pool gives them: each host's storage address with its network's
     prefix, and the names Gluster knows them by (a peer known by its address needs none)."""
-    cidr = next(n.cidr for n in plan.cluster.networks if Role.STORAGE in n.roles)
+    cidr = next(n.cidr for n in plan.cluster.networks if gluster.STORAGE in n.roles)
     addresses = {h.name: IPv4Interface(f"{h.storage_address}/{cidr.prefixlen}") for h in plan.hosts}
     names = {h.peer: str(h.storage_address) for h in plan.hosts if not _is_address(h.peer)}
     return addresses, names

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import confgen
 import fakehost_gluster
+from confgen.components import gluster
 from fakehost import FakeCluster
 from golden_cases import GOLDEN
 from test_real_programs import START_GLUSTERD, glusterd_work, in_glusterd_namespace, require
@@ -87,10 +88,10 @@ def test_the_volume_undo_clears_what_glusterd_refuses(tmp_path: Path) -> None:
     (work / "roots").mkdir()
     roots = work / "roots"
 
-    def brick(b: confgen.planner.Brick) -> str:
+    def brick(b: gluster.Brick) -> str:
         return f"{b.peer}:{roots}/{b.host}{b.path}"
 
-    def create(v: confgen.planner.VolumePlan) -> str:
+    def create(v: gluster.VolumePlan) -> str:
         return f"g volume create {v.name} replica {v.replica} " + " ".join(
             shlex.quote(brick(b)) for b in v.bricks
         )
@@ -176,8 +177,8 @@ def test_the_volume_undo_clears_what_glusterd_refuses(tmp_path: Path) -> None:
 def _on_the_fake_cluster(
     base: Path,
     step: confgen.planner.Step,
-    engine: confgen.planner.VolumePlan,
-    data: confgen.planner.VolumePlan,
+    engine: gluster.VolumePlan,
+    data: gluster.VolumePlan,
 ) -> list[int]:
     """The exit status of each command of the test above, on the fake cluster: the gluster
     stand-in asked as the first host, the undo scripts run as each host."""
@@ -193,7 +194,7 @@ def _on_the_fake_cluster(
         codes.append(code)
         fake.save()
 
-    def create(v: confgen.planner.VolumePlan) -> None:
+    def create(v: gluster.VolumePlan) -> None:
         g("volume", "create", v.name, "replica", str(v.replica), *(str(b) for b in v.bricks))
 
     def undo() -> None:

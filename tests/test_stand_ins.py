@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 
 import confgen
 import fakehost_gluster
-from confgen import validator
+from confgen.components import gluster
 from fakehost import FakeCluster
 from golden_cases import golden_cases
 from strategies import clusters, to_toml
@@ -331,17 +331,17 @@ def test_the_volfile_name_limit_is_glusterds(tmp_path: Path) -> None:
     def brick_of_length(volume: str, length: int) -> str:
         # The brick's path after RealGlusterd moves it below the test's folder.
         prefix = f"{real.work}/bricks/p1/"
-        fill = length - len(validator.volfile_name(volume, "p1", prefix))
+        fill = length - len(gluster.volfile_name(volume, "p1", prefix))
         return f"p1:/{'d' * fill}"
 
-    at_limit = ["volume", "create", "fits", brick_of_length("fits", validator.VOLFILE_NAME_MAX)]
-    past = ["volume", "create", "over", brick_of_length("over", validator.VOLFILE_NAME_MAX + 1)]
+    at_limit = ["volume", "create", "fits", brick_of_length("fits", gluster.VOLFILE_NAME_MAX)]
+    past = ["volume", "create", "over", brick_of_length("over", gluster.VOLFILE_NAME_MAX + 1)]
     for words, length in (
-        (at_limit, validator.VOLFILE_NAME_MAX),
-        (past, validator.VOLFILE_NAME_MAX + 1),
+        (at_limit, gluster.VOLFILE_NAME_MAX),
+        (past, gluster.VOLFILE_NAME_MAX + 1),
     ):
         moved = real.rewrite(words)[3]
-        assert len(validator.volfile_name(words[2], "p1", moved.split(":", 1)[1])) == length
+        assert len(gluster.volfile_name(words[2], "p1", moved.split(":", 1)[1])) == length
     (fits, _), (over, over_out) = real.replay([at_limit, past])
     assert fits == 0
     assert over != 0 and "Failed to create volume files" in over_out, over_out

@@ -73,7 +73,10 @@ CASES = [
         '"storage", "hartbeat"]',
         1,
         [
-            "cluster.toml:17: networks[0].roles[2]: 'hartbeat' is not one of 'management', 'storage', 'heartbeat'"
+            "cluster.toml:14: networks: exactly one network must carry role 'heartbeat' (none)",
+            "cluster.toml:17: networks[0].roles[2]: 'hartbeat' is not a role on target "
+            "'ovirt35-el7': roles are 'management', 'storage', 'heartbeat'; did you mean "
+            "'heartbeat'?",
         ],
     ),
     (

@@ -42,7 +42,7 @@ CASES = [
         'roles = ["management", "storage", "heartbeat"]',
         1,
         [
-            "cluster.toml:18: networks[0].roles: 'heartbeat' is not a role on target "
+            "cluster.toml:18: networks[0].roles[2]: 'heartbeat' is not a role on target "
             "'ovirt45-el9': roles are 'management', 'storage'"
         ],
     ),

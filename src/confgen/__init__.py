@@ -11,6 +11,7 @@ cluster's own class is its target's `cluster` (`confgen.targets.get("ovirt45-el9
 
 from confgen import targets
 from confgen._version import __version__
+from confgen.components.gluster import Volume
 from confgen.context import template_context
 from confgen.errors import (
     ConfgenError,
@@ -32,7 +33,6 @@ from confgen.models import (
     PortRange,
     Protocol,
     Role,
-    Volume,
 )
 from confgen.planner import Plan, Source, plan
 from confgen.renderer import (

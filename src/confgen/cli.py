@@ -207,7 +207,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _targets() -> str:
     """Each target's name and summary, one per line, the default marked."""
     return "\n".join(
-        f"  {name:<13}  {targets.SUMMARIES[name]}"
+        f"  {name:<13}  {targets.TARGETS[name].summary}"
         + (" (default)" if name == targets.DEFAULT else "")
         for name in targets.NAMES
     )

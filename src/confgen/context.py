@@ -13,54 +13,29 @@ Jinja2 looks `a.b` up as an attribute before it tries `a["b"]`.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
 from confgen import paths, targets
-from confgen.planner import (
-    Brick,
-    HostPlan,
-    NameCheck,
-    Plan,
-    Preflight,
-    Step,
-    StepFailure,
-    VolumePlan,
-)
+from confgen.planner import HostPlan, NameCheck, Plan, Preflight, Step, StepFailure
 
 Data = dict[str, Any]
 
 
-def _host(h: HostPlan) -> Data:
+def _host(h: HostPlan, facts: Sequence[Callable[[Any], Data]]) -> Data:
     data = {
         "name": h.name,
         "fqdn": h.host.fqdn,
         "host_id": h.host.host_id,
         "is_first": h.is_first,
-        "brick_device": h.host.brick_device,
         "management_nic": h.management_nic,
-        "peer": h.peer,
-        "brick_dirs": list(h.brick_dirs),
-        "volumes": list(h.volumes),
     }
     for role, address in h.addresses.items():
         data[f"{role.value}_address"] = str(address)
+    for more in facts:
+        data.update(more(h))
     return data
-
-
-def _brick(b: Brick) -> Data:
-    return {"host": b.host, "peer": b.peer, "path": b.path, "spec": str(b)}
-
-
-def _volume(v: VolumePlan) -> Data:
-    return {
-        "name": v.name,
-        "replica": v.replica,
-        "existing": v.existing,
-        "brick_dir": v.brick_dir,
-        "bricks": [_brick(b) for b in v.bricks],
-        "add_brick_groups": [[str(b) for b in group] for group in v.add_brick_groups],
-    }
 
 
 def _failure(f: StepFailure) -> Data:
@@ -125,10 +100,10 @@ def _preflight(f: Preflight) -> Data:
     }
 
 
-def plan_data(p: Plan) -> Data:
-    """What every target's plan holds, as plain data."""
-    hosts = [_host(h) for h in p.hosts]
-    volumes = [_volume(v) for v in p.volumes]
+def plan_data(p: Plan, *host_facts: Callable[[Any], Data]) -> Data:
+    """What every target's plan holds, as plain data; `host_facts` add a component's facts
+    to each host's entry (`confgen.components.gluster.member_data`)."""
+    hosts = [_host(h, host_facts) for h in p.hosts]
     first_steps: dict[str, int] = {}
     last_steps: dict[str, int] = {}
     for s in p.steps:
@@ -142,9 +117,6 @@ def plan_data(p: Plan) -> Data:
         "hosts": hosts,
         "first": next(h for h in hosts if h["is_first"]),
         "others": [h for h in hosts if not h["is_first"]],
-        "volumes": volumes,
-        "existing_volumes": [v for v in volumes if v["existing"]],
-        "new_volumes": [v for v in volumes if not v["existing"]],
         "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
         "steps": [
             _step(s, f)
@@ -154,7 +126,6 @@ def plan_data(p: Plan) -> Data:
         "last_step_number": p.steps[-1].number,
         "names": [_name(n) for n in p.names],
         "preflight": {name: _preflight(f) for name, f in p.preflight.items()},
-        "brick_made": {"command": list(p.brick_made.command), "what": p.brick_made.what},
         # The number of the first and the last step of each script name, for prose that
         # refers to a step by what it does: plan.first_step["ctdb"].
         "first_step": first_steps,

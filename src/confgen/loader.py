@@ -98,7 +98,7 @@ _LEAVES: dict[Any, Callable[[object, object], Any]] = {
     IPv4Address: _ip_hook(IPv4Address, "an IPv4 address"),
     IPv4Network: _ip_hook(IPv4Network, "an IPv4 network in CIDR form (10.0.0.0/24)"),
     IPv4Interface: _ip_hook(IPv4Interface, "an IPv4 address with a prefix (10.0.0.5/24)"),
-    Role: _enum_hook(Role),
+    Role: lambda value, _type: Role(_str_hook(value, _type)),
     Protocol: _enum_hook(Protocol),
     PortRange: lambda value, _type: PortRange.parse(value),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Network
 
 from confgen.records import record
@@ -18,12 +18,25 @@ from confgen.records import record
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
-class Role(enum.Enum):
-    """What traffic a network carries."""
+class Role(str):
+    """What traffic a network carries, by the name a cluster file gives it in `roles`.
 
-    MANAGEMENT = "management"  # oVirt management and everything else
-    STORAGE = "storage"  # Gluster traffic
-    HEARTBEAT = "heartbeat"  # the CTDB interconnect
+    The core knows one, `MANAGEMENT`; a component declares the roles of its own traffic
+    (`confgen.components.gluster.STORAGE`), and a target lists the roles its clusters give a
+    network (`Target.roles`): a file's roles are held to those. A `str`, so that a model's
+    digest and the templates see the name itself."""
+
+    __slots__ = ()
+
+    @property
+    def value(self) -> str:
+        """The role's name, as the cluster file writes it."""
+        return str.__str__(self)
+
+
+# The network the hosts know each other by: their names resolve to their addresses on it, and
+# everything no other role's network carries goes over it.
+MANAGEMENT = Role("management")
 
 
 class Protocol(enum.Enum):
@@ -75,13 +88,14 @@ class Interface:
 
 @record
 class Host:
-    """One machine: an oVirt hypervisor and a Gluster storage node (and, where the target
-    has CTDB, a CTDB node)."""
+    """One machine of the cluster; what it is besides (a Gluster peer, an oVirt host, a CTDB
+    node) its target's components say."""
 
     name: str  # short host name, also the name of its folder in the output tree
     fqdn: str
-    host_id: int  # hosted-engine host ID: the first host is 1
-    # The host that already runs the hosted engine from part one of the procedure.
+    host_id: int  # 1..N: hosts are ordered by it (the hosted engine's host ID, where it has one)
+    # The host the cluster is built from: the steps of one host run there (with the hosted
+    # engine, the host that runs it first: `confgen.components.hosted_engine`).
     first: bool = False
     # The block device the brick filesystem is created on; only a host that holds a brick
     # needs one.
@@ -96,21 +110,6 @@ class FirewallRule:
     service: str
     protocol: Protocol = Protocol.TCP
     ports: PortRange
-
-
-@record
-class Volume:
-    """A Gluster volume. `hosts` lists the hosts that carry a brick, in brick order; it
-    defaults to the first `replica` hosts by ID. A target adds what its volumes need."""
-
-    name: str
-    replica: int
-    brick_dir: str | None = None  # default: <brick mount point>/<name>/brick
-    hosts: tuple[str, ...] | None = None
-
-    def brick_hosts(self, names_by_id: Sequence[str]) -> tuple[str, ...]:
-        """The hosts that carry a brick, in brick order: `hosts`, or the first `replica`."""
-        return self.hosts if self.hosts is not None else tuple(names_by_id[: self.replica])
 
 
 @record
@@ -134,12 +133,3 @@ class Cluster:
     def network_for(self, role: Role) -> str | None:
         """The name of the network that carries `role`, if one does."""
         return next((n.name for n in self.networks if role in n.roles), None)
-
-    def peer_name(self, host: Host) -> str:
-        """The name Gluster knows a host by: its FQDN when storage shares the management
-        network (the FQDN resolves there through /etc/hosts), else its storage address."""
-        storage = self.network_for(Role.STORAGE)
-        interface = host.interfaces.get(storage) if storage is not None else None
-        if storage == self.network_for(Role.MANAGEMENT) or interface is None:
-            return host.fqdn
-        return str(interface.address)

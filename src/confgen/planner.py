@@ -1,8 +1,9 @@
 """Plan: what goes on which host, and in which order, for a valid cluster.
 
-Every fact derived from the cluster file is computed here or in the target's planning module
-once (brick lists, node lists, unit names, the steps and their order), so templates only lay
-it out. This module holds what every target's plan has; `confgen.targets` adds the rest.
+Every fact derived from the cluster file is computed here, in a component or in the target's
+planning module once (brick lists, node lists, unit names, the steps and their order), so
+templates only lay it out. This module holds what every target's plan has; the components
+(`confgen.components`) and `confgen.targets` add the rest.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Interface
+from typing import TypeVar
 
 from confgen import targets
 from confgen.errors import PlanCheckError, Severity, ValidationError
-from confgen.models import Cluster, Host, Role, Volume
-from confgen.paths import SCRIPTS, UNDO, is_within
+from confgen.models import MANAGEMENT, Cluster, Host, Role
+from confgen.paths import SCRIPTS, UNDO
 from confgen.records import asdict, record
 from confgen.validator import validate
 
@@ -59,15 +61,13 @@ def model_digest(cluster: Cluster) -> str:
 
 @record
 class HostPlan:
-    """One host and the facts about it that the files and scripts need."""
+    """One host and the facts about it that the files and scripts need; a component adds its
+    own (`confgen.components.gluster.Member`)."""
 
     host: Host
     is_first: bool
     addresses: Mapping[Role, IPv4Address]  # its address on the network of each role
     management_nic: str
-    peer: str  # the name Gluster knows this host by
-    brick_dirs: tuple[str, ...]  # brick directories on this host, in volume order
-    volumes: tuple[str, ...] = ()  # the volumes with a brick on this host, in volume order
 
     @property
     def name(self) -> str:
@@ -75,11 +75,7 @@ class HostPlan:
 
     @property
     def management_address(self) -> IPv4Address:
-        return self.addresses[Role.MANAGEMENT]
-
-    @property
-    def storage_address(self) -> IPv4Address:
-        return self.addresses[Role.STORAGE]
+        return self.addresses[MANAGEMENT]
 
     @property
     def dir(self) -> str:
@@ -87,40 +83,7 @@ class HostPlan:
         return f"hosts/{self.host.name}"
 
 
-@record
-class Brick:
-    host: str
-    peer: str
-    path: str
-
-    def __str__(self) -> str:
-        return f"{self.peer}:{self.path}"
-
-
-@record
-class VolumePlan:
-    name: str
-    replica: int
-    existing: bool  # made before this runbook starts (with one brick on the first host)
-    brick_dir: str
-    bricks: tuple[Brick, ...]
-
-    @property
-    def replica_sets(self) -> tuple[tuple[Brick, ...], ...]:
-        """The bricks in replica sets: each consecutive `replica` bricks hold the same files."""
-        return tuple(
-            self.bricks[i : i + self.replica] for i in range(0, len(self.bricks), self.replica)
-        )
-
-    @property
-    def add_brick_groups(self) -> tuple[tuple[Brick, ...], ...]:
-        """For a volume that exists with one brick: the bricks each add-brick call adds.
-
-        The first call turns the single brick into a replica set (`add-brick V replica N ...`);
-        each later call adds one more replica set, making the volume distributed-replicated.
-        """
-        sets = self.replica_sets
-        return (sets[0][1:], *sets[1:]) if sets else ()
+HostPlanT = TypeVar("HostPlanT", bound=HostPlan)
 
 
 @record
@@ -170,7 +133,7 @@ class Step:
 class StepSpec:
     """A step as a target writes it down, before it is numbered.
 
-    `on` is "every" host, the "first" (the one that runs the hosted engine first), the
+    `on` is "every" host, the "first" (the host the cluster is built from), the
     "others", the "second" (the first of the others, by ID), or the names of the hosts.
     `after` names the keys of the steps that must be done first.
     """
@@ -215,14 +178,14 @@ class OutputFile:
 
 @record
 class NameCheck:
-    """A name of the cluster as this host's resolver must see it, checked by step 00 (and,
-    for DNS, again before the hosted-engine deploy).
+    """A name of the cluster as this host's resolver must see it, checked by step 00 (and by
+    a target's step that needs it again, as el9's hosted-engine deploy does).
 
     Through /etc/hosts and through DNS each, the name may resolve only to one of `addresses`,
-    the planned one first (any address when there is none: the engine VM's, which the cluster
-    file does not give), and with `reverse` the planned address only back to the name. With
-    `dns`, DNS must know it (forward, and reverse with `reverse`); without, it may be unknown
-    until a step writes it into /etc/hosts.
+    the planned one first (any address when there is none: a name whose address the cluster
+    file does not give, as the engine VM's), and with `reverse` the planned address only back
+    to the name. With `dns`, DNS must know it (forward, and reverse with `reverse`); without,
+    it may be unknown until a step writes it into /etc/hosts.
     """
 
     name: str
@@ -234,8 +197,8 @@ class NameCheck:
 @record
 class NicCheck:
     """A NIC of the cluster file on one host and the address it must hold, with its network's
-    prefix. `bridge`: where the management NIC's address moves once oVirt bridges it (the
-    management network's bridge), which then holds it instead."""
+    prefix. `bridge`: where the management NIC's address moves once a target's steps bridge
+    it (oVirt's management bridge), which then holds it instead."""
 
     nic: str
     address: IPv4Interface
@@ -250,15 +213,6 @@ class SpaceCheck:
     path: str
     kib: int
     needed_by: str  # what needs it, for the message
-
-
-@record
-class BrickMade:
-    """How a host shows it has what the brick step makes: the query the step itself asks
-    before it touches the device (exit 0: made), and those words for a message."""
-
-    command: tuple[str, ...]
-    what: str
 
 
 @record
@@ -277,13 +231,11 @@ class Plan:
     cluster: Cluster
     source: Source | None
     hosts: tuple[HostPlan, ...]  # by host ID
-    volumes: tuple[VolumePlan, ...]
     steps: tuple[Step, ...]
     files: tuple[OutputFile, ...]
     failures: tuple[StepFailure, ...]  # one for each step, in step order
     names: tuple[NameCheck, ...]  # every name of the cluster, as step 00 checks them
     preflight: Mapping[str, Preflight]  # by host name
-    brick_made: BrickMade
 
     @property
     def first(self) -> HostPlan:
@@ -302,74 +254,26 @@ class Plan:
         """The first step of that name, for prose that refers to a step by what it does."""
         return next(s for s in self.steps if s.slug == slug)
 
-    def volume(self, name: str) -> VolumePlan:
-        return next(v for v in self.volumes if v.name == name)
 
-    @property
-    def existing_volumes(self) -> tuple[VolumePlan, ...]:
-        return tuple(v for v in self.volumes if v.existing)
-
-    @property
-    def new_volumes(self) -> tuple[VolumePlan, ...]:
-        return tuple(v for v in self.volumes if not v.existing)
-
-
-def host_plans(
-    cluster: Cluster, volumes: Sequence[Volume], brick_dir: Mapping[str, str]
-) -> tuple[HostPlan, ...]:
-    """Every host by ID, with its addresses and the brick folders it holds (`brick_dir`:
-    volume name -> folder)."""
+def host_plans(cluster: Cluster) -> tuple[HostPlan, ...]:
+    """Every host by ID, with its address on the network of each role."""
     hosts = sorted(cluster.hosts, key=lambda h: h.host_id)
-    names = [h.name for h in hosts]
-    held: dict[str, list[str]] = {name: [] for name in names}
-    holds: dict[str, list[str]] = {name: [] for name in names}
-    for volume in volumes:
-        for name in volume.brick_hosts(names):
-            held[name].append(brick_dir[volume.name])
-            holds[name].append(volume.name)
-    networks = {role: cluster.network_for(role) for role in Role}
-    management = networks[Role.MANAGEMENT]
+    networks: dict[Role, str] = {}  # the network of each role: the first that carries it
+    for network in cluster.networks:
+        for role in network.roles:
+            networks.setdefault(role, network.name)
+    management = networks.get(MANAGEMENT)
     assert management is not None  # validated
     return tuple(
         HostPlan(
             host=host,
             is_first=host.first,
             addresses={
-                role: host.interfaces[network].address
-                for role, network in networks.items()
-                if network is not None
+                role: host.interfaces[network].address for role, network in networks.items()
             },
             management_nic=host.interfaces[management].nic,
-            peer=cluster.peer_name(host),
-            brick_dirs=tuple(held[host.name]),
-            volumes=tuple(holds[host.name]),
         )
         for host in hosts
-    )
-
-
-def volume_plans(
-    volumes: Sequence[Volume],
-    brick_dir: Mapping[str, str],
-    hosts: Sequence[HostPlan],
-    existing: Iterable[str] = (),
-) -> tuple[VolumePlan, ...]:
-    """Every volume with its bricks in brick order; `existing` names those made before."""
-    peers = {h.name: h.peer for h in hosts}
-    names = [h.name for h in hosts]
-    made = set(existing)
-    return tuple(
-        VolumePlan(
-            name=volume.name,
-            replica=volume.replica,
-            existing=volume.name in made,
-            brick_dir=brick_dir[volume.name],
-            bricks=tuple(
-                Brick(host=name, peer=peers[name], path=brick_dir[volume.name])
-                for name in volume.brick_hosts(names)
-            ),
-        )
-        for volume in volumes
     )
 
 
@@ -383,17 +287,18 @@ PREFLIGHT_STEP = StepSpec(
     title="Check, changing nothing, what the steps rely on: names, addresses, clock, "
     "repositories, the brick device, CPU virtualization, free space",
 )
-# Steps every target runs alike, from templates/common/<slug>.sh.j2.
-COMMON_STEPS = frozenset({"peer-probe", "peer-probe-back"})
 
 
 def number_steps(
-    specs: Sequence[StepSpec], template_dir: str, hosts: Sequence[HostPlan]
+    specs: Sequence[StepSpec],
+    template_dir: str,
+    hosts: Sequence[HostPlan],
+    templates: Mapping[str, str] = {},
 ) -> tuple[Step, ...]:
     """Number the steps in the order given, from 00 when the first is the preflight (which
     checks and changes nothing, so the steps that change a host keep their numbers from 01),
-    else from 01; each runs `<template_dir>/<slug>.sh.j2`, or the common template of a step
-    every target runs alike."""
+    else from 01; each runs `<template_dir>/<slug>.sh.j2`, or the template `templates` gives
+    its slug (a component's step, which every target that has it runs alike)."""
     every = tuple(h.name for h in hosts)
     first = next(h.name for h in hosts if h.is_first)
     others = tuple(name for name in every if name != first)
@@ -426,40 +331,39 @@ def number_steps(
                 StepAfter(number=numbers[key], slug=by_key[key].slug, where=where(by_key[key]))
                 for key in spec.after
             ),
-            template=f"{'common' if spec.slug in COMMON_STEPS else template_dir}/{spec.slug}.sh.j2",
+            template=templates.get(spec.slug, f"{template_dir}/{spec.slug}.sh.j2"),
         )
         for spec in specs
     )
 
 
-def host_names(hosts: Sequence[HostPlan], *, dns: bool) -> list[NameCheck]:
+def host_names(
+    hosts: Sequence[HostPlanT],
+    *,
+    dns: bool,
+    also: Callable[[HostPlanT], Iterable[NameCheck]] = lambda _: (),
+) -> list[NameCheck]:
     """Each host's FQDN (forward and back to its management address; through DNS when `dns`)
-    and its short name (which /etc/hosts gives it, forward only), then its storage name where
-    Gluster knows it by another name than its FQDN."""
+    and its short name (which /etc/hosts gives it, forward only), then the names `also`
+    gives it (a component's: Gluster's storage name)."""
     names = []
     for h in hosts:
         address = h.management_address
         names.append(NameCheck(name=h.host.fqdn, addresses=(address,), dns=dns, reverse=True))
         if h.name.lower() != h.host.fqdn.lower():
             names.append(NameCheck(name=h.name, addresses=(address,), dns=False, reverse=False))
-        if h.peer.lower() != h.host.fqdn.lower() and not _is_address(h.peer):
-            names.append(
-                NameCheck(name=h.peer, addresses=(h.storage_address,), dns=dns, reverse=False)
-            )
+        names.extend(also(h))
     return names
 
 
-def _is_address(text: str) -> bool:
-    try:
-        IPv4Address(text)
-    except ValueError:
-        return False
-    return True
+def every_host(hosts: Sequence[HostPlan]) -> str:
+    """Where a check of a step on `hosts` is run, in words: "each host", or the one host."""
+    return "each host" if len(hosts) > 1 else hosts[0].name
 
 
-def nic_checks(cluster: Cluster, host: HostPlan, bridge: str) -> tuple[NicCheck, ...]:
+def nic_checks(cluster: Cluster, host: HostPlan, bridge: str | None) -> tuple[NicCheck, ...]:
     """Each NIC the cluster file gives the host, with its address and its network's prefix;
-    the management NIC's address may be on `bridge` instead, once oVirt bridged it."""
+    the management NIC's address may be on `bridge` instead, once a step bridged it."""
     networks = {n.name: n for n in cluster.networks}
     return tuple(
         NicCheck(
@@ -516,31 +420,6 @@ def undo_files(
     ]
 
 
-def brick_check(the_plan: Plan) -> list[str]:
-    """What glusterd would refuse in a plan's bricks, and mounts over /: shared rules of
-    every target's self check."""
-    failures = []
-    if len(the_plan.failures) != len(the_plan.steps):
-        failures.append(f"{len(the_plan.failures)} failure entries for {len(the_plan.steps)} steps")
-    placed: dict[str, list[str]] = {}
-    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
-    for volume in the_plan.volumes:
-        if not volume.bricks:
-            failures.append(f"volume {volume.name} has no bricks")
-        elif volume.replica < 1 or len(volume.bricks) % volume.replica:
-            failures.append(
-                f"volume {volume.name}: {len(volume.bricks)} bricks for replica {volume.replica}"
-            )
-        for brick in volume.bricks:
-            if devices.get(brick.peer) is None:
-                failures.append(f"brick {brick} of {volume.name} is on a host without a device")
-            for other in placed.get(brick.peer, []):
-                if is_within(brick.path, other) or is_within(other, brick.path):
-                    failures.append(f"brick {brick} of {volume.name} is or holds brick {other}")
-            placed.setdefault(brick.peer, []).append(brick.path)
-    return failures
-
-
 def plan(cluster: Cluster, source: Source | None = None) -> Plan:
     """Lay out the output tree for a cluster.
 
@@ -568,8 +447,11 @@ def plan_validated(cluster: Cluster, source: Source | None = None) -> Plan:
     """`plan` for a caller that has just run `validate` and found no errors (the command
     line, which prints the warnings): the cluster is not validated a second time."""
     target = targets.of(cluster)
-    the_plan = target.plan(cluster, source)
-    failures = target.self_check(the_plan)
+    the_plan: Plan = target.plan(cluster, source)
+    failures = []
+    if len(the_plan.failures) != len(the_plan.steps):
+        failures.append(f"{len(the_plan.failures)} failure entries for {len(the_plan.steps)} steps")
+    failures += target.self_check(the_plan)
     if failures:
         raise PlanCheckError(failures, cluster)
     return the_plan

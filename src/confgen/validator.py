@@ -1,9 +1,9 @@
 """Validate: the rules that relate parts of a loaded cluster to each other.
 
 `validate` returns every problem at once; it never raises. The rules every target shares are
-here (forms of values, hosts, networks, volumes and bricks); each target adds its own
-(`confgen.targets`). The plan relies on a cluster with no errors: one first host, unique
-names, an interface on every network, bricks on known hosts.
+here (forms of values, hosts and networks, one first host); each target adds its own
+(`confgen.targets`), most of them its components' (`confgen.components`). The plan relies on
+a cluster with no errors: one first host, unique names, an interface on every network.
 """
 
 from __future__ import annotations
@@ -12,17 +12,13 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator
 from ipaddress import IPv4Address, IPv4Network
-from typing import TypeVar
 
 from confgen import targets
-from confgen.errors import Problem, error, in_line_order, quoted, warning
+from confgen.errors import Problem, error, in_line_order, quoted
 from confgen.locate import with_lines
-from confgen.models import Cluster, Role, Volume
-from confgen.paths import is_within
-
-VolumeT = TypeVar("VolumeT", bound=Volume)
+from confgen.models import Cluster, Role
 
 # The forms values must take. Each lands in files and scripts on the hosts, so each is held to
 # what the program that reads it accepts, and to characters that need no quoting there.
@@ -115,8 +111,6 @@ def duplicates(values: Iterable[object]) -> set[object]:
 
 def _hosts(cluster: Cluster) -> Iterator[Problem]:
     hosts = cluster.hosts
-    if len(hosts) < 3:
-        yield error("hosts", f"a cluster needs at least 3 hosts for replica 3, found {len(hosts)}")
     repeated_ids = duplicates(h.host_id for h in hosts)
     for i, host in enumerate(hosts):
         if host.host_id in repeated_ids:
@@ -137,14 +131,16 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
     ids = sorted(h.host_id for h in hosts)
     if not repeated_ids and ids != list(range(1, len(hosts) + 1)):
         yield error("hosts", f"host_id values must be 1..{len(hosts)}, found {ids}")
-    firsts = [i for i, h in enumerate(hosts) if h.first]
+
+
+def one_first_host(cluster: Cluster, mark: str) -> Iterator[Problem]:
+    """Exactly one host has `first = true`: the steps of one host run there. `mark` says
+    which host that is, in the words of the component that needs it."""
+    firsts = [i for i, h in enumerate(cluster.hosts) if h.first]
     if not firsts:
-        yield error("hosts", "no host has first = true; mark the host that runs the hosted engine")
+        yield error("hosts", f"no host has first = true; mark {mark}")
     for i in firsts[1:]:
         yield error(f"hosts[{i}].first", "only one host can be the first host")
-    for i in firsts[:1]:
-        if hosts[i].host_id != 1:
-            yield error(f"hosts[{i}].host_id", "the first host has hosted-engine host ID 1")
 
 
 def usable(path: str, address: IPv4Address, cidr: IPv4Network) -> Iterator[Problem]:
@@ -167,12 +163,16 @@ def _networks(cluster: Cluster, roles: tuple[Role, ...]) -> Iterator[Problem]:
                     "reaches it",
                 )
     for i, network in enumerate(cluster.networks):
-        for role in network.roles:
+        for j, role in enumerate(network.roles):
             if role not in roles:
+                import difflib  # here, not at the top: only a file with a wrong role needs it
+
+                hint = difflib.get_close_matches(role, roles, n=1)
                 yield error(
-                    f"networks[{i}].roles",
+                    f"networks[{i}].roles[{j}]",
                     f"{quoted(role.value)} is not a role on target {quoted(cluster.target)}: "
-                    f"roles are {', '.join(repr(r.value) for r in roles)}",
+                    f"roles are {', '.join(repr(r.value) for r in roles)}"
+                    + (f"; did you mean {quoted(hint[0])}?" if hint else ""),
                 )
     for role in roles:
         carriers = [n.name for n in cluster.networks if role in n.roles]
@@ -201,165 +201,6 @@ def _networks(cluster: Cluster, roles: tuple[Role, ...]) -> Iterator[Problem]:
                     f"hosts[{i}].interfaces.{name}.address",
                     f"{interface.address} is used twice",
                 )
-
-
-# glusterd names each brick's volfile `<volume>.<host>.<brick path, '/' as '-'>.vol`
-# (gluster/glusterfs v10.5 xlators/mgmt/glusterd/src/glusterd-volgen.c:5157-5182,
-# get_brick_filepath) and writes it as `<that name>.tmp` first, renaming it after
-# (glusterd-volgen.c:988-1001, volgen_write_volfile). Its own check at volume create
-# (glusterd_is_valid_volfpath, glusterd-volume-ops.c:1028-1034) forgets the ".tmp", so
-# NAME_MAX (255) less ".tmp" is the longest name that works: a real glusterd 10.3 creates a
-# volume whose volfile name is 251 bytes and fails one of 252 half-way ("Failed to create
-# volume files", File name too long), as tests/test_stand_ins.py shows on Debian's glusterd.
-VOLFILE_NAME_MAX = 255 - len(".tmp")
-
-
-def volfile_name(volume: str, peer: str, brick_dir: str) -> str:
-    return f"{volume}.{peer}.{brick_dir[1:].replace('/', '-')}.vol"
-
-
-def key_of(path: str, key: str) -> str:
-    """The key path of a volume's key; a default volume has none of its own (see volume_rules)."""
-    return path if path == "gluster.volumes" else f"{path}.{key}"
-
-
-def volume_rules(
-    cluster: Cluster,
-    entries: Sequence[tuple[str, Volume]],
-    brick_dir: Mapping[str, str],
-    bricks_root: str,
-    *,
-    replica_two_warning: bool = True,
-) -> Iterator[Problem]:
-    """What glusterd and the brick step need of every volume, for every target.
-
-    `entries` are the volumes with the key path a problem with each points at (a default
-    volume the file does not list points at `gluster.volumes`); `brick_dir` gives each
-    volume's brick folder, `bricks_root` the brick filesystem's mount point. A target that
-    refuses replica 2 outright turns off `replica_two_warning`, so it is reported once.
-    """
-    for path, volume in entries:
-        if path != "gluster.volumes":
-            yield from form(f"{path}.name", volume.name, "name")
-            if volume.brick_dir is not None:
-                yield from form(f"{path}.brick_dir", volume.brick_dir, "path")
-    for name in duplicates(v.name for p, v in entries if p != "gluster.volumes"):
-        yield error("gluster.volumes", f"volume {quoted(name)} is defined twice")
-    host_names = [h.name for h in cluster.hosts]
-    by_name = {h.name: h for h in cluster.hosts}  # also the set a name is looked up in
-    names_by_id = [h.name for h in sorted(cluster.hosts, key=lambda h: h.host_id)]
-    # Where each host's bricks lie, to find one inside another: host -> (volume, brick dir).
-    placed: dict[str, list[tuple[str, str]]] = {}
-    holders: dict[str, str] = {}  # host name -> the first volume it holds a brick of
-    for path, volume in entries:
-        what = volume_name(path, volume)
-        if volume.name == "all":
-            # cli-cmd-parser.c: '"all" cannot be the name of a volume' (seen with glusterfs 10.3).
-            yield error(
-                key_of(path, "name"), '"all" is a word of the gluster command, not a volume name'
-            )
-        folder = brick_dir[volume.name]
-        if volume.brick_dir is not None and not (
-            is_within(volume.brick_dir, bricks_root) and volume.brick_dir != bricks_root
-        ):
-            yield error(
-                key_of(path, "brick_dir"),
-                f"{quoted(volume.brick_dir)} is not a folder on the brick filesystem at "
-                f"{bricks_root}",
-            )
-        if volume.replica < 1:
-            yield error(
-                key_of(path, "replica"), f"replica must be at least 1, found {volume.replica}"
-            )
-            continue
-        if volume.replica == 2 and replica_two_warning:
-            yield warning(key_of(path, "replica"), "replica 2 without an arbiter risks split-brain")
-        hosts = volume.hosts
-        if hosts is None:
-            # Fewer than 3 hosts is reported once, on `hosts`; defaults need no second report.
-            if len(host_names) < volume.replica:
-                if len(host_names) >= 3:
-                    message = f"replica {volume.replica} needs that many hosts"
-                    yield error(key_of(path, "replica"), message)
-                continue
-            hosts = volume.brick_hosts(names_by_id)
-        elif not hosts:
-            yield error(
-                key_of(path, "hosts"),
-                f"{what} has no bricks: list at least {volume.replica} hosts (one replica set)",
-            )
-            continue
-        for j, name in enumerate(hosts):
-            if name not in by_name:
-                same = [h for h in host_names if h.lower() == name.lower()]
-                hint = f"; did you mean {quoted(same[0])}?" if same else ""
-                yield error(key_of(path, f"hosts[{j}]"), f"no host named {quoted(name)}{hint}")
-        if len(hosts) % volume.replica:
-            yield error(
-                key_of(path, "hosts"),
-                f"{len(hosts)} bricks is not a multiple of replica {volume.replica}",
-            )
-        # Each host holds one brick folder per volume, so a host listed twice would give the
-        # volume the same brick twice: glusterd refuses it, across replica sets too.
-        for name in sorted(duplicates(hosts), key=str):
-            yield error(
-                key_of(path, "hosts"),
-                f"host {quoted(name)} is listed twice: it would hold the brick {folder} twice; "
-                "each brick of a volume must be on its own host",
-            )
-        volfile_reported = False
-        for name in dict.fromkeys(hosts):
-            host = by_name.get(name)
-            if host is None:
-                continue
-            holders.setdefault(name, volume.name)
-            for other_volume, other_dir in placed.get(name, []):
-                if is_within(folder, other_dir) or is_within(other_dir, folder):
-                    yield error(
-                        key_of(path, "brick_dir") if volume.brick_dir is not None else path,
-                        f"on host {quoted(name)} the brick {folder} of {what} "
-                        f"{'is' if folder == other_dir else 'nests with'} the brick "
-                        f"{other_dir} of volume {quoted(other_volume)}: glusterd refuses a brick "
-                        "inside another",
-                    )
-                    break
-            placed.setdefault(name, []).append((volume.name, folder))
-            volfile = volfile_name(volume.name, cluster.peer_name(host), folder)
-            if not volfile_reported and len(volfile.encode()) > VOLFILE_NAME_MAX:
-                volfile_reported = True  # once a volume: the fix is the same for every host
-                yield error(
-                    path,
-                    f"the brick {folder} of {what} on {quoted(name)} gives glusterd a "
-                    "volfile name "
-                    f"of {len(volfile.encode())} bytes (at most {VOLFILE_NAME_MAX}): shorten the "
-                    "volume name, the brick folder or the host's storage name",
-                )
-
-    for i, host in enumerate(cluster.hosts):
-        if host.brick_device is None and host.name in holders:
-            yield error(
-                f"hosts[{i}].brick_device",
-                f"required: {quoted(host.name)} holds a brick of volume "
-                f"{quoted(holders[host.name])}, and "
-                "the brick filesystem is made on this device (a disk such as /dev/vdb)",
-            )
-
-
-def volume_entries(listed: Sequence[Volume], every: Sequence[VolumeT]) -> list[tuple[str, VolumeT]]:
-    """Every volume (`every`: the defaults with the file's over them, then its new ones) with
-    the key path a problem with it points at: `gluster.volumes[i]` for one the file lists
-    (`listed`); a default the file leaves as it is has no key of its own, so its problems
-    point at `gluster.volumes`."""
-    index = {volume.name: i for i, volume in enumerate(listed)}
-    return [
-        (f"gluster.volumes[{index[v.name]}]" if v.name in index else "gluster.volumes", v)
-        for v in every
-    ]
-
-
-def volume_name(path: str, volume: Volume) -> str:
-    """How a message names a volume: a default volume is not in the file to point at."""
-    return f"volume {quoted(volume.name)}" + (" (a default)" if path == "gluster.volumes" else "")
 
 
 def validate(cluster: Cluster, text: str | None = None) -> list[Problem]:

@@ -10,37 +10,60 @@ the file from here, as Butane reads `variant` and `version` before the rest of a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, KeysView, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attrs import Factory
 
-from confgen.models import Role
+from confgen.errors import Problem
+from confgen.models import Cluster, Role
 from confgen.records import record
 
-if TYPE_CHECKING:
-    from confgen.errors import Problem
-    from confgen.models import Cluster
-    from confgen.planner import Plan, Source
 
-# Every target, by the name a cluster file gives as `target`, and the module that holds it.
-# A target is imported only when a file asks for it.
-_MODULES: Mapping[str, str] = {
-    "ovirt35-el7": "confgen.targets.ovirt35_el7",
-    "ovirt45-el9": "confgen.targets.ovirt45_el9",
+@record
+class Registered:
+    """A target as the registry knows it before it is imported: the module that defines its
+    `TARGET`, and one line for `--help` (the releases it is for, where the engine is stored),
+    which must not import every target to list them."""
+
+    module: str
+    summary: str
+
+
+# Every target, by the name a cluster file gives as `target`. A target is imported only when a
+# file asks for it. `register` adds one from outside confgen (a test's).
+TARGETS: dict[str, Registered] = {
+    "ovirt35-el7": Registered(
+        module="confgen.targets.ovirt35_el7",
+        summary="CentOS 7 + oVirt 3.5, the engine on NFS through a CTDB virtual IP",
+    ),
+    "ovirt45-el9": Registered(
+        module="confgen.targets.ovirt45_el9",
+        summary="EL9 + oVirt 4.5 + GlusterFS 10, the engine on a GlusterFS storage domain",
+    ),
 }
 
-NAMES: tuple[str, ...] = tuple(_MODULES)
+# The names of the targets: a view of TARGETS, so a registered target is among them.
+NAMES: KeysView[str] = TARGETS.keys()
 
-# One line each: the releases a target is for, and where the hosted engine is stored. Here,
-# not in the target's module: `--help` lists them, and must not import every target to do so.
-SUMMARIES: Mapping[str, str] = {
-    "ovirt35-el7": "CentOS 7 + oVirt 3.5, the engine on NFS through a CTDB virtual IP",
-    "ovirt45-el9": "EL9 + oVirt 4.5 + GlusterFS 10, the engine on a GlusterFS storage domain",
-}
 # A cluster file without `target` is for the seed's target, as before there were others.
 DEFAULT = "ovirt35-el7"
+
+
+def register(name: str, module: str, summary: str) -> None:
+    """Make the target that `module` defines (as `TARGET`, named `name`) one a cluster file
+    can name, as the shipped ones are. A name already taken is refused."""
+    if name in TARGETS:
+        raise ValueError(f"a target named {name!r} is registered already")
+    TARGETS[name] = Registered(module=module, summary=summary)
+
+
+def unregister(name: str) -> None:
+    """Forget a target `register` added; the shipped ones stay."""
+    if TARGETS[name].module.startswith("confgen."):
+        raise ValueError(f"{name!r} is one of confgen's own targets")
+    del TARGETS[name]
 
 
 @record
@@ -51,7 +74,9 @@ class Target:
     cluster: type[Cluster]  # the class a cluster file of this target loads into
     roles: tuple[Role, ...]  # the network roles each of its clusters must give a network
     rules: Callable[[Any], Iterable[Problem]]  # its own rules, after the shared ones
-    plan: Callable[[Any, Source | None], Plan]
+    # Its plan of a valid cluster, given the `confgen.planner.Source` (or None): a
+    # `confgen.planner.Plan`. Typed loosely: the planner imports this module, not the reverse.
+    plan: Callable[[Any, Any], Any]
     self_check: Callable[[Any], list[str]]  # what its real programs would refuse in a plan
     context: Callable[[Any], dict[str, Any]]  # its plan as plain data, for the templates
     example: Path  # the commented example cluster file `confgen init` writes
@@ -62,7 +87,7 @@ class Target:
 
 def get(name: str) -> Target:
     """The target of that name; a `KeyError` for a name not in `NAMES`."""
-    module = importlib.import_module(_MODULES[name])
+    module = importlib.import_module(TARGETS[name].module)
     target: Target = module.TARGET
     return target
 

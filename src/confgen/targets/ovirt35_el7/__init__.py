@@ -3,7 +3,8 @@ volume through a virtual IP that CTDB floats; iptables, ssm, /etc/sysconfig/ctdb
 
 from pathlib import Path
 
-from confgen.models import Role
+from confgen.components import ctdb, gluster
+from confgen.models import MANAGEMENT
 from confgen.targets import Target
 from confgen.targets.ovirt35_el7.context import context
 from confgen.targets.ovirt35_el7.model import NAME, Cluster
@@ -13,7 +14,7 @@ from confgen.targets.ovirt35_el7.rules import rules
 TARGET = Target(
     name=NAME,
     cluster=Cluster,
-    roles=(Role.MANAGEMENT, Role.STORAGE, Role.HEARTBEAT),
+    roles=(MANAGEMENT, gluster.STORAGE, ctdb.HEARTBEAT),
     rules=rules,
     plan=plan,
     self_check=self_check,

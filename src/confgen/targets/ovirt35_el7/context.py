@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from confgen.components import ctdb, gluster, iptables
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt35_el7 import paths
 from confgen.targets.ovirt35_el7.model import Cluster
@@ -11,21 +12,7 @@ from confgen.targets.ovirt35_el7.planning import SeedPlan
 def _cluster(c: Cluster) -> Data:
     fs = c.gluster.brick_fs
     return {
-        "ctdb": {
-            "mount_hostname": c.ctdb.mount_hostname,
-            "meta_volume": c.ctdb.meta_volume,
-            "mount_point": c.ctdb.mount_point,
-            "meta_dir": c.ctdb.meta_dir,
-            "vips": [
-                {"ip": str(v.address.ip), "address": v.address.with_prefixlen, "nic": v.nic}
-                for v in c.ctdb.vips
-            ],
-            "recovery_lock": c.ctdb.recovery_lock,
-            "recovery_lock_dir": c.ctdb.recovery_lock_dir,
-            # The lock's folder is not the meta volume's top: the CTDB step makes it.
-            "recovery_lock_in_subdir": c.ctdb.recovery_lock_dir != c.ctdb.meta_dir,
-            "tunables": [[name, value] for name, value in c.ctdb.all_tunables],
-        },
+        "ctdb": ctdb.cluster_data(c.ctdb),
         "gluster": {
             "brick_fs": {
                 "pool": fs.pool,
@@ -51,7 +38,8 @@ def context(p: SeedPlan) -> Data:
     return {
         "cluster": _cluster(p.cluster),
         "plan": {
-            **plan_data(p),
+            **plan_data(p, gluster.member_data),
+            **gluster.plan_data(p),
             # What the volume step mounts on the first host: its undo unmounts it first.
             "volume_mounts": [
                 {"volume": p.cluster.ctdb.meta_volume, "mount_point": p.cluster.ctdb.mount_point}
@@ -61,15 +49,7 @@ def context(p: SeedPlan) -> Data:
             "mount_vip": str(p.mount_vip),
             "mount_unit": p.mount_unit,
             "engine_storage": p.engine_storage,
-            "firewall_groups": [
-                {
-                    "service": g.service,
-                    "rules": [
-                        {"protocol": r.protocol.value, "ports": str(r.ports)} for r in g.rules
-                    ],
-                }
-                for g in p.firewall_groups
-            ],
+            "firewall_groups": iptables.data(p.firewall_groups),
         },
         "paths": paths_data(paths),
     }

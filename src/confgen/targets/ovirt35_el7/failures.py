@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from confgen.planner import HostPlan, Step, StepFailure, UndoScript, VolumePlan, undo_name
+from confgen.components.gluster import Member, VolumePlan
+from confgen.planner import Step, StepFailure, UndoScript, undo_name
 
 # The template of each step's undo script, by the step's slug.
 UNDO_TEMPLATES: Mapping[str, str] = {"new-volumes": "common/undo-volumes.sh.j2"}
@@ -46,7 +47,7 @@ def _names(items: list[str]) -> str:
 
 def failures(
     steps: tuple[Step, ...],
-    hosts: tuple[HostPlan, ...],
+    hosts: tuple[Member, ...],
     volumes: tuple[VolumePlan, ...],
     *,
     meta_volume: str,

@@ -4,12 +4,12 @@ share that CTDB floats a virtual IP for. Defaults are the seed's (`defaults.py`)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from ipaddress import IPv4Interface
 from typing import Literal
 
 from attrs import Factory, field
 
 from confgen import models
+from confgen.components import ctdb, gluster
 from confgen.models import FirewallRule, PortRange, Protocol
 from confgen.records import record, replace
 from confgen.targets.ovirt35_el7 import defaults
@@ -33,7 +33,7 @@ class BrickFilesystem:
 
 
 @record
-class Volume(models.Volume):
+class Volume(gluster.Volume):
     """A Gluster volume. `existing` volumes were created in part one with one brick on the
     first host and are converted to `replica` copies with add-brick; the others are created."""
 
@@ -46,69 +46,33 @@ def _seed_volumes() -> tuple[Volume, ...]:
 
 
 @record
-class Gluster:
+class Gluster(gluster.Volumes[Volume]):
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
     # The cluster's volumes, the whole list: the seed's only when the file lists none (a list
     # in the file is the list, as Compose and Kubernetes read lists).
     volumes: tuple[Volume, ...] | None = None
 
-    @property
-    def all_volumes(self) -> tuple[Volume, ...]:
-        """The volumes the file lists, or the seed's when it lists none."""
-        return _seed_volumes() if self.volumes is None else self.volumes
+    def default_volumes(self) -> tuple[Volume, ...]:
+        return _seed_volumes()
 
-    @property
-    def listed_volumes(self) -> tuple[Volume, ...]:
-        """The volumes the file itself lists (none when it takes the seed's)."""
-        return self.volumes or ()
 
-    def brick_dir(self, volume: Volume) -> str:
-        """The folder of the volume's brick on each of its hosts."""
-        if volume.brick_dir is not None:
-            return volume.brick_dir
-        return f"{self.brick_fs.mount_point.rstrip('/')}/{volume.name}/brick"
+def _default_recovery_lock(section: Ctdb) -> str:
+    return f"{section.mount_point}/{defaults.CTDB_RECOVERY_LOCK_NAME}"
 
 
 @record
-class VirtualIP:
-    """A CTDB public address: the VIP with its prefix, and the NIC that hosts it."""
-
-    address: IPv4Interface
-    nic: str
-
-
-def _default_recovery_lock(ctdb: Ctdb) -> str:
-    return f"{ctdb.mount_point}/{defaults.CTDB_RECOVERY_LOCK_NAME}"
-
-
-@record
-class Ctdb:
+class Ctdb(ctdb.Section):
     """CTDB floats the VIPs that the hosted engine's NFS mount hostname resolves to."""
 
+    SEED_TUNABLES = defaults.CTDB_TUNABLES  # ctdb 2.5's, as the seed sets them
+
     mount_hostname: str  # resolves to the VIP; the hosted engine mounts <this>:/<engine volume>
-    vips: tuple[VirtualIP, ...]
+    vips: tuple[ctdb.VirtualIP, ...]
     meta_volume: str = defaults.META_VOLUME
     mount_point: str = defaults.CTDB_MOUNT_POINT
     recovery_lock: str = field(default=Factory(_default_recovery_lock, takes_self=True))
     # Added to the seed's tunables, or replacing one of the same name (any case, as in ctdb).
     tunables: Mapping[str, int] = Factory(dict)
-
-    @property
-    def meta_dir(self) -> str:
-        """The meta volume's mount point without a trailing slash, to put file names under."""
-        return self.mount_point.rstrip("/")
-
-    @property
-    def recovery_lock_dir(self) -> str:
-        """The lock's folder, which must exist on the meta volume before ctdb takes the lock."""
-        return self.recovery_lock.rsplit("/", 1)[0] or "/"
-
-    @property
-    def all_tunables(self) -> tuple[tuple[str, int], ...]:
-        """The seed's tunables with this cluster's values over them, then its new ones."""
-        mine = {name.lower(): (name, value) for name, value in self.tunables.items()}
-        merged = [mine.pop(name.lower(), (name, value)) for name, value in defaults.CTDB_TUNABLES]
-        return (*merged, *mine.values())
 
 
 def _seed_firewall_rules() -> tuple[FirewallRule, ...]:

@@ -6,29 +6,25 @@ from __future__ import annotations
 import shlex
 from ipaddress import IPv4Address
 
-from confgen import checks
-from confgen.models import FirewallRule, Role
+from confgen.components import ctdb, gluster, iptables, packages, selinux
+from confgen.components.brick_storage import BrickMade
+from confgen.components.gluster import GlusterPlan, Member
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
-    BrickMade,
     Check,
-    HostPlan,
     NameCheck,
     OutputFile,
-    Plan,
     Preflight,
     Source,
     Step,
     StepSpec,
-    brick_check,
-    host_names,
+    every_host,
     host_plans,
     nic_checks,
     number_steps,
     script_files,
     undo_files,
-    volume_plans,
 )
 from confgen.records import record, replace
 from confgen.systemd import mount_unit_name
@@ -46,21 +42,13 @@ TEMPLATES = "ovirt35-el7"
 
 
 @record
-class FirewallGroup:
-    """Consecutive rules for one service, rendered under one comment as the seed does."""
-
-    service: str
-    rules: tuple[FirewallRule, ...]
-
-
-@record
-class SeedPlan(Plan):
+class SeedPlan(GlusterPlan):
     cluster: Cluster
     nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
     public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
     mount_vip: IPv4Address  # the VIP the NFS mount name resolves to
     mount_unit: str  # the meta volume's mount unit, named from its mount point
-    firewall_groups: tuple[FirewallGroup, ...]
+    firewall_groups: tuple[iptables.FirewallGroup, ...]
 
     @property
     def engine_storage(self) -> str:
@@ -68,17 +56,7 @@ class SeedPlan(Plan):
         return f"{self.cluster.ctdb.mount_hostname}:/{self.cluster.hosted_engine.volume}"
 
 
-def _firewall_groups(rules: tuple[FirewallRule, ...]) -> tuple[FirewallGroup, ...]:
-    groups: list[FirewallGroup] = []
-    for rule in rules:
-        if groups and groups[-1].service == rule.service:
-            groups[-1] = FirewallGroup(service=rule.service, rules=(*groups[-1].rules, rule))
-        else:
-            groups.append(FirewallGroup(service=rule.service, rules=(rule,)))
-    return tuple(groups)
-
-
-def _steps(hosts: tuple[HostPlan, ...]) -> list[StepSpec]:
+def _steps(hosts: tuple[Member, ...]) -> list[StepSpec]:
     """Step 00, the seed's procedure (`defaults.STEPS`), then the deploy steps of each other
     host."""
     specs = [PREFLIGHT_STEP, *(StepSpec(**step._asdict()) for step in defaults.STEPS)]
@@ -98,7 +76,7 @@ def _steps(hosts: tuple[HostPlan, ...]) -> list[StepSpec]:
     return specs
 
 
-def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> list[OutputFile]:
+def _files(cluster: Cluster, hosts: tuple[Member, ...], mount_unit: str) -> list[OutputFile]:
     meta = cluster.ctdb.meta_dir
     files = [OutputFile(path="RUNBOOK.md", template=f"{TEMPLATES}/RUNBOOK.md.j2", mode=0o644)]
     for host in hosts:
@@ -138,10 +116,8 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...], mount_unit: str) -> li
     return files
 
 
-def _names(
-    cluster: Cluster, hosts: tuple[HostPlan, ...], vip: IPv4Address
-) -> tuple[NameCheck, ...]:
-    """The names step 00 checks. The seed writes every host into /etc/hosts at step 01 ("If
+def _names(cluster: Cluster, hosts: tuple[Member, ...], vip: IPv4Address) -> tuple[NameCheck, ...]:
+    """The names step 00 gluster. The seed writes every host into /etc/hosts at step 01 ("If
     need be, edit /etc/hosts on your machines", part two) and the NFS mount name once CTDB
     hosts its VIP: before that a name may be unknown, and DNS is not required; but wherever
     one resolves, it must resolve to its address (a stale /etc/hosts line or DNS record
@@ -155,16 +131,16 @@ def _names(
         dns=False,
         reverse=False,
     )
-    return (*host_names(hosts, dns=False), mount)
+    return (*gluster.names(hosts, dns=False), mount)
 
 
 def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
-    hosts = host_plans(cluster, volumes, brick_dir)
-    steps = number_steps(_steps(hosts), TEMPLATES, hosts)
+    hosts = gluster.members(cluster, host_plans(cluster), volumes, brick_dir)
+    steps = number_steps(_steps(hosts), TEMPLATES, hosts, gluster.STEP_TEMPLATES)
     mount_unit = mount_unit_name(cluster.ctdb.mount_point)
-    volume_list = volume_plans(
+    volume_list = gluster.volume_plans(
         volumes, brick_dir, hosts, existing=(v.name for v in volumes if v.existing)
     )
     step_failures = failures.failures(
@@ -204,30 +180,28 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
             )
             for h in hosts
         },
-        nodes=tuple(h.addresses[Role.HEARTBEAT] for h in hosts),
-        public_addresses=tuple(
-            f"{vip.address.with_prefixlen} {vip.nic}" for vip in cluster.ctdb.vips
-        ),
+        nodes=ctdb.nodes(hosts),
+        public_addresses=ctdb.public_addresses(cluster.ctdb),
         mount_vip=cluster.ctdb.vips[0].address.ip,
         mount_unit=mount_unit,
-        firewall_groups=_firewall_groups(cluster.firewall.rules),
+        firewall_groups=iptables.groups(cluster.firewall.rules),
     )
     return replace(the_plan, steps=tuple(replace(s, checks=_checks(the_plan, s)) for s in steps))
 
 
 def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
-    """What the runbook says to check after `step`, before the next (see confgen.checks)."""
+    """What the runbook says to check after `step`, before the next
+    (each component holds its own checks)."""
     first = the_plan.first
     hosts = tuple(h for h in the_plan.hosts if h.name in step.hosts)
-    on = checks.every_host(hosts)
+    on = every_host(hosts)
     cluster = the_plan.cluster
     # hosted-engine --vm-status of ovirt-hosted-engine-setup 1.2 (src/ovirt_hosted_engine_setup/
     # vm_status.py:83-110): "!! Cluster is in GLOBAL MAINTENANCE mode !!" while it is, then
     # "--== Host N status ==--" and each host's "Engine status", the HA agent's JSON.
     maintenance = "!! Cluster is in GLOBAL MAINTENANCE mode !!"
     if step.slug == "selinux-and-hosts":
-        # getenforce(8) prints Enforcing, Permissive or Disabled.
-        return (Check(on=on, command="getenforce", shows=("Permissive",)),)
+        return (selinux.mode(on, "Permissive"),)
     if step.slug == "stop-engine":
         # The step stops the HA agent and broker (which --vm-status asks) and vdsmd; the
         # engine's storage is unmounted with them.
@@ -240,13 +214,8 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "install-packages":
-        # rpm -q says "package X is not installed" of a missing one (rpm(8)).
         return (
-            Check(
-                on=on,
-                command=shlex.join(["rpm", "-q", *cluster.packages.install]),
-                not_shows=("is not installed",),
-            ),
+            packages.installed(on, cluster.packages.install),
             Check(
                 on=on,
                 command="systemctl is-active iptables",
@@ -255,20 +224,11 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug in ("firewall", "restore-firewall"):
-        # iptables -S prints the rules as iptables-save writes them, the form of the rules file.
-        rule = the_plan.firewall_groups[-1].rules[-1]
-        protocol = rule.protocol.value
-        return (
-            Check(
-                on=on,
-                command="iptables -S INPUT",
-                shows=(f"-A INPUT -p {protocol} -m {protocol} --dport {rule.ports} -j ACCEPT",),
-                note=f"and every other rule of {IPTABLES}",
-            ),
-        )
+        last = the_plan.firewall_groups[-1].rules[-1]
+        return (iptables.rules_loaded(on, last, IPTABLES),)
     if step.slug == "brick-storage":
         return (
-            checks.glusterd_running(on),
+            gluster.glusterd_running(on),
             # mountpoint(1): "PATH is a mountpoint" (util-linux sys-utils/mountpoint.c).
             Check(
                 on=on,
@@ -277,11 +237,11 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "peer-probe":
-        return (checks.peers_connected(first.name, len(the_plan.hosts) - 1),)
+        return (gluster.peers_connected(first.name, len(the_plan.hosts) - 1),)
     if step.slug == "add-bricks":
-        return checks.volumes_started(first.name, the_plan.existing_volumes)
+        return gluster.volumes_started(first.name, the_plan.existing_volumes)
     if step.slug == "heal-workaround":
-        return checks.volumes_healed(first.name, the_plan.existing_volumes)
+        return gluster.volumes_healed(first.name, the_plan.existing_volumes)
     if step.slug == "nfsmount-conf":
         return (
             Check(
@@ -292,7 +252,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
         )
     if step.slug == "new-volumes":
         return (
-            *checks.volumes_started(first.name, the_plan.new_volumes),
+            *gluster.volumes_started(first.name, the_plan.new_volumes),
             Check(
                 on=first.name,
                 command=shlex.join(["mountpoint", cluster.ctdb.mount_point]),
@@ -300,17 +260,7 @@ def _checks(the_plan: SeedPlan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "ctdb":
-        # ctdb ip: "Public IPs on node N", then each public address and the PNN of the node that
-        # holds it, -1 while none does (ctdb/tools/ctdb.c, control_ip).
-        return (
-            Check(
-                on=on,
-                command="ctdb ip",
-                shows=tuple(str(vip.address.ip) for vip in cluster.ctdb.vips),
-                not_shows=("-1",),
-                note="each address held by a node",
-            ),
-        )
+        return (ctdb.vips_held(on, cluster.ctdb),)
     if step.slug == "systemd-units":
         # is-enabled prints "enabled" for a unit enabled at boot (systemctl(1)).
         return (
@@ -349,7 +299,7 @@ def self_check(the_plan: SeedPlan) -> list[str]:
     of it keeps them, as Butane validates the config it emits, so a planning bug is caught
     here rather than by glusterd or systemd on a host.
     """
-    failures = brick_check(the_plan)
+    failures = gluster.brick_check(the_plan)
     for volume in the_plan.existing_volumes:
         if volume.replica < 2 or not volume.bricks or volume.bricks[0].host != the_plan.first.name:
             failures.append(

@@ -5,69 +5,34 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from confgen.errors import Problem, error, quoted, warning
-from confgen.models import Role
-from confgen.paths import is_within
-from confgen.targets.ovirt35_el7 import defaults
-from confgen.targets.ovirt35_el7.model import Cluster
-from confgen.validator import (
-    duplicates,
-    form,
+from confgen.components import brick_storage, ctdb, firewall, hosted_engine, iptables, packages
+from confgen.components.gluster import (
+    enough_hosts,
     key_of,
-    usable,
     volume_entries,
     volume_name,
     volume_rules,
 )
+from confgen.errors import Problem, error, quoted, warning
+from confgen.models import MANAGEMENT
+from confgen.paths import is_within
+from confgen.targets.ovirt35_el7 import defaults
+from confgen.targets.ovirt35_el7.model import Cluster
+from confgen.validator import form
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
-    pool = f"/dev/{cluster.gluster.brick_fs.pool}/"
-    for i, host in enumerate(cluster.hosts):
-        if host.brick_device is not None and host.brick_device.startswith(pool):
-            yield error(
-                f"hosts[{i}].brick_device",
-                f"{host.brick_device} is in the volume group {pool} the brick step makes on "
-                "the device: name the disk it is to be made on",
-            )
+    yield from brick_storage.device_outside(cluster, f"/dev/{cluster.gluster.brick_fs.pool}/")
     fs = cluster.gluster.brick_fs
     yield from form("gluster.brick_fs.pool", fs.pool, "name")
     yield from form("gluster.brick_fs.volume", fs.volume, "name")
     yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
     yield from form("gluster.brick_fs.fstype", fs.fstype, "word")
-    ctdb = cluster.ctdb
-    yield from form("ctdb.mount_hostname", ctdb.mount_hostname, "hostname")
-    yield from form("ctdb.meta_volume", ctdb.meta_volume, "name")
-    yield from form("ctdb.mount_point", ctdb.mount_point, "path")
-    yield from form("ctdb.recovery_lock", ctdb.recovery_lock, "path")
-    for i, vip in enumerate(ctdb.vips):
-        yield from form(f"ctdb.vips[{i}].nic", vip.nic, "nic")
-    for i, rule in enumerate(cluster.firewall.extra_rules):
-        path = f"firewall.extra_rules[{i}]"
-        yield from form(f"{path}.service", rule.service, "text")
-        first, last = rule.ports.first, rule.ports.last
-        if not (1 <= first <= last <= 65535):
-            yield error(
-                f"{path}.ports",
-                f"{rule.ports} is not a port in 1..65535 or a range first:last with first <= last",
-            )
+    yield from firewall.extra_rules(cluster.firewall.extra_rules)
     yield from form("packages.release_rpm", cluster.packages.release_rpm, "url")
-    for i, package in enumerate(cluster.packages.install):
-        yield from form(f"packages.install[{i}]", package, "package")
+    yield from packages.names("packages.install", cluster.packages.install)
     yield from form("hosted_engine.volume", cluster.hosted_engine.volume, "name")
     yield from form("hosted_engine.domain_type", cluster.hosted_engine.domain_type, "word")
-
-
-def _mount_name(cluster: Cluster) -> Iterator[Problem]:
-    owner = {name.lower(): host for host in cluster.hosts for name in (host.name, host.fqdn)}
-    mount_name = cluster.ctdb.mount_hostname
-    if mount_name.lower() in owner:
-        yield error(
-            "ctdb.mount_hostname",
-            f"{quoted(mount_name)} is a name of host "
-            f"{quoted(owner[mount_name.lower()].name)}: the NFS "
-            "mount name must be a name of its own, which /etc/hosts points at the CTDB VIP",
-        )
 
 
 def _volumes(cluster: Cluster) -> Iterator[Problem]:
@@ -147,131 +112,13 @@ def _mounts(cluster: Cluster) -> Iterator[Problem]:
         )
 
 
-_UINT32_MAX = 2**32 - 1
-_TUNABLE_NAME = re.compile(r"[A-Za-z0-9]+")
-
-
-def _tunables(cluster: Cluster) -> Iterator[Problem]:
-    # ctdb compares tunable names with strcasecmp: ASCII letters only fold. Python's lower()
-    # would also fold the Kelvin sign to 'k', so names are held to ASCII before they are folded.
-    known = {name.lower(): name for name in defaults.CTDB_KNOWN_TUNABLES}
-    seen: dict[str, str] = {}
-    for name, value in cluster.ctdb.tunables.items():
-        path = f"ctdb.tunables.{name}"
-        if not _TUNABLE_NAME.fullmatch(name):
-            yield error(path, f"{quoted(name)} is not a tunable name: ASCII letters and digits")
-            continue
-        if name.lower() in seen:
-            yield error(path, f"sets the same tunable as {quoted(seen[name.lower()])}")
-        seen.setdefault(name.lower(), name)
-        if name.lower() not in known:
-            import difflib  # here, not at the top: only an unknown tunable needs it
-
-            hint = difflib.get_close_matches(name, defaults.CTDB_KNOWN_TUNABLES, n=1)
-            suggestion = f"did you mean {quoted(hint[0])}?" if hint else "see ctdb-tunables(7)"
-            yield error(path, f"ctdb has no tunable {quoted(name)}; {suggestion}")
-        if not 0 <= value <= _UINT32_MAX:
-            yield error(path, f"{value} is not a value ctdb accepts (0..{_UINT32_MAX})")
-
-
-def _packages(cluster: Cluster) -> Iterator[Problem]:
-    install = cluster.packages.install
-    for package, brings in defaults.REQUIRED_PACKAGES:
-        if package not in install:
-            yield error(
-                "packages.install",
-                f"{package} is missing: the scripts need {brings}; add it to the list",
-            )
-
-
-def _firewall(cluster: Cluster) -> Iterator[Problem]:
-    extra = cluster.firewall.extra_rules
-    for i, rule in enumerate(extra):
-        others = [(f"the seed's {quoted(r.service)} rule", r) for r in cluster.firewall.seed_rules]
-        others += [(f"firewall.extra_rules[{j}]", r) for j, r in enumerate(extra[:i])]
-        for name, other in others:
-            if (
-                other.protocol is rule.protocol
-                and other.ports.first <= rule.ports.last
-                and rule.ports.first <= other.ports.last
-            ):
-                same = (other.ports.first, other.ports.last) == (rule.ports.first, rule.ports.last)
-                yield warning(
-                    f"firewall.extra_rules[{i}].ports",
-                    f"{rule.protocol.value} {rule.ports} {'repeats' if same else 'overlaps'} "
-                    f"{name} ({other.protocol.value} {other.ports})",
-                )
-                break
-
-
-def _ctdb(cluster: Cluster) -> Iterator[Problem]:
-    ctdb = cluster.ctdb
-    if not ctdb.recovery_lock.startswith(ctdb.mount_point.rstrip("/") + "/"):
-        yield error(
-            "ctdb.recovery_lock",
-            f"{quoted(ctdb.recovery_lock)} is not on the {ctdb.meta_volume} volume mounted at "
-            f"{ctdb.mount_point}: every node must see the same lock file",
-        )
-    # The CTDB step writes these files into the meta volume: the lock must be another file.
-    for name in ("ctdb", "nodes", "public_addresses"):
-        written = f"{ctdb.meta_dir}/{name}"
-        if is_within(ctdb.recovery_lock, written):
-            yield error(
-                "ctdb.recovery_lock",
-                f"{ctdb.recovery_lock} is {'' if ctdb.recovery_lock == written else 'below '}"
-                f"the CTDB {name} file on the meta volume: name another file",
-            )
-    if ctdb.meta_volume == cluster.hosted_engine.volume:
+def _meta_volume(cluster: Cluster) -> Iterator[Problem]:
+    meta = cluster.ctdb.meta_volume
+    if meta == cluster.hosted_engine.volume:
         yield error(
             "ctdb.meta_volume",
-            f"{quoted(ctdb.meta_volume)} is the hosted engine's volume: CTDB needs a "
-            "volume of its own",
+            f"{quoted(meta)} is the hosted engine's volume: CTDB needs a volume of its own",
         )
-    vips = cluster.ctdb.vips
-    if not vips:
-        yield error("ctdb.vips", "at least one virtual IP is needed for the NFS mount hostname")
-    for address in duplicates(v.address.ip for v in vips):
-        yield error("ctdb.vips", f"virtual IP {address} is listed twice")
-    for i, vip in enumerate(vips):
-        path = f"ctdb.vips[{i}]"
-        networks = [n for n in cluster.networks if vip.address.ip in n.cidr]
-        on_nic = sorted(
-            {name for h in cluster.hosts for name, i in h.interfaces.items() if i.nic == vip.nic}
-        )
-        if not networks:
-            where = f"the network of {vip.nic} ({', '.join(on_nic)})" if on_nic else "any network"
-            yield error(f"{path}.address", f"{vip.address.ip} is outside {where}")
-            continue
-        network = networks[0].name
-        yield from usable(f"{path}.address", vip.address.ip, networks[0].cidr)
-        if vip.address.network.prefixlen != networks[0].cidr.prefixlen:
-            yield error(
-                f"{path}.address",
-                f"{vip.address.with_prefixlen} has prefix /{vip.address.network.prefixlen}, but "
-                f"network {quoted(network)} is {networks[0].cidr}: CTDB adds the VIP with "
-                "this prefix, "
-                f"so write {vip.address.ip}/{networks[0].cidr.prefixlen}",
-            )
-        if on_nic and network not in on_nic:
-            yield error(
-                f"{path}.address",
-                f"{vip.address.ip} is on network {quoted(network)}, but {vip.nic} is on "
-                f"{', '.join(on_nic)}",
-            )
-        # public_addresses is one file on the shared meta volume, so its NIC names hold on
-        # every host at once.
-        for j, host in enumerate(cluster.hosts):
-            interface = host.interfaces.get(network)
-            if interface is not None and interface.nic != vip.nic:
-                yield error(
-                    f"hosts[{j}].interfaces.{network}.nic",
-                    f"{quoted(interface.nic)} differs from {quoted(vip.nic)}, the NIC of "
-                    f"{path}: CTDB's "
-                    "shared public_addresses file names one NIC for every host",
-                )
-        for host in cluster.hosts:
-            if vip.address.ip in {a.address for a in host.interfaces.values()}:
-                yield error(f"{path}.address", f"{vip.address.ip} is an address of {host.name}")
 
 
 # The storage types ovirt-hosted-engine-setup 1.2 (oVirt 3.5) offers are nfs3, nfs4, glusterfs
@@ -293,7 +140,7 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
             "this target: "
             f"use one of {', '.join(_DOMAIN_TYPES)}",
         )
-    management = next((n.name for n in cluster.networks if Role.MANAGEMENT in n.roles), None)
+    management = next((n.name for n in cluster.networks if MANAGEMENT in n.roles), None)
     for i, host in enumerate(cluster.hosts):
         interface = host.interfaces.get(management) if management is not None else None
         if interface is not None and _BRIDGE_NIC.match(interface.nic):
@@ -307,12 +154,14 @@ def _hosted_engine(cluster: Cluster) -> Iterator[Problem]:
 
 
 def rules(cluster: Cluster) -> Iterator[Problem]:
+    yield from enough_hosts(cluster)
+    yield from hosted_engine.first_host(cluster)
     yield from _forms(cluster)
-    yield from _mount_name(cluster)
+    yield from ctdb.forms(cluster, cluster.ctdb)
     yield from _volumes(cluster)
     yield from _mounts(cluster)
-    yield from _ctdb(cluster)
-    yield from _tunables(cluster)
-    yield from _firewall(cluster)
-    yield from _packages(cluster)
+    yield from ctdb.rules(cluster, cluster.ctdb, defaults.CTDB_KNOWN_TUNABLES)
+    yield from _meta_volume(cluster)
+    yield from iptables.overlaps(cluster.firewall.seed_rules, cluster.firewall.extra_rules)
+    yield from packages.required(cluster.packages.install, defaults.REQUIRED_PACKAGES)
     yield from _hosted_engine(cluster)

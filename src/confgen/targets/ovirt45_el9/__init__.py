@@ -4,7 +4,8 @@ hosts added from the engine."""
 
 from pathlib import Path
 
-from confgen.models import Role
+from confgen.components import gluster
+from confgen.models import MANAGEMENT
 from confgen.targets import Target
 from confgen.targets.ovirt45_el9.context import context
 from confgen.targets.ovirt45_el9.model import NAME, Cluster
@@ -14,7 +15,7 @@ from confgen.targets.ovirt45_el9.rules import rules
 TARGET = Target(
     name=NAME,
     cluster=Cluster,
-    roles=(Role.MANAGEMENT, Role.STORAGE),
+    roles=(MANAGEMENT, gluster.STORAGE),
     refused={
         "ctdb": "this target has no CTDB: the hosted engine lives on a replica-3 GlusterFS "
         "storage domain, mounted with backup-volfile-servers, so no virtual IP is needed "

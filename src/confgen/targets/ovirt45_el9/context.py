@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from confgen.components import brick_storage, gluster
 from confgen.context import Data, paths_data, plan_data
 from confgen.targets.ovirt45_el9 import defaults, paths
-from confgen.targets.ovirt45_el9.planning import BrickStorage, BrickVolume, El9Plan, GlusterDomain
+from confgen.targets.ovirt45_el9.model import BrickFilesystem
+from confgen.targets.ovirt45_el9.planning import El9Plan, GlusterDomain
 
 
 def _domain(d: GlusterDomain) -> Data:
@@ -20,46 +22,29 @@ def _domain(d: GlusterDomain) -> Data:
     }
 
 
-def _brick_volume(b: BrickVolume) -> Data:
+def brick_fs(fs: BrickFilesystem) -> Data:
+    """The brick filesystems as this target makes them (LVM + XFS), for the brick step."""
     return {
-        "volume": b.volume,
-        "logical_volume": b.logical_volume,
-        "device": b.device,
-        "thin": b.thin,
-        "size": b.size,
-        "mount_point": b.mount_point,
-        "brick_dir": b.brick_dir,
-    }
-
-
-def _brick_storage(s: BrickStorage) -> Data:
-    return {
-        "device": s.device,
-        "thick": [_brick_volume(b) for b in s.thick],
-        "thin": [_brick_volume(b) for b in s.thin],
-        "volumes": [_brick_volume(b) for b in s.volumes],
+        "volume_group": fs.volume_group,
+        "thin_pool": fs.thin_pool,
+        "thin_pool_chunk_size": defaults.THIN_POOL_CHUNK_SIZE,
+        "thin_pool_metadata_size": fs.thin_pool_metadata_size,
+        "mount_point": fs.mount_point,
+        "pv_data_alignment": defaults.PV_DATA_ALIGNMENT,
+        "mkfs_options": list(defaults.MKFS_XFS_OPTIONS),
+        "mount_options": defaults.MOUNT_OPTIONS,
+        "selinux_type": defaults.BRICK_SELINUX_TYPE,
+        "wwid_properties": [list(pair) for pair in defaults.WWID_PROPERTIES],
     }
 
 
 def context(p: El9Plan) -> Data:
     c = p.cluster
-    fs = c.gluster.brick_fs
     he = c.hosted_engine
     return {
         "cluster": {
             "gluster": {
-                "brick_fs": {
-                    "volume_group": fs.volume_group,
-                    "thin_pool": fs.thin_pool,
-                    "thin_pool_chunk_size": defaults.THIN_POOL_CHUNK_SIZE,
-                    "thin_pool_metadata_size": fs.thin_pool_metadata_size,
-                    "mount_point": fs.mount_point,
-                    "pv_data_alignment": defaults.PV_DATA_ALIGNMENT,
-                    "mkfs_options": list(defaults.MKFS_XFS_OPTIONS),
-                    "mount_options": defaults.MOUNT_OPTIONS,
-                    "selinux_type": defaults.BRICK_SELINUX_TYPE,
-                    "wwid_properties": [list(pair) for pair in defaults.WWID_PROPERTIES],
-                },
+                "brick_fs": brick_fs(c.gluster.brick_fs),
                 "volume_group": defaults.VM_VOLUME_GROUP,
                 "volume_options": [[key, value] for key, value in defaults.VM_VOLUME_OPTIONS],
             },
@@ -82,9 +67,10 @@ def context(p: El9Plan) -> Data:
             },
         },
         "plan": {
-            **plan_data(p),
+            **plan_data(p, gluster.member_data),
+            **gluster.plan_data(p),
             "volume_mounts": [],  # the volume step mounts nothing
-            "brick_storage": {name: _brick_storage(s) for name, s in p.brick_storage.items()},
+            "brick_storage": {name: brick_storage.data(s) for name, s in p.brick_storage.items()},
             "engine_domain": _domain(p.engine_domain),
             "data_domains": [_domain(d) for d in p.data_domains],
             "firewall_zone": p.firewall_zone,

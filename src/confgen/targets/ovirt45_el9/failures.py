@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from confgen.planner import HostPlan, Step, StepFailure, UndoScript, VolumePlan, undo_name
+from confgen.components.gluster import Member, VolumePlan
+from confgen.planner import Step, StepFailure, UndoScript, undo_name
 from confgen.targets.ovirt45_el9 import paths
 
 # The template of each step's undo script, by the step's slug.
@@ -47,7 +48,7 @@ def _names(items: list[str] | tuple[str, ...]) -> str:
 
 
 def _volume_scripts(
-    step: Step, hosts: tuple[HostPlan, ...], volumes: tuple[VolumePlan, ...]
+    step: Step, hosts: tuple[Member, ...], volumes: tuple[VolumePlan, ...]
 ) -> tuple[UndoScript, ...]:
     """The undo of a volume step: on the first host (it deletes the volumes), then on every
     other host that holds a brick of one (it clears its brick folders)."""
@@ -59,7 +60,7 @@ def _volume_scripts(
 
 def failures(
     steps: tuple[Step, ...],
-    hosts: tuple[HostPlan, ...],
+    hosts: tuple[Member, ...],
     volumes: tuple[VolumePlan, ...],
     *,
     engine_volume: str,

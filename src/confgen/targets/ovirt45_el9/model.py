@@ -8,6 +8,7 @@ from typing import Literal
 from attrs import Factory
 
 from confgen import models
+from confgen.components import gluster
 from confgen.models import FirewallRule
 from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults
@@ -38,7 +39,7 @@ class BrickFilesystem:
 
 
 @record
-class Volume(models.Volume):
+class Volume(gluster.Volume):
     """A Gluster volume, created replica 3 with the options for VM images."""
 
     replica: int = defaults.REPLICA
@@ -48,30 +49,14 @@ class Volume(models.Volume):
 
 
 @record
-class Gluster:
+class Gluster(gluster.Volumes[Volume]):
     brick_fs: BrickFilesystem = Factory(BrickFilesystem)
     # The cluster's volumes, the whole list: the defaults only when the file lists none (a
     # list in the file is the list, as Compose and Kubernetes read lists).
     volumes: tuple[Volume, ...] | None = None
 
-    @property
-    def all_volumes(self) -> tuple[Volume, ...]:
-        """The volumes the file lists, or the defaults when it lists none."""
-        if self.volumes is None:
-            return tuple(Volume(name=name) for name in defaults.VOLUMES)
-        return self.volumes
-
-    @property
-    def listed_volumes(self) -> tuple[Volume, ...]:
-        """The volumes the file itself lists (none when it takes the defaults)."""
-        return self.volumes or ()
-
-    def brick_dir(self, volume: models.Volume) -> str:
-        """The folder of the volume's brick on each of its hosts: a folder in the volume's own
-        filesystem (glusterd refuses a brick at a mount point's root without `force`)."""
-        if volume.brick_dir is not None:
-            return volume.brick_dir
-        return f"{self.brick_fs.volume_mount_point(volume.name)}/brick"
+    def default_volumes(self) -> tuple[Volume, ...]:
+        return tuple(Volume(name=name) for name in defaults.VOLUMES)
 
 
 @record

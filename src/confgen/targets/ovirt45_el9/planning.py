@@ -7,29 +7,24 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from confgen import checks
-from confgen.models import Role
+from confgen.components import firewalld, gluster, packages
+from confgen.components.brick_storage import BrickMade, BrickStorage, BrickVolume
+from confgen.components.gluster import GlusterPlan, Member, VolumePlan
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
 from confgen.planner import (
-    BrickMade,
     Check,
-    HostPlan,
     NameCheck,
     OutputFile,
-    Plan,
     Preflight,
     Source,
     SpaceCheck,
     Step,
-    VolumePlan,
-    brick_check,
-    host_names,
+    every_host,
     host_plans,
     nic_checks,
     number_steps,
     script_files,
     undo_files,
-    volume_plans,
 )
 from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults, failures
@@ -64,35 +59,7 @@ class GlusterDomain:
 
 
 @record
-class BrickVolume:
-    """The filesystem of one volume's brick on a host: a logical volume of its own, XFS,
-    mounted by UUID at <mount_point>/<volume>, holding the brick folder."""
-
-    volume: str
-    logical_volume: str  # gluster_lv_<volume>
-    device: str  # /dev/<volume group>/<logical volume>
-    thin: bool  # a thin logical volume in the pool; else thick (the hosted engine's)
-    size: str  # thick: its size (lvcreate -L); thin: its virtual size (lvcreate -V)
-    mount_point: str
-    brick_dir: str
-
-
-@record
-class BrickStorage:
-    """What the brick step makes on one host: the logical volumes of the volumes it holds a
-    brick of, and nothing for the others; the thin pool only when a thin volume needs it."""
-
-    device: str | None  # the brick disk
-    thick: tuple[BrickVolume, ...]  # made first: the pool takes what they leave
-    thin: tuple[BrickVolume, ...]
-
-    @property
-    def volumes(self) -> tuple[BrickVolume, ...]:
-        return (*self.thick, *self.thin)
-
-
-@record
-class El9Plan(Plan):
+class El9Plan(GlusterPlan):
     cluster: Cluster
     brick_storage: Mapping[str, BrickStorage]  # by host name
     engine_domain: GlusterDomain
@@ -116,7 +83,7 @@ def _domain(volume: VolumePlan) -> GlusterDomain:
     )
 
 
-def _files(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> list[OutputFile]:
+def _files(cluster: Cluster, hosts: tuple[Member, ...]) -> list[OutputFile]:
     files = [OutputFile(path="RUNBOOK.md", template=f"{TEMPLATES}/RUNBOOK.md.j2", mode=0o644)]
     for host in hosts:
 
@@ -134,9 +101,7 @@ def _files(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> list[OutputFile]:
     return files
 
 
-def _brick_storage(
-    cluster: Cluster, host: HostPlan, volumes: tuple[VolumePlan, ...]
-) -> BrickStorage:
+def _brick_storage(cluster: Cluster, host: Member, volumes: tuple[VolumePlan, ...]) -> BrickStorage:
     fs = cluster.gluster.brick_fs
     engine = cluster.hosted_engine.volume
     sizes = {v.name: cluster.brick_size(v) for v in cluster.gluster.all_volumes}
@@ -160,7 +125,7 @@ def _brick_storage(
     )
 
 
-def _names(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> tuple[NameCheck, ...]:
+def _names(cluster: Cluster, hosts: tuple[Member, ...]) -> tuple[NameCheck, ...]:
     """The names step 00 and the deploy check. The engine VM resolves names through DNS alone
     (the deploy writes only the engine and the first host into its /etc/hosts:
     ovirt-ansible-collection roles/hosted_engine_setup/tasks/bootstrap_local_vm/
@@ -168,10 +133,10 @@ def _names(cluster: Cluster, hosts: tuple[HostPlan, ...]) -> tuple[NameCheck, ..
     FQDN must be in DNS, forward and reverse. The engine's own name must resolve through DNS;
     the file gives no address for it."""
     engine = NameCheck(name=cluster.hosted_engine.fqdn, addresses=(), dns=True, reverse=False)
-    return (*host_names(hosts, dns=True), engine)
+    return (*gluster.names(hosts, dns=True), engine)
 
 
-def _preflight(cluster: Cluster, host: HostPlan) -> Preflight:
+def _preflight(cluster: Cluster, host: Member) -> Preflight:
     space: tuple[SpaceCheck, ...] = ()
     if host.is_first:
         space = (
@@ -191,9 +156,9 @@ def _preflight(cluster: Cluster, host: HostPlan) -> Preflight:
 def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     volumes = cluster.gluster.all_volumes
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
-    hosts = host_plans(cluster, volumes, brick_dir)
-    steps = number_steps(defaults.STEPS, TEMPLATES, hosts)
-    volume_list = volume_plans(volumes, brick_dir, hosts)
+    hosts = gluster.members(cluster, host_plans(cluster), volumes, brick_dir)
+    steps = number_steps(defaults.STEPS, TEMPLATES, hosts, gluster.STEP_TEMPLATES)
+    volume_list = gluster.volume_plans(volumes, brick_dir, hosts)
     engine = next(v for v in volume_list if v.name == cluster.hosted_engine.volume)
     firewall = cluster.firewall
     storage = {h.name: _brick_storage(cluster, h, volume_list) for h in hosts}
@@ -232,7 +197,7 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
         engine_domain=_domain(engine),
         data_domains=tuple(_domain(v) for v in volume_list if v is not engine),
         firewall_zone=zone,
-        firewall_sources=tuple(str(n.cidr) for n in cluster.networks)
+        firewall_sources=firewalld.sources(cluster.networks)
         if firewall.cluster_networks_only
         else (),
         firewall_services=_firewall_services(cluster),
@@ -242,20 +207,16 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
 
 
 def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
-    """What the runbook says to check after `step`, before the next (see confgen.checks)."""
+    """What the runbook says to check after `step`, before the next
+    (each component holds its own checks)."""
     first = the_plan.first
     hosts = tuple(h for h in the_plan.hosts if h.name in step.hosts)
-    on = checks.every_host(hosts)
+    on = every_host(hosts)
     cluster = the_plan.cluster
     if step.slug == "install-packages":
-        # rpm -q names each package it finds and says "package X is not installed" of the
-        # others (rpm(8)); systemctl is-active prints one state a unit (systemctl(1)).
+        # systemctl is-active prints one state a unit (systemctl(1)).
         return (
-            Check(
-                on=on,
-                command=shlex.join(["rpm", "-q", *cluster.packages.install]),
-                not_shows=("is not installed",),
-            ),
+            packages.installed(on, cluster.packages.install),
             Check(
                 on=on,
                 command="systemctl is-active NetworkManager firewalld chronyd",
@@ -265,19 +226,11 @@ def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "firewall":
-        # --list-services: the zone's services, on one line (firewall-cmd(1)).
-        zone = [f"--zone={the_plan.firewall_zone}"] if the_plan.firewall_zone else []
-        return (
-            Check(
-                on=on,
-                command=shlex.join(["firewall-cmd", *zone, "--list-services"]),
-                shows=the_plan.firewall_services,
-            ),
-        )
+        return (firewalld.services_open(on, the_plan.firewall_zone, the_plan.firewall_services),)
     if step.slug == "brick-storage":
         # findmnt -t xfs lists the XFS mounts, the brick filesystems among them (findmnt(8)).
         return (
-            checks.glusterd_running(on),
+            gluster.glusterd_running(on),
             Check(
                 on=on,
                 command=shlex.join(["findmnt", "-t", "xfs"]),
@@ -286,11 +239,11 @@ def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
             ),
         )
     if step.slug == "peer-probe":
-        return (checks.peers_connected(first.name, len(the_plan.hosts) - 1),)
+        return (gluster.peers_connected(first.name, len(the_plan.hosts) - 1),)
     if step.slug == "peer-probe-back":
-        return (checks.peer_known_by_name(on, first.peer),)
+        return (gluster.peer_known_by_name(on, first.peer),)
     if step.slug == "volumes":
-        return checks.volumes_started(first.name, the_plan.volumes)
+        return gluster.volumes_started(first.name, the_plan.volumes)
     if step.slug == "hosted-engine-deploy":
         # hosted-engine --vm-status prints each host's "Engine status" as the HA agent stores
         # it, a JSON object with "vm" and "health" (ovirt-hosted-engine-setup 2.7.2
@@ -313,7 +266,7 @@ def _checks(the_plan: El9Plan, step: Step) -> tuple[Check, ...]:
                 shows=tuple(f"(id: {h.host.host_id}) status ==--" for h in the_plan.hosts),
                 note="a section for every host",
             ),
-            *checks.volumes_healed(first.name, (engine,)),
+            *gluster.volumes_healed(first.name, (engine,)),
         )
     if step.slug == "data-domains":
         return (
@@ -338,11 +291,7 @@ def _firewall_services(cluster: Cluster) -> tuple[str, ...]:
 
 
 def _firewall_ports(cluster: Cluster) -> tuple[str, ...]:
-    own = tuple(
-        f"{r.ports.first}{'' if r.ports.first == r.ports.last else f'-{r.ports.last}'}"
-        f"/{r.protocol.value}"
-        for r in cluster.firewall.extra_rules
-    )
+    own = firewalld.ports(cluster.firewall.extra_rules)
     if cluster.firewall.cluster_networks_only:
         own = defaults.ENGINE_HOST_DEPLOY_PORTS + own
     return tuple(dict.fromkeys(own))
@@ -350,7 +299,7 @@ def _firewall_ports(cluster: Cluster) -> tuple[str, ...]:
 
 def self_check(the_plan: El9Plan) -> list[str]:
     """What glusterd, vdsm and mount would refuse in a plan (see the seed's `self_check`)."""
-    failures = brick_check(the_plan)
+    failures = gluster.brick_check(the_plan)
     for volume in the_plan.volumes:
         if volume.replica != defaults.REPLICA:
             failures.append(f"volume {volume.name} is replica {volume.replica}, not 3")
@@ -390,6 +339,6 @@ def self_check(the_plan: El9Plan) -> list[str]:
                     failures.append(
                         f"{host.name}: brick {brick.brick_dir} is on {other.volume}'s filesystem"
                     )
-    if Role.STORAGE not in the_plan.hosts[0].addresses:
+    if gluster.STORAGE not in the_plan.hosts[0].addresses:
         failures.append("no storage address")
     return failures

@@ -5,87 +5,44 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from confgen.components import brick_storage, firewall, firewalld, hosted_engine, packages
+from confgen.components.gluster import (
+    enough_hosts,
+    key_of,
+    volume_entries,
+    volume_name,
+    volume_rules,
+)
 from confgen.errors import Problem, error, quoted, warning
 from confgen.paths import is_within
 from confgen.targets.ovirt45_el9 import defaults
 from confgen.targets.ovirt45_el9.model import Cluster
-from confgen.validator import form, key_of, volume_entries, volume_name, volume_rules
+from confgen.validator import form
 
-# LVM names: letters, digits and "+_.-", not starting with "-" (lvm(8), VALID NAMES); kept to
-# the forms that need no quoting, as every name is.
-_LVM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}")
-# Names LVM keeps for its own hidden volumes: no LV name may contain them (lvm(8) at lvm2
-# v2_03_21, VALID NAMES).
-_LVM_RESERVED = (
-    "_cdata",
-    "_cmeta",
-    "_corig",
-    "_iorig",
-    "_mimage",
-    "_mlog",
-    "_pmspare",
-    "_rimage",
-    "_rmeta",
-    "_tdata",
-    "_tmeta",
-    "_vdata",
-    "_vorigin",
-    "_wcorig",
-)
-# A size as lvcreate takes it, with its unit written: k, m, g, t, p, either case, each a
-# power of 1024 (lvcreate(8) at lvm2 v2_03_21, "Size[UNIT]"); a bare number would be MiB.
-_SIZE = re.compile(r"([0-9]{1,15})(\.[0-9]{1,6})?([kKmMgGtTpP])")
-_UNITS = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5}
 # An engine user: name@profile, as admin@internal, or name@domain@profile, as
 # admin@ovirt@internalsso (a user of Keycloak's profile internalsso).
 _ENGINE_USER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(@[A-Za-z0-9][A-Za-z0-9_.-]*){1,2}")
-
-
-def size_bytes(text: str) -> int | None:
-    """The bytes of a size such as 100G or 1.5T (powers of 1024); None if it is not one."""
-    match = _SIZE.fullmatch(text)
-    if match is None:
-        return None
-    whole, fraction, unit = match.groups()
-    scale: int = 1024 ** _UNITS[unit.lower()]
-    return int(whole) * scale + int(float(fraction or "0") * scale)
-
-
-def _size(path: str, text: str, least: int, most: int | None, what: str) -> Iterator[Problem]:
-    size = size_bytes(text)
-    if size is None:
-        yield error(
-            path,
-            f"{quoted(text)} is not a size: a number and its unit, k, m, g, t or p (powers of "
-            "1024, as lvcreate takes them), as 100G",
-        )
-    elif size < least or (most is not None and size > most):
-        yield error(path, f"{text} is {what}")
-
-
-def _lvm_reserved(name: str) -> str | None:
-    return next((r for r in _LVM_RESERVED if r in name), None)
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
     fs = cluster.gluster.brick_fs
     for key in ("volume_group", "thin_pool"):
         value = getattr(fs, key)
-        if not _LVM_NAME.fullmatch(value) or value in (".", ".."):
+        if not brick_storage.LVM_NAME.fullmatch(value) or value in (".", ".."):
             yield error(
                 f"gluster.brick_fs.{key}",
                 f"{quoted(value)} is not an LVM name: letters, digits and '_.+-', starting with "
                 "a letter or digit",
             )
-    reserved = _lvm_reserved(fs.thin_pool)
+    reserved = brick_storage.lvm_reserved(fs.thin_pool)
     if reserved is not None or fs.thin_pool in ("snapshot", "pvmove"):
         yield error(
             "gluster.brick_fs.thin_pool",
             f"{quoted(fs.thin_pool)} is a name LVM keeps for itself (no logical volume name may "
-            f"be snapshot or pvmove, or contain {', '.join(_LVM_RESERVED)})",
+            f"be snapshot or pvmove, or contain {', '.join(brick_storage.LVM_RESERVED)})",
         )
     least, most = defaults.POOL_METADATA_SIZES
-    yield from _size(
+    yield from brick_storage.size(
         "gluster.brick_fs.thin_pool_metadata_size",
         fs.thin_pool_metadata_size,
         least,
@@ -95,14 +52,7 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
     yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
     if fs.mount_point == "/":
         yield error("gluster.brick_fs.mount_point", "a mount over / would hide the whole system")
-    group = f"/dev/{fs.volume_group}/"
-    for i, host in enumerate(cluster.hosts):
-        if host.brick_device is not None and host.brick_device.startswith(group):
-            yield error(
-                f"hosts[{i}].brick_device",
-                f"{host.brick_device} is in the volume group {group} the brick step makes on "
-                "the device: name the disk it is to be made on",
-            )
+    yield from brick_storage.device_outside(cluster, f"/dev/{fs.volume_group}/")
     he = cluster.hosted_engine
     yield from form("hosted_engine.fqdn", he.fqdn, "hostname")
     yield from form("hosted_engine.volume", he.volume, "name")
@@ -110,18 +60,9 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
     yield from form("hosted_engine.data_center", he.data_center, "name")
     if he.admin_user is not None:
         yield from _admin_user(he.admin_user, he.keycloak)
-    for i, rule in enumerate(cluster.firewall.extra_rules):
-        path = f"firewall.extra_rules[{i}]"
-        yield from form(f"{path}.service", rule.service, "text")
-        if not (1 <= rule.ports.first <= rule.ports.last <= 65535):
-            yield error(
-                f"{path}.ports",
-                f"{rule.ports} is not a port in 1..65535 or a range first:last with first <= last",
-            )
-    for i, package in enumerate(cluster.packages.release):
-        yield from form(f"packages.release[{i}]", package, "package")
-    for i, package in enumerate(cluster.packages.install):
-        yield from form(f"packages.install[{i}]", package, "package")
+    yield from firewall.extra_rules(cluster.firewall.extra_rules)
+    yield from packages.names("packages.release", cluster.packages.release)
+    yield from packages.names("packages.install", cluster.packages.install)
 
 
 def _admin_user(user: str, keycloak: bool) -> Iterator[Problem]:
@@ -180,7 +121,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
         if path == "gluster.volumes":
             continue  # a default volume: its name, folder and size are confgen's own
         lv = fs.logical_volume(volume.name)
-        reserved = _lvm_reserved(lv)
+        reserved = brick_storage.lvm_reserved(lv)
         if reserved is not None:
             yield error(
                 key_of(path, "name"),
@@ -194,7 +135,7 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
                 "(gluster.brick_fs.thin_pool): rename one",
             )
         if volume.size is not None:
-            yield from _size(
+            yield from brick_storage.size(
                 key_of(path, "size"),
                 volume.size,
                 defaults.MIN_BRICK_SIZE,
@@ -240,17 +181,6 @@ def _volumes(cluster: Cluster) -> Iterator[Problem]:
             )
 
 
-def _names(cluster: Cluster) -> Iterator[Problem]:
-    fqdn = cluster.hosted_engine.fqdn.lower()
-    for host in cluster.hosts:
-        if fqdn in (host.name.lower(), host.fqdn.lower()):
-            yield error(
-                "hosted_engine.fqdn",
-                f"{quoted(cluster.hosted_engine.fqdn)} is a name of host {quoted(host.name)}: "
-                "the engine VM needs a name of its own",
-            )
-
-
 def _packages(cluster: Cluster) -> Iterator[Problem]:
     if cluster.packages.rhel_subscription and not cluster.packages.rhel_rebuild:
         yield error(
@@ -258,26 +188,12 @@ def _packages(cluster: Cluster) -> Iterator[Problem]:
             "RHEL itself takes the release packages from CentOS Stream's extras-common "
             "repository, as its rebuilds do: set rhel_rebuild = true as well",
         )
-    for package, brings in defaults.REQUIRED_PACKAGES:
-        if package not in cluster.packages.install:
-            yield error(
-                "packages.install",
-                f"{package} is missing: the scripts need {brings}; add it to the list",
-            )
+    yield from packages.required(cluster.packages.install, defaults.REQUIRED_PACKAGES)
 
 
 def _firewall(cluster: Cluster) -> Iterator[Problem]:
-    if not cluster.firewall.cluster_networks_only:
-        return
-    # The cluster's networks become a zone's sources; one network that holds the whole
-    # Internet would open the services to everyone.
-    for i, network in enumerate(cluster.networks):
-        if network.cidr.prefixlen == 0:
-            yield warning(
-                f"networks[{i}].cidr",
-                f"{network.cidr} holds every address: cluster_networks_only opens the "
-                "services to everyone through it",
-            )
+    if cluster.firewall.cluster_networks_only:
+        yield from firewalld.open_networks(cluster.networks)
 
 
 # The engine's limit on the hosts of one data center, every host here being one: oVirt Engine
@@ -303,9 +219,11 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
 
 
 def rules(cluster: Cluster) -> Iterator[Problem]:
+    yield from enough_hosts(cluster)
+    yield from hosted_engine.first_host(cluster)
     yield from _hosts(cluster)
     yield from _forms(cluster)
-    yield from _names(cluster)
+    yield from hosted_engine.engine_name(cluster, cluster.hosted_engine.fqdn, "hosted_engine.fqdn")
     yield from _volumes(cluster)
     yield from _packages(cluster)
     yield from _firewall(cluster)

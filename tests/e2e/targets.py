@@ -21,7 +21,9 @@ from confgen.planner import PREFLIGHT
 from .machines import Container
 
 STAND_INS = Path(__file__).resolve().parent / "standins"
-# The fake cluster's stand-ins for EL9's programs: the end-to-end hosts run the same ones.
+# The fake cluster's stand-ins for EL7's and EL9's programs: the end-to-end hosts run the same
+# ones.
+FAKEHOST_EL7 = Path(__file__).resolve().parents[1] / "fakehost_el7.py"
 FAKEHOST_EL9 = Path(__file__).resolve().parents[1] / "fakehost_el9.py"
 
 
@@ -52,6 +54,7 @@ class Ovirt35El7:
         the 49152:49251 the seed's firewall opens; Debian's 10.3 picks one at random up to
         max-port, 60999 (pmap_port_alloc), which that firewall blocks. So glusterd.vol's
         max-port becomes 49251 here: the range the target's Gluster uses."""
+        host.write("/usr/local/lib/el7-standin/fakehost_el7.py", FAKEHOST_EL7.read_text())
         host.run("yum install -y firewalld NetworkManager")
         host.run("systemctl enable --now firewalld NetworkManager")
         host.run(

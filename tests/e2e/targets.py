@@ -16,7 +16,6 @@ from types import ModuleType
 from typing import Any
 
 import confgen
-from confgen.planner import PREFLIGHT
 
 from .machines import Container
 
@@ -138,9 +137,7 @@ class Ovirt35El7:
         return [host.host.brick_device] if host.host.brick_device else []
 
     def steps(self) -> list[confgen.planner.Step]:
-        # Step 00 is left out here: the containers' EL7 stand-ins do not yet answer what it
-        # asks (timedatectl, yum makecache, the NICs' addresses); the fake cluster runs it.
-        return [step for step in self.plan.steps if step.slug != PREFLIGHT]
+        return list(self.plan.steps)
 
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_meta_and_vip(label)
@@ -203,9 +200,7 @@ class Ovirt45El9:
 
     def steps(self) -> list[confgen.planner.Step]:
         last = self.plan.first_step("volumes").number
-        # Step 00 is left out here: the containers' EL9 stand-ins do not yet answer what it
-        # asks (nmcli, timedatectl, dnf makecache); the fake cluster runs it.
-        return [step for step in self.plan.steps if step.number <= last and step.slug != PREFLIGHT]
+        return [step for step in self.plan.steps if step.number <= last]
 
     def installed(self, host: Container) -> None:
         """A minimal EL9 install: firewalld and NetworkManager enabled and running, no glusterd

@@ -114,9 +114,7 @@ class Cluster:
         address of the management network. Served from the last address of that network, on
         its bridge; the address is returned, for the hosts' resolv.conf."""
         first = self.plan.first
-        network = next(
-            n for n in self.cluster.networks if first.management_address in n.cidr
-        )
+        network = next(n for n in self.cluster.networks if first.management_address in n.cidr)
         taken = {a for n in self.plan.names for a in n.addresses}
         free = [a for a in reversed(list(network.cidr.hosts())) if a not in taken]
         server, spare = free[0], free[1]

@@ -45,6 +45,7 @@ TIERS = {
     "test_real_programs_undo.py": "real_programs",
     "test_stand_ins_preflight.py": "real_programs",
     "test_real_programs_pool.py": "real_programs",
+    "test_stand_ins_el7.py": "unit",
     "test_checks.py": "fake_cluster",
     "test_scripts.py": "fake_cluster",
     "test_scripts_el9.py": "fake_cluster",

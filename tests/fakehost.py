@@ -213,6 +213,7 @@ class FakeCluster:
             hosts[h.name].update(preflight_facts(plan, h))
             hosts[h.name].update(
                 selinux="Enforcing",
+                name=h.name,
                 fqdn=h.host.fqdn,
                 peer=h.peer,
                 storage=str(h.storage_address),
@@ -231,7 +232,7 @@ class FakeCluster:
                 }
                 for v in plan.existing_volumes
             },
-            "engine": {"hosts": [1], "vm": "up", "global_maintenance": False},
+            "engine": {"hosts": [1], "vm": "up", "global_maintenance": False, "runs_on": 1},
             "roots": str(self.base / "roots"),
             "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
         }

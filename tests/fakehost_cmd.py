@@ -40,11 +40,6 @@ UNIT_PACKAGES = {
     "chronyd": "chrony",
     "multipathd": "device-mapper-multipath",
 }
-# Packages the seed's list pulls in as dependencies (their RPMs' Requires).
-DEPENDS = {
-    "ovirt-hosted-engine-setup": ["ovirt-hosted-engine-ha", "vdsm"],
-    "vdsm-gluster": ["vdsm", "glusterfs-server"],
-}
 
 
 def record(change, code=0):
@@ -103,41 +98,16 @@ if PROGRAM == "hostname":
     done(out=(me["fqdn"] if "-f" in ARGS or not ARGS else HOST) + "\n")
 if PROGRAM == "sleep":
     done()
-if PROGRAM == "rpm":
-    # rpm -q exits 1 and says "package X is not installed" for a missing package (rpm(8)).
-    package = words(ARGS)[0]
-    done(
-        0 if package in me["packages"] else 1,
-        "" if package in me["packages"] else f"package {package} is not installed\n",
-    )
-if PROGRAM == "yum" and words(ARGS)[:1] == ["makecache"]:
-    # yum makecache [fast] sets every enabled repository's metadata as expired and fetches it
-    # (rpm-software-management/yum 3.4.3 yumcommands.py, MakeCacheCommand.doCommand), into
-    # --setopt=cachedir=DIR; a repository that does not answer stops it (yummain.py:71-125,
-    # exRepoError: the message, then "Cannot retrieve repository metadata (repomd.xml)", exit
-    # 1; skip_if_unavailable defaults to False, yum.conf(5)).
-    cache = next((a.split("=", 2)[2] for a in ARGS if a.startswith("--setopt=cachedir=")), None)
-    if not me.get("repos_reachable", True):
-        done(
-            1,
-            err="\n\n One of the configured repositories failed (CentOS-7 - Base),\n and yum "
-            "doesn't have enough cached data to continue.\n\nCannot retrieve repository "
-            "metadata (repomd.xml) for repository: base. Please verify its path and try again\n",
-        )
-    if cache is not None:
-        Path(cache, "base").mkdir(parents=True, exist_ok=True)
-        Path(cache, "base", "repomd.xml").write_text("<repomd/>\n")
-    done(0)
-if PROGRAM == "yum":
-    # yum(8): install and localinstall install the named packages (localinstall a package file,
-    # named by the file) and the packages they require; exit 0.
-    verb, *rest = words(ARGS)
-    for item in rest:
-        name = item.rsplit("/", 1)[-1].removesuffix(".rpm") if verb == "localinstall" else item
-        for package in [name, *DEPENDS.get(name, [])]:
-            if package not in me["packages"]:
-                me["packages"].append(package)
-    done(change=True)
+# The seed's own programs (fakehost_el7.py, which the containers of tests/e2e run too); rpm
+# and getenforce answer alike on EL9.
+if PROGRAM in ("rpm", "yum", "getenforce", "setenforce", "ssm", "hosted-engine", "timedatectl"):
+    el9 = state.get("target") == "ovirt45-el9"
+    if not el9 or PROGRAM in ("rpm", "getenforce"):
+        import fakehost_el7
+
+        code, out, change, err = fakehost_el7.answer(PROGRAM, state, me, ARGS, ROOT)
+        me.pop("restarted", None)  # the units a call restarted: nothing to do here
+        done(code, out.replace(".el7.", ".el9.") if el9 else out, change, err)
 if PROGRAM == "systemctl":
     # systemctl(1), systemd 219 (EL7) and 252 (EL9): "is-active PATTERN...: Check whether any
     # of the specified units are active (i.e. running). Returns an exit code 0 if at least one
@@ -181,120 +151,11 @@ if PROGRAM == "systemctl":
     if verb == "reboot":  # the host comes back with its enabled units running
         me["active"] = list(me["enabled"])
     done(change=True)
-# getenforce(8) prints Enforcing, Permissive or Disabled; setenforce(8) 0 makes it Permissive.
-if PROGRAM == "getenforce":
-    done(out=me["selinux"] + "\n")
-if PROGRAM == "setenforce":
-    me["selinux"] = "Permissive" if ARGS == ["0"] else "Enforcing"
-    done(change=True)
 if PROGRAM == "hosted-engine" and state.get("target") == "ovirt45-el9":
     import fakehost_engine
 
     code, out, change, err = fakehost_engine.hosted_engine(state, me, HOST, ARGS, ROOT)
     done(code, out, change, err)
-if PROGRAM == "hosted-engine":
-    # ovirt-hosted-engine-setup 1.2 (oVirt 3.5), src/bin/hosted-engine.in: the command sources
-    # /etc/ovirt-hosted-engine/hosted-engine.conf, which only a deploy writes. Without it,
-    # --vm-status, --vm-shutdown and --set-maintenance print "You must run deploy first" and
-    # exit 0, doing nothing.
-    engine = state["engine"]
-    conf_file = ROOT / "etc/ovirt-hosted-engine/hosted-engine.conf"
-    conf = (
-        dict(line.split("=", 1) for line in conf_file.read_text().splitlines() if "=" in line)
-        if conf_file.exists()
-        else {}
-    )
-    deployed = conf_file.exists() and under_root(conf.get("conf", "/nonexistent")).exists()
-    if ARGS and ARGS[0] in ("--vm-status", "--vm-shutdown", "--set-maintenance") and not deployed:
-        done(0, "You must run deploy first\n")
-    # vm_status.py and set_maintenance.py talk to the HA broker; without it they print
-    # "Cannot connect to the HA daemon, please check the logs." and exit 1.
-    broker_down = "ovirt-ha-broker" not in me["active"]
-    if ARGS == ["--vm-status"]:
-        if broker_down:
-            done(1, err="Cannot connect to the HA daemon, please check the logs.\n")
-        up = engine["vm"] == "up"
-        lines = (
-            ["", "", "!! Cluster is in GLOBAL MAINTENANCE mode !!", ""]
-            if engine["global_maintenance"]
-            else []
-        )
-        for host_id in engine["hosts"]:
-            # ovirt-hosted-engine-ha 1.2 stores the engine status as json.dumps of a dict
-            # (agent/hosted_engine.py), which vm_status.py prints as it is.
-            status = (
-                '{"health": "good", "vm": "up", "detail": "up"}'
-                if up and host_id == 1
-                else '{"reason": "vm not running on this host", "health": "bad", "vm": "down", "detail": "unknown"}'
-            )
-            lines += [
-                "",
-                "",
-                f"--== Host {host_id} status ==--",
-                "",
-                f"{'Host ID':35}: {host_id}",
-                f"{'Engine status':35}: {status}",
-            ]
-        done(out="\n".join(lines) + "\n")
-    if ARGS and ARGS[0] == "--set-maintenance":
-        mode = ARGS[1].removeprefix("--mode=") if len(ARGS) > 1 else ""
-        if mode not in ("global", "local", "none"):
-            done(1, f"Invalid value '{mode}' for --mode\n")
-        if broker_down:
-            done(1, err="Cannot connect to the HA daemon, please check the logs.\n")
-        engine["global_maintenance"] = mode == "global"
-        if mode == "none" and "ovirt-ha-agent" in state["hosts"][state["first"]]["active"]:
-            engine["vm"] = "up"
-        done(change=True)
-    if ARGS == ["--vm-shutdown"]:
-        # vdsClient shutdown <vmid>: vdsClient fails when vdsmd does not answer.
-        if "vdsmd" not in me["active"]:
-            done(1, err="Connection to localhost:54321 refused\n")
-        engine["vm"] = "down"
-        done(change=True)
-    if ARGS and ARGS[0] == "--deploy":
-        answers = Path(next(a for a in ARGS if a.startswith("--config-append=")).split("=", 1)[1])
-        host_id = int(
-            next(
-                line
-                for line in answers.read_text().splitlines()
-                if line.startswith("OVEHOSTED_STORAGE/hostID=")
-            ).split(":")[-1]
-        )
-        engine["hosts"].append(host_id)
-        # At closing up the setup adds the host to the engine, then enables and starts the HA
-        # agent and broker (1.2.6.1 ha/ha_services.py:85-129); engine["deploy_fails"] (set by a
-        # test) fails it before, after hosted-engine.conf is written (core/conf.py:48-56).
-        fails = engine.get("deploy_fails") == HOST
-        if not fails:
-            for unit in ("ovirt-ha-agent", "ovirt-ha-broker"):
-                for key in ("enabled", "active"):
-                    if unit not in me[key]:
-                        me[key].append(unit)
-        # templates/hosted-engine.conf.in of ovirt-hosted-engine-setup 1.2: one key a line.
-        conf_file.parent.mkdir(parents=True, exist_ok=True)
-        conf_file.write_text(
-            f"vmid=00000000-0000-0000-0000-000000000001\n"
-            f"conf=/etc/ovirt-hosted-engine/vm.conf\nhost_id={host_id}\n"
-        )
-        (conf_file.parent / "vm.conf").write_text("vmId=00000000-0000-0000-0000-000000000001\n")
-        # The installer replaces the firewall rules, keeping a dated copy of the old ones.
-        rules = ROOT / "etc/sysconfig/iptables"
-        (ROOT / "etc/sysconfig/iptables.20141112134450").write_bytes(rules.read_bytes())
-        rules.write_text("# rules written by hosted-engine --deploy\n")
-        if fails:
-            engine["hosts"].remove(host_id)
-            # The engine refuses the host (engine/add_host.py:655-673), which fails the stage
-            # (otopi-1.3.2 src/otopi/context.py:159), exit 1.
-            done(
-                1,
-                change=True,
-                err="[ ERROR ] Cannot automatically add the host to cluster Default:\n"
-                "[ ERROR ] Failed to execute stage 'Closing up': Cannot add the host to "
-                "cluster Default\n",
-            )
-        done(change=True)
-    done(1, err=f"Invalid option '{ARGS[0] if ARGS else ''}'\n")
 # findmnt(8): exit 1 when no filesystem matches (--source: what is mounted from there).
 if PROGRAM == "findmnt":
     source = ARGS[ARGS.index("--source") + 1]
@@ -341,23 +202,6 @@ if PROGRAM == "wipefs":
         me["devices"][device] = ""
         done(change=True)
     done(0, f"DEVICE OFFSET TYPE UUID LABEL\n{device} 0x0 {kind}\n" if kind else "")
-if PROGRAM == "ssm":
-    # ssm create -p POOL --fstype FS -n NAME MOUNT DEVICE: a volume group POOL on DEVICE, the
-    # logical volume /dev/POOL/NAME with FS on it, mounted at MOUNT (ssm(8)); the mount point
-    # must exist.
-    device, mount_point = words(ARGS)[-1], words(ARGS)[-2]
-    pool_name = ARGS[ARGS.index("-p") + 1]
-    name = ARGS[ARGS.index("-n") + 1]
-    if device not in me["devices"] or me["devices"][device]:
-        done(1, err=f"SSM Error (2012): {device} is not a free device\n")
-    if not (ROOT / mount_point.lstrip("/")).is_dir():
-        done(1, err=f"SSM Error (2001): mount point {mount_point} does not exist\n")
-    me["devices"][device] = "LVM2_member"
-    me["devices"][f"/dev/{pool_name}/{name}"] = "xfs"
-    me["mounts"][mount_point] = "brick-fs"
-    me.setdefault("children", {})[device] = [f"/dev/{pool_name}/{name}"]
-    me.setdefault("mounted_devices", {})[mount_point] = f"/dev/{pool_name}/{name}"
-    done(change=True)
 # mountpoint(1): exit 0 for a mount point, 32 otherwise.
 if PROGRAM == "mountpoint":
     # mountpoint(1), util-linux: exit 0 for a mount point, 32 otherwise; without -q it says
@@ -548,43 +392,6 @@ if PROGRAM == "ip":
             "       valid_lft forever preferred_lft forever\n"
         )
     done(out=out)
-# nmcli -g IP4.ADDRESS device show NIC (NetworkManager 1.36 on EL9): the values alone, several
-# joined by " | " (src/nmcli/utils.c:1114), an empty line for a NIC without IPv4 address;
-# "Error: Device 'NIC' not found." and exit 10 for a NIC NetworkManager does not know
-# (src/nmcli/devices.c:1158, NMC_RESULT_ERROR_NOT_FOUND in src/nmcli/nmcli.h:49); without a
-# running NetworkManager "Error: NetworkManager is not running." and exit 8
-# (NMC_RESULT_ERROR_NM_NOT_RUNNING).
-if PROGRAM == "nmcli":
-    if ARGS[:4] != ["-g", "IP4.ADDRESS", "device", "show"] or len(ARGS) != 5:
-        done(2, err=f"fakehost: no stand-in behaviour for nmcli {ARGS}\n")
-    if "NetworkManager" not in me["active"]:
-        done(8, err="Error: NetworkManager is not running.\n")
-    nics = me.get("nics", {})
-    if ARGS[4] not in nics:
-        done(10, err=f"Error: Device '{ARGS[4]}' not found.\n")
-    done(out=" | ".join(nics[ARGS[4]]) + "\n")
-# timedatectl: systemd 219 (CentOS 7) `status` prints "NTP synchronized: yes|no" among its
-# lines (redhat-plumbers/systemd-rhel7 v219 src/timedate/timedatectl.c:149-156); systemd 252
-# (EL9) `show -p NTPSynchronized --value` prints yes or no (systemd-rhel9 v252
-# src/timedate/timedatectl.c, show_properties). Whether the clock is synchronised is the
-# host's state.
-if PROGRAM == "timedatectl":
-    synced = "yes" if me.get("clock_synced", True) else "no"
-    if state.get("target") == "ovirt45-el9":
-        if ARGS == ["show", "-p", "NTPSynchronized", "--value"]:
-            done(out=f"{synced}\n")
-    elif ARGS == ["status"]:
-        done(
-            out="      Local time: Fri 2026-12-04 19:00:00 UTC\n"
-            "  Universal time: Fri 2026-12-04 19:00:00 UTC\n"
-            "        RTC time: Fri 2026-12-04 19:00:00\n"
-            "       Time zone: UTC (UTC, +0000)\n"
-            "     NTP enabled: yes\n"
-            f"NTP synchronized: {synced}\n"
-            " RTC in local TZ: no\n"
-            "      DST active: n/a\n"
-        )
-    done(1, err=f"Unknown operation {ARGS[0] if ARGS else ''}\n")
 # df -k --output=avail PATH (coreutils df(1)): a header "Avail", then the KiB available on the
 # filesystem that holds PATH, each right-aligned to the wider of the two; a PATH that does
 # not exist: "df: PATH: No such file or directory", exit 1 (held to coreutils by

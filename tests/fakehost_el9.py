@@ -33,6 +33,8 @@ PROGRAMS = frozenset(
         "restorecon",
         "udevadm",
         "ovirt-hosted-engine-cleanup",
+        "nmcli",
+        "timedatectl",
     }
 )
 
@@ -766,6 +768,33 @@ def udevadm(me: dict[str, Any], args: list[str]) -> Answer:
     return _ok("".join(f"{key}={value}\n" for key, value in sorted(properties.items())))
 
 
+def nmcli(me: dict[str, Any], args: list[str]) -> Answer:
+    """nmcli -g IP4.ADDRESS device show NIC (NetworkManager 1.36 on EL9): the values alone,
+    several joined by " | " (src/nmcli/utils.c:1114), an empty line for a NIC without IPv4
+    address; "Error: Device 'NIC' not found." and exit 10 for a NIC NetworkManager does not
+    know (src/nmcli/devices.c:1158, NMC_RESULT_ERROR_NOT_FOUND in src/nmcli/nmcli.h:49);
+    without a running NetworkManager "Error: NetworkManager is not running." and exit 8
+    (NMC_RESULT_ERROR_NM_NOT_RUNNING). me["nics"]: each NIC's addresses, ADDRESS/PREFIX."""
+    if args[:4] != ["-g", "IP4.ADDRESS", "device", "show"] or len(args) != 5:
+        return _fail(f"fakehost: no stand-in behaviour for nmcli {args}", 2)
+    if "NetworkManager" not in me["active"]:
+        return _fail("Error: NetworkManager is not running.", 8)
+    nics = me.get("nics", {})
+    if args[4] not in nics:
+        return _fail(f"Error: Device '{args[4]}' not found.", 10)
+    return _ok(" | ".join(nics[args[4]]) + "\n")
+
+
+def timedatectl(me: dict[str, Any], args: list[str]) -> Answer:
+    """systemd 252 (EL9): `timedatectl show -p NTPSynchronized --value` prints yes or no
+    (redhat-plumbers/systemd-rhel9 v252 src/timedate/timedatectl.c, show_properties); an
+    operation it does not know: "Unknown command verb X.", exit 1. Whether the clock is
+    synchronised is the host's state (me["clock_synced"])."""
+    if args != ["show", "-p", "NTPSynchronized", "--value"]:
+        return _fail(f"fakehost: no stand-in behaviour for timedatectl {' '.join(args)}", 2)
+    return _ok("yes\n" if me.get("clock_synced", True) else "no\n")
+
+
 def answer(
     program: str, state: dict[str, Any], me: dict[str, Any], args: list[str], root: Path
 ) -> Answer:
@@ -790,4 +819,8 @@ def answer(
         return udevadm(me, args)
     if program == "ovirt-hosted-engine-cleanup":
         return hosted_engine_cleanup(state, me, args, root)
+    if program == "nmcli":
+        return nmcli(me, args)
+    if program == "timedatectl":
+        return timedatectl(me, args)
     return _fail(f"fakehost: no stand-in behaviour for {program}", 2)

@@ -4,7 +4,8 @@ df, util-linux's lsblk on a mounted loop device, and this machine's /proc/cpuinf
 compares what the script reads: the output, byte for byte, and the exit status.
 
 timedatectl (no systemd runs here) and nmcli (no NetworkManager) are not on this machine:
-their stand-ins cite systemd's and NetworkManager's sources instead (fakehost_cmd.py).
+their stand-ins cite systemd's and NetworkManager's sources instead (fakehost_el7.py,
+fakehost_el9.py).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ and exits 0 only when nothing failed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -29,6 +30,7 @@ from typing import Any
 import attrs
 
 import confgen
+from confgen.planner import PREFLIGHT
 
 from .machines import Container, MachineError, Machines, missing_prerequisites, rootfs
 from .targets import TARGETS
@@ -41,6 +43,19 @@ BOOT_SETTLES_WITHIN = 300
 # below what Debian's glusterd unit asks for (65,536) and systemd's default hard limit.
 NOFILE = "[Service]\nLimitNOFILE=16384\n"
 COPY_DIR = "/root/confgen"
+DNS_SERVER = Path(__file__).with_name("dns.py")
+# The CPU flags of a host with VT-x. The containers share this machine's CPU, which may lack
+# it (a CI VM without nested virtualization): at boot each host sees, as LXCFS gives a
+# container its own /proc/cpuinfo, the machine's with vmx added where neither vmx nor svm is
+# (Linux arch/x86/kernel/cpu/proc.c prints them among the "flags" line's names). Step 00
+# checks that line (templates/common/_preflight.sh.j2).
+CPU_UNIT = (
+    "[Unit]\nDescription=The CPU flags of a host with VT-x\nDefaultDependencies=no\n"
+    "Before=sysinit.target\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
+    'ExecStart=/bin/sh -c \'grep -qwE "vmx|svm" /proc/cpuinfo || '
+    '{ sed "/^flags/s/$/ vmx/" /proc/cpuinfo > /run/confgen-e2e-cpuinfo'
+    " && mount --bind /run/confgen-e2e-cpuinfo /proc/cpuinfo; }'\n"
+)
 
 
 @attrs.define
@@ -92,8 +107,35 @@ class Cluster:
         self.shared.mkdir()
         self.machines = Machines(work / "hosts", [n.name for n in self.cluster.networks])
 
+    def serve_dns(self) -> str:
+        """The cluster's DNS, as the administrator set it up before the runbook: every name
+        step 00 checks, forward to its planned address and, where it checks the reverse,
+        back; the engine VM's name (which has no address in the cluster file) to a free
+        address of the management network. Served from the last address of that network, on
+        its bridge; the address is returned, for the hosts' resolv.conf."""
+        first = self.plan.first
+        network = next(n for n in self.cluster.networks if first.management_address in n.cidr)
+        taken = {a for n in self.plan.names for a in n.addresses}
+        free = [a for a in reversed(list(network.cidr.hosts())) if a not in taken]
+        server, spare = free[0], free[1]
+        records: dict[str, dict[str, str]] = {"a": {}, "ptr": {}}
+        for name in self.plan.names:
+            address = str(name.addresses[0]) if name.addresses else str(spare)
+            records["a"][name.name] = address
+            if name.reverse:
+                records["ptr"][address] = name.name
+        path = self.work / "dns.json"
+        path.write_text(json.dumps(records))
+        self.machines.serve(
+            network.name,
+            f"{server}/{network.cidr.prefixlen}",
+            [sys.executable, str(DNS_SERVER), str(path), str(server)],
+        )
+        return str(server)
+
     def lay_out(self) -> None:
         """A container for each host, on its disk what the host has before it first boots."""
+        nameserver = self.serve_dns()
         base = rootfs()
         for host in self.plan.hosts:
             container = self.machines.add(
@@ -103,6 +145,7 @@ class Cluster:
                 self.target.devices(host),
             )
             self.prepare(container, host)
+            container.write("/etc/resolv.conf", f"nameserver {nameserver}\n")
 
     @property
     def hosts(self) -> dict[str, Container]:
@@ -141,6 +184,13 @@ class Cluster:
         link = local_fs / "confgen-e2e-fstab-devices.service"
         if not link.is_symlink():
             link.symlink_to("/etc/systemd/system/confgen-e2e-fstab-devices.service")
+        container.write("/etc/systemd/system/confgen-e2e-cpu.service", CPU_UNIT)
+        sysinit = container.merged / "etc/systemd/system/sysinit.target.wants"
+        sysinit.mkdir(parents=True, exist_ok=True)
+        if not (sysinit / "confgen-e2e-cpu.service").is_symlink():
+            (sysinit / "confgen-e2e-cpu.service").symlink_to(
+                "/etc/systemd/system/confgen-e2e-cpu.service"
+            )
         for unit in ("glusterd", "ctdb"):
             container.write(f"/etc/systemd/system/{unit}.service.d/confgen-e2e-limits.conf", NOFILE)
         container.write(
@@ -163,7 +213,47 @@ class Cluster:
         for host in self.plan.hosts:
             target = self.hosts[host.name].merged / COPY_DIR.lstrip("/")
             shutil.copytree(self.out / host.dir, target)
+        self.check_preflight_finds_a_wrong_address()
         return self.run_runbook("runbook")
+
+    def check_preflight_finds_a_wrong_address(self) -> None:
+        """Step 00 on a host whose management NIC holds another address than planned: it
+        fails, naming that NIC and both addresses, and nothing else. The address is put back
+        after; the runbook's own step 00 then passes on that host."""
+        host = self.plan.others[0] if self.plan.others else self.plan.first
+        check = next(
+            c
+            for c in self.plan.preflight[host.name].nics
+            if c.address.ip == host.management_address
+        )
+        network = check.address.network
+        taken = {a for n in self.plan.names for a in n.addresses} | {
+            i.address for h in self.plan.hosts for i in h.host.interfaces.values()
+        }
+        wrong = next(a for a in network.hosts() if a not in taken and a != check.address.ip)
+        wrong_address = f"{wrong}/{network.prefixlen}"
+        container = self.hosts[host.name]
+        nic = shlex.quote(check.nic)
+        container.run(
+            f"ip addr del {check.address} dev {nic} && ip addr add {wrong_address} dev {nic}"
+        )
+        try:
+            script = next(s for s in self.plan.steps if s.slug == PREFLIGHT).script
+            result = container.run(f"bash {COPY_DIR}/scripts/{script}", check=False)
+        finally:
+            container.run(
+                f"ip addr del {wrong_address} dev {nic} && ip addr add {check.address} dev {nic}"
+            )
+        problems = [line for line in result.stderr.splitlines() if line.startswith("PROBLEM ")]
+        expected = (
+            f"PROBLEM NIC {check.nic}: {check.nic} holds {wrong_address}, not {check.address}"
+            f" (network {check.network})."
+        )
+        self.report.check(
+            f"preflight: step 00 on {host.name} fails naming {check.nic}'s wrong address",
+            result.returncode != 0 and len(problems) == 1 and problems[0].startswith(expected),
+            result.stdout[-2000:] + result.stderr,
+        )
 
     def run_step(self, host: str, script: str) -> tuple[bool, str]:
         container = self.hosts[host]

@@ -200,6 +200,8 @@ class Container:
             f"--uuid={hashlib.md5(self.name.encode()).hexdigest()}",
             "--capability=CAP_SYS_ADMIN,CAP_NET_ADMIN,CAP_MKNOD",
             "--bind=/dev/fuse",
+            # The host's /etc/resolv.conf is the one on its disk (the harness writes it).
+            "--resolv-conf=off",
             *(f"--network-veth-extra={link.outside}:{link.nic}" for link in self.links),
             *(f"--bind={outside}:{inside}" for inside, outside in self.devices.items()),
             # blkid finds a filesystem by UUID by scanning /proc/partitions, which names the
@@ -382,6 +384,8 @@ class Machines:
         self.networks = {name: f"br{i}" for i, name in enumerate(networks)}
         self.containers: dict[str, Container] = {}
         self.loops: list[str] = []
+        self.services: list[subprocess.Popen[bytes]] = []
+        self.work.mkdir(parents=True, exist_ok=True)
         sh("ip", "netns", "add", self.netns)
         for bridge in self.networks.values():
             sh("ip", "-n", self.netns, "link", "add", bridge, "type", "bridge")
@@ -414,8 +418,27 @@ class Machines:
         self.containers[name] = container
         return container
 
+    def serve(self, network: str, address: str, argv: Sequence[str]) -> None:
+        """Give `address` (ADDRESS/PREFIX) to the bridge of `network` and run `argv` in the
+        containers' network namespace, beside them on that network, until close()."""
+        sh("ip", "-n", self.netns, "addr", "add", address, "dev", self.networks[network])
+        with open(self.work / f"service-{len(self.services)}.log", "ab") as log:
+            self.services.append(
+                subprocess.Popen(
+                    ["nsenter", f"--net=/run/netns/{self.netns}", *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                    env={"PATH": SBIN_PATH},
+                )
+            )
+
     def close(self) -> None:
         """Stop every container and give back what the run took from this machine."""
+        for service in self.services:
+            service.kill()
+            service.wait()
         for container in self.containers.values():
             if container.launcher is not None:
                 with contextlib.suppress(MachineError, OSError, subprocess.SubprocessError):

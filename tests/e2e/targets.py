@@ -16,12 +16,13 @@ from types import ModuleType
 from typing import Any
 
 import confgen
-from confgen.planner import PREFLIGHT
 
 from .machines import Container
 
 STAND_INS = Path(__file__).resolve().parent / "standins"
-# The fake cluster's stand-ins for EL9's programs: the end-to-end hosts run the same ones.
+# The fake cluster's stand-ins for EL7's and EL9's programs: the end-to-end hosts run the same
+# ones.
+FAKEHOST_EL7 = Path(__file__).resolve().parents[1] / "fakehost_el7.py"
 FAKEHOST_EL9 = Path(__file__).resolve().parents[1] / "fakehost_el9.py"
 
 
@@ -52,6 +53,7 @@ class Ovirt35El7:
         the 49152:49251 the seed's firewall opens; Debian's 10.3 picks one at random up to
         max-port, 60999 (pmap_port_alloc), which that firewall blocks. So glusterd.vol's
         max-port becomes 49251 here: the range the target's Gluster uses."""
+        host.write("/usr/local/lib/el7-standin/fakehost_el7.py", FAKEHOST_EL7.read_text())
         host.run("yum install -y firewalld NetworkManager")
         host.run("systemctl enable --now firewalld NetworkManager")
         host.run(
@@ -135,9 +137,7 @@ class Ovirt35El7:
         return [host.host.brick_device] if host.host.brick_device else []
 
     def steps(self) -> list[confgen.planner.Step]:
-        # Step 00 is left out here: the containers' EL7 stand-ins do not yet answer what it
-        # asks (timedatectl, yum makecache, the NICs' addresses); the fake cluster runs it.
-        return [step for step in self.plan.steps if step.slug != PREFLIGHT]
+        return list(self.plan.steps)
 
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_meta_and_vip(label)
@@ -200,9 +200,7 @@ class Ovirt45El9:
 
     def steps(self) -> list[confgen.planner.Step]:
         last = self.plan.first_step("volumes").number
-        # Step 00 is left out here: the containers' EL9 stand-ins do not yet answer what it
-        # asks (nmcli, timedatectl, dnf makecache); the fake cluster runs it.
-        return [step for step in self.plan.steps if step.number <= last and step.slug != PREFLIGHT]
+        return [step for step in self.plan.steps if step.number <= last]
 
     def installed(self, host: Container) -> None:
         """A minimal EL9 install: firewalld and NetworkManager enabled and running, no glusterd

@@ -2,7 +2,11 @@
 """Stand-ins for the EL9 programs Debian cannot have, on the end-to-end hosts of ovirt45-el9.
 
 Installed once and called under each program's name (a symlink in /usr/local/sbin): dnf and
-rpm (EL9's packages), getenforce, semanage and restorecon (no SELinux kernel here), and LVM's
+rpm (EL9's packages), getenforce, semanage and restorecon (no SELinux kernel here), nmcli (no
+NetworkManager here: it answers from the host's real addresses, as `ip` shows them, which
+systemd-networkd gave the NICs), timedatectl (the containers share this machine's kernel
+clock, whose synchronisation is this machine's business, not the host's: a right host's is
+synchronised, as fakehost_el9.timedatectl answers from the state), and LVM's
 pvcreate, vgcreate, lvcreate, vgs and lvs (device-mapper names are global to the machine, so
 the containers cannot each have a volume group of the same name). Everything else the scripts
 call here is Debian's real program: systemctl and systemd, firewalld and firewall-cmd, gluster,
@@ -17,6 +21,7 @@ link /dev/VG/LV to it.
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -42,6 +47,18 @@ def activate(me):
                 link.symlink_to(LV_DEVICES / volume)
 
 
+def nics():
+    """Each NIC's IPv4 addresses, ADDRESS/PREFIX, as `ip -4 -o addr show` lists them: one line
+    an address, the NIC's name its second field, ADDRESS/PREFIX its fourth (iproute2,
+    ip-address(8))."""
+    shown = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True)
+    found = {}
+    for line in shown.stdout.splitlines():
+        fields = line.split()
+        found.setdefault(fields[1].split("@")[0], []).append(fields[3])
+    return found
+
+
 def main():
     state = json.loads(STATE.read_text())
     me = state["me"]
@@ -59,6 +76,8 @@ def main():
     if PROGRAM == "getenforce":
         print(me["selinux"])
         return 0
+    if PROGRAM == "nmcli":
+        me["nics"] = nics()
     code, out, changed, err = fakehost_el9.answer(PROGRAM, state, me, ARGS, Path("/"))
     if changed:
         if PROGRAM == "lvcreate":

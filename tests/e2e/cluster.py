@@ -48,13 +48,16 @@ DNS_SERVER = Path(__file__).with_name("dns.py")
 # it (a CI VM without nested virtualization): at boot each host sees, as LXCFS gives a
 # container its own /proc/cpuinfo, the machine's with vmx added where neither vmx nor svm is
 # (Linux arch/x86/kernel/cpu/proc.c prints them among the "flags" line's names). Step 00
-# checks that line (templates/common/_preflight.sh.j2).
+# checks that line (templates/common/_preflight.sh.j2). el7's step 00 also asks for /dev/kvm,
+# which a container's private /dev lacks (systemd-nspawn makes only the basic nodes): the
+# unit puts a name there, which is all that check reads (`[ -e ]`); no program opens it here.
 CPU_UNIT = (
     "[Unit]\nDescription=The CPU flags of a host with VT-x\nDefaultDependencies=no\n"
     "Before=sysinit.target\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\n"
     'ExecStart=/bin/sh -c \'grep -qwE "vmx|svm" /proc/cpuinfo || '
     '{ sed "/^flags/s/$/ vmx/" /proc/cpuinfo > /run/confgen-e2e-cpuinfo'
     " && mount --bind /run/confgen-e2e-cpuinfo /proc/cpuinfo; }'\n"
+    "ExecStart=/bin/sh -c '[ -e /dev/kvm ] || touch /dev/kvm'\n"
 )
 
 

@@ -65,7 +65,7 @@ def failures(
     host_ids = {h.name: h.host.host_id for h in hosts}
 
     def num(slug: str) -> str:
-        return f"{by_slug[slug].number:02d}"
+        return by_slug[slug].label
 
     def entry(step: Step) -> StepFailure:
         slug = step.slug

@@ -27,6 +27,7 @@ TIERS = {
     "test_input_safety.py": "unit",
     "test_packaging.py": "unit",
     "test_readme.py": "unit",
+    "test_planner.py": "unit",
     "test_records.py": "unit",
     "test_schema.py": "unit",
     "test_templating.py": "unit",

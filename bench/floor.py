@@ -129,6 +129,8 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         v["brick_hosts"] = [b["host"] for b in v["bricks"]]
         v["spreads"] = len(v["add_brick_groups"]) > 1
     for h in hosts:
+        h["checked_brick_device"] = h["brick_device"] if h["brick_dirs"] else None
+    for h in hosts:
         h["peers"] = [o["peer"] for o in hosts if o is not h]
 
     raw_ctdb = raw["ctdb"]
@@ -279,7 +281,6 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                 }
                 for net, i in sorted(by_name[h["name"]]["interfaces"].items())
             ],
-            "brick_device": h["brick_device"] if h["brick_dirs"] else None,
             "space": [],
         }
         for h in hosts

@@ -21,6 +21,7 @@ settings.load_profile("ci" if os.environ.get("CI") else "dev")
 TIERS = {
     "test_api.py": "unit",
     "test_bench.py": "unit",
+    "test_brick_storage.py": "unit",
     "test_cli.py": "unit",
     "test_hosted_engine_setup.py": "unit",
     "test_imports.py": "unit",

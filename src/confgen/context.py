@@ -96,7 +96,6 @@ def _preflight(f: Preflight) -> Data:
             }
             for c in f.nics
         ],
-        "brick_device": f.brick_device,
         "space": [
             {"path": c.path, "kib": c.kib, "mib": c.kib // 1024, "needed_by": c.needed_by}
             for c in f.space

@@ -249,7 +249,6 @@ class Preflight:
     """What step 00 checks on one host before any step changes it."""
 
     nics: tuple[NicCheck, ...]
-    brick_device: str | None  # the device the brick step makes its storage on, if any
     space: tuple[SpaceCheck, ...]
 
 

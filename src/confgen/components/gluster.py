@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from confgen.components import brick_storage
 from confgen.components.brick_storage import BrickMade
 from confgen.errors import Problem, error, quoted, warning
 from confgen.models import MANAGEMENT, Cluster, Host, Role
@@ -223,14 +224,7 @@ def volume_rules(
                     "volume name, the brick folder or the host's storage name",
                 )
 
-    for i, host in enumerate(cluster.hosts):
-        if host.brick_device is None and host.name in holders:
-            yield error(
-                f"hosts[{i}].brick_device",
-                f"required: {quoted(host.name)} holds a brick of volume "
-                f"{quoted(holders[host.name])}, and "
-                "the brick filesystem is made on this device (a disk such as /dev/vdb)",
-            )
+    yield from brick_storage.devices_given(cluster.hosts, holders)
 
 
 def volume_entries(listed: Sequence[Volume], every: Sequence[VolumeT]) -> list[tuple[str, VolumeT]]:
@@ -449,7 +443,7 @@ def brick_check(the_plan: GlusterPlan) -> list[str]:
     check."""
     failures = []
     placed: dict[str, list[str]] = {}
-    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
+    devices = {h.peer: brick_storage.device_of(h.host) for h in the_plan.hosts}
     for volume in the_plan.volumes:
         if not volume.bricks:
             failures.append(f"volume {volume.name} has no bricks")
@@ -560,7 +554,7 @@ def pool_checks(the_plan: GlusterPlan, slug: str, on: str) -> tuple[Check, ...] 
 def member_data(h: Member) -> dict[str, Any]:
     """What a host's entry in the templates' `plan.hosts` has of the pool."""
     return {
-        "brick_device": h.host.brick_device,
+        **brick_storage.host_data(h.host, holds_bricks=bool(h.brick_dirs)),
         "peer": h.peer,
         "peers": list(h.peers),
         "brick_dirs": list(h.brick_dirs),

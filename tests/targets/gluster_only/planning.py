@@ -86,7 +86,7 @@ def _storage(cluster: Cluster, host: Member, volumes: tuple[VolumePlan, ...]) ->
     fs = cluster.gluster.brick_fs
     sizes = {v.name: v.size or DATA_BRICK_SIZE for v in cluster.gluster.all_volumes}
     return BrickStorage(
-        device=host.host.brick_device,
+        device=brick_storage.device_of(host.host),
         thick=(),
         thin=tuple(
             BrickVolume(
@@ -142,7 +142,6 @@ def plan(cluster: Cluster, source: Source | None) -> GlusterOnlyPlan:
         preflight={
             h.name: Preflight(
                 nics=nic_checks(cluster, h, bridge=None),  # no bridge takes the NIC's address
-                brick_device=h.host.brick_device if h.brick_dirs else None,
                 space=(),
             )
             for h in hosts

@@ -195,7 +195,6 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         preflight={
             h.name: Preflight(
                 nics=nic_checks(cluster, h, defaults.MANAGEMENT_BRIDGE),
-                brick_device=h.host.brick_device if h.brick_dirs else None,
                 # No space the seed's steps need is written down anywhere: none is checked.
                 space=(),
             )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from confgen.components import firewalld, gluster, packages
+from confgen.components import brick_storage, firewalld, gluster, packages
 from confgen.components.brick_storage import BrickMade, BrickStorage, BrickVolume
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
 from confgen.paths import BLOCKS, DATA, ETC_HOSTS, HOSTS_BLOCK, is_within
@@ -143,7 +143,7 @@ def _brick_storage(cluster: Cluster, host: Member, volumes: tuple[VolumePlan, ..
         if any(b.host == host.name for b in v.bricks)
     ]
     return BrickStorage(
-        device=host.host.brick_device,
+        device=brick_storage.device_of(host.host),
         thick=tuple(b for b in held if not b.thin),
         thin=tuple(b for b in held if b.thin),
     )
@@ -172,7 +172,6 @@ def _preflight(cluster: Cluster, host: Member) -> Preflight:
         )
     return Preflight(
         nics=nic_checks(cluster, host, defaults.MANAGEMENT_BRIDGE),
-        brick_device=host.host.brick_device if host.brick_dirs else None,
         space=space,
     )
 

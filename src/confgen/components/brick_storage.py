@@ -16,10 +16,11 @@ from confgen.validator import form
 # --- the model ------------------------------------------------------------------------------
 
 
+# A target whose bricks lie on disks of their own gives its cluster
+# `hosts: tuple[brick_storage.Host, ...]`.
 @record
 class Host(models.Host):
-    """A host of a target whose bricks lie on a disk of their own: a target's cluster has
-    `hosts: tuple[brick_storage.Host, ...]`."""
+    """One machine of the cluster, with the disk its bricks lie on."""
 
     # The block device the brick filesystem is created on; only a host that holds a brick
     # needs one.

@@ -9,7 +9,7 @@ from ipaddress import IPv4Address
 from confgen.components import ctdb, gluster, iptables, packages, selinux
 from confgen.components.brick_storage import BrickMade
 from confgen.components.gluster import GlusterPlan, Member
-from confgen.paths import BLOCKS, DATA, ETC_HOSTS, HOSTS_BLOCK, SYSTEMD_DIR, is_within
+from confgen.paths import BLOCKS, ETC_HOSTS, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
     Check,
@@ -35,6 +35,7 @@ from confgen.targets.ovirt35_el7 import defaults, failures
 from confgen.targets.ovirt35_el7.model import Cluster
 from confgen.targets.ovirt35_el7.paths import (
     CTDB_SERVICE,
+    HOSTED_ENGINE_ANSWERS,
     IPTABLES,
     META_VOLUME_READY_SERVICE,
     MOUNT_NAME_BLOCK,
@@ -129,7 +130,14 @@ def _files(hosts: tuple[Member, ...]) -> list[OutputFile]:
         out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "common/hosts.j2")
         out(BLOCKS, f"{ETC_HOSTS}/{MOUNT_NAME_BLOCK}", f"{TEMPLATES}/hosts-mount-name.j2")
         if not host.is_first:
-            out(DATA, "/hosted-engine-answers.conf", f"{TEMPLATES}/hosted-engine-answers.conf.j2")
+            files.append(
+                OutputFile(
+                    path=f"{host.dir}/{HOSTED_ENGINE_ANSWERS}",
+                    template=f"{TEMPLATES}/hosted-engine-answers.conf.j2",
+                    mode=0o644,
+                    host=host.name,
+                )
+            )
     return files
 
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from confgen.components import brick_storage, firewalld, gluster, packages
 from confgen.components.brick_storage import BrickMade, BrickStorage, BrickVolume
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
-from confgen.paths import BLOCKS, DATA, ETC_HOSTS, HOSTS_BLOCK, is_within
+from confgen.paths import BLOCKS, ETC_HOSTS, HOSTS_BLOCK, is_within
 from confgen.planner import (
     Check,
     Install,
@@ -32,6 +32,7 @@ from confgen.planner import (
 from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults, failures
 from confgen.targets.ovirt45_el9.model import Cluster
+from confgen.targets.ovirt45_el9.paths import HOSTED_ENGINE_ANSWERS
 
 TEMPLATES = "ovirt45-el9"
 
@@ -121,7 +122,14 @@ def _files(hosts: tuple[Member, ...]) -> list[OutputFile]:
 
         out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "common/hosts.j2")
         if host.is_first:
-            out(DATA, "/hosted-engine-answers.conf", f"{TEMPLATES}/hosted-engine-answers.conf.j2")
+            files.append(
+                OutputFile(
+                    path=f"{host.dir}/{HOSTED_ENGINE_ANSWERS}",
+                    template=f"{TEMPLATES}/hosted-engine-answers.conf.j2",
+                    mode=0o644,
+                    host=host.name,
+                )
+            )
     return files
 
 

@@ -119,26 +119,35 @@ def test_an_undo_clears_only_the_hosts_own_bricks_of_new_volumes() -> None:
     assert new_bricks["hv4"][0]["path"] == plan.volume("vmstore").brick_dir
 
 
+def _with_broken_plan(cluster: Any, broken_plan: Any) -> None:
+    """plan_validated of `cluster`, with its target's plan made by `broken_plan`."""
+    from confgen import targets
+
+    target = targets.of(cluster)
+    original = targets.get
+    try:
+        targets.get = lambda name: replace(target, plan=broken_plan)  # type: ignore[assignment]
+        plan_validated(cluster)
+    finally:
+        targets.get = original  # type: ignore[assignment]
+
+
+def test_a_file_installed_by_a_step_the_plan_lacks_is_a_bug() -> None:
+    plan = _plan("seed-3host")
+    typo = {
+        host: tuple(replace(i, steps=("firewal",)) for i in installs)
+        for host, installs in plan.installs.items()
+    }
+    with pytest.raises(PlanCheckError, match="is installed by firewal, which is no step"):
+        _with_broken_plan(plan.cluster, lambda c, s: replace(plan, installs=typo))
+
+
 def test_each_step_carries_its_failure_and_one_without_is_a_bug() -> None:
     plan = _plan("seed-3host")
     assert all(s.failure is not None for s in plan.steps)
     failure = StepFailure(state="s", retry="r", undo="u")
     with pytest.raises(ValueError):
         with_failures(plan.steps, [failure])  # fewer failures than steps
-    cluster = plan.cluster
-    from confgen import targets
-
-    target = targets.of(cluster)
-    broken = replace(
-        target,
-        plan=lambda c, s: replace(
-            target.plan(c, s), steps=tuple(replace(st, failure=None) for st in plan.steps)
-        ),
-    )
-    original = targets.get
-    try:
-        targets.get = lambda name: broken  # type: ignore[assignment]
-        with pytest.raises(PlanCheckError, match="step 00 has no failure entry"):
-            plan_validated(cluster)
-    finally:
-        targets.get = original  # type: ignore[assignment]
+    without = tuple(replace(st, failure=None) for st in plan.steps)
+    with pytest.raises(PlanCheckError, match="step 00 has no failure entry"):
+        _with_broken_plan(plan.cluster, lambda c, s: replace(plan, steps=without))

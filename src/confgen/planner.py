@@ -496,6 +496,15 @@ def plan_validated(cluster: Cluster, source: Source | None = None) -> Plan:
     target = targets.of(cluster)
     the_plan: Plan = target.plan(cluster, source)
     failures = [f"step {s.label} has no failure entry" for s in the_plan.steps if s.failure is None]
+    # A file installed by a step the plan does not have would never reach its host.
+    slugs = {s.slug for s in the_plan.steps}
+    failures += [
+        f"{install.target} on {host} is installed by {slug}, which is no step of the plan"
+        for host, installs in the_plan.installs.items()
+        for install in installs
+        for slug in install.steps
+        if slug not in slugs
+    ]
     failures += target.self_check(the_plan)
     if failures:
         raise PlanCheckError(failures, cluster)

@@ -126,6 +126,12 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         specs = [b["spec"] for b in v["bricks"]]
         sets = [specs[i : i + v["replica"]] for i in range(0, len(specs), v["replica"])]
         v["add_brick_groups"] = [sets[0][1:], *sets[1:]] if sets else []
+        v["brick_hosts"] = [b["host"] for b in v["bricks"]]
+        v["spreads"] = len(v["add_brick_groups"]) > 1
+    for h in hosts:
+        h["checked_brick_device"] = h["brick_device"] if h["brick_dirs"] else None
+    for h in hosts:
+        h["peers"] = [o["peer"] for o in hosts if o is not h]
 
     raw_ctdb = raw["ctdb"]
     mount_point = raw_ctdb.get("mount_point", seed["CTDB_MOUNT_POINT"])
@@ -212,12 +218,18 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
     steps = [
         {
             "number": numbers[key],
+            "label": f"{numbers[key]:02d}",
             "slug": slug,
             "title": title,
             "hosts": on_hosts,
             "where": where(on_hosts),
             "after": [
-                {"number": numbers[a], "slug": by_key[a][1], "where": where(by_key[a][2])}
+                {
+                    "number": numbers[a],
+                    "label": f"{numbers[a]:02d}",
+                    "slug": by_key[a][1],
+                    "where": where(by_key[a][2]),
+                }
                 for a in after
             ],
             "script": f"{numbers[key]:02d}-{slug}.sh",
@@ -228,11 +240,11 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         s["checks"] = _checks(s, first, hosts, volumes, cluster, groups, mount_point)
     for s, failure in zip(steps, _failures(steps, hosts, volumes, cluster), strict=True):
         s["failure"] = failure
-    first_step: dict[str, int] = {}
-    last_step: dict[str, int] = {}
+    first_step: dict[str, Data] = {}
+    last_step: dict[str, Data] = {}
     for s in steps:
-        first_step.setdefault(s["slug"], s["number"])
-        last_step[s["slug"]] = s["number"]
+        first_step.setdefault(s["slug"], s)
+        last_step[s["slug"]] = s
     for before, h in itertools.pairwise(hosts):
         h["previous"] = {"name": before["name"], "host_id": before["host_id"]}
     mount_unit = mount_point.strip("/").replace("/", "-") + ".mount"
@@ -269,7 +281,6 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
                 }
                 for net, i in sorted(by_name[h["name"]]["interfaces"].items())
             ],
-            "brick_device": h["brick_device"] if h["brick_dirs"] else None,
             "space": [],
         }
         for h in hosts
@@ -282,6 +293,17 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
+        "spread_volumes": [v["name"] for v in volumes if v["existing"] and v["spreads"]],
+        "new_bricks": {
+            h["name"]: [
+                {"volume": v["name"], "path": b["path"]}
+                for v in volumes
+                if not v["existing"]
+                for b in v["bricks"]
+                if b["host"] == h["name"]
+            ]
+            for h in hosts
+        },
         "volume_mounts": [{"volume": ctdb["meta_volume"], "mount_point": mount_point}],
         "nodes": [h["heartbeat_address"] for h in hosts],
         "public_addresses": [f"{v['address']} {v['nic']}" for v in ctdb["vips"]],
@@ -291,7 +313,6 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
         "hosts_entries": [[h["management_address"], [h["fqdn"], h["name"]]] for h in hosts],
         "firewall_groups": groups,
         "steps": steps,
-        "last_step_number": steps[-1]["number"],
         "names": check_names,
         "preflight": preflight,
         "brick_made": {
@@ -312,6 +333,31 @@ def context(raw: Data, source_name: str, source_text: str) -> tuple[Data, list[D
             "step": None,
         }
     ]
+    # The files each host's steps install (install_file), by step, in the order installed.
+    systemd = paths["SYSTEMD_DIR"]
+    for h in hosts:
+        h["installs"] = {s["slug"]: [] for s in steps if h["name"] in s["hosts"]}
+        for slugs, target_path, mode in (
+            (("firewall", "restore-firewall"), paths["IPTABLES"], 0o600),
+            (("nfsmount-conf",), paths["NFSMOUNT_CONF"], 0o644),
+            (("systemd-units",), f"{systemd}/{mount_unit}", 0o644),
+            (("systemd-units",), f"{systemd}/{paths['META_VOLUME_READY_SERVICE']}", 0o644),
+            (("systemd-units",), f"{systemd}/{paths['CTDB_SERVICE']}", 0o644),
+            *(
+                (("ctdb",), f"{ctdb['meta_dir']}/{name}", 0o644)
+                for name in ("ctdb", "nodes", "public_addresses")
+                if h["is_first"]
+            ),
+        ):
+            for slug in slugs:
+                if slug in h["installs"]:
+                    h["installs"][slug].append(
+                        {
+                            "source": f"files{target_path}",
+                            "target": target_path,
+                            "mode": f"{mode:04o}",
+                        }
+                    )
     for h in hosts:
         own = [
             ("files", paths["IPTABLES"], "iptables.j2", 0o600),
@@ -392,7 +438,8 @@ def _failures(steps: list[Data], hosts: list[Data], volumes: list[Data], cluster
     of_steps: Any = failures.failures
     found = of_steps(
         tuple(
-            NS(**{k: s[k] for k in ("number", "slug", "hosts", "where", "script")}) for s in steps
+            NS(**{k: s[k] for k in ("number", "label", "slug", "hosts", "where", "script")})
+            for s in steps
         ),
         tuple(host(h) for h in hosts),
         tuple(volume(v) for v in volumes),

@@ -125,6 +125,18 @@ def test_help_explains_every_command() -> None:
     assert "write nothing" in _run("check", "--help").stdout
 
 
+def test_help_says_what_each_target_sets_up_and_the_core_names_none() -> None:
+    from confgen import cli, targets
+
+    top = " ".join(_run("--help").stdout.split())
+    for name, registered in targets.TARGETS.items():
+        assert f"{name} {registered.summary}" in top
+        assert f"sets up: {registered.sets_up}" in top
+    # The core's own words are of targets in general: what one sets up is its own line.
+    for program in ("CTDB", "Gluster", "oVirt", "hosted-engine", "iptables", "firewalld"):
+        assert program not in cli._DESCRIPTION, program
+
+
 def test_version() -> None:
     import confgen
 

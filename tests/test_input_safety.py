@@ -323,17 +323,18 @@ def test_a_bug_in_a_load_hook_is_not_reported_as_a_problem_in_the_file() -> None
 
     text = (Path(__file__).resolve().parents[1] / "golden/seed-3host/cluster.toml").read_text()
 
-    def readers_anew() -> None:  # both readers take their leaves from _LEAVES when made
+    def readers_anew() -> None:  # both readers take their leaves from LEAVES when made
         load._reader.cache_clear()
         load._detailed.cache_clear()
 
-    load._LEAVES[str] = broken
+    leaf = load.LEAVES[str]
+    load.LEAVES[str] = load.Leaf(read=broken, schema=leaf.schema)
     readers_anew()
     try:
         with pytest.raises(ZeroDivisionError):
             confgen.loads(text)
     finally:
-        load._LEAVES[str] = load._str_hook
+        load.LEAVES[str] = leaf
         readers_anew()
     assert confgen.loads(text).hosts[0].name == "host1"
 

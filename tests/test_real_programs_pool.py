@@ -40,7 +40,7 @@ def _run_step(pool: GlusterPool, out: Path, host: str, step: Step) -> str:
 
 
 def _undo_commands(plan: confgen.Plan, slug: str) -> list[str]:
-    failure = plan.failures[plan.steps.index(plan.first_step(slug))]
+    failure = plan.first_step(slug).failure
     return re.findall(r"`(gluster [^`]*)`", failure.undo)
 
 
@@ -124,7 +124,7 @@ def test_peer_steps_and_their_undo_on_real_glusterds(case: str, tmp_path: Path) 
                 *bricks,
             )
             assert created.returncode == 0, (volume.name, created.stdout, created.stderr)
-        failure = plan.failures[plan.steps.index(plan.first_step("peer-probe"))]
+        failure = plan.first_step("peer-probe").failure
         # The words of glusterfs 10; the seed's 3.6 says it otherwise, and its runbook quotes
         # that (ovirt35_el7/failures.py cites the source), which the real 10.3 here cannot show.
         quoted = re.search(r'"(Peer HOST hosts one or more bricks)"', failure.undo)
@@ -207,7 +207,7 @@ def test_the_seed_add_bricks_step_and_its_undo_on_real_glusterds(tmp_path: Path)
         assert refused.returncode != 0, refused.stdout
         assert "is already part of a volume" in refused.stdout + refused.stderr, refused.stderr
         # ...until they are cleared as the runbook says.
-        failure = plan.failures[plan.steps.index(grow)]
+        failure = grow.failure
         said = "setfattr -x trusted.glusterfs.volume-id, -x trusted.gfid, rm -rf .glusterfs"
         assert said in failure.undo, failure.undo
         for volume in existing:

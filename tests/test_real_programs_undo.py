@@ -99,7 +99,7 @@ def test_the_volume_undo_clears_what_glusterd_refuses(tmp_path: Path) -> None:
     engine, data = plan.volumes
     step = plan.first_step("volumes")
     codes_of_the_stand_in = _on_the_fake_cluster(tmp_path / "fake", step, engine, data)
-    undo_hosts = " ".join(s.host for s in plan.failures[plan.steps.index(step)].scripts)
+    undo_hosts = " ".join(s.host for s in step.failure.scripts)
     # The brick of data on the last host marked by an earlier attempt.
     marked = f"{roots}/{data.bricks[-1].host}{data.bricks[-1].path}"
     commands = "\n".join(
@@ -186,7 +186,7 @@ def _on_the_fake_cluster(
     fake.run_through(step.number)
     plan = fake.plan
     first = plan.first.name
-    undo_hosts = [s.host for s in plan.failures[plan.steps.index(step)].scripts]
+    undo_hosts = [s.host for s in step.failure.scripts]
     codes: list[int] = []
 
     def g(*words: str) -> None:

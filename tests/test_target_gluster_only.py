@@ -20,7 +20,12 @@ EXAMPLE = Path(__file__).resolve().parent / "targets" / "gluster_only" / "exampl
 def registered() -> Iterator[str]:
     """The target, known to confgen for one test (a registration left behind would put it
     among every test's targets)."""
-    targets.register(NAME, "targets.gluster_only", "GlusterFS on EL9 alone (tests only)")
+    targets.register(
+        NAME,
+        "targets.gluster_only",
+        "GlusterFS on EL9 alone (tests only)",
+        "firewalld's glusterfs service, brick filesystems (LVM thin + XFS), GlusterFS volumes",
+    )
     try:
         yield NAME
     finally:
@@ -40,7 +45,7 @@ def test_it_is_no_target_once_unregistered() -> None:
 
 def test_shipped_targets_cannot_be_registered_again_or_removed() -> None:
     with pytest.raises(ValueError, match="registered already"):
-        targets.register("ovirt45-el9", "targets.gluster_only", "")
+        targets.register("ovirt45-el9", "targets.gluster_only", "", "")
     with pytest.raises(ValueError, match="confgen's own"):
         targets.unregister("ovirt45-el9")
 

@@ -36,8 +36,8 @@ def _marks(fake: FakeCluster) -> dict[str, dict[str, list[str]]]:
 
 def _undo_everywhere(fake: FakeCluster, slug: str) -> None:
     step = fake.plan.first_step(slug)
-    failure = fake.plan.failures[fake.plan.steps.index(step)]
-    assert failure.scripts, slug
+    failure = step.failure
+    assert failure is not None and failure.scripts, slug
     for script in failure.scripts:
         result = fake.run_undo(script.host, step.script, CONFGEN_CONFIRM=script.host)
         assert result.returncode == 0, (script.host, result.stdout, result.stderr)
@@ -204,11 +204,12 @@ def test_every_step_has_its_failure_entry_and_each_undo_script_is_a_file_of_its_
     tree = confgen.render(cluster)
     runbook = tree["RUNBOOK.md"].text
     files = {f.path: f for f in plan.files}
-    assert len(plan.failures) == len(plan.steps)
     section = runbook[runbook.index("## If a step fails") :]
-    for step, failure in zip(plan.steps, plan.failures, strict=True):
+    for step in plan.steps:
+        failure = step.failure
+        assert failure is not None
         assert failure.state and failure.retry and failure.undo
-        heading = f"### {step.number:02d} {step.slug} ({step.where})"
+        heading = f"### {step.label} {step.slug} ({step.where})"
         assert heading in section, heading
         for script in failure.scripts:
             path = f"hosts/{script.host}/{script.path}"
@@ -216,7 +217,7 @@ def test_every_step_has_its_failure_entry_and_each_undo_script_is_a_file_of_its_
             assert files[path].mode == 0o755 and files[path].host == script.host
             assert f"`{path}`" in section
     undo_files = {p for p in files if "/undo/" in p}
-    named = {f"hosts/{s.host}/{s.path}" for f in plan.failures for s in f.scripts}
+    named = {f"hosts/{s.host}/{s.path}" for t in plan.steps if t.failure for s in t.failure.scripts}
     assert undo_files == named and undo_files
     # The volumes the runbook did not create are never in an undo script.
     for volume in plan.existing_volumes:

@@ -33,16 +33,15 @@ from confgen import (
 )
 
 _DESCRIPTION = """\
-Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS cluster,
-into every file and script that sets it up (firewall rules, bricks, Gluster volumes, CTDB
-or the engine's GlusterFS storage, hosted-engine answers, systemd units, ...): numbered
-shell scripts for each host, with a RUNBOOK.md saying which host runs which script in which
-order. The file's `target` says for which releases:
+Turn one cluster.toml, a typed description of a cluster (its networks, hosts and storage),
+into every file and script that sets it up: numbered shell scripts for each host, with a
+RUNBOOK.md saying which host runs which script in which order. The file's `target` says
+for which releases, and so what the scripts set up:
 
 {targets}
 
-  confgen init cluster.toml          write a commented example (the seed's three hosts;
-                                     --target ovirt45-el9 for today's)
+  confgen init cluster.toml          write a commented example of the default target
+                                     (--target NAME for another)
   confgen check cluster.toml         report every problem in it, write nothing
   confgen render cluster.toml out/   write the output tree; then follow out/RUNBOOK.md
   confgen diff cluster.toml out/     show what a render would change in out/
@@ -205,12 +204,21 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _targets() -> str:
-    """Each target's name and summary, one per line, the default marked."""
-    return "\n".join(
-        f"  {name:<13}  {targets.TARGETS[name].summary}"
-        + (" (default)" if name == targets.DEFAULT else "")
-        for name in targets.NAMES
-    )
+    """Each target's name and summary, the default marked, then what it sets up."""
+    import textwrap
+
+    lines = []
+    for name in targets.NAMES:
+        registered = targets.TARGETS[name]
+        default = " (default)" if name == targets.DEFAULT else ""
+        lines.append(f"  {name:<13}  {registered.summary}{default}")
+        lines += textwrap.wrap(
+            f"sets up: {registered.sets_up}",
+            width=92,
+            initial_indent=" " * 17,
+            subsequent_indent=" " * 26,
+        )
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -229,7 +237,9 @@ def _parser() -> argparse.ArgumentParser:
             help="the cluster file (cluster.toml; - for standard input)",
         )
         command.add_argument(
-            "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"
+            "--strict",
+            action="store_true",
+            help="treat warnings (what a target's rules allow but advise against) as errors",
         )
 
     render = commands.add_parser(
@@ -312,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
         "confgen's models: keys, types and forms of values. Editors with TOML schema support "
         "(taplo, Even Better TOML) complete and check keys with it when the cluster file's "
         "first line names it:\n\n"
-        "  confgen schema --target ovirt45-el9 > cluster.schema.json\n"
+        "  confgen schema --target NAME > cluster.schema.json\n"
         "  #:schema ./cluster.schema.json      (the first line of cluster.toml)\n\n"
         "Rules that relate values to each other are confgen check's.",
         formatter_class=argparse.RawDescriptionHelpFormatter,

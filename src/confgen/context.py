@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from confgen import paths, targets
-from confgen.planner import HostPlan, NameCheck, Plan, Preflight, Step, StepFailure
+from confgen.planner import HostPlan, Install, NameCheck, Plan, Preflight, Step, StepFailure
 
 Data = dict[str, Any]
 
@@ -47,14 +47,18 @@ def _failure(f: StepFailure) -> Data:
     }
 
 
-def _step(s: Step, f: StepFailure | None) -> Data:
+def _step(s: Step) -> Data:
     return {
         "number": s.number,
+        "label": s.label,
         "slug": s.slug,
         "title": s.title,
         "hosts": list(s.hosts),
         "where": s.where,
-        "after": [{"number": a.number, "slug": a.slug, "where": a.where} for a in s.after],
+        "after": [
+            {"number": a.number, "label": a.label, "slug": a.slug, "where": a.where}
+            for a in s.after
+        ],
         "script": s.script,
         "checks": [
             {
@@ -67,7 +71,7 @@ def _step(s: Step, f: StepFailure | None) -> Data:
             for c in s.checks
         ],
         # What the runbook says of the step when it fails, and its undo scripts.
-        "failure": _failure(f) if f is not None else None,
+        "failure": _failure(s.failure) if s.failure is not None else None,
     }
 
 
@@ -92,7 +96,6 @@ def _preflight(f: Preflight) -> Data:
             }
             for c in f.nics
         ],
-        "brick_device": f.brick_device,
         "space": [
             {"path": c.path, "kib": c.kib, "mib": c.kib // 1024, "needed_by": c.needed_by}
             for c in f.space
@@ -100,15 +103,33 @@ def _preflight(f: Preflight) -> Data:
     }
 
 
+def _install(i: Install) -> Data:
+    return {"source": i.source, "target": i.target, "mode": f"{i.mode:04o}"}
+
+
+def _installs(p: Plan, host: str) -> Data:
+    """The files each step of a host installs there, by the step's slug: a list for every
+    step the host runs, empty when the step installs nothing."""
+    by_step: dict[str, list[Data]] = {s.slug: [] for s in p.steps if host in s.hosts}
+    for i in p.installs.get(host, ()):
+        for slug in i.steps:
+            if slug in by_step:  # a step this host runs
+                by_step[slug].append(_install(i))
+    return by_step
+
+
 def plan_data(p: Plan, *host_facts: Callable[[Any], Data]) -> Data:
     """What every target's plan holds, as plain data; `host_facts` add a component's facts
     to each host's entry (`confgen.components.gluster.member_data`)."""
     hosts = [_host(h, host_facts) for h in p.hosts]
-    first_steps: dict[str, int] = {}
-    last_steps: dict[str, int] = {}
-    for s in p.steps:
-        first_steps.setdefault(s.slug, s.number)
-        last_steps[s.slug] = s.number
+    for host in hosts:
+        host["installs"] = _installs(p, host["name"])
+    steps = [_step(s) for s in p.steps]
+    first_steps: dict[str, Data] = {}
+    last_steps: dict[str, Data] = {}
+    for s in steps:
+        first_steps.setdefault(s["slug"], s)
+        last_steps[s["slug"]] = s
     # Each host but the first has the one before it by ID, for steps taken one host at a time.
     for before, host in itertools.pairwise(hosts):
         host["previous"] = {"name": before["name"], "host_id": before["host_id"]}
@@ -117,17 +138,13 @@ def plan_data(p: Plan, *host_facts: Callable[[Any], Data]) -> Data:
         "hosts": hosts,
         "first": next(h for h in hosts if h["is_first"]),
         "others": [h for h in hosts if not h["is_first"]],
+        "other_names": [h["name"] for h in hosts if not h["is_first"]],
         "hosts_entries": [[str(a), list(names)] for a, names in p.hosts_entries],
-        "steps": [
-            _step(s, f)
-            for s, f in itertools.zip_longest(p.steps, p.failures[: len(p.steps)])
-            if s is not None
-        ],
-        "last_step_number": p.steps[-1].number,
+        "steps": steps,
         "names": [_name(n) for n in p.names],
         "preflight": {name: _preflight(f) for name, f in p.preflight.items()},
-        # The number of the first and the last step of each script name, for prose that
-        # refers to a step by what it does: plan.first_step["ctdb"].
+        # The first and the last step of each script name, for prose that refers to a step by
+        # what it does: plan.first_step["ctdb"].label.
         "first_step": first_steps,
         "last_step": last_steps,
     }

@@ -90,17 +90,53 @@ def _is_table_type(kind: Any) -> bool:
     return typing.get_origin(kind) is collections.abc.Mapping
 
 
-# How each value that is not a list, table or record is read, for both readers below.
-_LEAVES: dict[Any, Callable[[object, object], Any]] = {
-    str: _str_hook,
-    int: _int_hook,
-    bool: _bool_hook,
-    IPv4Address: _ip_hook(IPv4Address, "an IPv4 address"),
-    IPv4Network: _ip_hook(IPv4Network, "an IPv4 network in CIDR form (10.0.0.0/24)"),
-    IPv4Interface: _ip_hook(IPv4Interface, "an IPv4 address with a prefix (10.0.0.5/24)"),
-    Role: lambda value, _type: Role(_str_hook(value, _type)),
-    Protocol: _enum_hook(Protocol),
-    PortRange: lambda value, _type: PortRange.parse(value),
+@record
+class Leaf:
+    """A type a value of the file is read into directly (not a list, a table or a record):
+    how both readers below read it, and its JSON Schema (`confgen.schema`)."""
+
+    read: Callable[[object, object], Any]
+    # None for a role: its schema lists the roles of the target (`confgen.schema`).
+    schema: Mapping[str, Any] | None
+
+
+def _ip(kind: type[Any], what: str, schema: Mapping[str, Any]) -> Leaf:
+    return Leaf(read=_ip_hook(kind, what), schema={**schema, "description": what})
+
+
+_DOTTED_PREFIX = r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$"
+
+# Every type a value of the file is read into directly: one table for reading and for the
+# schema, so the two cannot drift.
+LEAVES: dict[Any, Leaf] = {
+    str: Leaf(read=_str_hook, schema={"type": "string"}),
+    int: Leaf(read=_int_hook, schema={"type": "integer"}),
+    bool: Leaf(read=_bool_hook, schema={"type": "boolean"}),
+    IPv4Address: _ip(IPv4Address, "an IPv4 address", {"type": "string", "format": "ipv4"}),
+    IPv4Network: _ip(
+        IPv4Network,
+        "an IPv4 network in CIDR form (10.0.0.0/24)",
+        {"type": "string", "pattern": _DOTTED_PREFIX},
+    ),
+    IPv4Interface: _ip(
+        IPv4Interface,
+        "an IPv4 address with a prefix (10.0.0.5/24)",
+        {"type": "string", "pattern": _DOTTED_PREFIX},
+    ),
+    Role: Leaf(read=lambda value, _type: Role(_str_hook(value, _type)), schema=None),
+    Protocol: Leaf(
+        read=_enum_hook(Protocol), schema={"enum": [member.value for member in Protocol]}
+    ),
+    PortRange: Leaf(
+        read=lambda value, _type: PortRange.parse(value),
+        schema={
+            "description": 'a port (22) or a range ("5900:6923")',
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 65535},
+                {"type": "string", "pattern": r"^[0-9]{1,5}(:[0-9]{1,5})?$"},
+            ],
+        },
+    ),
 }
 
 
@@ -120,10 +156,11 @@ def _is_a(value: object, kind: type) -> None:
 @functools.cache
 def _reader(kind: Any) -> Callable[[Any], Any]:
     """A function reading a value of `kind`; it raises at the first thing cattrs refuses."""
-    leaf = _LEAVES.get(kind)
+    leaf = LEAVES.get(kind)
     args = typing.get_args(kind)
     if leaf is not None:
-        return lambda value: leaf(value, kind)
+        read = leaf.read
+        return lambda value: read(value, kind)
     if _is_list_type(kind):
         item = _reader(args[0])
 
@@ -202,8 +239,8 @@ def _detailed() -> cattrs.Converter:
         return make_dict_structure_fn(kind, converter, _cattrs_forbid_extra_keys=True)
 
     converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
-    for kind, hook in _LEAVES.items():
-        converter.register_structure_hook(kind, hook)
+    for kind, leaf in LEAVES.items():
+        converter.register_structure_hook(kind, leaf.read)
     converter.register_structure_hook_factory(
         _is_list_type, _shape_checked(homogenous_tuple_structure_factory, list, "a list [...]")
     )

@@ -89,7 +89,8 @@ class Interface:
 @record
 class Host:
     """One machine of the cluster; what it is besides (a Gluster peer, an oVirt host, a CTDB
-    node) its target's components say."""
+    node) and what it has for it (a brick device) its target's components say
+    (`confgen.components.brick_storage.Host`)."""
 
     name: str  # short host name, also the name of its folder in the output tree
     fqdn: str
@@ -97,9 +98,6 @@ class Host:
     # The host the cluster is built from: the steps of one host run there (with the hosted
     # engine, the host that runs it first: `confgen.components.hosted_engine`).
     first: bool = False
-    # The block device the brick filesystem is created on; only a host that holds a brick
-    # needs one.
-    brick_device: str | None = None
     interfaces: Mapping[str, Interface]  # network name -> interface
 
 

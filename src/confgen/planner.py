@@ -18,8 +18,8 @@ from typing import TypeVar
 from confgen import targets
 from confgen.errors import PlanCheckError, Severity, ValidationError
 from confgen.models import MANAGEMENT, Cluster, Host, Role
-from confgen.paths import SCRIPTS, UNDO
-from confgen.records import asdict, record
+from confgen.paths import FILES, SCRIPTS, UNDO
+from confgen.records import asdict, record, replace
 from confgen.validator import validate
 
 
@@ -94,6 +94,11 @@ class StepAfter:
     slug: str
     where: str
 
+    @property
+    def label(self) -> str:
+        """Its number as the scripts and the runbook write it: "07"."""
+        return f"{self.number:02d}"
+
 
 @record
 class Check:
@@ -106,43 +111,6 @@ class Check:
     shows: tuple[str, ...] = ()
     not_shows: tuple[str, ...] = ()
     note: str = ""
-
-
-@record
-class Step:
-    """One script run on one or more hosts; `after` are the steps that must be done first;
-    `checks` what shows it worked."""
-
-    number: int
-    slug: str
-    title: str
-    hosts: tuple[str, ...]
-    # The hosts in words: "every host", "every host but host1", or their names. A step on
-    # every host of a 300-host cluster is not worth 300 names in each script that waits for it.
-    where: str
-    after: tuple[StepAfter, ...]
-    template: str
-    checks: tuple[Check, ...] = ()
-
-    @property
-    def script(self) -> str:
-        return f"{self.number:02d}-{self.slug}.sh"
-
-
-@record
-class StepSpec:
-    """A step as a target writes it down, before it is numbered.
-
-    `on` is "every" host, the "first" (the host the cluster is built from), the
-    "others", the "second" (the first of the others, by ID), or the names of the hosts.
-    `after` names the keys of the steps that must be done first.
-    """
-
-    key: str
-    slug: str
-    on: str | tuple[str, ...]
-    after: tuple[str, ...]
-    title: str
 
 
 @record
@@ -166,6 +134,51 @@ class StepFailure:
 
 
 @record
+class Step:
+    """One script run on one or more hosts; `after` are the steps that must be done first;
+    `checks` what shows it worked; `failure` what the runbook says when it fails (every
+    step of a plan has one: `with_failures`)."""
+
+    number: int
+    slug: str
+    title: str
+    hosts: tuple[str, ...]
+    # The hosts in words: "every host", "every host but host1", or their names. A step on
+    # every host of a 300-host cluster is not worth 300 names in each script that waits for it.
+    where: str
+    after: tuple[StepAfter, ...]
+    template: str
+    checks: tuple[Check, ...] = ()
+    failure: StepFailure | None = None
+
+    @property
+    def label(self) -> str:
+        """Its number as the scripts and the runbook write it: "07"."""
+        return f"{self.number:02d}"
+
+    @property
+    def script(self) -> str:
+        """Its script's name in a host's scripts/ (and its undo's in undo/): 07-firewall.sh."""
+        return f"{self.label}-{self.slug}.sh"
+
+
+@record
+class StepSpec:
+    """A step as a target writes it down, before it is numbered.
+
+    `on` is "every" host, the "first" (the host the cluster is built from), the
+    "others", the "second" (the first of the others, by ID), or the names of the hosts.
+    `after` names the keys of the steps that must be done first.
+    """
+
+    key: str
+    slug: str
+    on: str | tuple[str, ...]
+    after: tuple[str, ...]
+    title: str
+
+
+@record
 class OutputFile:
     """One file of the output tree and how to render it."""
 
@@ -174,6 +187,22 @@ class OutputFile:
     mode: int
     host: str | None = None
     step: int | None = None
+
+
+@record
+class Install:
+    """A file a step installs on a host: rendered into the host's folder at `source`, then
+    copied by the step to `target` on the host with `mode`."""
+
+    steps: tuple[str, ...]  # the slugs of the steps that install it
+    target: str  # its path on the host
+    mode: int
+    template: str
+
+    @property
+    def source(self) -> str:
+        """Its path in the host's folder: files/ and the path on the host."""
+        return f"{FILES}{self.target}"
 
 
 @record
@@ -220,7 +249,6 @@ class Preflight:
     """What step 00 checks on one host before any step changes it."""
 
     nics: tuple[NicCheck, ...]
-    brick_device: str | None  # the device the brick step makes its storage on, if any
     space: tuple[SpaceCheck, ...]
 
 
@@ -233,9 +261,10 @@ class Plan:
     hosts: tuple[HostPlan, ...]  # by host ID
     steps: tuple[Step, ...]
     files: tuple[OutputFile, ...]
-    failures: tuple[StepFailure, ...]  # one for each step, in step order
     names: tuple[NameCheck, ...]  # every name of the cluster, as step 00 checks them
     preflight: Mapping[str, Preflight]  # by host name
+    # The files each host's steps install, by host name, in the order each step installs them.
+    installs: Mapping[str, tuple[Install, ...]] = {}
 
     @property
     def first(self) -> HostPlan:
@@ -397,16 +426,33 @@ def script_files(hosts: Sequence[HostPlan], steps: Sequence[Step]) -> list[Outpu
     ]
 
 
+def install_files(installs: Mapping[str, Sequence[Install]]) -> list[OutputFile]:
+    """The files the steps install, each in its host's folder at its source."""
+    return [
+        OutputFile(
+            path=f"hosts/{host}/{install.source}",
+            template=install.template,
+            mode=install.mode,
+            host=host,
+        )
+        for host, host_installs in installs.items()
+        for install in host_installs
+    ]
+
+
 def undo_name(step: Step) -> str:
     """The undo script of a step, in a host's folder: undo/NN-slug.sh."""
     return f"{UNDO}/{step.script}"
 
 
-def undo_files(
-    failures: Sequence[StepFailure], steps: Sequence[Step], templates: Mapping[str, str]
-) -> list[OutputFile]:
-    """The undo scripts the failures name, as files of their hosts: `templates` gives the
-    template of each step's undo by the step's slug."""
+def with_failures(steps: Sequence[Step], failures: Sequence[StepFailure]) -> tuple[Step, ...]:
+    """The steps, each with its failure: `failures` has one for each step, in step order."""
+    return tuple(replace(s, failure=f) for s, f in zip(steps, failures, strict=True))
+
+
+def undo_files(steps: Sequence[Step], templates: Mapping[str, str]) -> list[OutputFile]:
+    """The undo scripts the steps' failures name, as files of their hosts: `templates` gives
+    the template of each step's undo by the step's slug."""
     return [
         OutputFile(
             path=f"hosts/{script.host}/{script.path}",
@@ -415,8 +461,9 @@ def undo_files(
             host=script.host,
             step=step.number,
         )
-        for step, failure in zip(steps, failures, strict=True)
-        for script in failure.scripts
+        for step in steps
+        if step.failure is not None
+        for script in step.failure.scripts
     ]
 
 
@@ -448,9 +495,16 @@ def plan_validated(cluster: Cluster, source: Source | None = None) -> Plan:
     line, which prints the warnings): the cluster is not validated a second time."""
     target = targets.of(cluster)
     the_plan: Plan = target.plan(cluster, source)
-    failures = []
-    if len(the_plan.failures) != len(the_plan.steps):
-        failures.append(f"{len(the_plan.failures)} failure entries for {len(the_plan.steps)} steps")
+    failures = [f"step {s.label} has no failure entry" for s in the_plan.steps if s.failure is None]
+    # A file installed by a step the plan does not have would never reach its host.
+    slugs = {s.slug for s in the_plan.steps}
+    failures += [
+        f"{install.target} on {host} is installed by {slug}, which is no step of the plan"
+        for host, installs in the_plan.installs.items()
+        for install in installs
+        for slug in install.steps
+        if slug not in slugs
+    ]
     failures += target.self_check(the_plan)
     if failures:
         raise PlanCheckError(failures, cluster)

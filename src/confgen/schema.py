@@ -9,43 +9,20 @@ check`.
 
 from __future__ import annotations
 
+import copy
 import enum
 import types
 import typing
 from collections.abc import Mapping
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 from typing import Any
 
 import attrs
 
 from confgen import targets
-from confgen.models import PortRange, Role
+from confgen.loader import LEAVES
+from confgen.models import Role
 
 DRAFT = "http://json-schema.org/draft-04/schema#"
-
-_SCALARS: Mapping[object, dict[str, Any]] = {
-    str: {"type": "string"},
-    int: {"type": "integer"},
-    bool: {"type": "boolean"},
-    IPv4Address: {"type": "string", "format": "ipv4", "description": "an IPv4 address"},
-    IPv4Network: {
-        "type": "string",
-        "pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$",
-        "description": "an IPv4 network in CIDR form (10.0.0.0/24)",
-    },
-    IPv4Interface: {
-        "type": "string",
-        "pattern": r"^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$",
-        "description": "an IPv4 address with a prefix (10.0.0.5/24)",
-    },
-    PortRange: {
-        "description": 'a port (22) or a range ("5900:6923")',
-        "anyOf": [
-            {"type": "integer", "minimum": 1, "maximum": 65535},
-            {"type": "string", "pattern": r"^[0-9]{1,5}(:[0-9]{1,5})?$"},
-        ],
-    },
-}
 
 
 def _doc(kind: type) -> str | None:
@@ -57,8 +34,11 @@ def _doc(kind: type) -> str | None:
 
 def _of(kind: Any, roles: tuple[Role, ...]) -> dict[str, Any]:
     """The schema of a field's type; `roles` are the network roles of the target."""
-    if kind in _SCALARS:
-        return dict(_SCALARS[kind])
+    if kind is Role:
+        return {"enum": [role.value for role in roles]}
+    leaf = LEAVES.get(kind)
+    if leaf is not None and leaf.schema is not None:
+        return copy.deepcopy(dict(leaf.schema))
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is typing.Literal:
         return {"enum": list(args)}
@@ -70,8 +50,6 @@ def _of(kind: Any, roles: tuple[Role, ...]) -> dict[str, Any]:
         return {"type": "array", "items": _of(args[0], roles)}
     if origin is Mapping or origin is typing.Mapping:
         return {"type": "object", "additionalProperties": _of(args[1], roles)}
-    if kind is Role:
-        return {"enum": [role.value for role in roles]}
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return {"enum": [member.value for member in kind]}
     if isinstance(kind, type) and attrs.has(kind):

@@ -96,9 +96,6 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
         path = f"hosts[{i}]"
         yield from form(f"{path}.name", host.name, "label")
         yield from form(f"{path}.fqdn", host.fqdn, "hostname")
-        # Whether a host needs a brick device at all, volume_rules says.
-        if host.brick_device is not None:
-            yield from form(f"{path}.brick_device", host.brick_device, "device")
         if host.host_id < 1:
             yield error(f"{path}.host_id", f"host IDs start at 1, found {host.host_id}")
         for name, interface in host.interfaces.items():

@@ -5,20 +5,62 @@ volume's brick (EL9)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from confgen import models
 from confgen.errors import Problem, error, quoted
-from confgen.models import Cluster
 from confgen.records import record
+from confgen.validator import form
+
+# --- the model ------------------------------------------------------------------------------
+
+
+# A target whose bricks lie on disks of their own gives its cluster
+# `hosts: tuple[brick_storage.Host, ...]`.
+@record
+class Host(models.Host):
+    """One machine of the cluster, with the disk its bricks lie on."""
+
+    # The block device the brick filesystem is created on; only a host that holds a brick
+    # needs one.
+    brick_device: str | None = None
+
+
+def device_of(host: models.Host) -> str | None:
+    """A host's brick device; none for a host of a target without brick devices."""
+    device: str | None = getattr(host, "brick_device", None)
+    return device
+
 
 # --- the rules ------------------------------------------------------------------------------
 
 
-def device_outside(cluster: Cluster, group: str) -> Iterator[Problem]:
+def forms(hosts: Sequence[Host]) -> Iterator[Problem]:
+    """Each brick device given is a device's path (whether a host needs one at all, the
+    volumes say: `devices_given`)."""
+    for i, host in enumerate(hosts):
+        if host.brick_device is not None:
+            yield from form(f"hosts[{i}].brick_device", host.brick_device, "device")
+
+
+def devices_given(hosts: Sequence[models.Host], holders: Mapping[str, str]) -> Iterator[Problem]:
+    """Each host that holds a brick has a brick device: `holders` gives, by host name, the
+    first volume it holds a brick of."""
+    for i, host in enumerate(hosts):
+        if device_of(host) is None and host.name in holders:
+            yield error(
+                f"hosts[{i}].brick_device",
+                f"required: {quoted(host.name)} holds a brick of volume "
+                f"{quoted(holders[host.name])}, and "
+                "the brick filesystem is made on this device (a disk such as /dev/vdb)",
+            )
+
+
+def device_outside(hosts: Sequence[Host], group: str) -> Iterator[Problem]:
     """No host's brick device is in the volume group (or ssm pool) the brick step makes on it:
     `group` is its folder, /dev/<name>/."""
-    for i, host in enumerate(cluster.hosts):
+    for i, host in enumerate(hosts):
         if host.brick_device is not None and host.brick_device.startswith(group):
             yield error(
                 f"hosts[{i}].brick_device",
@@ -135,6 +177,13 @@ def _brick_volume(b: BrickVolume) -> dict[str, Any]:
         "mount_point": b.mount_point,
         "brick_dir": b.brick_dir,
     }
+
+
+def host_data(host: models.Host, holds_bricks: bool) -> dict[str, Any]:
+    """What a host's entry in the templates' `plan.hosts` has of its brick device: the
+    device, and the one step 00 checks (none on a host that holds no brick)."""
+    device = device_of(host)
+    return {"brick_device": device, "checked_brick_device": device if holds_bricks else None}
 
 
 def data(s: BrickStorage) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from confgen.components import brick_storage
 from confgen.components.brick_storage import BrickMade
 from confgen.errors import Problem, error, quoted, warning
 from confgen.models import MANAGEMENT, Cluster, Host, Role
@@ -223,14 +224,7 @@ def volume_rules(
                     "volume name, the brick folder or the host's storage name",
                 )
 
-    for i, host in enumerate(cluster.hosts):
-        if host.brick_device is None and host.name in holders:
-            yield error(
-                f"hosts[{i}].brick_device",
-                f"required: {quoted(host.name)} holds a brick of volume "
-                f"{quoted(holders[host.name])}, and "
-                "the brick filesystem is made on this device (a disk such as /dev/vdb)",
-            )
+    yield from brick_storage.devices_given(cluster.hosts, holders)
 
 
 def volume_entries(listed: Sequence[Volume], every: Sequence[VolumeT]) -> list[tuple[str, VolumeT]]:
@@ -270,6 +264,8 @@ class Member(HostPlan):
     """A host of the trusted pool: the name Gluster knows it by, and its bricks."""
 
     peer: str  # the name Gluster knows this host by
+    # The names Gluster knows the other members by, by host ID: those this host probes.
+    peers: tuple[str, ...] = ()
     brick_dirs: tuple[str, ...]  # brick directories on this host, in volume order
     volumes: tuple[str, ...] = ()  # the volumes with a brick on this host, in volume order
 
@@ -304,6 +300,11 @@ class VolumePlan:
         )
 
     @property
+    def brick_hosts(self) -> tuple[str, ...]:
+        """The hosts of its bricks, in brick order."""
+        return tuple(b.host for b in self.bricks)
+
+    @property
     def add_brick_groups(self) -> tuple[tuple[Brick, ...], ...]:
         """For a volume that exists with one brick: the bricks each add-brick call adds.
 
@@ -312,6 +313,12 @@ class VolumePlan:
         """
         sets = self.replica_sets
         return (sets[0][1:], *sets[1:]) if sets else ()
+
+    @property
+    def spreads(self) -> bool:
+        """Whether growing it adds a further replica set, whose share of the directories'
+        hash ranges a layout fix gives it."""
+        return len(self.add_brick_groups) > 1
 
 
 @record
@@ -333,6 +340,10 @@ class GlusterPlan(Plan):
     def volume(self, name: str) -> VolumePlan:
         return next(v for v in self.volumes if v.name == name)
 
+    def new_bricks(self, host: str) -> tuple[tuple[VolumePlan, Brick], ...]:
+        """The bricks `host` holds of the volumes the runbook creates, with their volumes."""
+        return tuple((v, b) for v in self.new_volumes for b in v.bricks if b.host == host)
+
     @property
     def existing_volumes(self) -> tuple[VolumePlan, ...]:
         return tuple(v for v in self.volumes if v.existing)
@@ -351,6 +362,7 @@ def members(
     """The hosts (by ID) as members of the pool, with the brick folders each holds
     (`brick_dir`: volume name -> folder)."""
     names = [h.name for h in hosts]
+    peer = {h.name: peer_name(cluster, h.host) for h in hosts}
     held: dict[str, list[str]] = {name: [] for name in names}
     holds: dict[str, list[str]] = {name: [] for name in names}
     for volume in volumes:
@@ -363,7 +375,8 @@ def members(
             is_first=h.is_first,
             addresses=h.addresses,
             management_nic=h.management_nic,
-            peer=peer_name(cluster, h.host),
+            peer=peer[h.name],
+            peers=tuple(peer[name] for name in names if name != h.name),
             brick_dirs=tuple(held[h.name]),
             volumes=tuple(holds[h.name]),
         )
@@ -430,7 +443,7 @@ def brick_check(the_plan: GlusterPlan) -> list[str]:
     check."""
     failures = []
     placed: dict[str, list[str]] = {}
-    devices = {h.peer: h.host.brick_device for h in the_plan.hosts}
+    devices = {h.peer: brick_storage.device_of(h.host) for h in the_plan.hosts}
     for volume in the_plan.volumes:
         if not volume.bricks:
             failures.append(f"volume {volume.name} has no bricks")
@@ -541,8 +554,9 @@ def pool_checks(the_plan: GlusterPlan, slug: str, on: str) -> tuple[Check, ...] 
 def member_data(h: Member) -> dict[str, Any]:
     """What a host's entry in the templates' `plan.hosts` has of the pool."""
     return {
-        "brick_device": h.host.brick_device,
+        **brick_storage.host_data(h.host, holds_bricks=bool(h.brick_dirs)),
         "peer": h.peer,
+        "peers": list(h.peers),
         "brick_dirs": list(h.brick_dirs),
         "volumes": list(h.volumes),
     }
@@ -559,7 +573,9 @@ def _volume(v: VolumePlan) -> dict[str, Any]:
         "existing": v.existing,
         "brick_dir": v.brick_dir,
         "bricks": [_brick(b) for b in v.bricks],
+        "brick_hosts": list(v.brick_hosts),
         "add_brick_groups": [[str(b) for b in group] for group in v.add_brick_groups],
+        "spreads": v.spreads,
     }
 
 
@@ -570,5 +586,12 @@ def plan_data(p: GlusterPlan) -> dict[str, Any]:
         "volumes": volumes,
         "existing_volumes": [v for v in volumes if v["existing"]],
         "new_volumes": [v for v in volumes if not v["existing"]],
+        # The existing volumes growing spreads over a further replica set.
+        "spread_volumes": [v.name for v in p.existing_volumes if v.spreads],
+        # Each host's bricks of the volumes the runbook creates: what their undo clears.
+        "new_bricks": {
+            h.name: [{"volume": v.name, "path": b.path} for v, b in p.new_bricks(h.name)]
+            for h in p.hosts
+        },
         "brick_made": {"command": list(p.brick_made.command), "what": p.brick_made.what},
     }

@@ -24,11 +24,12 @@ from confgen.records import record
 @record
 class Registered:
     """A target as the registry knows it before it is imported: the module that defines its
-    `TARGET`, and one line for `--help` (the releases it is for, where the engine is stored),
-    which must not import every target to list them."""
+    `TARGET`, and what `--help` says of it, which must not import every target to list them:
+    one line of the releases it is for, and what its scripts set up."""
 
     module: str
     summary: str
+    sets_up: str
 
 
 # Every target, by the name a cluster file gives as `target`. A target is imported only when a
@@ -37,10 +38,16 @@ TARGETS: dict[str, Registered] = {
     "ovirt35-el7": Registered(
         module="confgen.targets.ovirt35_el7",
         summary="CentOS 7 + oVirt 3.5, the engine on NFS through a CTDB virtual IP",
+        sets_up="SELinux and /etc/hosts, packages, iptables rules, the brick filesystem (ssm), "
+        "GlusterFS 3.6 volumes and their growth, NFS mount options, CTDB and its virtual IPs, "
+        "systemd units, the hosted engine on each added host",
     ),
     "ovirt45-el9": Registered(
         module="confgen.targets.ovirt45_el9",
         summary="EL9 + oVirt 4.5 + GlusterFS 10, the engine on a GlusterFS storage domain",
+        sets_up="packages, firewalld services, brick filesystems (LVM thin + XFS), GlusterFS 10 "
+        "volumes, the hosted-engine deploy, then the other hosts and the data storage domains "
+        "through the engine's REST API",
     ),
 }
 
@@ -51,12 +58,13 @@ NAMES: KeysView[str] = TARGETS.keys()
 DEFAULT = "ovirt35-el7"
 
 
-def register(name: str, module: str, summary: str) -> None:
+def register(name: str, module: str, summary: str, sets_up: str) -> None:
     """Make the target that `module` defines (as `TARGET`, named `name`) one a cluster file
-    can name, as the shipped ones are. A name already taken is refused."""
+    can name, as the shipped ones are; `summary` and `sets_up` are what `--help` says of it.
+    A name already taken is refused."""
     if name in TARGETS:
         raise ValueError(f"a target named {name!r} is registered already")
-    TARGETS[name] = Registered(module=module, summary=summary)
+    TARGETS[name] = Registered(module=module, summary=summary, sets_up=sets_up)
 
 
 def unregister(name: str) -> None:

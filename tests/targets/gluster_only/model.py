@@ -7,7 +7,7 @@ from typing import Literal
 from attrs import Factory
 
 from confgen import models
-from confgen.components import gluster
+from confgen.components import brick_storage, gluster
 from confgen.models import FirewallRule
 from confgen.records import record, replace
 from confgen.targets.ovirt45_el9.model import BrickFilesystem
@@ -69,6 +69,7 @@ class Packages:
 @record
 class Cluster(models.Cluster):
     target: Literal["gluster-only"] = NAME
+    hosts: tuple[brick_storage.Host, ...]  # each with its brick device
     gluster: Gluster = Factory(Gluster)
     firewall: Firewall = Factory(Firewall)
     packages: Packages = Factory(Packages)

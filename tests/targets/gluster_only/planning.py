@@ -22,6 +22,7 @@ from confgen.planner import (
     nic_checks,
     number_steps,
     script_files,
+    with_failures,
 )
 from confgen.records import record
 from confgen.targets.ovirt45_el9 import defaults as el9
@@ -85,7 +86,7 @@ def _storage(cluster: Cluster, host: Member, volumes: tuple[VolumePlan, ...]) ->
     fs = cluster.gluster.brick_fs
     sizes = {v.name: v.size or DATA_BRICK_SIZE for v in cluster.gluster.all_volumes}
     return BrickStorage(
-        device=host.host.brick_device,
+        device=brick_storage.device_of(host.host),
         thick=(),
         thin=tuple(
             BrickVolume(
@@ -105,7 +106,7 @@ def _storage(cluster: Cluster, host: Member, volumes: tuple[VolumePlan, ...]) ->
 
 def _failure(step: Step) -> StepFailure:
     return StepFailure(
-        state=f"Step {step.number:02d} stopped part way.",
+        state=f"Step {step.label} stopped part way.",
         retry="Run it again: it does what is left.",
         undo="Nothing to take back before running it again.",
     )
@@ -118,6 +119,7 @@ def plan(cluster: Cluster, source: Source | None) -> GlusterOnlyPlan:
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for v in volumes}
     hosts = gluster.members(cluster, host_plans(cluster), volumes, brick_dir)
     steps = number_steps(STEPS, TEMPLATES, hosts, gluster.STEP_TEMPLATES)
+    steps = with_failures(steps, [_failure(s) for s in steps])
     volume_list = gluster.volume_plans(volumes, brick_dir, hosts)
     hosts_block = [
         OutputFile(
@@ -136,12 +138,10 @@ def plan(cluster: Cluster, source: Source | None) -> GlusterOnlyPlan:
         volumes=volume_list,
         steps=steps,
         files=tuple(sorted(files, key=lambda f: f.path)),
-        failures=tuple(_failure(s) for s in steps),
         names=tuple(gluster.names(hosts, dns=False)),
         preflight={
             h.name: Preflight(
                 nics=nic_checks(cluster, h, bridge=None),  # no bridge takes the NIC's address
-                brick_device=h.host.brick_device if h.brick_dirs else None,
                 space=(),
             )
             for h in hosts

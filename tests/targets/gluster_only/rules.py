@@ -15,7 +15,8 @@ def rules(cluster: Cluster) -> Iterator[Problem]:
     yield from one_first_host(cluster, "the host that probes the others into the pool")
     fs = cluster.gluster.brick_fs
     yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
-    yield from brick_storage.device_outside(cluster, f"/dev/{fs.volume_group}/")
+    yield from brick_storage.forms(cluster.hosts)
+    yield from brick_storage.device_outside(cluster.hosts, f"/dev/{fs.volume_group}/")
     entries = gluster.volume_entries(cluster.gluster.listed_volumes, cluster.gluster.all_volumes)
     brick_dir = {v.name: cluster.gluster.brick_dir(v) for _, v in entries}
     yield from gluster.volume_rules(cluster, entries, brick_dir, fs.mount_point)

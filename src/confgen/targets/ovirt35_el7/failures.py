@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from confgen.components import brick_storage
 from confgen.components.gluster import Member, VolumePlan
 from confgen.planner import Step, StepFailure, UndoScript, undo_name
 
@@ -65,7 +66,7 @@ def failures(
     host_ids = {h.name: h.host.host_id for h in hosts}
 
     def num(slug: str) -> str:
-        return f"{by_slug[slug].number:02d}"
+        return by_slug[slug].label
 
     def entry(step: Step) -> StepFailure:
         slug = step.slug
@@ -112,9 +113,9 @@ def failures(
             lines = [
                 f"on {h.name}: `umount {brick_mount}`, remove its line from /etc/fstab, "
                 f"`ssm remove {pool}` (the pool's volume with it; ssm(8)), then `wipefs --all "
-                f"{h.host.brick_device}`"
+                f"{brick_storage.device_of(h.host)}`"
                 for h in hosts
-                if h.brick_dirs and not h.is_first and h.host.brick_device
+                if h.brick_dirs and not h.is_first and brick_storage.device_of(h.host)
             ]
             return StepFailure(
                 state=f"on {where}, any of: the pool {pool} and its XFS volume on the brick "

@@ -9,7 +9,7 @@ from typing import Literal
 from attrs import Factory, field
 
 from confgen import models
-from confgen.components import ctdb, gluster
+from confgen.components import brick_storage, ctdb, gluster
 from confgen.models import FirewallRule, PortRange, Protocol
 from confgen.records import record, replace
 from confgen.targets.ovirt35_el7 import defaults
@@ -119,6 +119,7 @@ class Cluster(models.Cluster):
     """Everything confgen needs to know about one cluster of this target."""
 
     target: Literal["ovirt35-el7"] = NAME
+    hosts: tuple[brick_storage.Host, ...]  # each with its brick device
     gluster: Gluster = Factory(Gluster)
     ctdb: Ctdb
     firewall: Firewall = Factory(Firewall)

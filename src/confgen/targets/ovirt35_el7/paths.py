@@ -9,4 +9,7 @@ CTDB_SERVICE = "ctdb.service"
 # Waits at boot until Gluster serves the meta volume, before its mount unit mounts it.
 META_VOLUME_READY_SERVICE = "meta-volume-ready.service"
 HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
+# The answers the deploy step passes to hosted-engine --config-append, in a host's folder
+# (its data/, confgen.paths.DATA).
+HOSTED_ENGINE_ANSWERS = "data/hosted-engine-answers.conf"
 MOUNT_NAME_BLOCK = "nfs-mount-name"  # the hosted engine's NFS mount name -> the CTDB VIP

@@ -9,10 +9,11 @@ from ipaddress import IPv4Address
 from confgen.components import ctdb, gluster, iptables, packages, selinux
 from confgen.components.brick_storage import BrickMade
 from confgen.components.gluster import GlusterPlan, Member
-from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, SYSTEMD_DIR, is_within
+from confgen.paths import BLOCKS, ETC_HOSTS, HOSTS_BLOCK, SYSTEMD_DIR, is_within
 from confgen.planner import (
     PREFLIGHT_STEP,
     Check,
+    Install,
     NameCheck,
     OutputFile,
     Preflight,
@@ -21,10 +22,12 @@ from confgen.planner import (
     StepSpec,
     every_host,
     host_plans,
+    install_files,
     nic_checks,
     number_steps,
     script_files,
     undo_files,
+    with_failures,
 )
 from confgen.records import record, replace
 from confgen.systemd import mount_unit_name
@@ -32,6 +35,7 @@ from confgen.targets.ovirt35_el7 import defaults, failures
 from confgen.targets.ovirt35_el7.model import Cluster
 from confgen.targets.ovirt35_el7.paths import (
     CTDB_SERVICE,
+    HOSTED_ENGINE_ANSWERS,
     IPTABLES,
     META_VOLUME_READY_SERVICE,
     MOUNT_NAME_BLOCK,
@@ -76,43 +80,64 @@ def _steps(hosts: tuple[Member, ...]) -> list[StepSpec]:
     return specs
 
 
-def _files(cluster: Cluster, hosts: tuple[Member, ...], mount_unit: str) -> list[OutputFile]:
+def _installs(
+    cluster: Cluster, hosts: tuple[Member, ...], mount_unit: str
+) -> dict[str, tuple[Install, ...]]:
+    """The files each host's steps install, in the order each step installs them."""
     meta = cluster.ctdb.meta_dir
+
+    def install(step: str, target: str, template: str, mode: int = 0o644) -> Install:
+        return Install(steps=(step,), target=target, mode=mode, template=f"{TEMPLATES}/{template}")
+
+    every = (
+        # hosted-engine --deploy replaces the rules: restore-firewall puts them back.
+        replace(
+            install("firewall", IPTABLES, "iptables.j2", 0o600),
+            steps=("firewall", "restore-firewall"),
+        ),
+        install("nfsmount-conf", NFSMOUNT_CONF, "nfsmount.conf.j2"),
+        install("systemd-units", f"{SYSTEMD_DIR}/{mount_unit}", "meta.mount.j2"),
+        install(
+            "systemd-units",
+            f"{SYSTEMD_DIR}/{META_VOLUME_READY_SERVICE}",
+            "meta-volume-ready.service.j2",
+        ),
+        install("systemd-units", f"{SYSTEMD_DIR}/{CTDB_SERVICE}", "ctdb.service.j2"),
+    )
+    # The first host writes CTDB's configuration onto the shared meta volume; the others
+    # link to it there.
+    ctdb_conf = (
+        install("ctdb", f"{meta}/ctdb", "ctdb.sysconfig.j2"),
+        install("ctdb", f"{meta}/nodes", "nodes.j2"),
+        install("ctdb", f"{meta}/public_addresses", "public_addresses.j2"),
+    )
+    return {h.name: every + ctdb_conf if h.is_first else every for h in hosts}
+
+
+def _files(hosts: tuple[Member, ...]) -> list[OutputFile]:
+    """The files of the tree that no step installs with install_file: the runbook, the
+    /etc/hosts blocks, and the data the steps read."""
     files = [OutputFile(path="RUNBOOK.md", template=f"{TEMPLATES}/RUNBOOK.md.j2", mode=0o644)]
     for host in hosts:
 
-        def out(kind: str, path: str, template: str, mode: int = 0o644, h: str = host.name) -> None:
+        def out(kind: str, path: str, template: str, h: str = host.name) -> None:
             files.append(
-                OutputFile(
-                    path=f"hosts/{h}/{kind}{path}",
-                    template=f"{TEMPLATES}/{template}",
-                    mode=mode,
-                    host=h,
-                )
+                OutputFile(path=f"hosts/{h}/{kind}{path}", template=template, mode=0o644, host=h)
             )
 
-        out(FILES, IPTABLES, "iptables.j2", 0o600)
-        out(FILES, NFSMOUNT_CONF, "nfsmount.conf.j2")
-        out(FILES, f"{SYSTEMD_DIR}/{CTDB_SERVICE}", "ctdb.service.j2")
-        out(FILES, f"{SYSTEMD_DIR}/{mount_unit}", "meta.mount.j2")
-        out(FILES, f"{SYSTEMD_DIR}/{META_VOLUME_READY_SERVICE}", "meta-volume-ready.service.j2")
         # Two blocks of /etc/hosts: the hosts' names from the start, the NFS mount name only
         # once CTDB hosts the VIP it points to.
-        files.append(
-            OutputFile(
-                path=f"{host.dir}/{BLOCKS}{ETC_HOSTS}/{HOSTS_BLOCK}",
-                template="common/hosts.j2",
-                mode=0o644,
-                host=host.name,
+        out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "common/hosts.j2")
+        out(BLOCKS, f"{ETC_HOSTS}/{MOUNT_NAME_BLOCK}", f"{TEMPLATES}/hosts-mount-name.j2")
+        if not host.is_first:
+            files.append(
+                OutputFile(
+                    path=f"{host.dir}/{HOSTED_ENGINE_ANSWERS}",
+                    template=f"{TEMPLATES}/hosted-engine-answers.conf.j2",
+                    mode=0o644,
+                    host=host.name,
+                )
             )
-        )
-        out(BLOCKS, f"{ETC_HOSTS}/{MOUNT_NAME_BLOCK}", "hosts-mount-name.j2")
-        if host.is_first:
-            out(FILES, f"{meta}/ctdb", "ctdb.sysconfig.j2")
-            out(FILES, f"{meta}/nodes", "nodes.j2")
-            out(FILES, f"{meta}/public_addresses", "public_addresses.j2")
-        else:
-            out(DATA, "/hosted-engine-answers.conf", "hosted-engine-answers.conf.j2")
     return files
 
 
@@ -143,19 +168,24 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
     volume_list = gluster.volume_plans(
         volumes, brick_dir, hosts, existing=(v.name for v in volumes if v.existing)
     )
-    step_failures = failures.failures(
+    steps = with_failures(
         steps,
-        hosts,
-        volume_list,
-        meta_volume=cluster.ctdb.meta_volume,
-        meta_mount=cluster.ctdb.mount_point,
-        brick_mount=cluster.gluster.brick_fs.mount_point,
-        pool=cluster.gluster.brick_fs.pool,
+        failures.failures(
+            steps,
+            hosts,
+            volume_list,
+            meta_volume=cluster.ctdb.meta_volume,
+            meta_mount=cluster.ctdb.mount_point,
+            brick_mount=cluster.gluster.brick_fs.mount_point,
+            pool=cluster.gluster.brick_fs.pool,
+        ),
     )
+    installs = _installs(cluster, hosts, mount_unit)
     files = (
-        _files(cluster, hosts, mount_unit)
+        _files(hosts)
+        + install_files(installs)
         + script_files(hosts, steps)
-        + undo_files(step_failures, steps, failures.UNDO_TEMPLATES)
+        + undo_files(steps, failures.UNDO_TEMPLATES)
     )
     the_plan = SeedPlan(
         cluster=cluster,
@@ -163,7 +193,6 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         hosts=hosts,
         volumes=volume_list,
         steps=steps,
-        failures=step_failures,
         files=tuple(sorted(files, key=lambda f: f.path)),
         names=_names(cluster, hosts, cluster.ctdb.vips[0].address.ip),
         # The brick step leaves the device alone once the brick filesystem is mounted.
@@ -174,7 +203,6 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         preflight={
             h.name: Preflight(
                 nics=nic_checks(cluster, h, defaults.MANAGEMENT_BRIDGE),
-                brick_device=h.host.brick_device if h.brick_dirs else None,
                 # No space the seed's steps need is written down anywhere: none is checked.
                 space=(),
             )
@@ -185,6 +213,7 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
         mount_vip=cluster.ctdb.vips[0].address.ip,
         mount_unit=mount_unit,
         firewall_groups=iptables.groups(cluster.firewall.rules),
+        installs=installs,
     )
     return replace(the_plan, steps=tuple(replace(s, checks=_checks(the_plan, s)) for s in steps))
 

@@ -22,7 +22,8 @@ from confgen.validator import form
 
 
 def _forms(cluster: Cluster) -> Iterator[Problem]:
-    yield from brick_storage.device_outside(cluster, f"/dev/{cluster.gluster.brick_fs.pool}/")
+    yield from brick_storage.forms(cluster.hosts)
+    yield from brick_storage.device_outside(cluster.hosts, f"/dev/{cluster.gluster.brick_fs.pool}/")
     fs = cluster.gluster.brick_fs
     yield from form("gluster.brick_fs.pool", fs.pool, "name")
     yield from form("gluster.brick_fs.volume", fs.volume, "name")

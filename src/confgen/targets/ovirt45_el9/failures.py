@@ -75,7 +75,7 @@ def failures(
     by_slug = {s.slug: s for s in steps}
 
     def num(slug: str) -> str:
-        return f"{by_slug[slug].number:02d}"
+        return by_slug[slug].label
 
     def entry(step: Step) -> StepFailure:
         slug = step.slug

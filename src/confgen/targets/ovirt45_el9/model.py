@@ -8,7 +8,7 @@ from typing import Literal
 from attrs import Factory
 
 from confgen import models
-from confgen.components import gluster
+from confgen.components import brick_storage, gluster
 from confgen.models import FirewallRule
 from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults
@@ -109,6 +109,7 @@ class Cluster(models.Cluster):
     """Everything confgen needs to know about one cluster of this target."""
 
     target: Literal["ovirt45-el9"] = NAME
+    hosts: tuple[brick_storage.Host, ...]  # each with its brick device
     gluster: Gluster = Factory(Gluster)
     firewall: Firewall = Factory(Firewall)
     packages: Packages = Factory(Packages)

@@ -3,6 +3,9 @@
 from confgen.targets.ovirt45_el9.defaults import EXTRAS_COMMON_REPO, STREAM_VAR
 
 HOSTED_ENGINE_CONF = "/etc/ovirt-hosted-engine/hosted-engine.conf"
+# The answers the deploy step passes to hosted-engine --config-append, in a host's folder
+# (its data/, confgen.paths.DATA).
+HOSTED_ENGINE_ANSWERS = "data/hosted-engine-answers.conf"
 # The engine's CA certificate as host deploy leaves it on a host it deployed (vdsm's own
 # trust store); the REST API calls from the first host check the engine against it.
 ENGINE_CA = "/etc/pki/vdsm/certs/cacert.pem"

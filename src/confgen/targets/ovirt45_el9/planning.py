@@ -7,12 +7,13 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping
 
-from confgen.components import firewalld, gluster, packages
+from confgen.components import brick_storage, firewalld, gluster, packages
 from confgen.components.brick_storage import BrickMade, BrickStorage, BrickVolume
 from confgen.components.gluster import GlusterPlan, Member, VolumePlan
-from confgen.paths import BLOCKS, DATA, ETC_HOSTS, FILES, HOSTS_BLOCK, is_within
+from confgen.paths import BLOCKS, ETC_HOSTS, HOSTS_BLOCK, is_within
 from confgen.planner import (
     Check,
+    Install,
     NameCheck,
     OutputFile,
     Preflight,
@@ -21,14 +22,17 @@ from confgen.planner import (
     Step,
     every_host,
     host_plans,
+    install_files,
     nic_checks,
     number_steps,
     script_files,
     undo_files,
+    with_failures,
 )
 from confgen.records import record, replace
 from confgen.targets.ovirt45_el9 import defaults, failures
 from confgen.targets.ovirt45_el9.model import Cluster
+from confgen.targets.ovirt45_el9.paths import HOSTED_ENGINE_ANSWERS
 
 TEMPLATES = "ovirt45-el9"
 
@@ -83,7 +87,31 @@ def _domain(volume: VolumePlan) -> GlusterDomain:
     )
 
 
-def _files(cluster: Cluster, hosts: tuple[Member, ...]) -> list[OutputFile]:
+def _installs(cluster: Cluster, hosts: tuple[Member, ...]) -> dict[str, tuple[Install, ...]]:
+    """The files each host's steps install: on a RHEL rebuild, CentOS Stream's
+    extras-common repository and the stream it names."""
+    if not cluster.packages.rhel_rebuild:
+        return {}
+    rebuild = (
+        Install(
+            steps=("install-packages",),
+            target=defaults.EXTRAS_COMMON_REPO,
+            mode=0o644,
+            template=f"{TEMPLATES}/extras-common.repo.j2",
+        ),
+        Install(
+            steps=("install-packages",),
+            target=defaults.STREAM_VAR,
+            mode=0o644,
+            template=f"{TEMPLATES}/stream.j2",
+        ),
+    )
+    return {h.name: rebuild for h in hosts}
+
+
+def _files(hosts: tuple[Member, ...]) -> list[OutputFile]:
+    """The files of the tree that no step installs with install_file: the runbook, the
+    /etc/hosts block, and the answers the deploy reads."""
     files = [OutputFile(path="RUNBOOK.md", template=f"{TEMPLATES}/RUNBOOK.md.j2", mode=0o644)]
     for host in hosts:
 
@@ -93,11 +121,15 @@ def _files(cluster: Cluster, hosts: tuple[Member, ...]) -> list[OutputFile]:
             )
 
         out(BLOCKS, f"{ETC_HOSTS}/{HOSTS_BLOCK}", "common/hosts.j2")
-        if cluster.packages.rhel_rebuild:
-            out(FILES, defaults.EXTRAS_COMMON_REPO, f"{TEMPLATES}/extras-common.repo.j2")
-            out(FILES, defaults.STREAM_VAR, f"{TEMPLATES}/stream.j2")
         if host.is_first:
-            out(DATA, "/hosted-engine-answers.conf", f"{TEMPLATES}/hosted-engine-answers.conf.j2")
+            files.append(
+                OutputFile(
+                    path=f"{host.dir}/{HOSTED_ENGINE_ANSWERS}",
+                    template=f"{TEMPLATES}/hosted-engine-answers.conf.j2",
+                    mode=0o644,
+                    host=host.name,
+                )
+            )
     return files
 
 
@@ -119,7 +151,7 @@ def _brick_storage(cluster: Cluster, host: Member, volumes: tuple[VolumePlan, ..
         if any(b.host == host.name for b in v.bricks)
     ]
     return BrickStorage(
-        device=host.host.brick_device,
+        device=brick_storage.device_of(host.host),
         thick=tuple(b for b in held if not b.thin),
         thin=tuple(b for b in held if b.thin),
     )
@@ -148,7 +180,6 @@ def _preflight(cluster: Cluster, host: Member) -> Preflight:
         )
     return Preflight(
         nics=nic_checks(cluster, host, defaults.MANAGEMENT_BRIDGE),
-        brick_device=host.host.brick_device if host.brick_dirs else None,
         space=space,
     )
 
@@ -163,20 +194,27 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
     firewall = cluster.firewall
     storage = {h.name: _brick_storage(cluster, h, volume_list) for h in hosts}
     zone = defaults.FIREWALL_ZONE if firewall.cluster_networks_only else None
-    step_failures = failures.failures(
+    steps = with_failures(
         steps,
-        hosts,
-        volume_list,
-        engine_volume=engine.name,
-        volume_group=cluster.gluster.brick_fs.volume_group,
-        device_of={name: s.device for name, s in storage.items()},
-        mounts_of={name: tuple(b.mount_point for b in s.volumes) for name, s in storage.items()},
-        firewall_zone=zone,
+        failures.failures(
+            steps,
+            hosts,
+            volume_list,
+            engine_volume=engine.name,
+            volume_group=cluster.gluster.brick_fs.volume_group,
+            device_of={name: s.device for name, s in storage.items()},
+            mounts_of={
+                name: tuple(b.mount_point for b in s.volumes) for name, s in storage.items()
+            },
+            firewall_zone=zone,
+        ),
     )
+    installs = _installs(cluster, hosts)
     files = (
-        _files(cluster, hosts)
+        _files(hosts)
+        + install_files(installs)
         + script_files(hosts, steps)
-        + undo_files(step_failures, steps, failures.UNDO_TEMPLATES)
+        + undo_files(steps, failures.UNDO_TEMPLATES)
     )
     the_plan = El9Plan(
         cluster=cluster,
@@ -191,8 +229,8 @@ def plan(cluster: Cluster, source: Source | None) -> El9Plan:
             command=("vgs", cluster.gluster.brick_fs.volume_group),
             what=f"the LVM volume group {cluster.gluster.brick_fs.volume_group}",
         ),
-        failures=step_failures,
         brick_storage=storage,
+        installs=installs,
         files=tuple(sorted(files, key=lambda f: f.path)),
         engine_domain=_domain(engine),
         data_domains=tuple(_domain(v) for v in volume_list if v is not engine),

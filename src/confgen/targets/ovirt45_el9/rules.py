@@ -52,7 +52,8 @@ def _forms(cluster: Cluster) -> Iterator[Problem]:
     yield from form("gluster.brick_fs.mount_point", fs.mount_point, "path")
     if fs.mount_point == "/":
         yield error("gluster.brick_fs.mount_point", "a mount over / would hide the whole system")
-    yield from brick_storage.device_outside(cluster, f"/dev/{fs.volume_group}/")
+    yield from brick_storage.forms(cluster.hosts)
+    yield from brick_storage.device_outside(cluster.hosts, f"/dev/{fs.volume_group}/")
     he = cluster.hosted_engine
     yield from form("hosted_engine.fqdn", he.fqdn, "hostname")
     yield from form("hosted_engine.volume", he.volume, "name")

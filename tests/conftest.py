@@ -45,6 +45,8 @@ TIERS = {
     "test_real_programs_undo.py": "real_programs",
     "test_stand_ins_preflight.py": "real_programs",
     "test_real_programs_pool.py": "real_programs",
+    "test_real_programs_change.py": "real_programs",
+    "test_change.py": "unit",
     "test_stand_ins_el7.py": "unit",
     "test_checks.py": "fake_cluster",
     "test_scripts.py": "fake_cluster",

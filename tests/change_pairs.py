@@ -35,9 +35,7 @@ def el9(
         f'{{ name = "{name}", hosts = [{", ".join(f"{chr(34)}hv{h}{chr(34)}" for h in on)}] }}'
         for name, on in volumes
     )
-    text.append(
-        f'[gluster]\nbrick_fs = {{ mount_point = "{mount_point}" }}\nvolumes = [{listed}]'
-    )
+    text.append(f'[gluster]\nbrick_fs = {{ mount_point = "{mount_point}" }}\nvolumes = [{listed}]')
     return "\n\n".join(text) + "\n"
 
 
@@ -71,9 +69,7 @@ def el7(
         + "] }"
         for name, on, existing in volumes
     )
-    text.append(
-        f'[gluster]\nbrick_fs = {{ mount_point = "{mount_point}" }}\nvolumes = [{listed}]'
-    )
+    text.append(f'[gluster]\nbrick_fs = {{ mount_point = "{mount_point}" }}\nvolumes = [{listed}]')
     addresses = ", ".join(f'{{ address = "{a}", nic = "{n}" }}' for a, n in vips)
     text.append(f'[ctdb]\nmount_hostname = "ovirtmount.example.com"\nvips = [{addresses}]')
     if extra_ports:

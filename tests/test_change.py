@@ -66,7 +66,9 @@ def test_el9_three_to_six_hosts_plan() -> None:
 
 
 def test_a_kept_host_gains_a_brick_runs_its_brick_step() -> None:
-    the_change = _change(el9(4), el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (2, 3, 4)))))
+    the_change = _change(
+        el9(4), el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (2, 3, 4))))
+    )
     assert [(s.slug, s.hosts) for s in the_change.steps] == [
         ("brick-storage", ("hv2", "hv3", "hv4")),
         ("create-volumes", ("hv1",)),
@@ -112,7 +114,9 @@ def test_el7_volumes_firewall_and_vips() -> None:
 def test_a_vip_whose_nic_or_prefix_changes_is_reloaded_in_two_steps() -> None:
     from confgen.components.ctdb_change import vip_change
 
-    moved = vip_change(("10.0.0.1/24 eth0", "10.0.0.2/24 eth0"), ("10.0.0.1/24 eth0", "10.0.0.2/24 eth1"))
+    moved = vip_change(
+        ("10.0.0.1/24 eth0", "10.0.0.2/24 eth0"), ("10.0.0.1/24 eth0", "10.0.0.2/24 eth1")
+    )
     assert moved.moved == ("10.0.0.2",)
     assert moved.between == ("10.0.0.1/24 eth0",)
     plain = vip_change(("10.0.0.1/24 eth0",), ("10.0.0.1/24 eth0", "10.0.0.3/24 eth0"))
@@ -138,7 +142,9 @@ REFUSED = {
     ),
     "a brick path changed": (
         el9(3),
-        el9(3).replace('name = "data", hosts', 'name = "data", brick_dir = "/gluster_bricks/d2", hosts'),
+        el9(3).replace(
+            'name = "data", hosts', 'name = "data", brick_dir = "/gluster_bricks/d2", hosts'
+        ),
         {(TO, "gluster.volumes[1].brick_dir")},
     ),
     "bricks taken out": (
@@ -155,8 +161,16 @@ REFUSED = {
     ),
     "a target change": (el9(3), el7(3), {(TO, "target")}),
     "an el7 host joining": (el7(3), el7(4), {(TO, "hosts[3]")}),
-    "the mount VIP moved": (el7(3), el7(3, vips=(("192.168.122.201/24", "eth0"),)), {(TO, "ctdb.vips[0].address")}),
-    "an el9 firewall rule removed": (el9(3, extra_ports=(9100,)), el9(3), {(TO, "firewall.extra_rules")}),
+    "the mount VIP moved": (
+        el7(3),
+        el7(3, vips=(("192.168.122.201/24", "eth0"),)),
+        {(TO, "ctdb.vips[0].address")},
+    ),
+    "an el9 firewall rule removed": (
+        el9(3, extra_ports=(9100,)),
+        el9(3),
+        {(TO, "firewall.extra_rules")},
+    ),
     "a key no transition takes": (
         el9(3),
         el9(3).replace("ovirt-engine.", "engine2."),
@@ -169,9 +183,9 @@ REFUSED = {
     ),
     "the first host moved": (
         el9(3),
-        el9(3).replace("host_id = 1\nfirst = true\n", "host_id = 1\n").replace(
-            "host_id = 2\n", "host_id = 2\nfirst = true\n"
-        ),
+        el9(3)
+        .replace("host_id = 1\nfirst = true\n", "host_id = 1\n")
+        .replace("host_id = 2\n", "host_id = 2\nfirst = true\n"),
         None,
     ),
 }
@@ -221,7 +235,9 @@ def test_the_same_pair_gives_the_same_bytes() -> None:
 
 
 def test_each_host_folder_is_stamped_as_one_render() -> None:
-    tree = confgen.render_change(_change(el9(3), el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3))))))
+    tree = confgen.render_change(
+        _change(el9(3), el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3)))))
+    )
     import hashlib
 
     for folder in {"/".join(p.split("/")[:2]) for p in tree if p.startswith("hosts/")}:

@@ -315,9 +315,7 @@ def _valid(cluster: Cluster, side: str) -> list[Refusal]:
     from confgen.validator import validate
 
     return [
-        Refusal(side=side, problem=p)
-        for p in validate(cluster)
-        if p.severity is Severity.ERROR
+        Refusal(side=side, problem=p) for p in validate(cluster) if p.severity is Severity.ERROR
     ]
 
 
@@ -379,8 +377,6 @@ def change(
         steps=number(specs),
         notes=tuple(notes),
     )
-
-
 
 
 # --- the change tree ------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from confgen import (
     Problem,
     Severity,
     __version__,
-    change,
     diff_tree,
     json_schema,
     load,
@@ -34,6 +33,7 @@ from confgen import (
     validate,
     write_tree,
 )
+from confgen import change as plan_change
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a hyperconverged oVirt + GlusterFS cluster,
@@ -216,13 +216,11 @@ def _cmd_change(args: argparse.Namespace) -> int:
     if failed:
         return 1
     try:
-        the_change = change(clusters[0], clusters[1], replace=args.replace)
+        the_change = plan_change(clusters[0], clusters[1], replace=args.replace)
     except ChangeError as exc:
         for side, problem in zip(exc.sides, exc.problems, strict=True):
             _print(args.before if side == "from" else args.after, [problem])
-        print(
-            f"confgen: no change written: {len(exc.problems)} problem(s) above", file=sys.stderr
-        )
+        print(f"confgen: no change written: {len(exc.problems)} problem(s) above", file=sys.stderr)
         return 1
     written = write_tree(
         render_change(the_change), args.out, force=args.force, wait=not args.no_wait, report=_report
@@ -371,8 +369,7 @@ def _parser() -> argparse.ArgumentParser:
     changer.add_argument(
         "--force",
         action="store_true",
-        help="overwrite files edited by hand since confgen wrote them, or a tree of another "
-        "target",
+        help="overwrite files edited by hand since confgen wrote them, or a tree of another target",
     )
     changer.add_argument(
         "--no-wait", action="store_true", help="stop at once when another writer uses OUT"
@@ -452,7 +449,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     except ConfgenError as exc:
         # A file that does not load names itself (LoadError's source); else the command's file.
-        _print(exc.source or getattr(args, "cluster", "confgen"), exc.problems)
+        _print(exc.source or str(getattr(args, "cluster", "confgen")), exc.problems)
         return 1
     except PlanCheckError as exc:
         # A bug in confgen, not a problem in the file: say so, with what broke, and write

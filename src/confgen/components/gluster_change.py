@@ -129,9 +129,7 @@ def pool_change(
     for name, volume in old.items():
         if name in new:
             continue
-        renamed = [
-            n for n, v in new.items() if n not in old and signature(v) == signature(volume)
-        ]
+        renamed = [n for n, v in new.items() if n not in old and signature(v) == signature(volume)]
         if renamed:
             refusals.append(
                 Refusal(
@@ -219,9 +217,7 @@ def pool_change(
         if added:
             grow.append(Growth(volume=volume, before=was.bricks, added=added))
     kept = set(hosts.kept)
-    gaining = {b.host for v in create for b in v.bricks} | {
-        b.host for g in grow for b in g.added
-    }
+    gaining = {b.host for v in create for b in v.bricks} | {b.host for g in grow for b in g.added}
     return (
         PoolChange(
             member=after.first.name,
@@ -236,7 +232,9 @@ def pool_change(
 
 def handled(d: Difference) -> bool:
     """The differences `pool_change` takes or refuses itself: every key of the volumes."""
-    return d.path == "gluster.volumes" or d.path.startswith(("gluster.volumes[", "gluster.volumes."))
+    return d.path == "gluster.volumes" or d.path.startswith(
+        ("gluster.volumes[", "gluster.volumes.")
+    )
 
 
 # --- the templates' data --------------------------------------------------------------------
@@ -254,9 +252,7 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
 
     def peers(p: GlusterPlan) -> list[dict[str, str]]:
         return [
-            {"peer": h.peer, "address": str(h.storage_address)}
-            for h in p.hosts
-            if h.name != member
+            {"peer": h.peer, "address": str(h.storage_address)} for h in p.hosts if h.name != member
         ]
 
     old = {v.name: v for v in before.volumes}
@@ -323,4 +319,3 @@ def volume_checks(after: GlusterPlan, change: PoolChange) -> tuple[Check, ...]:
 
 def joined_checks(names: Sequence[str]) -> tuple[Check, ...]:
     return tuple(glusterd_running(name) for name in names)
-

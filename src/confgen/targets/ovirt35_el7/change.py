@@ -17,9 +17,10 @@ from confgen.change import (
     day_one,
     refuse_unhandled,
 )
-from confgen.components import ctdb_change, gluster_change
+from confgen.components import ctdb, ctdb_change, gluster_change
 from confgen.errors import error, quoted
 from confgen.paths import DATA, FILES
+from confgen.planner import Check
 from confgen.targets.ovirt35_el7.planning import SeedPlan
 
 GLUSTER = "components/gluster/change"
@@ -43,7 +44,9 @@ def change(
     index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
     for name in hosts.joined:
         refusals.append(
-            Refusal(side=TO, problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {JOIN_BY_HAND}"))
+            Refusal(
+                side=TO, problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {JOIN_BY_HAND}")
+            )
         )
     moved = ctdb_change.mount_vip_refusal(str(before.mount_vip), str(after.mount_vip))
     if moved is not None:
@@ -54,11 +57,7 @@ def change(
             d.side == FROM or d.before is None or d.path.endswith((".first", ".host_id"))
         ):
             return True  # joined and left hosts, first and host IDs: refused above or by the core
-        return (
-            gluster_change.handled(d)
-            or ctdb_change.handled(d)
-            or d.path.startswith("firewall.")
-        )
+        return gluster_change.handled(d) or ctdb_change.handled(d) or d.path.startswith("firewall.")
 
     refusals += refuse_unhandled(found, handled)
     data = {"pool": gluster_change.pool_data(before, after, pool)}
@@ -128,7 +127,5 @@ def change(
     return specs, notes, refusals
 
 
-def ctdb_change_check(after: SeedPlan) -> object:
-    from confgen.components import ctdb
-
+def ctdb_change_check(after: SeedPlan) -> Check:
     return ctdb.vips_held(after.first.name, after.cluster.ctdb)

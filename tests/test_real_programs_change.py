@@ -20,6 +20,11 @@ from change_pairs import el9
 from real_pool import GlusterPool, gluster_pool, storage_pool_of
 
 GROUPS = Path("/var/lib/glusterd/groups")
+REBALANCE_STARTED = (
+    "volume rebalance: data: success: Rebalance on data has been started successfully. Use "
+    "rebalance status command to check status of the rebalance process.\n"
+    "ID: 00000000-0000-0000-0000-000000000000\n"
+)
 DAY_ONE_GLUSTER = ("peer-probe", "peer-probe-back", "volumes")
 
 
@@ -125,7 +130,13 @@ def test_change_on_real_glusterds_equals_day_one_of_to(pair: str, tmp_path: Path
 
         for host, script in scripts:
             out = _ok(pool.run_script(host, script))
-        assert "volume rebalance: data: success" in out, out
+        # What the fake cluster's stand-in answers to `rebalance VOL start`
+        # (tests/fakehost_gluster.py), but for glusterd's task ID.
+        started = re.search(r"volume rebalance: data: success: .*\nID: ([0-9a-f-]{36})\n", out)
+        assert started is not None, out
+        assert started.group(0).replace(
+            started.group(1), "0" * 8 + "-0000" * 3 + "-" + "0" * 12
+        ) == (REBALANCE_STARTED)
         changed = _state(pool, to_plan)
         for host, script in scripts:
             again = _ok(pool.run_script(host, script))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import confgen
-from change_pairs import el9
+from change_pairs import el7, el9
 from fakehost import COMMANDS, FakeCluster
 from test_real_programs_change import REBALANCE_STARTED
 from test_scripts import _normalised, _run_in_order, would_run
@@ -89,3 +89,44 @@ def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     built = FakeCluster.rendered(tmp_path / "to", el9(6, volumes))
     _run_in_order(built, dry_first=False)
     assert changed == _pool(built)
+
+
+def test_el7_volumes_firewall_and_vips_on_the_fake_cluster(tmp_path: Path) -> None:
+    volumes = (
+        ("engine", (1, 2, 3), True),
+        ("data", (1, 2, 3, 4, 5, 6), True),
+        ("meta", (1, 2, 3), False),
+        ("vm", (4, 5, 6), False),
+    )
+    vips = (("192.168.122.200/24", "eth0"), ("192.168.122.201/24", "eth0"))
+    before_text = el7(6)
+    after_text = el7(6, volumes, vips=vips, extra_ports=(9100,))
+    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run_in_order(fake, dry_first=False)
+    fake.out = change_out
+    steps = [
+        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
+        for s in the_change.steps
+        for h in s.hosts
+    ]
+    calls = len(fake.changes())
+    _run(fake, steps, dry_first=True)
+    reloads = [c for c in fake.changes()[calls:] if c[1][:2] == ["ctdb", "reloadips"]]
+    assert reloads == [("host1", ["ctdb", "reloadips", "all"])], reloads
+    first = the_change.after.first.name
+    meta = fake.root(first) / after.ctdb.meta_dir.lstrip("/")  # type: ignore[attr-defined]
+    assert (meta / "public_addresses").read_text() == "".join(f"{a} {n}\n" for a, n in vips)
+    changed = {
+        name: (v["status"], v["replica"], v["bricks"]) for name, v in fake.state["volumes"].items()
+    }
+    plan = the_change.after
+    assert changed == {
+        v.name: ("Started", v.replica, [str(b) for b in v.bricks]) for v in plan.volumes
+    }
+    iptables = (fake.root("host6") / "etc/sysconfig/iptables").read_text()
+    assert "--dport 9100" in iptables

@@ -11,13 +11,15 @@ done, with the difference named.
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
 import confgen
-from change_pairs import el9
+from change_pairs import el7, el9
 from real_pool import GlusterPool, gluster_pool, storage_pool_of
+from test_real_programs import require
 
 GROUPS = Path("/var/lib/glusterd/groups")
 REBALANCE_STARTED = (
@@ -156,3 +158,42 @@ def test_change_on_real_glusterds_equals_day_one_of_to(pair: str, tmp_path: Path
         _day_one(pool, to_out, confgen.plan(to_day_one))
         built = _state(pool, to_plan)
     assert repr(changed) == repr(built).replace(other, bricks)
+
+
+def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
+    """shellcheck finds nothing in the change scripts of a pair of each target (every change
+    template rendered: probe, create, add-brick, public addresses)."""
+    shellcheck = require("shellcheck", "shellcheck")
+    el7_volumes = (
+        ("engine", (1, 2, 3), True),
+        ("data", (1, 2, 3, 4, 5, 6), True),
+        ("meta", (1, 2, 3), False),
+        ("vm", (4, 5, 6), False),
+    )
+    pairs = [
+        (el9(3), el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)), ("vm", (4, 5, 6))))),
+        (
+            el7(6),
+            el7(
+                6,
+                el7_volumes,
+                vips=(("192.168.122.200/24", "eth0"), ("192.168.122.201/24", "eth0")),
+            ),
+        ),
+    ]
+    scripts = []
+    for i, (before, after) in enumerate(pairs):
+        out = tmp_path / str(i)
+        confgen.write_tree(
+            confgen.render_change(confgen.change(confgen.loads(before), confgen.loads(after))), out
+        )
+        scripts += sorted(str(p) for p in out.glob("hosts/*/change/*.sh"))
+    templates = {Path(s).name.split("-", 1)[1] for s in scripts}
+    assert templates == {
+        "gluster-probe.sh",
+        "create-volumes.sh",
+        "add-bricks.sh",
+        "public-addresses.sh",
+    }
+    result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout

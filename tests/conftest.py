@@ -48,6 +48,7 @@ TIERS = {
     "test_real_programs_change.py": "real_programs",
     "test_change.py": "unit",
     "test_change_fake.py": "fake_cluster",
+    "test_change_golden.py": "golden",
     "test_stand_ins_el7.py": "unit",
     "test_checks.py": "fake_cluster",
     "test_scripts.py": "fake_cluster",

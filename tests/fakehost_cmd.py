@@ -298,6 +298,12 @@ if PROGRAM == "ctdb":
             address = line.split("/")[0]
             out += f"{address} {running[0] if running else -1}\n"
         done(out=out)
+    if words(ARGS)[:1] == ["reloadips"]:
+        # control_reloadips: every node of the PNN-LIST ("all") reloads its public_addresses
+        # and the addresses are reassigned (samba-4.2.0 ctdb/tools/ctdb.c:4541-4560; ctdb.1
+        # reloadips). The stand-in's `ctdb ip` reads the file itself, so a reload changes the
+        # state only as a call the host made.
+        done(0, change=True)
     done(0)
 # getent(1) DATABASE KEY, DATABASE hosts or ahostsv4, through the services of nsswitch.conf's
 # "hosts: files dns" in order, the first that knows KEY answering; `-s SERVICE` ("Override all

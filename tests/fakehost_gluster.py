@@ -556,12 +556,23 @@ def answer(
             return _ok(
                 f"localhost fix-layout completed 0:00:00\nvolume rebalance: {name}: success\n"
             )
-        if words[3:] == ["fix-layout", "start"]:
+        if words[3:] in (["fix-layout", "start"], ["start"]):
             if volume["status"] != "Started":
                 return _fail(
                     f"volume rebalance: {name}: failed: Volume {name} needs to be started to perform rebalance"
                 )
             volume["rebalanced"] = True
+            if words[3:] == ["start"]:
+                # glusterfs v10.3 cli/src/cli-rpc-ops.c:1759-1765 (gf_cli_defrag_volume_cbk):
+                # "Rebalance on %s has been started successfully. Use rebalance status command
+                # to check status of the rebalance process.\nID: %s"; the ID is glusterd's task
+                # UUID, a fixed one here.
+                return _ok(
+                    f"volume rebalance: {name}: success: Rebalance on {name} has been started "
+                    "successfully. Use rebalance status command to check status of the "
+                    "rebalance process.\nID: 00000000-0000-0000-0000-000000000000\n",
+                    True,
+                )
             return _ok(
                 f"volume rebalance: {name}: success: Rebalance on {name} has been started successfully.\n",
                 True,

@@ -27,6 +27,8 @@ def test_the_public_api_is_this_list() -> None:
     """A name added to or taken from `confgen.__all__` is a change of the API other tools
     import: this list changes with it, on purpose."""
     assert sorted(confgen.__all__) == [
+        "ChangeError",
+        "ChangePlan",
         "Cluster",
         "ConfgenError",
         "FileChange",
@@ -54,6 +56,7 @@ def test_the_public_api_is_this_list() -> None:
         "Volume",
         "Written",
         "__version__",
+        "change",
         "diff_tree",
         "json_schema",
         "load",
@@ -62,6 +65,7 @@ def test_the_public_api_is_this_list() -> None:
         "plan",
         "printable",
         "render",
+        "render_change",
         "render_files",
         "render_plan",
         "targets",

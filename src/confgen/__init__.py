@@ -7,10 +7,14 @@ target and source; `render` validates, plans and renders at once; `render_files`
 is written) -> `write_tree` (the output tree on disk). Each target (`confgen.targets`: `NAMES`,
 `get(name)`) gives the models, rules, steps and templates of the releases it is written for; a
 cluster's own class is its target's `cluster` (`confgen.targets.get("ovirt45-el9").cluster`).
+`change` (FROM, TO) plans what takes a running cluster from one file to the next, and
+`render_change` renders that change tree (CHANGE.md, each host's change scripts), which
+`write_tree` writes as it writes a render.
 """
 
 from confgen import targets
 from confgen._version import __version__
+from confgen.change import ChangeError, ChangePlan, change, render_change
 from confgen.components.gluster import Volume
 from confgen.context import template_context
 from confgen.errors import (
@@ -49,6 +53,8 @@ from confgen.validator import validate
 from confgen.writer import FileChange, Interrupted, TreeDiff, Written, diff_tree, write_tree
 
 __all__ = [
+    "ChangeError",
+    "ChangePlan",
     "Cluster",
     "ConfgenError",
     "FileChange",
@@ -76,6 +82,7 @@ __all__ = [
     "Volume",
     "Written",
     "__version__",
+    "change",
     "diff_tree",
     "json_schema",
     "load",
@@ -84,6 +91,7 @@ __all__ = [
     "plan",
     "printable",
     "render",
+    "render_change",
     "render_files",
     "render_plan",
     "targets",

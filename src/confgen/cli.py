@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from confgen import (
+    ChangeError,
     ConfgenError,
     Interrupted,
     OutputError,
@@ -25,12 +26,14 @@ from confgen import (
     load,
     plan,
     printable,
+    render_change,
     render_files,
     render_plan,
     targets,
     validate,
     write_tree,
 )
+from confgen import change as plan_change
 
 _DESCRIPTION = """\
 Turn one cluster.toml, a typed description of a cluster (its networks, hosts and storage),
@@ -45,6 +48,8 @@ for which releases, and so what the scripts set up:
   confgen check cluster.toml         report every problem in it, write nothing
   confgen render cluster.toml out/   write the output tree; then follow out/RUNBOOK.md
   confgen diff cluster.toml out/     show what a render would change in out/
+  confgen change old.toml new.toml change/   the guarded scripts that take a running
+                                     cluster from old.toml to new.toml; then change/CHANGE.md
   confgen schema > cluster.schema.json   a JSON Schema of the file, for editors
 
 Problems are printed as FILE:LINE: KEY.PATH: message. Exit codes: 0 success, 1 invalid
@@ -170,6 +175,67 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return DIFFERENCES if result else 0
 
 
+_CHANGE_HELP = """\
+Plan and write the change that takes a running cluster from FROM (the cluster file as it
+stands, usually the committed one) to TO (the file as wanted), into OUT:
+
+  OUT/CHANGE.md                   which host runs which script, in order, and what to check
+                                  before going on
+  OUT/hosts/NAME/change/NN-*.sh   the change scripts NAME runs, numbered in the change's order
+  OUT/hosts/NAME/...              TO's day-1 files of NAME (a new host runs its day-1 steps
+                                  from there), stamped with the change scripts as one render
+
+Both files are loaded and validated on their own (each problem with its file, line and key
+path), must be of one target, and every difference must be one confgen change takes: new
+volumes, volumes grown by whole replica sets, hosts joining (ovirt45-el9), firewall rules
+added, the CTDB public addresses (ovirt35-el7). Anything else is refused with its key path,
+why, and how to do it by hand; nothing is written then. A pair with nothing to do writes a
+CHANGE.md that says so, and exits 0.
+
+Every change script checks first that the live cluster is FROM (or already TO), stopping with
+each difference named otherwise; runs again as a no-op; has DRY_RUN=1. OUT is written as
+render writes a tree: whole or not at all, one writer at a time, with a manifest.
+"""
+
+
+def _cmd_change(args: argparse.Namespace) -> int:
+    clusters = []
+    failed = False
+    for name in (args.before, args.after):
+        cluster = load(name)
+        problems = validate(cluster)
+        if args.strict:
+            problems = [
+                Problem(severity=Severity.ERROR, path=p.path, message=p.message, line=p.line)
+                for p in problems
+            ]
+        _print(name, problems)
+        failed = failed or any(p.severity is Severity.ERROR for p in problems)
+        clusters.append(cluster)
+    if failed:
+        return 1
+    try:
+        the_change = plan_change(clusters[0], clusters[1], replace=args.replace)
+    except ChangeError as exc:
+        for side, problem in zip(exc.sides, exc.problems, strict=True):
+            _print(args.before if side == "from" else args.after, [problem])
+        print(f"confgen: no change written: {len(exc.problems)} problem(s) above", file=sys.stderr)
+        return 1
+    written = write_tree(
+        render_change(the_change), args.out, force=args.force, wait=not args.no_wait, report=_report
+    )
+    runbook = printable(str(Path(args.out) / "CHANGE.md"))
+    if the_change.nothing_to_do:
+        print(f"{printable(args.out)}: nothing to do: {runbook} says so")
+        return 0
+    count = sum(map(len, (written.added, written.changed, written.unchanged)))
+    print(
+        f"{printable(args.out)}: {count} files, {len(the_change.steps)} change steps; "
+        f"start with {runbook}"
+    )
+    return 0
+
+
 def _cmd_init(args: argparse.Namespace) -> int:
     example = targets.get(args.target).example.read_text(encoding="utf-8")
     if args.path == "-":
@@ -291,6 +357,35 @@ def _parser() -> argparse.ArgumentParser:
     )
     diff.set_defaults(run=_cmd_diff)
 
+    changer = commands.add_parser(
+        "change",
+        help="write the guarded scripts that take a running cluster from one file to the next",
+        description=_CHANGE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    changer.add_argument("before", metavar="FROM", help="the cluster file as the cluster stands")
+    changer.add_argument("after", metavar="TO", help="the cluster file as it is wanted")
+    changer.add_argument("out", metavar="OUT", help="the output folder (created if missing)")
+    changer.add_argument(
+        "--replace",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="HOST is a new disk or machine under the same name and addresses (refused for now)",
+    )
+    changer.add_argument(
+        "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"
+    )
+    changer.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files edited by hand since confgen wrote them, or a tree of another target",
+    )
+    changer.add_argument(
+        "--no-wait", action="store_true", help="stop at once when another writer uses OUT"
+    )
+    changer.set_defaults(run=_cmd_change)
+
     init = commands.add_parser(
         "init",
         help="write a commented example cluster file",
@@ -350,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         # Ctrl-C: one line, no traceback. The writer says what OUT holds (a whole tree).
         what = f"; {exc}" if isinstance(exc, Interrupted) else ""
-        if not what and args.command == "render":
+        if not what and args.command in ("render", "change"):
             what = f"; nothing was written to {printable(args.out)}"
         print(f"confgen: interrupted{what}", file=sys.stderr)
         return INTERRUPTED
@@ -363,7 +458,8 @@ def _run(args: argparse.Namespace) -> int:
         _print(args.out, exc.problems)
         return 1
     except ConfgenError as exc:
-        _print(getattr(args, "cluster", "confgen"), exc.problems)
+        # A file that does not load names itself (LoadError's source); else the command's file.
+        _print(exc.source or str(getattr(args, "cluster", "confgen")), exc.problems)
         return 1
     except PlanCheckError as exc:
         # A bug in confgen, not a problem in the file: say so, with what broke, and write

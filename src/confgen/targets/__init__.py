@@ -91,6 +91,9 @@ class Target:
     # Keys a file for this one must not have (of other targets, or removed), each with why:
     # top-level keys, or the dotted path of a key in tables (gluster.brick_fs.logical_volume).
     refused: Mapping[str, str] = Factory(dict)
+    # Its plan of a change between two of its clusters (`confgen.change.Planner`), or None for
+    # a target whose running clusters confgen does not change.
+    change: Callable[..., Any] | None = None
 
 
 def get(name: str) -> Target:

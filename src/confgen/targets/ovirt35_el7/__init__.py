@@ -6,6 +6,7 @@ from pathlib import Path
 from confgen.components import ctdb, gluster
 from confgen.models import MANAGEMENT
 from confgen.targets import Target
+from confgen.targets.ovirt35_el7.change import change
 from confgen.targets.ovirt35_el7.context import context
 from confgen.targets.ovirt35_el7.model import NAME, Cluster
 from confgen.targets.ovirt35_el7.planning import plan, self_check
@@ -19,5 +20,6 @@ TARGET = Target(
     plan=plan,
     self_check=self_check,
     context=context,
+    change=change,
     example=Path(__file__).resolve().parent / "example.toml",
 )

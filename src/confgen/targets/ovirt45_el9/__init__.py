@@ -7,6 +7,7 @@ from pathlib import Path
 from confgen.components import gluster
 from confgen.models import MANAGEMENT
 from confgen.targets import Target
+from confgen.targets.ovirt45_el9.change import change
 from confgen.targets.ovirt45_el9.context import context
 from confgen.targets.ovirt45_el9.model import NAME, Cluster
 from confgen.targets.ovirt45_el9.planning import plan, self_check
@@ -30,5 +31,6 @@ TARGET = Target(
     plan=plan,
     self_check=self_check,
     context=context,
+    change=change,
     example=Path(__file__).resolve().parent / "example.toml",
 )

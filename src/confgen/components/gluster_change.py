@@ -1,0 +1,321 @@
+"""Gluster's transitions of a running cluster: the peers a change probes, the volumes it
+creates, the replica sets it adds to a volume, and what it refuses, each with its key path.
+
+A target's change (`confgen.targets.<name>.change`) calls `pool_change` with the plans of
+FROM and TO, and puts the steps it gives in its order. Commands and their order follow
+Gluster's "Expanding Volumes" (gluster/glusterdocs docs/Administrator-Guide/Managing-Volumes.md):
+the new server probed from a member, `add-brick` of whole replica sets, then `rebalance
+start`, and `rebalance status` watched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from confgen.change import FROM, TO, Difference, HostDiff, Refusal
+from confgen.components.gluster import (
+    Brick,
+    GlusterPlan,
+    VolumePlan,
+    glusterd_running,
+    peers_connected,
+    volume_entries,
+    volumes_healed,
+    volumes_started,
+)
+from confgen.errors import error, quoted
+from confgen.planner import Check
+from confgen.records import record
+
+# What a change tells an administrator to do by hand where it refuses, each cited once here.
+# Shrinking: "Shrinking Volumes" (glusterdocs Managing-Volumes.md): remove-brick of whole
+# replica sets, start, status until completed, commit; glusterd refuses to detach a peer that
+# still holds bricks ("Peer %s hosts one or more bricks", glusterfs v10.3
+# xlators/mgmt/glusterd/src/glusterd-handler.c:1301-1311, GF_DEPROBE_BRICK_EXIST).
+HOST_LEAVES_BY_HAND = (
+    "by hand: for each volume with a brick on it, `gluster volume remove-brick VOL <its whole "
+    "replica set> start`, `... status` until completed, `... commit` (glusterdocs "
+    "Managing-Volumes.md, Shrinking Volumes); then `gluster peer detach HOST`, which glusterd "
+    "refuses while the host holds a brick"
+)
+# Replacing a brick: "Replace faulty brick" (Managing-Volumes.md) and reset-brick
+# (glusterdocs release-notes 3.9.0.md): `replace-brick VOL OLD NEW commit force` for a new
+# path, `reset-brick VOL B start` then `reset-brick VOL B B commit force` for the same path
+# (glusterfs v10.3 cli/src/cli-cmd-volume.c:3110, "volume reset-brick").
+REPLACE_BY_HAND = (
+    "by hand: `gluster volume replace-brick VOL HOST:OLD HOST:NEW commit force` (the new "
+    "brick empty, every other brick up; glusterdocs Managing-Volumes.md, Replace faulty "
+    "brick), then `gluster volume heal VOL info` until every brick shows 0 entries"
+)
+
+
+@record
+class Growth:
+    """A volume of both sides whose bricks grow by whole replica sets, appended in TO's order."""
+
+    volume: VolumePlan  # TO's
+    before: tuple[Brick, ...]
+    added: tuple[Brick, ...]
+
+
+@record
+class PoolChange:
+    """What a change does to the pool: peers to probe (TO's names of the joined hosts), volumes
+    to create (TO's, in TO's order) and to grow; the kept hosts that hold a brick of a volume
+    created or grown, whose brick storage the target's brick step makes first."""
+
+    member: str  # the host that probes and runs the volume commands: TO's first, a member
+    probe: tuple[str, ...]
+    create: tuple[VolumePlan, ...]
+    grow: tuple[Growth, ...]
+    new_bricks_on: tuple[str, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.probe or self.create or self.grow)
+
+
+def _index(cluster: Any) -> dict[str, str]:
+    """Each volume's key path in its file (`gluster.volumes` for a default volume)."""
+    entries = volume_entries(cluster.gluster.listed_volumes, cluster.gluster.all_volumes)
+    return {volume.name: path for path, volume in entries}
+
+
+def _key(path: str, key: str) -> str:
+    return path if path == "gluster.volumes" else f"{path}.{key}"
+
+
+def pool_change(
+    before: GlusterPlan, after: GlusterPlan, hosts: HostDiff
+) -> tuple[PoolChange, list[Refusal]]:
+    """Gluster's part of a change, and what it refuses (each volume, host and key path of
+    Gluster's that differs is either done or refused here)."""
+    refusals: list[Refusal] = []
+    old = {v.name: v for v in before.volumes}
+    new = {v.name: v for v in after.volumes}
+    to_path, from_path = _index(after.cluster), _index(before.cluster)
+    host_index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
+    from_index = {h.name: i for i, h in enumerate(before.cluster.hosts)}
+
+    for name in hosts.left:
+        refusals.append(
+            Refusal(
+                side=FROM,
+                problem=error(
+                    f"hosts[{from_index[name]}]",
+                    f"{quoted(name)} is not in TO: a host leaving is not yet supported by "
+                    f"confgen change; {HOST_LEAVES_BY_HAND}",
+                ),
+            )
+        )
+    for name in hosts.replaced:
+        refusals.append(
+            Refusal(
+                side=TO,
+                problem=error(
+                    f"hosts[{host_index[name]}]",
+                    f"--replace {name}: replacing a host's disk or machine is not yet "
+                    f"supported by confgen change; {REPLACE_BY_HAND}",
+                ),
+            )
+        )
+
+    def signature(v: VolumePlan) -> tuple[tuple[str, ...], int]:
+        return tuple(b.host for b in v.bricks), v.replica
+
+    create: list[VolumePlan] = []
+    grow: list[Growth] = []
+    for name, volume in old.items():
+        if name in new:
+            continue
+        renamed = [n for n, v in new.items() if n not in old and signature(v) == signature(volume)]
+        if renamed:
+            refusals.append(
+                Refusal(
+                    side=TO,
+                    problem=error(
+                        _key(to_path[renamed[0]], "name"),
+                        f"volume {quoted(renamed[0])} has the bricks' hosts and replica of "
+                        f"FROM's volume {quoted(name)}: a renamed volume, which Gluster does "
+                        "not do (no `volume rename` since glusterfs 3.x: cli-cmd-volume.c at "
+                        "v10.3 lists none); by hand, create the new volume, copy the data "
+                        "through a client mount, then stop and delete the old one; or keep "
+                        "the old name in TO",
+                    ),
+                )
+            )
+        else:
+            refusals.append(
+                Refusal(
+                    side=FROM,
+                    problem=error(
+                        from_path[name],
+                        f"volume {quoted(name)} is not in TO: deleting a volume is not yet "
+                        "supported by confgen change; by hand, `gluster volume stop "
+                        f"{name}` and `gluster volume delete {name}` after its data is moved",
+                    ),
+                )
+            )
+    for name, volume in new.items():
+        if name not in old:
+            if not any(signature(volume) == signature(v) for n, v in old.items() if n not in new):
+                create.append(volume)
+            continue
+        was = old[name]
+        path = to_path[name]
+        if was.replica != volume.replica:
+            refusals.append(
+                Refusal(
+                    side=TO,
+                    problem=error(
+                        _key(path, "replica"),
+                        f"volume {quoted(name)} is replica {was.replica} in FROM and "
+                        f"{volume.replica} in TO: changing a replica count is not done by "
+                        "confgen change; by hand, `gluster volume add-brick VOL replica N "
+                        "<one new brick per replica set>` raises it and `remove-brick VOL "
+                        "replica N <bricks> force` lowers it (glusterdocs Managing-Volumes.md)",
+                    ),
+                )
+            )
+            continue
+        moved = [
+            (b, a)
+            for b, a in zip(was.bricks, volume.bricks, strict=False)
+            if b.host == a.host and b.path != a.path
+        ]
+        if moved:
+            b, a = moved[0]
+            refusals.append(
+                Refusal(
+                    side=TO,
+                    problem=error(
+                        _key(path, "brick_dir"),
+                        f"volume {quoted(name)} has its brick on {quoted(b.host)} at {b.path} "
+                        f"in FROM and {a.path} in TO: a live brick does not move; "
+                        + REPLACE_BY_HAND,
+                    ),
+                )
+            )
+            continue
+        if volume.bricks[: len(was.bricks)] != was.bricks:
+            refusals.append(
+                Refusal(
+                    side=TO,
+                    problem=error(
+                        _key(path, "hosts"),
+                        f"volume {quoted(name)} has the bricks "
+                        f"{', '.join(map(str, was.bricks))} in FROM, which TO does not start "
+                        "with in that order: glusterd keeps a volume's bricks in the order "
+                        "they were added, and taking bricks out (a host leaving) is not yet "
+                        f"supported by confgen change; {HOST_LEAVES_BY_HAND}",
+                    ),
+                )
+            )
+            continue
+        added = volume.bricks[len(was.bricks) :]
+        if added:
+            grow.append(Growth(volume=volume, before=was.bricks, added=added))
+    kept = set(hosts.kept)
+    gaining = {b.host for v in create for b in v.bricks} | {b.host for g in grow for b in g.added}
+    return (
+        PoolChange(
+            member=after.first.name,
+            probe=tuple(h.peer for h in after.hosts if h.name in hosts.joined),
+            create=tuple(create),
+            grow=tuple(grow),
+            new_bricks_on=tuple(h.name for h in after.hosts if h.name in kept & gaining),
+        ),
+        refusals,
+    )
+
+
+def handled(d: Difference) -> bool:
+    """The differences `pool_change` takes or refuses itself: every key of the volumes."""
+    return d.path == "gluster.volumes" or d.path.startswith(
+        ("gluster.volumes[", "gluster.volumes.")
+    )
+
+
+# --- the templates' data --------------------------------------------------------------------
+
+
+def _bricks(bricks: Sequence[Brick]) -> list[str]:
+    return [str(b) for b in bricks]
+
+
+def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> dict[str, Any]:
+    """What every Gluster change script checks the live pool against, seen from the member:
+    its peers in FROM and in TO (by the name it probed each, and the address), and each
+    volume's bricks in order on both sides (None where a side has no such volume)."""
+    member = change.member
+
+    def peers(p: GlusterPlan) -> list[dict[str, str]]:
+        return [
+            {"peer": h.peer, "address": str(h.storage_address)} for h in p.hosts if h.name != member
+        ]
+
+    old = {v.name: v for v in before.volumes}
+    new = {v.name: v for v in after.volumes}
+    names = [*old, *(n for n in new if n not in old)]
+    return {
+        "member": member,
+        "before_peers": peers(before),
+        "after_peers": peers(after),
+        "volumes": [
+            {
+                "name": n,
+                "before": _bricks(old[n].bricks) if n in old else None,
+                "after": _bricks(new[n].bricks) if n in new else None,
+            }
+            for n in names
+        ],
+        "probe": list(change.probe),
+        "create": [
+            {"name": v.name, "replica": v.replica, "bricks": _bricks(v.bricks)}
+            for v in change.create
+        ],
+        "grow": [
+            {
+                "name": g.volume.name,
+                "replica": g.volume.replica,
+                "before": _bricks(g.before),
+                "added": _bricks(g.added),
+                "after": _bricks(g.volume.bricks),
+            }
+            for g in change.grow
+        ],
+    }
+
+
+# --- the checks between steps ---------------------------------------------------------------
+
+
+def probe_checks(after: GlusterPlan, member: str) -> tuple[Check, ...]:
+    return (peers_connected(member, len(after.hosts) - 1),)
+
+
+def rebalance_watched(on: str, volume: str) -> Check:
+    """`gluster volume rebalance VOL status`: a row per node whose status is one of glusterfs's
+    task states, "completed" when done (glusterfs v10.3 cli/src/cli-rpc-ops.c:61-72,
+    cli_vol_task_status_str: "not started", "in progress", ..., "completed", "failed")."""
+    return Check(
+        on=on,
+        command=f"gluster volume rebalance {volume} status",
+        shows=("completed",),
+        not_shows=("failed",),
+        note="`completed` on every node; `in progress` means wait (the volume serves meanwhile)",
+    )
+
+
+def volume_checks(after: GlusterPlan, change: PoolChange) -> tuple[Check, ...]:
+    grown = tuple(g.volume for g in change.grow)
+    return (
+        *volumes_started(change.member, (*change.create, *grown)),
+        *(rebalance_watched(change.member, v.name) for v in grown),
+        *volumes_healed(change.member, tuple(v for v in grown if v.replica > 1)),
+    )
+
+
+def joined_checks(names: Sequence[str]) -> tuple[Check, ...]:
+    return tuple(glusterd_running(name) for name in names)

@@ -1,0 +1,152 @@
+"""The change of a running ovirt45-el9 cluster: the Gluster side of hosts joining (their own
+day-1 steps, probed from the first host, volumes grown by whole replica sets and rebalanced),
+new volumes, firewall rules added, and the engine's side re-run from TO's day-1 steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from confgen.change import (
+    FROM,
+    TO,
+    ChangeSpec,
+    Difference,
+    HostDiff,
+    Refusal,
+    day_one,
+    refuse_unhandled,
+)
+from confgen.components import gluster_change
+from confgen.errors import error
+from confgen.targets.ovirt45_el9.planning import El9Plan
+
+GLUSTER = "components/gluster/change"
+
+
+def change(
+    before: El9Plan, after: El9Plan, hosts: HostDiff, found: Sequence[Difference]
+) -> tuple[list[ChangeSpec], list[str], list[Refusal]]:
+    pool, refusals = gluster_change.pool_change(before, after, hosts)
+    refusals += _firewall(before, after)
+    joined = set(hosts.joined)
+
+    def handled(d: Difference) -> bool:
+        index = d.path.split(".", 1)[0]
+        if d.side == TO and d.before is None and index.startswith("hosts["):
+            return True  # a joined host's whole entry
+        if d.path.startswith("hosts[") and d.path.endswith((".first", ".host_id")):
+            return True  # the core refuses these
+        if d.side == FROM and d.path.startswith("hosts["):
+            return True  # a host leaving: refused by the pool's change
+        return gluster_change.handled(d) or d.path.startswith("firewall.")
+
+    refusals += refuse_unhandled(found, handled)
+    data = {"pool": gluster_change.pool_data(before, after, pool)}
+    every = tuple(h.name for h in after.hosts)
+    new = tuple(h.name for h in after.hosts if h.name in joined)
+    kept = tuple(h.name for h in after.hosts if h.name not in joined)
+    firewall = before.firewall_ports != after.firewall_ports or (
+        before.firewall_services != after.firewall_services
+    )
+    specs: list[ChangeSpec] = []
+    notes: list[str] = []
+    if new:
+        # TO's step 00 on every host: every name of TO resolves on each; the joined hosts
+        # then build themselves as day 1 does, up to glusterd running; the kept hosts take
+        # TO's /etc/hosts block (install-packages keeps it) with the new hosts' names.
+        specs += day_one(after, "preflight", every)
+        specs += day_one(after, "install-packages", every)
+        specs += day_one(after, "firewall", new)
+        specs += day_one(after, "brick-storage", new)
+    if firewall:
+        specs += day_one(after, "firewall", kept)
+    if pool.new_bricks_on:
+        # The brick step makes the logical volume, filesystem and folder of each brick the
+        # host holds in TO, leaving those it has.
+        specs += day_one(after, "brick-storage", pool.new_bricks_on)
+    member = (pool.member,)
+    if pool.probe:
+        specs.append(
+            ChangeSpec(
+                slug="gluster-probe",
+                title="Probe the new hosts into the Gluster trusted pool",
+                hosts=member,
+                template=f"{GLUSTER}/probe.sh.j2",
+                checks=gluster_change.probe_checks(after, pool.member),
+                data=data,
+            )
+        )
+    if pool.create:
+        specs.append(
+            ChangeSpec(
+                slug="create-volumes",
+                title="Create the volumes new in TO, replica 3 with the options for VM images",
+                hosts=member,
+                template="ovirt45-el9/change/create-volumes.sh.j2",
+                checks=gluster_change.volume_checks(after, pool),
+                data=data,
+            )
+        )
+    if pool.grow:
+        specs.append(
+            ChangeSpec(
+                slug="add-bricks",
+                title="Add the new replica sets to the volumes that grow, and rebalance them",
+                hosts=member,
+                template=f"{GLUSTER}/add-bricks.sh.j2",
+                checks=gluster_change.volume_checks(after, pool),
+                data=data,
+            )
+        )
+    if new:
+        # The engine's side: TO's day-1 step adds every host the engine does not have yet as
+        # a hosted-engine host (REST API, deploy_hosted_engine=true), and leaves the others.
+        specs += day_one(after, "add-hosts", (after.first.name,))
+        notes.append(
+            "The new hosts are added to the engine by TO's day-1 step "
+            f"`{specs[-1].day_one}` on {after.first.name}, run again: it adds each host the "
+            "engine does not have yet as a hosted-engine host and leaves the others"
+        )
+    if pool.create:
+        specs += day_one(after, "data-domains", (after.first.name,))
+    for g in pool.grow:
+        notes.append(
+            f"After the add-brick step, watch `gluster volume rebalance {g.volume.name} "
+            "status` until every node shows `completed`; the volume serves meanwhile"
+        )
+    return specs, notes, refusals
+
+
+def _firewall(before: El9Plan, after: El9Plan) -> list[Refusal]:
+    """The firewall step adds services and ports and never removes one: a change that takes a
+    rule away, or moves the services to another zone, is refused."""
+    refusals = []
+    if before.firewall_zone != after.firewall_zone:
+        refusals.append(
+            Refusal(
+                side=TO,
+                problem=error(
+                    "firewall.cluster_networks_only",
+                    "moving the services to another firewalld zone is not yet supported by "
+                    "confgen change; by hand on each host: `firewall-cmd --permanent "
+                    "--zone=ZONE --add-service=S` for each service, the same `--remove-service` "
+                    "in the old zone, then `firewall-cmd --reload` (firewall-cmd(1))",
+                ),
+            )
+        )
+        return refusals
+    gone = [p for p in before.firewall_ports if p not in after.firewall_ports]
+    if gone:
+        zone = f" --zone={after.firewall_zone}" if after.firewall_zone else ""
+        refusals.append(
+            Refusal(
+                side=TO,
+                problem=error(
+                    "firewall.extra_rules",
+                    f"TO no longer opens {', '.join(gone)}: the firewall step only adds; by "
+                    f"hand on each host `firewall-cmd --permanent{zone} --remove-port=PORT` "
+                    "for each, then `firewall-cmd --reload` (firewall-cmd(1))",
+                ),
+            )
+        )
+    return refusals

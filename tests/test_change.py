@@ -1,0 +1,292 @@
+"""`confgen change`: the change plan of hand-made pairs of both targets, each refusal by its
+key path and side, a pair with nothing to do, the same bytes for the same pair, and the
+command's messages and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import confgen
+from change_pairs import el7, el9
+from confgen.change import FROM, TO, differences
+
+SEED_VOLUMES = (("engine", (1, 2, 3), True), ("data", (1, 2, 3), True), ("meta", (1, 2, 3), False))
+VIP = ("192.168.122.200/24", "eth0")
+
+
+def _change(before: str, after: str, **kw: object) -> confgen.ChangePlan:
+    return confgen.change(confgen.loads(before), confgen.loads(after), **kw)  # type: ignore[arg-type]
+
+
+def _refused(before: str, after: str, **kw: object) -> set[tuple[str, str]]:
+    with pytest.raises(confgen.ChangeError) as caught:
+        _change(before, after, **kw)
+    return set(zip(caught.value.sides, (p.path for p in caught.value.problems), strict=True))
+
+
+def test_el9_three_to_six_hosts_plan() -> None:
+    the_change = _change(
+        el9(3),
+        el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)), ("vm", (4, 5, 6)))),
+    )
+    assert the_change.hosts.joined == ("hv4", "hv5", "hv6")
+    assert the_change.hosts.kept == ("hv1", "hv2", "hv3")
+    steps = [(s.slug, s.hosts, s.template is None) for s in the_change.steps]
+    every = ("hv1", "hv2", "hv3", "hv4", "hv5", "hv6")
+    new = ("hv4", "hv5", "hv6")
+    assert steps == [
+        ("preflight", every, True),
+        ("install-packages", every, True),
+        ("firewall", new, True),
+        ("brick-storage", new, True),
+        ("gluster-probe", ("hv1",), False),
+        ("create-volumes", ("hv1",), False),
+        ("add-bricks", ("hv1",), False),
+        ("add-hosts", ("hv1",), True),
+        ("data-domains", ("hv1",), True),
+    ]
+    assert [s.number for s in the_change.steps] == list(range(1, 10))
+    pool = the_change.steps[4].data["pool"]
+    assert pool["probe"] == ["10.20.0.14", "10.20.0.15", "10.20.0.16"]
+    (grow,) = pool["grow"]
+    assert grow["added"] == [f"10.20.0.1{i}:/gluster_bricks/data/brick" for i in (4, 5, 6)]
+    assert [v["name"] for v in pool["create"]] == ["vm"]
+    tree = confgen.render_change(the_change)
+    assert "hosts/hv1/change/07-add-bricks.sh" in tree
+    assert "hosts/hv4/scripts/03-brick-storage.sh" in tree  # the new host's day-1 step
+    assert not [p for p in tree if p.startswith("hosts/hv4/change/")]
+    script = tree["hosts/hv1/change/07-add-bricks.sh"].text
+    assert "run gluster volume add-brick data 10.20.0.14:/gluster_bricks/data/brick" in script
+    assert "run gluster volume rebalance data start" in script
+    assert "gluster volume rebalance data status" in tree["CHANGE.md"].text
+
+
+def test_a_kept_host_gains_a_brick_runs_its_brick_step() -> None:
+    the_change = _change(
+        el9(4), el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (2, 3, 4))))
+    )
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("brick-storage", ("hv2", "hv3", "hv4")),
+        ("create-volumes", ("hv1",)),
+        ("data-domains", ("hv1",)),
+    ]
+
+
+def test_el9_firewall_added_reruns_the_firewall_step() -> None:
+    the_change = _change(el9(3), el9(3, extra_ports=(9100,)))
+    assert [(s.slug, s.hosts, s.day_one) for s in the_change.steps] == [
+        ("firewall", ("hv1", "hv2", "hv3"), "scripts/02-firewall.sh")
+    ]
+
+
+def test_el7_volumes_firewall_and_vips() -> None:
+    volumes = (*SEED_VOLUMES[:1], ("data", (1, 2, 3, 4, 5, 6), True), SEED_VOLUMES[2])
+    the_change = _change(
+        el7(6),
+        el7(
+            6,
+            (*volumes, ("vm", (4, 5, 6), False)),
+            vips=(VIP, ("192.168.122.201/24", "eth0")),
+            extra_ports=(9100,),
+        ),
+    )
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("firewall", tuple(f"host{i}" for i in range(1, 7))),
+        ("brick-storage", ("host4", "host5", "host6")),
+        ("create-volumes", ("host1",)),
+        ("add-bricks", ("host1",)),
+        ("public-addresses", ("host1",)),
+    ]
+    tree = confgen.render_change(the_change)
+    script = tree["hosts/host1/change/05-public-addresses.sh"].text
+    assert "run ctdb reloadips all" in script
+    # TO's public_addresses is the file the step installs, from the first host's folder.
+    installed = tree["hosts/host1/files/mnt/lock/public_addresses"].text
+    assert installed == "192.168.122.200/24 eth0\n192.168.122.201/24 eth0\n"
+    create = tree["hosts/host1/change/03-create-volumes.sh"].text
+    assert "run gluster volume create vm replica 3 " in create
+
+
+def test_a_vip_whose_nic_or_prefix_changes_is_reloaded_in_two_steps() -> None:
+    from confgen.components.ctdb_change import vip_change
+
+    moved = vip_change(
+        ("10.0.0.1/24 eth0", "10.0.0.2/24 eth0"), ("10.0.0.1/24 eth0", "10.0.0.2/24 eth1")
+    )
+    assert moved.moved == ("10.0.0.2",)
+    assert moved.between == ("10.0.0.1/24 eth0",)
+    plain = vip_change(("10.0.0.1/24 eth0",), ("10.0.0.1/24 eth0", "10.0.0.3/24 eth0"))
+    assert plain.between is None and not plain.moved
+
+
+REFUSED = {
+    "a host leaving": (el9(4), el9(3), {(FROM, "hosts[3]")}),
+    "a renamed host": (
+        el9(4),
+        el9(4).replace('"hv4"', '"hv9"').replace("hv4.", "hv9."),
+        {(TO, "hosts[3].name"), (FROM, "hosts[3]")},
+    ),
+    "a renamed volume": (
+        el9(3),
+        el9(3, (("engine", (1, 2, 3)), ("store", (1, 2, 3)))),
+        {(TO, "gluster.volumes[1].name")},
+    ),
+    "a volume deleted": (
+        el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (2, 3, 4)))),
+        el9(4),
+        {(FROM, "gluster.volumes[2]")},
+    ),
+    "a brick path changed": (
+        el9(3),
+        el9(3).replace(
+            'name = "data", hosts', 'name = "data", brick_dir = "/gluster_bricks/d2", hosts'
+        ),
+        {(TO, "gluster.volumes[1].brick_dir")},
+    ),
+    "bricks taken out": (
+        el9(4),
+        el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 4)))),
+        {(TO, "gluster.volumes[1].hosts")},
+    ),
+    "a replica count changed": (
+        el7(3),
+        el7(3, (*SEED_VOLUMES[:2], ("meta", (1,), False))).replace(
+            'name = "meta",', 'name = "meta", replica = 1,'
+        ),
+        {(TO, "gluster.volumes[2].replica")},
+    ),
+    "a target change": (el9(3), el7(3), {(TO, "target")}),
+    "an el7 host joining": (el7(3), el7(4), {(TO, "hosts[3]")}),
+    "the mount VIP moved": (
+        el7(3),
+        el7(3, vips=(("192.168.122.201/24", "eth0"),)),
+        {(TO, "ctdb.vips[0].address")},
+    ),
+    "an el9 firewall rule removed": (
+        el9(3, extra_ports=(9100,)),
+        el9(3),
+        {(TO, "firewall.extra_rules")},
+    ),
+    "a key no transition takes": (
+        el9(3),
+        el9(3).replace("ovirt-engine.", "engine2."),
+        {(TO, "hosted_engine.fqdn")},
+    ),
+    "a kept host's address": (
+        el9(3),
+        el9(3).replace("10.10.0.13", "10.10.0.23"),
+        {(TO, "hosts[2].interfaces.mgmt.address")},
+    ),
+    "the first host moved": (
+        el9(3),
+        el9(3)
+        .replace("host_id = 1\nfirst = true\n", "host_id = 1\n")
+        .replace("host_id = 2\n", "host_id = 2\nfirst = true\n"),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_by_key_path(case: str) -> None:
+    before, after, expected = REFUSED[case]
+    found = _refused(before, after)
+    if expected is None:  # validation itself refuses the first host anywhere but ID 1
+        assert found and all(side == TO for side, _ in found), found
+    else:
+        assert expected <= found, found
+        assert {side for side, _ in found} <= {FROM, TO}
+
+
+def test_replace_is_refused_for_now() -> None:
+    assert (TO, "hosts[1]") in _refused(el9(3), el9(3), replace=["hv2"])
+    assert (TO, "hosts") in _refused(el9(3), el9(3), replace=["nohost"])
+
+
+def test_every_refusal_says_how_by_hand_or_why() -> None:
+    with pytest.raises(confgen.ChangeError) as caught:
+        _change(el9(4), el9(3))
+    (problem,) = caught.value.problems
+    assert "not yet supported by confgen change" in problem.message
+    assert "remove-brick" in problem.message and "peer detach" in problem.message
+
+
+def test_nothing_to_do() -> None:
+    # The same cluster, written another way (the default mount point spelt out).
+    text = el9(3)
+    the_change = _change(text, text.replace("\n\n[hosted_engine]", "\n\n[hosted_engine]"))
+    assert the_change.nothing_to_do
+    tree = confgen.render_change(the_change)
+    assert list(tree) == ["CHANGE.md"]
+    assert "Nothing to do" in tree["CHANGE.md"].text
+    assert not differences(confgen.loads(text), confgen.loads(text))
+
+
+def test_the_same_pair_gives_the_same_bytes() -> None:
+    pair = (el9(3), el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))))
+    first = confgen.render_change(_change(*pair))
+    second = confgen.render_change(_change(*pair))
+    assert dict(first) == dict(second)
+    assert [p for p in first if p.startswith("hosts/hv1/change/")]
+
+
+def test_each_host_folder_is_stamped_as_one_render() -> None:
+    tree = confgen.render_change(
+        _change(el9(3), el9(4, (("engine", (1, 2, 3)), ("data", (1, 2, 3)))))
+    )
+    import hashlib
+
+    for folder in {"/".join(p.split("/")[:2]) for p in tree if p.startswith("hosts/")}:
+        stamp = tree[f"{folder}/render.sha256"].text
+        listed = {
+            line.split("  ", 1)[1]: line.split("  ", 1)[0]
+            for line in stamp.splitlines()
+            if line and not line.startswith("#")
+        }
+        own = {p[len(folder) + 1 :]: f for p, f in tree.items() if p.startswith(folder + "/")}
+        own.pop("render.sha256")
+        assert set(listed) == set(own), folder
+        for path, file in own.items():
+            assert listed[path] == hashlib.sha256(file.text.encode()).hexdigest(), path
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "confgen", *args], capture_output=True, text=True)
+
+
+def test_cli_change_writes_the_tree_and_says_so(tmp_path: Path) -> None:
+    before, after = tmp_path / "from.toml", tmp_path / "to.toml"
+    before.write_text(el9(3))
+    after.write_text(el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))))
+    out = tmp_path / "out"
+    done = _cli("change", str(before), str(after), str(out))
+    assert done.returncode == 0, done.stderr
+    assert "CHANGE.md" in done.stdout
+    assert (out / ".confgen-manifest.json").is_file()
+    assert f"from {before.name} to {after.name}" in (out / "CHANGE.md").read_text()
+    again = _cli("change", str(before), str(before), str(tmp_path / "none"))
+    assert again.returncode == 0 and "nothing to do" in again.stdout, again
+
+
+def test_cli_change_errors_name_the_file_and_key_without_traceback(tmp_path: Path) -> None:
+    before, after = tmp_path / "from.toml", tmp_path / "to.toml"
+    before.write_text(el9(4))
+    after.write_text(el9(3).replace("hv1.lab", "hv1..lab"))
+    done = _cli("change", str(before), str(after), str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert f"{after}:" in done.stderr and "hosts[0].fqdn" in done.stderr, done.stderr
+    after.write_text(el9(3))
+    done = _cli("change", str(before), str(after), str(tmp_path / "out"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"{before}:" in done.stderr and "hosts[3]" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+    done = _cli("change", str(before), str(tmp_path / "missing.toml"), str(tmp_path / "out"))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "missing.toml" in done.stderr
+    assert _cli("change", str(before)).returncode == 2
+    assert "FROM" in _cli("change", "--help").stdout

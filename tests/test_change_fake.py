@@ -1,0 +1,133 @@
+"""`confgen change` on the fake cluster: FROM's whole runbook builds FROM on its hosts (the new
+hosts fresh EL9 installs), then every step of the change in CHANGE.md's order runs unchanged,
+each dry run first (it changes nothing and prints the commands the real run makes), each run
+again at once (a no-op). The pool ends as TO's own runbook builds it, the engine with every
+host, and the whole change run again changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import confgen
+from change_pairs import el7, el9
+from fakehost import COMMANDS, FakeCluster
+from test_real_programs_change import REBALANCE_STARTED
+from test_scripts import _normalised, _run_in_order, would_run
+
+
+def _run(fake: FakeCluster, steps: list[tuple[str, str]], *, dry_first: bool) -> str:
+    said = ""
+    for host, script in steps:
+        if dry_first:
+            before, changes = fake.snapshot(), len(fake.changes())
+            dry = fake.run(host, script, DRY_RUN="1")
+            assert dry.returncode == 0, f"{host} {script} (dry run): {dry.stdout}{dry.stderr}"
+            assert fake.changes()[changes:] == [], f"{host} {script}: dry run changed the host"
+            assert fake.snapshot() == before, f"{host} {script}: dry run wrote a file"
+            printed = [argv for argv in would_run(dry.stdout) if argv[0] in COMMANDS]
+        changes = len(fake.changes())
+        done = fake.run(host, script)
+        assert done.returncode == 0, f"{host} {script}: {done.stdout}{done.stderr}"
+        said += done.stdout
+        if dry_first:
+            made = [
+                _normalised(argv) for _, argv in fake.changes()[changes:] if argv[0] in COMMANDS
+            ]
+            assert made == printed, f"{host} {script}: the dry run printed other commands"
+        after, changes = fake.snapshot(), len(fake.changes())
+        again = fake.run(host, script)
+        assert again.returncode == 0, f"{host} {script} (again): {again.stdout}{again.stderr}"
+        assert fake.changes()[changes:] == [], f"{host} {script}: a rerun changed the host"
+        assert fake.snapshot() == after, f"{host} {script}: a rerun wrote a file"
+    return said
+
+
+def _pool(fake: FakeCluster) -> dict[str, object]:
+    state = fake.state
+    volumes = {
+        name: (v["status"], v["replica"], v["bricks"], sorted(map(tuple, v.get("options", []))))
+        for name, v in state["volumes"].items()
+    }
+    return {
+        "peers": sorted(state["peers"]),
+        "volumes": volumes,
+        "engine hosts": sorted(state["engine"]["hosts"]),
+        "domains": sorted(state["engine"]["storage_domains"]),
+    }
+
+
+def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
+    # vm on a kept host too: its brick step, run again, adds that brick's storage alone.
+    volumes = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)), ("vm", (3, 4, 5)))
+    before, after = confgen.loads(el9(3)), confgen.loads(el9(6, volumes))
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    # A fake cluster of TO's hosts; FROM's runbook, run on FROM's hosts, builds FROM.
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after)
+    _run(
+        fake,
+        [(h, s.script) for s in the_change.before.steps for h in s.hosts],
+        dry_first=False,
+    )
+    fake.out = change_out
+    # The change tree's scripts, relative to each host's scripts/ as the fake runs them.
+    steps = [
+        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
+        for s in the_change.steps
+        for h in s.hosts
+    ]
+    said = _run(fake, steps, dry_first=True)
+    # The stand-in's answer to `rebalance data start`, as the real glusterd's in
+    # test_real_programs_change.py, but for its task ID.
+    assert REBALANCE_STARTED in said, said
+    changed = _pool(fake)
+    before_rerun = fake.snapshot(), len(fake.changes())
+    _run(fake, steps, dry_first=False)
+    assert (fake.snapshot(), len(fake.changes())) == before_rerun
+
+    built = FakeCluster.rendered(tmp_path / "to", el9(6, volumes))
+    _run_in_order(built, dry_first=False)
+    assert changed == _pool(built)
+
+
+def test_el7_volumes_firewall_and_vips_on_the_fake_cluster(tmp_path: Path) -> None:
+    volumes = (
+        ("engine", (1, 2, 3), True),
+        ("data", (1, 2, 3, 4, 5, 6), True),
+        ("meta", (1, 2, 3), False),
+        ("vm", (4, 5, 6), False),
+    )
+    vips = (("192.168.122.200/24", "eth0"), ("192.168.122.201/24", "eth0"))
+    before_text = el7(6)
+    after_text = el7(6, volumes, vips=vips, extra_ports=(9100,))
+    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run_in_order(fake, dry_first=False)
+    fake.out = change_out
+    steps = [
+        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
+        for s in the_change.steps
+        for h in s.hosts
+    ]
+    calls = len(fake.changes())
+    _run(fake, steps, dry_first=True)
+    reloads = [c for c in fake.changes()[calls:] if c[1][:2] == ["ctdb", "reloadips"]]
+    assert reloads == [("host1", ["ctdb", "reloadips", "all"])], reloads
+    first = the_change.after.first.name
+    meta = fake.root(first) / after.ctdb.meta_dir.lstrip("/")  # type: ignore[attr-defined]
+    assert (meta / "public_addresses").read_text() == "".join(f"{a} {n}\n" for a, n in vips)
+    changed = {
+        name: (v["status"], v["replica"], v["bricks"]) for name, v in fake.state["volumes"].items()
+    }
+    plan = the_change.after
+    assert changed == {
+        v.name: ("Started", v.replica, [str(b) for b in v.bricks]) for v in plan.volumes
+    }
+    iptables = (fake.root("host6") / "etc/sysconfig/iptables").read_text()
+    assert "--dport 9100" in iptables

@@ -151,3 +151,18 @@ def test_each_step_carries_its_failure_and_one_without_is_a_bug() -> None:
     without = tuple(replace(st, failure=None) for st in plan.steps)
     with pytest.raises(PlanCheckError, match="step 00 has no failure entry"):
         _with_broken_plan(plan.cluster, lambda c, s: replace(plan, steps=without))
+
+
+def test_the_ctdb_nodes_file_keeps_a_commented_line_for_an_unused_host_id() -> None:
+    # A host that left the cluster leaves its ID unused; ctdbd numbers nodes by line, so the
+    # line stays, commented out, and the next host keeps its node number.
+    text = (GOLDEN / "seed-3host" / "cluster.toml").read_text()
+    assert text.count("host_id = 3") == 1
+    cluster = confgen.loads(text.replace("host_id = 3", "host_id = 5"))
+    kept = {h.name: h for h in cluster.hosts}
+    nodes = confgen.template_context(confgen.plan(cluster))["plan"]["nodes"]
+    assert len(nodes) == 5
+    assert nodes[2] == "# host ID 3: no host"
+    assert nodes[3] == "# host ID 4: no host"
+    assert nodes[4] == str(kept["host3"].interfaces["lan"].address)
+    assert nodes[0] == str(kept["host1"].interfaces["lan"].address)

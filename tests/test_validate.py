@@ -117,9 +117,9 @@ CASES = [
     ),
     (
         "host_id = 3",
-        "host_id = 4",
+        "host_id = 251",
         1,
-        ["cluster.toml:21: hosts: host_id values must be 1..3, found [1, 2, 4]"],
+        ["cluster.toml:39: hosts[2].host_id: a hosted-engine host ID is 1..250, found 251"],
     ),
     (
         'fqdn = "host3.osas.lab"',

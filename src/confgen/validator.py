@@ -125,9 +125,6 @@ def _hosts(cluster: Cluster) -> Iterator[Problem]:
                     f"{quoted(value)} is already a name of {quoted(hosts[other].name)} "
                     "(host names are compared without regard to case)",
                 )
-    ids = sorted(h.host_id for h in hosts)
-    if not repeated_ids and ids != list(range(1, len(hosts) + 1)):
-        yield error("hosts", f"host_id values must be 1..{len(hosts)}, found {ids}")
 
 
 def one_first_host(cluster: Cluster, mark: str) -> Iterator[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Interface
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from confgen.errors import Problem, error, quoted
@@ -202,9 +202,21 @@ def rules(cluster: Cluster, ctdb: Section, known_tunables: Sequence[str]) -> Ite
 HEARTBEAT = Role("heartbeat")
 
 
-def nodes(hosts: Sequence[HostPlan]) -> tuple[IPv4Address, ...]:
-    """The nodes file's lines: each host's heartbeat address, by host ID."""
-    return tuple(h.addresses[HEARTBEAT] for h in hosts)
+def nodes(hosts: Sequence[HostPlan]) -> tuple[str, ...]:
+    """The nodes file's lines: line N is the heartbeat address of the host with ID N, and a
+    comment where no host has ID N. ctdbd numbers its nodes by their line (the PNN), and
+    reads a line that starts with '#' as a "deleted" node, "used instead of removing a line,
+    which would cause subsequent nodes to change their PNN" (samba ctdb/common/ctdb_util.c,
+    ctdb_read_nodes_file; ctdb.1 of ctdb 4.17, reloadnodes: "Do not delete the lines for the
+    deleted nodes, just comment them out by adding a '#' at the beginning of the lines"). So a
+    host that leaves keeps its line, commented, and a host that joins takes a new ID after
+    every other."""
+    by_id = {h.host.host_id: h for h in hosts}
+    last = max(by_id, default=0)
+    return tuple(
+        str(by_id[n].addresses[HEARTBEAT]) if n in by_id else f"# host ID {n}: no host"
+        for n in range(1, last + 1)
+    )
 
 
 def public_addresses(ctdb: Section) -> tuple[str, ...]:

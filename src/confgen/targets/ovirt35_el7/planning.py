@@ -48,7 +48,7 @@ TEMPLATES = "ovirt35-el7"
 @record
 class SeedPlan(GlusterPlan):
     cluster: Cluster
-    nodes: tuple[IPv4Address, ...]  # CTDB heartbeat addresses, by host ID
+    nodes: tuple[str, ...]  # the CTDB nodes file's lines (`ctdb.nodes`)
     public_addresses: tuple[str, ...]  # `VIP/prefix nic` lines
     mount_vip: IPv4Address  # the VIP the NFS mount name resolves to
     mount_unit: str  # the meta volume's mount unit, named from its mount point

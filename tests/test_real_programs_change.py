@@ -197,3 +197,72 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
     }
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
+    """--replace hv2 with a new disk: its brick folders empty and without their volume's ID
+    (as TO's brick step leaves a new filesystem), its glusterd and peers kept. The change
+    scripts run on hv2 unchanged: the old disk's fstab line is commented out, each brick goes
+    back with reset-brick start / commit force, the volumes heal to 0 entries; then every
+    brick is online, the volumes are as before, and a rerun changes nothing."""
+    bricks = str(tmp_path / "a" / "bricks")
+    text = el9(3, mount_point=bricks)
+    before, after = confgen.loads(text), confgen.loads(text)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    the_change = confgen.change(before, after, replace=["hv2"])
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("replace-disk", ("hv2",)),
+        ("brick-storage", ("hv2",)),
+        ("reset-bricks", ("hv2",)),
+    ]
+    scripts = _change_scripts(change_out, the_change)
+    plan = the_change.after
+    addresses, names = storage_pool_of(plan)
+    with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
+        _day_one(pool, from_out, the_change.before)
+        built = _state(pool, plan)
+        paths = [b.path for v in plan.volumes for b in v.bricks if b.host == "hv2"]
+        # The new disk: hv2's brick folders gone and made again empty, as the brick step
+        # makes them on a new filesystem; the fstab line of the old one left behind.
+        for path in paths:
+            _ok(pool.run("hv2", "rm", "-rf", path))
+            _ok(pool.run("hv2", "mkdir", "-p", path))
+        fstab = tmp_path / "a" / "hv2" / "root" / "etc" / "fstab"
+        fstab.parent.mkdir(parents=True)
+        mount_point = plan.brick_storage["hv2"].volumes[0].mount_point
+        stale = f"UUID=0e0e0e0e-dead-dead-dead-0e0e0e0e0e0e {mount_point} xfs inode64 0 0\n"
+        fstab.write_text("/dev/vda1 / xfs defaults 0 0\n" + stale)
+        dry = [_ok(pool.run_script(host, script, DRY_RUN="1")) for host, script in scripts]
+        assert "would run: gluster volume reset-brick engine" in dry[1], dry[1]
+        assert fstab.read_text().endswith(stale)
+        done = [_ok(pool.run_script(host, script)) for host, script in scripts]
+        assert fstab.read_text() == (
+            "/dev/vda1 / xfs defaults 0 0\n"
+            f"# confgen change: the disk of this filesystem was replaced: {stale}"
+        )
+        for volume in ("engine", "data"):
+            assert "volume reset-brick: success: reset-brick start operation successful" in done[1]
+            assert (
+                "Launching heal operation to perform full self heal on volume "
+                f"{volume} has been successful" in done[1]
+            ), done[1]
+        assert done[1].count("reset-brick commit force operation successful") == 2, done[1]
+        for path in paths:
+            _ok(pool.run("hv2", "getfattr", "-n", "trusted.glusterfs.volume-id", path))
+        status = pool.gluster("hv1", "volume", "status").stdout
+        assert not re.search(r"^Brick .*\bN\s+N/A", status, re.MULTILINE), status
+        assert _state(pool, plan) == built
+        for host, script in scripts:
+            again = _ok(pool.run_script(host, script))
+            assert "volume reset-brick:" not in again, again
+            assert "Launching heal" not in again, again
+
+        # A new machine of the same name: its glusterd knows no pool. The first step stops,
+        # saying how to give it back its old UUID, and changes nothing.
+        _ok(pool.run("hv2", "sh", "-c", "rm -f /var/lib/glusterd/peers/*"))
+        host, script = scripts[0]
+        stopped = pool.run_script(host, script)
+        assert stopped.returncode != 0
+        assert "this is a new machine, not a new disk" in stopped.stderr, stopped.stderr

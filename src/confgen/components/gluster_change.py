@@ -294,9 +294,7 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
     member = change.member
 
     def peers(p: GlusterPlan) -> list[dict[str, str]]:
-        return [
-            {"peer": h.peer, "address": str(h.storage_address)} for h in p.hosts if h.name != member
-        ]
+        return peers_seen_from(p, member)
 
     old = {v.name: v for v in before.volumes}
     new = {v.name: v for v in after.volumes}
@@ -345,6 +343,12 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
             for g in change.grow
         ],
     }
+
+
+def peers_seen_from(p: GlusterPlan, name: str) -> list[dict[str, str]]:
+    """The peers a member of the pool sees: every other host, by the name it was probed by
+    and its storage address."""
+    return [{"peer": h.peer, "address": str(h.storage_address)} for h in p.hosts if h.name != name]
 
 
 # --- the checks between steps ---------------------------------------------------------------

@@ -57,7 +57,7 @@ def change(
     notes: list[str] = []
     # Replaced hosts first, one at a time, each healed before anything else moves data.
     for replacement in pool.replace:
-        specs += replaced(after, replacement, data)
+        specs += replaced(before, after, replacement, data)
     if pool.replace:
         names = ", ".join(r.host for r in pool.replace)
         notes.append(
@@ -136,7 +136,9 @@ def change(
     return specs, notes, refusals
 
 
-def replaced(after: El9Plan, replacement: gluster_change.Replacement, data: dict) -> list[ChangeSpec]:
+def replaced(
+    before: El9Plan, after: El9Plan, replacement: gluster_change.Replacement, data: dict
+) -> list[ChangeSpec]:
     """A replaced host's steps: check that it is a new disk in a host the pool knows, and
     forget its dead brick filesystems; TO's brick step makes them again; then its bricks put
     back with reset-brick and healed."""
@@ -146,6 +148,9 @@ def replaced(after: El9Plan, replacement: gluster_change.Replacement, data: dict
         **data,
         "replaced": replacement.host,
         "mount_points": [v.mount_point for v in storage.volumes],
+        # Its scripts run on it, not on the member: the pool as it sees it.
+        "before_peers": gluster_change.peers_seen_from(before, name),
+        "after_peers": gluster_change.peers_seen_from(after, name),
     }
     return [
         ChangeSpec(

@@ -162,7 +162,7 @@ def test_change_on_real_glusterds_equals_day_one_of_to(pair: str, tmp_path: Path
 
 def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
     """shellcheck finds nothing in the change scripts of a pair of each target (every change
-    template rendered: probe, create, add-brick, public addresses)."""
+    template rendered: probe, create, add-brick, public addresses, a replaced disk)."""
     shellcheck = require("shellcheck", "shellcheck")
     el7_volumes = (
         ("engine", (1, 2, 3), True),
@@ -181,12 +181,15 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
             ),
         ),
     ]
+    replace = {2: ["hv2"]}
+    pairs.append((el9(3), el9(3)))
     scripts = []
     for i, (before, after) in enumerate(pairs):
         out = tmp_path / str(i)
-        confgen.write_tree(
-            confgen.render_change(confgen.change(confgen.loads(before), confgen.loads(after))), out
+        the_change = confgen.change(
+            confgen.loads(before), confgen.loads(after), replace=replace.get(i, [])
         )
+        confgen.write_tree(confgen.render_change(the_change), out)
         scripts += sorted(str(p) for p in out.glob("hosts/*/change/*.sh"))
     templates = {Path(s).name.split("-", 1)[1] for s in scripts}
     assert templates == {
@@ -194,6 +197,8 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         "create-volumes.sh",
         "add-bricks.sh",
         "public-addresses.sh",
+        "replace-disk.sh",
+        "reset-bricks.sh",
     }
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout

@@ -121,6 +121,7 @@ def pool_change(
                 ),
             )
         )
+
     def signature(v: VolumePlan) -> tuple[tuple[str, ...], int]:
         return tuple(b.host for b in v.bricks), v.replica
 

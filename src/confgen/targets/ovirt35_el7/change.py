@@ -71,7 +71,10 @@ def change(
         )
     for name in hosts.replaced:
         refusals.append(
-            Refusal(side=TO, problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {REPLACE_BY_HAND}"))
+            Refusal(
+                side=TO,
+                problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {REPLACE_BY_HAND}"),
+            )
         )
     moved = ctdb_change.mount_vip_refusal(str(before.mount_vip), str(after.mount_vip))
     if moved is not None:

@@ -5,6 +5,7 @@ new volumes, firewall rules added, and the engine's side re-run from TO's day-1 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from confgen.change import (
     FROM,
@@ -137,7 +138,7 @@ def change(
 
 
 def replaced(
-    before: El9Plan, after: El9Plan, replacement: gluster_change.Replacement, data: dict
+    before: El9Plan, after: El9Plan, replacement: gluster_change.Replacement, data: dict[str, Any]
 ) -> list[ChangeSpec]:
     """A replaced host's steps: check that it is a new disk in a host the pool knows, and
     forget its dead brick filesystems; TO's brick step makes them again; then its bricks put

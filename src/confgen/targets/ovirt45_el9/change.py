@@ -60,6 +60,9 @@ def change(
     for replacement in pool.replace:
         specs += replaced(before, after, replacement, data)
     if pool.replace:
+        # A new machine's engine side: Maintenance, then Reinstall with Hosted Engine DEPLOY
+        # (oVirt/ovirt-site source/documentation/common/install/
+        # proc-Reinstalling_an_Existing_Host_as_a_Self-Hosted_Engine_Node.adoc).
         names = ", ".join(r.host for r in pool.replace)
         notes.append(
             f"A replaced host ({names}) that is a new machine, not a new disk, stops at its "

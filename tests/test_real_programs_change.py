@@ -18,6 +18,7 @@ import pytest
 
 import confgen
 from change_pairs import el7, el9
+from fakehost_gluster import _reset_brick
 from real_pool import GlusterPool, gluster_pool, storage_pool_of
 from test_real_programs import require
 
@@ -262,6 +263,20 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
         status = pool.gluster("hv1", "volume", "status").stdout
         assert not re.search(r"^Brick .*\bN\s+N/A", status, re.MULTILINE), status
         assert _state(pool, plan) == built
+        # The gluster stand-in answers reset-brick in glusterd's words: its success lines, and
+        # its refusal of a commit while the brick's process runs.
+        brick = f"10.20.0.12:{paths[0]}"
+        volume = {"bricks": [brick], "replica": 3, "offline": []}
+        stand_in = {"hosts": {"hv2": {"peer": "10.20.0.12"}}, "volumes": {"engine": volume}}
+        refused = pool.gluster(
+            "hv2", "volume", "reset-brick", "engine", brick, brick, "commit", "force"
+        )
+        commit = [brick, brick, "commit", "force"]
+        assert (refused.returncode, refused.stderr) == _reset_brick(
+            stand_in, "engine", volume, commit
+        )[0::3]
+        for words in ([brick, "start"], commit):
+            assert _reset_brick(stand_in, "engine", volume, words)[1] in done[1]
         for host, script in scripts:
             again = _ok(pool.run_script(host, script))
             assert "volume reset-brick:" not in again, again

@@ -107,7 +107,6 @@ def pool_change(
     old = {v.name: v for v in before.volumes}
     new = {v.name: v for v in after.volumes}
     to_path, from_path = _index(after.cluster), _index(before.cluster)
-    host_index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
     from_index = {h.name: i for i, h in enumerate(before.cluster.hosts)}
 
     for name in hosts.left:
@@ -217,8 +216,7 @@ def pool_change(
         added = volume.bricks[len(was.bricks) :]
         if added:
             grow.append(Growth(volume=volume, before=was.bricks, added=added))
-    replace, refused = _replacements(old, new, hosts, host_index)
-    refusals += refused
+    replace = _replacements(old, new, hosts)
     kept = set(hosts.kept)
     gaining = {b.host for v in create for b in v.bricks} | {b.host for g in grow for b in g.added}
     return (
@@ -235,16 +233,13 @@ def pool_change(
 
 
 def _replacements(
-    old: dict[str, VolumePlan],
-    new: dict[str, VolumePlan],
-    hosts: HostDiff,
-    host_index: dict[str, int],
-) -> tuple[tuple[Replacement, ...], list[Refusal]]:
+    old: dict[str, VolumePlan], new: dict[str, VolumePlan], hosts: HostDiff
+) -> tuple[Replacement, ...]:
     """The bricks each replaced host holds in FROM's volumes that TO keeps (a path changed or
-    a volume gone is refused on its own), in host ID order. A brick with no other copy (a
-    volume of replica 1) is refused: its data went with the disk, and no heal brings it back."""
+    a volume gone is refused on its own), in host ID order. Each has other copies to heal
+    from: the one target that takes --replace, ovirt45-el9, has only replica 3 volumes (its
+    validator refuses any other count)."""
     replace: list[Replacement] = []
-    refusals: list[Refusal] = []
     for name in hosts.replaced:
         bricks = []
         for volume in new.values():
@@ -254,24 +249,10 @@ def _replacements(
             for i, brick in enumerate(was.bricks):
                 if brick.host != name or brick not in volume.bricks:
                     continue
-                if volume.replica < 2:
-                    refusals.append(
-                        Refusal(
-                            side=TO,
-                            problem=error(
-                                f"hosts[{host_index[name]}]",
-                                f"--replace {name}: volume {quoted(volume.name)} is replica "
-                                f"{volume.replica}, so its brick {brick} has no other copy to "
-                                "heal from: a new disk leaves that part of the volume empty. "
-                                "Restore its files from a backup into the volume by hand",
-                            ),
-                        )
-                    )
-                    continue
                 start = i - i % was.replica
                 bricks.append((volume, brick, was.bricks[start : start + was.replica]))
         replace.append(Replacement(host=name, bricks=tuple(bricks)))
-    return tuple(replace), refusals
+    return tuple(replace)
 
 
 def handled(d: Difference) -> bool:

@@ -182,6 +182,12 @@ if PROGRAM == "lsblk":
     if "SUBSYSTEMS" in ARGS:
         done(out=me.get("disks", {}).get(device, {}).get("subsystems", "block") + "\n")
     done(0)
+if PROGRAM == "blkid" and "-U" in ARGS:
+    # blkid -U UUID (util-linux blkid(8)): the device holding a filesystem of that UUID, exit 2
+    # when none does.
+    uuid = ARGS[ARGS.index("-U") + 1]
+    held = [d for d, u in me.get("uuids", {}).items() if u == uuid and me["devices"].get(d)]
+    done(0, f"{held[0]}\n") if held else done(2)
 if PROGRAM == "blkid":
     # blkid(8): exit 2 when the device has no (or no matching) tag.
     # -s TAG -o value prints the tag's value alone (the brick step asks for TYPE and UUID).

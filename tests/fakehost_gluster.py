@@ -308,6 +308,44 @@ def _heal_info(volume: dict[str, Any]) -> Answer:
     return _ok(out)
 
 
+def _reset_brick(
+    state: dict[str, Any], name: str, volume: dict[str, Any], rest: list[str]
+) -> Answer:
+    """`volume reset-brick V B start` stops the brick's process (the brick is offline until
+    the commit); `volume reset-brick V B B commit force` refuses while that process runs, and
+    otherwise takes the brick's folder back into the volume (its volume ID set,
+    glusterd_validate_and_create_brickpath) and starts it; the other bricks of its replica
+    set then list the entries to heal to it (glusterfs v10.3
+    xlators/mgmt/glusterd/src/glusterd-reset-brick.c:30-190; the messages seen with Debian's
+    glusterfs 10.3 in tests/test_real_programs_change.py's replay of the same commands)."""
+    brick = rest[0]
+    if brick not in volume["bricks"]:  # not modelled: the scripts name the volume's bricks
+        return _fail(f"fakehost: no stand-in behaviour for reset-brick of {brick}", 2)
+    offline = volume.setdefault("offline", [])
+    if rest[1:] == ["start"]:
+        if brick not in offline:
+            offline.append(brick)
+        return _ok("volume reset-brick: success: reset-brick start operation successful\n", True)
+    if rest[1:] == [brick, "commit", "force"]:
+        if brick not in offline:
+            return _fail(
+                "volume reset-brick: failed: Source brick must be stopped. Please use gluster "
+                "volume reset-brick <volname> <dst-brick> start."
+            )
+        peer, path = brick.split(":", 1)
+        host = _host_of(state, peer)
+        assert host is not None
+        state["hosts"][host].setdefault("xattrs", {}).setdefault(path, {})[VOLUME_ID] = name
+        offline.remove(brick)
+        volume.setdefault("heal", {})[brick] = 1
+        return _ok(
+            "volume reset-brick: success: reset-brick commit force operation successful\n", True
+        )
+    return _fail(
+        f"fakehost: no stand-in behaviour for gluster volume reset-brick {' '.join(rest)}", 2
+    )
+
+
 def answer(
     state: dict[str, Any], me: dict[str, Any], words: list[str], groups: Path | None = None
 ) -> Answer:
@@ -542,6 +580,8 @@ def answer(
                 f"Launching heal operation to perform full self heal on volume {name} has been successful \n",
                 True,
             )
+    if verb == "reset-brick":
+        return _reset_brick(state, name, volume, words[3:])
     if verb == "rebalance":
         if len(volume["bricks"]) // volume["replica"] < 2:
             return _fail(

@@ -202,9 +202,72 @@ def test_refused_by_key_path(case: str) -> None:
         assert {side for side, _ in found} <= {FROM, TO}
 
 
-def test_replace_is_refused_for_now() -> None:
-    assert (TO, "hosts[1]") in _refused(el9(3), el9(3), replace=["hv2"])
+def test_replace_on_el9_puts_the_new_disks_bricks_back_first() -> None:
+    """--replace hv2 with a volume grown beside it: hv2's own steps come first (the check, its
+    brick step, the reset-brick step that waits for heal info 0), then the rest; the new
+    disk may have another device name."""
+    grown = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))
+    after = el9(6, grown).replace(
+        'host_id = 2\nbrick_device = "/dev/sdb"', 'host_id = 2\nbrick_device = "/dev/sdc"'
+    )
+    the_change = _change(el9(6), after, replace=["hv2"])
+    steps = [(s.slug, s.hosts) for s in the_change.steps]
+    assert steps[:3] == [
+        ("replace-disk", ("hv2",)),
+        ("brick-storage", ("hv2",)),
+        ("reset-bricks", ("hv2",)),
+    ], steps
+    assert ("add-bricks", ("hv1",)) in steps[3:], steps
+    assert the_change.hosts.replaced == ("hv2",)
+    reset = the_change.steps[2]
+    (replacement,) = reset.data["pool"]["replace"]
+    assert [(b["volume"], b["brick"], b["others"]) for b in replacement["bricks"]] == [
+        (
+            v,
+            f"10.20.0.12:/gluster_bricks/{v}/brick",
+            [f"10.20.0.1{i}:/gluster_bricks/{v}/brick" for i in (1, 3)],
+        )
+        for v in ("engine", "data")
+    ]
+    # What CHANGE.md has the administrator check before going on: nothing left to heal.
+    assert [c.command for c in reset.checks] == [
+        "gluster volume heal engine info",
+        "gluster volume heal data info",
+    ]
+    assert reset.data["before_peers"] == [
+        {"peer": f"10.20.0.1{i}", "address": f"10.20.0.1{i}"} for i in (1, 3, 4, 5, 6)
+    ]
+    tree = confgen.render_change(the_change)
+    script = tree.files["hosts/hv2/change/03-reset-bricks.sh"].text
+    brick = "10.20.0.12:/gluster_bricks/data/brick"
+    assert f"run gluster volume reset-brick data {brick} start\n" in script
+    assert f"run gluster volume reset-brick data {brick} {brick} commit force\n" in script
+    assert "heal_full data\n" in script
+    assert "| hv2 | hv2.lab.example | replaced:" in tree.files["CHANGE.md"].text
+
+
+def test_replace_two_hosts_one_at_a_time() -> None:
+    the_change = _change(el9(3), el9(3), replace=["hv3", "hv2"])
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        (slug, (name,))
+        for name in ("hv2", "hv3")
+        for slug in ("replace-disk", "brick-storage", "reset-bricks")
+    ]
+
+
+def test_replace_refused_on_el7_and_for_a_host_not_kept() -> None:
+    found = _change_error(el7(3), el7(3), replace=["host2"])
+    assert [(side, p.path) for side, p in found] == [(TO, "hosts[1]")]
+    ((_, problem),) = found
+    assert "no `reset-brick`" in problem.message and "replace-brick" in problem.message
     assert (TO, "hosts") in _refused(el9(3), el9(3), replace=["nohost"])
+    assert (TO, "hosts") in _refused(el9(4), el9(3), replace=["hv4"])
+
+
+def _change_error(before: str, after: str, **kw: object) -> list[tuple[str, confgen.Problem]]:
+    with pytest.raises(confgen.ChangeError) as caught:
+        _change(before, after, **kw)
+    return list(zip(caught.value.sides, caught.value.problems, strict=True))
 
 
 def test_every_refusal_says_how_by_hand_or_why() -> None:

@@ -18,6 +18,7 @@ import pytest
 
 import confgen
 from change_pairs import el7, el9
+from fakehost_gluster import _reset_brick
 from real_pool import GlusterPool, gluster_pool, storage_pool_of
 from test_real_programs import require
 
@@ -162,7 +163,7 @@ def test_change_on_real_glusterds_equals_day_one_of_to(pair: str, tmp_path: Path
 
 def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
     """shellcheck finds nothing in the change scripts of a pair of each target (every change
-    template rendered: probe, create, add-brick, public addresses)."""
+    template rendered: probe, create, add-brick, public addresses, a replaced disk)."""
     shellcheck = require("shellcheck", "shellcheck")
     el7_volumes = (
         ("engine", (1, 2, 3), True),
@@ -181,12 +182,15 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
             ),
         ),
     ]
+    replace = {2: ["hv2"]}
+    pairs.append((el9(3), el9(3)))
     scripts = []
     for i, (before, after) in enumerate(pairs):
         out = tmp_path / str(i)
-        confgen.write_tree(
-            confgen.render_change(confgen.change(confgen.loads(before), confgen.loads(after))), out
+        the_change = confgen.change(
+            confgen.loads(before), confgen.loads(after), replace=replace.get(i, [])
         )
+        confgen.write_tree(confgen.render_change(the_change), out)
         scripts += sorted(str(p) for p in out.glob("hosts/*/change/*.sh"))
     templates = {Path(s).name.split("-", 1)[1] for s in scripts}
     assert templates == {
@@ -194,6 +198,86 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         "create-volumes.sh",
         "add-bricks.sh",
         "public-addresses.sh",
+        "replace-disk.sh",
+        "reset-bricks.sh",
     }
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
+    """--replace hv2 with a new disk: its brick folders empty and without their volume's ID
+    (as TO's brick step leaves a new filesystem), its glusterd and peers kept. The change
+    scripts run on hv2 unchanged: the old disk's fstab line is commented out, each brick goes
+    back with reset-brick start / commit force, the volumes heal to 0 entries; then every
+    brick is online, the volumes are as before, and a rerun changes nothing. (A new machine
+    of the same name, whose glusterd knows no pool, is stopped in test_change_fake.py.)"""
+    bricks = str(tmp_path / "a" / "bricks")
+    text = el9(3, mount_point=bricks)
+    before, after = confgen.loads(text), confgen.loads(text)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    the_change = confgen.change(before, after, replace=["hv2"])
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("replace-disk", ("hv2",)),
+        ("brick-storage", ("hv2",)),
+        ("reset-bricks", ("hv2",)),
+    ]
+    scripts = _change_scripts(change_out, the_change)
+    plan = the_change.after
+    addresses, names = storage_pool_of(plan)
+    with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
+        _day_one(pool, from_out, the_change.before)
+        built = _state(pool, plan)
+        paths = [b.path for v in plan.volumes for b in v.bricks if b.host == "hv2"]
+        # The new disk: hv2's brick folders gone and made again empty, as the brick step
+        # makes them on a new filesystem; the fstab line of the old one left behind.
+        root = tmp_path / "a" / "hv2" / "root"
+        for path in paths:
+            _ok(pool.run("hv2", "rm", "-rf", path))
+            _ok(pool.run("hv2", "mkdir", "-p", path))
+            (root / path.lstrip("/")).mkdir(parents=True)  # as the script sees it
+        fstab = root / "etc" / "fstab"
+        fstab.parent.mkdir(parents=True)
+        mount_point = plan.brick_storage["hv2"].volumes[0].mount_point
+        stale = f"UUID=0e0e0e0e-dead-dead-dead-0e0e0e0e0e0e {mount_point} xfs inode64 0 0\n"
+        fstab.write_text("/dev/vda1 / xfs defaults 0 0\n" + stale)
+        dry = [_ok(pool.run_script(host, script, DRY_RUN="1")) for host, script in scripts]
+        assert "would run: gluster volume reset-brick engine" in dry[1], dry[1]
+        assert fstab.read_text().endswith(stale)
+        done = [_ok(pool.run_script(host, script)) for host, script in scripts]
+        assert fstab.read_text() == (
+            "/dev/vda1 / xfs defaults 0 0\n"
+            f"# confgen change: the disk of this filesystem was replaced: {stale}"
+        )
+        for volume in ("engine", "data"):
+            assert "volume reset-brick: success: reset-brick start operation successful" in done[1]
+            assert (
+                "Launching heal operation to perform full self heal on volume "
+                f"{volume} has been successful" in done[1]
+            ), done[1]
+        assert done[1].count("reset-brick commit force operation successful") == 2, done[1]
+        for path in paths:
+            _ok(pool.run("hv2", "getfattr", "-n", "trusted.glusterfs.volume-id", path))
+        status = pool.gluster("hv1", "volume", "status").stdout
+        assert not re.search(r"^Brick .*\bN\s+N/A", status, re.MULTILINE), status
+        assert _state(pool, plan) == built
+        # The gluster stand-in answers reset-brick in glusterd's words: its success lines, and
+        # its refusal of a commit while the brick's process runs.
+        brick = f"10.20.0.12:{paths[0]}"
+        volume = {"bricks": [brick], "replica": 3, "offline": []}
+        stand_in = {"hosts": {"hv2": {"peer": "10.20.0.12"}}, "volumes": {"engine": volume}}
+        refused = pool.gluster(
+            "hv2", "volume", "reset-brick", "engine", brick, brick, "commit", "force"
+        )
+        commit = [brick, brick, "commit", "force"]
+        assert (refused.returncode, refused.stderr) == _reset_brick(
+            stand_in, "engine", volume, commit
+        )[0::3]
+        for words in ([brick, "start"], commit):
+            assert _reset_brick(stand_in, "engine", volume, words)[1] in done[1]
+        for host, script in scripts:
+            again = _ok(pool.run_script(host, script))
+            assert "volume reset-brick:" not in again, again
+            assert "Launching heal" not in again, again

@@ -51,6 +51,17 @@ REPLACE_BY_HAND = (
 
 
 @record
+class Replacement:
+    """A host named by --replace: a new disk (or a new machine of the same name) whose bricks
+    are empty folders of FROM's paths, each put back into its volume and healed from the
+    other bricks of its replica set. `bricks` are (TO's volume, the brick, the bricks of its
+    replica set), in TO's volume order."""
+
+    host: str
+    bricks: tuple[tuple[VolumePlan, Brick, tuple[Brick, ...]], ...]
+
+
+@record
 class Growth:
     """A volume of both sides whose bricks grow by whole replica sets, appended in TO's order."""
 
@@ -70,10 +81,11 @@ class PoolChange:
     create: tuple[VolumePlan, ...]
     grow: tuple[Growth, ...]
     new_bricks_on: tuple[str, ...]
+    replace: tuple[Replacement, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.probe or self.create or self.grow)
+        return not (self.probe or self.create or self.grow or self.replace)
 
 
 def _index(cluster: Any) -> dict[str, str]:
@@ -95,7 +107,6 @@ def pool_change(
     old = {v.name: v for v in before.volumes}
     new = {v.name: v for v in after.volumes}
     to_path, from_path = _index(after.cluster), _index(before.cluster)
-    host_index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
     from_index = {h.name: i for i, h in enumerate(before.cluster.hosts)}
 
     for name in hosts.left:
@@ -106,17 +117,6 @@ def pool_change(
                     f"hosts[{from_index[name]}]",
                     f"{quoted(name)} is not in TO: a host leaving is not yet supported by "
                     f"confgen change; {HOST_LEAVES_BY_HAND}",
-                ),
-            )
-        )
-    for name in hosts.replaced:
-        refusals.append(
-            Refusal(
-                side=TO,
-                problem=error(
-                    f"hosts[{host_index[name]}]",
-                    f"--replace {name}: replacing a host's disk or machine is not yet "
-                    f"supported by confgen change; {REPLACE_BY_HAND}",
                 ),
             )
         )
@@ -216,6 +216,7 @@ def pool_change(
         added = volume.bricks[len(was.bricks) :]
         if added:
             grow.append(Growth(volume=volume, before=was.bricks, added=added))
+    replace = _replacements(old, new, hosts)
     kept = set(hosts.kept)
     gaining = {b.host for v in create for b in v.bricks} | {b.host for g in grow for b in g.added}
     return (
@@ -225,9 +226,33 @@ def pool_change(
             create=tuple(create),
             grow=tuple(grow),
             new_bricks_on=tuple(h.name for h in after.hosts if h.name in kept & gaining),
+            replace=replace,
         ),
         refusals,
     )
+
+
+def _replacements(
+    old: dict[str, VolumePlan], new: dict[str, VolumePlan], hosts: HostDiff
+) -> tuple[Replacement, ...]:
+    """The bricks each replaced host holds in FROM's volumes that TO keeps (a path changed or
+    a volume gone is refused on its own), in host ID order. Each has other copies to heal
+    from: the one target that takes --replace, ovirt45-el9, has only replica 3 volumes (its
+    validator refuses any other count)."""
+    replace: list[Replacement] = []
+    for name in hosts.replaced:
+        bricks = []
+        for volume in new.values():
+            was = old.get(volume.name)
+            if was is None:
+                continue
+            for i, brick in enumerate(was.bricks):
+                if brick.host != name or brick not in volume.bricks:
+                    continue
+                start = i - i % was.replica
+                bricks.append((volume, brick, was.bricks[start : start + was.replica]))
+        replace.append(Replacement(host=name, bricks=tuple(bricks)))
+    return tuple(replace)
 
 
 def handled(d: Difference) -> bool:
@@ -251,9 +276,7 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
     member = change.member
 
     def peers(p: GlusterPlan) -> list[dict[str, str]]:
-        return [
-            {"peer": h.peer, "address": str(h.storage_address)} for h in p.hosts if h.name != member
-        ]
+        return peers_seen_from(p, member)
 
     old = {v.name: v for v in before.volumes}
     new = {v.name: v for v in after.volumes}
@@ -275,6 +298,22 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
             {"name": v.name, "replica": v.replica, "bricks": _bricks(v.bricks)}
             for v in change.create
         ],
+        "replace": [
+            {
+                "host": r.host,
+                "bricks": [
+                    {
+                        "volume": v.name,
+                        "brick": str(b),
+                        "path": b.path,
+                        "others": [str(o) for o in replica_set if o != b],
+                    }
+                    for v, b, replica_set in r.bricks
+                ],
+                "volumes": list(dict.fromkeys(v.name for v, _, _ in r.bricks)),
+            }
+            for r in change.replace
+        ],
         "grow": [
             {
                 "name": g.volume.name,
@@ -286,6 +325,12 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
             for g in change.grow
         ],
     }
+
+
+def peers_seen_from(p: GlusterPlan, name: str) -> list[dict[str, str]]:
+    """The peers a member of the pool sees: every other host, by the name it was probed by
+    and its storage address."""
+    return [{"peer": h.peer, "address": str(h.storage_address)} for h in p.hosts if h.name != name]
 
 
 # --- the checks between steps ---------------------------------------------------------------
@@ -315,6 +360,15 @@ def volume_checks(after: GlusterPlan, change: PoolChange) -> tuple[Check, ...]:
         *(rebalance_watched(change.member, v.name) for v in grown),
         *volumes_healed(change.member, tuple(v for v in grown if v.replica > 1)),
     )
+
+
+def replaced_checks(on: str, replacement: Replacement) -> tuple[Check, ...]:
+    """After a replaced host's bricks are back: each of its volumes healed, on every brick
+    (the new bricks filled from the others of their replica sets), before anything else."""
+    seen: dict[str, VolumePlan] = {}
+    for volume, _, _ in replacement.bricks:
+        seen.setdefault(volume.name, volume)
+    return volumes_healed(on, tuple(seen.values()))
 
 
 def joined_checks(names: Sequence[str]) -> tuple[Check, ...]:

@@ -37,6 +37,27 @@ JOIN_BY_HAND = (
 )
 
 
+# A replaced host's bricks keep their paths (TO has FROM's): Gluster puts an empty brick back
+# at its own path with `reset-brick ... commit force`, which came in glusterfs 3.9
+# (release-notes 3.9.0.md; cli/src/cli-cmd-volume.c lists no reset-brick at v3.6.0, :3110 at
+# v10.3). The seed's glusterfs 3.6 has only `replace-brick ... commit force`, to another path:
+# glusterd refuses a path a brick of the host already has ("Brick: %s not available. Brick may
+# be containing or be contained by an existing brick", v3.6.0
+# xlators/mgmt/glusterd/src/glusterd-utils.c:7893-7899, glusterd_new_brick_validate, called
+# by the replace-brick stage, glusterd-replace-brick.c:487).
+REPLACE_BY_HAND = (
+    "--replace is not done by confgen change for this target: its glusterfs 3.6 has no "
+    "`reset-brick` (it came in 3.9), so a brick cannot be put back at its own path, and "
+    "`replace-brick` to another path would leave the volume other than TO. By hand, after "
+    "TO's brick step has made the new disk's filesystem: for each brick of the host, "
+    "`gluster volume replace-brick VOL HOST:PATH HOST:NEWPATH commit force` (NEWPATH an empty "
+    "folder on the new filesystem; every other brick up: glusterdocs Managing-Volumes.md, "
+    "Replace faulty brick), `gluster volume heal VOL full`, and `gluster volume heal VOL "
+    "info` until every brick shows 0 entries; then write NEWPATH into the cluster file. The "
+    "host's CTDB node keeps its line of the nodes file: start ctdb on it (its day-1 step)"
+)
+
+
 def change(
     before: SeedPlan, after: SeedPlan, hosts: HostDiff, found: Sequence[Difference]
 ) -> tuple[list[ChangeSpec], list[str], list[Refusal]]:
@@ -46,6 +67,13 @@ def change(
         refusals.append(
             Refusal(
                 side=TO, problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {JOIN_BY_HAND}")
+            )
+        )
+    for name in hosts.replaced:
+        refusals.append(
+            Refusal(
+                side=TO,
+                problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {REPLACE_BY_HAND}"),
             )
         )
     moved = ctdb_change.mount_vip_refusal(str(before.mount_vip), str(after.mount_vip))

@@ -5,6 +5,7 @@ new volumes, firewall rules added, and the engine's side re-run from TO's day-1 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from confgen.change import (
     FROM,
@@ -29,6 +30,9 @@ def change(
     pool, refusals = gluster_change.pool_change(before, after, hosts)
     refusals += _firewall(before, after)
     joined = set(hosts.joined)
+    index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
+    # A replaced host's new disk may have another name: its brick step takes TO's.
+    new_disk = {f"hosts[{index[name]}].brick_device" for name in hosts.replaced}
 
     def handled(d: Difference) -> bool:
         index = d.path.split(".", 1)[0]
@@ -38,6 +42,8 @@ def change(
             return True  # the core refuses these
         if d.side == FROM and d.path.startswith("hosts["):
             return True  # a host leaving: refused by the pool's change
+        if d.path in new_disk:
+            return True
         return gluster_change.handled(d) or d.path.startswith("firewall.")
 
     refusals += refuse_unhandled(found, handled)
@@ -50,6 +56,23 @@ def change(
     )
     specs: list[ChangeSpec] = []
     notes: list[str] = []
+    # Replaced hosts first, one at a time, each healed before anything else moves data.
+    for replacement in pool.replace:
+        specs += replaced(before, after, replacement, data)
+    if pool.replace:
+        # A new machine's engine side: Maintenance, then Reinstall with Hosted Engine DEPLOY
+        # (oVirt/ovirt-site source/documentation/common/install/
+        # proc-Reinstalling_an_Existing_Host_as_a_Self-Hosted_Engine_Node.adoc).
+        names = ", ".join(r.host for r in pool.replace)
+        notes.append(
+            f"A replaced host ({names}) that is a new machine, not a new disk, stops at its "
+            "first change step, which says how to give it back its Gluster identity (its old "
+            "UUID and peers); run the step again after that. Its engine side is then yours: "
+            "in the Administration Portal, put it into maintenance and Reinstall it with "
+            "Hosted Engine DEPLOY (oVirt-site, Reinstalling an Existing Host as a Self-Hosted "
+            "Engine Node); confgen change does not plan that part. A new disk needs nothing of "
+            "the engine"
+        )
     if new:
         # TO's step 00 on every host: every name of TO resolves on each; the joined hosts
         # then build themselves as day 1 does, up to glusterd running; the kept hosts take
@@ -115,6 +138,42 @@ def change(
             "status` until every node shows `completed`; the volume serves meanwhile"
         )
     return specs, notes, refusals
+
+
+def replaced(
+    before: El9Plan, after: El9Plan, replacement: gluster_change.Replacement, data: dict[str, Any]
+) -> list[ChangeSpec]:
+    """A replaced host's steps: check that it is a new disk in a host the pool knows, and
+    forget its dead brick filesystems; TO's brick step makes them again; then its bricks put
+    back with reset-brick and healed."""
+    name = replacement.host
+    storage = after.brick_storage[name]
+    own = {
+        **data,
+        "replaced": replacement.host,
+        "mount_points": [v.mount_point for v in storage.volumes],
+        # Its scripts run on it, not on the member: the pool as it sees it.
+        "before_peers": gluster_change.peers_seen_from(before, name),
+        "after_peers": gluster_change.peers_seen_from(after, name),
+    }
+    return [
+        ChangeSpec(
+            slug="replace-disk",
+            title=f"Check that {name} is in the pool, and forget its dead brick filesystems",
+            hosts=(name,),
+            template=f"{GLUSTER}/replace-disk.sh.j2",
+            data=own,
+        ),
+        *day_one(after, "brick-storage", (name,)),
+        ChangeSpec(
+            slug="reset-bricks",
+            title=f"Put {name}'s new bricks back into their volumes, and heal them",
+            hosts=(name,),
+            template=f"{GLUSTER}/reset-bricks.sh.j2",
+            checks=gluster_change.replaced_checks(name, replacement),
+            data=own,
+        ),
+    ]
 
 
 def _firewall(before: El9Plan, after: El9Plan) -> list[Refusal]:

@@ -201,6 +201,6 @@ def nodes_loaded(on: str, change: NodesChange) -> Check:
         on=on,
         command="ctdb status",
         shows=(f"Number of nodes:{len(change.after)}", *_status(change.after)),
-        note="each node of TO's nodes file listed by its number; the new ones "
-        "DISCONNECTED|UNHEALTHY|INACTIVE until their ctdb starts",
+        note="each node of TO's nodes file listed by its number; a new node shows "
+        "DISCONNECTED until its ctdb starts",
     )

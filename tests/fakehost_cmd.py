@@ -352,30 +352,57 @@ if PROGRAM == "ctdb":
             None,
         )
 
-    def connected(address):
-        """A node is connected when its ctdbd runs and each side has the other in its node
-        map: ctdbd connects to every node of its map and refuses a connection from an address
-        that is not in it ("Refused connection from unknown node", samba-4.2.0
-        ctdb/tcp/tcp_connect.c:242-265, ctdb_listen_event)."""
+    def connected(address, view=None):
+        """A node is connected, in the view of `view` (this host's ctdbd by default), when its
+        ctdbd runs and each side has the other in its node map: ctdbd connects to every node
+        of its map and refuses a connection from an address that is not in it ("Refused
+        connection from unknown node", samba-4.2.0 ctdb/tcp/tcp_connect.c:242-265,
+        ctdb_listen_event)."""
+        view = me if view is None else view
         other = holder(address)
-        if address == me["heartbeat"]:
+        if address == view["heartbeat"]:
             return True
-        return other is not None and me["heartbeat"] in (other.get("ctdb_nodes") or [])
+        return (
+            other is not None
+            and address in view["ctdb_nodes"]
+            and view["heartbeat"] in (other.get("ctdb_nodes") or [])
+        )
 
-    if words(ARGS)[:1] == ["status"]:
-        # control_status (samba-4.2.0 ctdb/tools/ctdb.c:1030-1114): "Number of nodes:%d", with
-        # " (including %d deleted nodes)" when some are, then "pnn:%d %-16s %s%s" for each node
-        # not deleted, its flags joined by '|' or "OK" (pretty_print_flags, :131-165; a node
-        # not connected is DISCONNECTED|UNHEALTHY from ctdb_add_node, and INACTIVE is the
-        # mask of DELETED, DISCONNECTED, BANNED and STOPPED, ctdb/include/ctdb_protocol.h:
-        # 573-580), " (THIS NODE)" on this one; then the VNN map and the recovery state.
-        deleted = loaded.count("0.0.0.0")
-        out = f"Number of nodes:{len(loaded)}"
+    # -n PNN: the node that answers (parse_nodestring, samba-4.2.0 ctdb/tools/ctdb.c:200-300):
+    # "Node %u does not exist" (exit 21, ERR_NONODE) past this node's map, "Node %u has status
+    # %s" (exit 22, ERR_DISNODE) for one disconnected or deleted.
+    node = next((ARGS[i + 1] for i, a in enumerate(ARGS[:-1]) if a == "-n"), None)
+    asked = me
+    if node is not None:
+        pnn = int(node)
+        if pnn >= len(loaded):
+            done(21, err=f"Node {pnn} does not exist\n")
+        if loaded[pnn] == "0.0.0.0" or not connected(loaded[pnn]):
+            # A deleted node is DELETED|DISCONNECTED (ctdb_add_deleted_node).
+            flags = (
+                "DISCONNECTED|DELETED|INACTIVE"
+                if loaded[pnn] == "0.0.0.0"
+                else "DISCONNECTED|UNHEALTHY|INACTIVE"
+            )
+            done(22, err=f"Node {pnn} has status {flags}\n")
+        asked = holder(loaded[pnn])
+    verb = [w for w in words(ARGS) if w != node][:1]
+    if verb == ["status"]:
+        # control_status (samba-4.2.0 ctdb/tools/ctdb.c:1030-1114), the node map of the node
+        # asked (-n) or this one: "Number of nodes:%d", with " (including %d deleted nodes)"
+        # when some are, then "pnn:%d %-16s %s%s" for each node not deleted, its flags joined
+        # by '|' or "OK" (pretty_print_flags, :131-165; a node not connected is
+        # DISCONNECTED|UNHEALTHY from ctdb_add_node, and INACTIVE is the mask of DELETED,
+        # DISCONNECTED, BANNED and STOPPED, ctdb/include/ctdb_protocol.h:573-580), " (THIS
+        # NODE)" on this one; then the VNN map and the recovery state.
+        nodes = asked["ctdb_nodes"]
+        deleted = nodes.count("0.0.0.0")
+        out = f"Number of nodes:{len(nodes)}"
         out += f" (including {deleted} deleted nodes)\n" if deleted else "\n"
-        present = [pnn for pnn, address in enumerate(loaded) if address != "0.0.0.0"]
+        present = [pnn for pnn, address in enumerate(nodes) if address != "0.0.0.0"]
         for pnn in present:
-            address = loaded[pnn]
-            flags = "OK" if connected(address) else "DISCONNECTED|UNHEALTHY|INACTIVE"
+            address = nodes[pnn]
+            flags = "OK" if connected(address, asked) else "DISCONNECTED|UNHEALTHY|INACTIVE"
             this = " (THIS NODE)" if address == me["heartbeat"] else ""
             out += f"pnn:{pnn} {address:<16} {flags}{this}\n"
         out += f"Generation:1\nSize:{len(present)}\n"

@@ -180,6 +180,7 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
                 vips=(("192.168.122.200/24", "eth0"), ("192.168.122.201/24", "eth0")),
             ),
         ),
+        (el7(3), el7(4)),
     ]
     scripts = []
     for i, (before, after) in enumerate(pairs):
@@ -194,6 +195,7 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         "create-volumes.sh",
         "add-bricks.sh",
         "public-addresses.sh",
+        "ctdb-nodes.sh",
     }
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout

@@ -83,6 +83,32 @@ def under_root(path):
     return current
 
 
+def nodes_file(root):
+    """The nodes file of the host whose root is `root`, as ctdbd reads it (ctdb_set_nlist,
+    samba-team/samba samba-4.2.0 ctdb/server/ctdb_server.c:160-230): trailing empty lines
+    dropped, each line's leading blanks stripped, an empty line skipped, a line that starts
+    with '#' a deleted node at 0.0.0.0; the others' PNNs in order from 0."""
+    current = root / "etc/ctdb/nodes"
+    for _ in range(10):  # the link to the meta volume, as under_root follows it
+        if not current.is_symlink():
+            break
+        target = os.readlink(current)
+        current = root / target.lstrip("/") if target.startswith("/") else current.parent / target
+    lines = current.read_text().split("\n") if current.is_file() else []
+    while lines and lines[-1] == "":
+        lines.pop()
+    return [
+        "0.0.0.0" if line.startswith("#") else line
+        for line in (raw.lstrip(" \t") for raw in lines)
+        if line
+    ]
+
+
+def ctdb_start(host, root):
+    """ctdbd loads its nodes file when it starts, and again only at `ctdb reloadnodes`."""
+    host["ctdb_nodes"] = nodes_file(root)
+
+
 def unit_known(unit):
     unit = unit.removesuffix(".service")
     if (ROOT / "etc/systemd/system" / unit).exists() or (
@@ -142,14 +168,20 @@ if PROGRAM == "systemctl":
             me["enabled"].remove(unit)
         if verb in ("start", "reload-or-restart") and unit not in me["active"]:
             me["active"].append(unit)
+            if unit == "ctdb":
+                ctdb_start(me, ROOT)
         if verb == "stop" and unit in me["active"]:
             me["active"].remove(unit)
+            if unit == "ctdb":
+                me.pop("ctdb_nodes", None)
             # The seed: once ovirt-ha-agent, -broker and vdsmd are stopped, "you should end up
             # with your hosted engine volume unmounted".
             if unit == "vdsmd":
                 me["mounts"] = {k: v for k, v in me["mounts"].items() if not k.startswith("/rhev/")}
     if verb == "reboot":  # the host comes back with its enabled units running
         me["active"] = list(me["enabled"])
+        if "ctdb" in me["active"]:
+            ctdb_start(me, ROOT)
     done(change=True)
 if PROGRAM == "hosted-engine" and state.get("target") == "ovirt45-el9":
     import fakehost_engine
@@ -312,6 +344,100 @@ if PROGRAM == "ctdb":
             address = line.split("/")[0]
             out += f"{address} {running[0] if running else -1}\n"
         done(out=out)
+    # The node map of this node's ctdbd: its nodes file when it started or last reloaded it.
+    loaded = me["ctdb_nodes"]
+
+    def holder(address):
+        """The host whose ctdbd runs as the node of `address`, or None."""
+        return next(
+            (
+                h
+                for h in state["hosts"].values()
+                if h["heartbeat"] == address and "ctdb" in h["active"]
+            ),
+            None,
+        )
+
+    def connected(address, view=None):
+        """A node is connected, in the view of `view` (this host's ctdbd by default), when its
+        ctdbd runs and each side has the other in its node map: ctdbd connects to every node
+        of its map and refuses a connection from an address that is not in it ("Refused
+        connection from unknown node", samba-4.2.0 ctdb/tcp/tcp_connect.c:242-265,
+        ctdb_listen_event)."""
+        view = me if view is None else view
+        other = holder(address)
+        if address == view["heartbeat"]:
+            return True
+        return (
+            other is not None
+            and address in view["ctdb_nodes"]
+            and view["heartbeat"] in (other.get("ctdb_nodes") or [])
+        )
+
+    # -n PNN: the node that answers (parse_nodestring, samba-4.2.0 ctdb/tools/ctdb.c:200-300):
+    # "Node %u does not exist" (exit 21, ERR_NONODE) past this node's map, "Node %u has status
+    # %s" (exit 22, ERR_DISNODE) for one disconnected or deleted.
+    node = next((ARGS[i + 1] for i, a in enumerate(ARGS[:-1]) if a == "-n"), None)
+    asked = me
+    if node is not None:
+        pnn = int(node)
+        if pnn >= len(loaded):
+            done(21, err=f"Node {pnn} does not exist\n")
+        if loaded[pnn] == "0.0.0.0" or not connected(loaded[pnn]):
+            # A deleted node is DELETED|DISCONNECTED (ctdb_add_deleted_node).
+            flags = (
+                "DISCONNECTED|DELETED|INACTIVE"
+                if loaded[pnn] == "0.0.0.0"
+                else "DISCONNECTED|UNHEALTHY|INACTIVE"
+            )
+            done(22, err=f"Node {pnn} has status {flags}\n")
+        asked = holder(loaded[pnn])
+    verb = [w for w in words(ARGS) if w != node][:1]
+    if verb == ["status"]:
+        # control_status (samba-4.2.0 ctdb/tools/ctdb.c:1030-1114), the node map of the node
+        # asked (-n) or this one: "Number of nodes:%d", with " (including %d deleted nodes)"
+        # when some are, then "pnn:%d %-16s %s%s" for each node not deleted, its flags joined
+        # by '|' or "OK" (pretty_print_flags, :131-165; a node not connected is
+        # DISCONNECTED|UNHEALTHY from ctdb_add_node, and INACTIVE is the mask of DELETED,
+        # DISCONNECTED, BANNED and STOPPED, ctdb/include/ctdb_protocol.h:573-580), " (THIS
+        # NODE)" on this one; then the VNN map and the recovery state.
+        nodes = asked["ctdb_nodes"]
+        deleted = nodes.count("0.0.0.0")
+        out = f"Number of nodes:{len(nodes)}"
+        out += f" (including {deleted} deleted nodes)\n" if deleted else "\n"
+        present = [pnn for pnn, address in enumerate(nodes) if address != "0.0.0.0"]
+        for pnn in present:
+            address = nodes[pnn]
+            flags = "OK" if connected(address, asked) else "DISCONNECTED|UNHEALTHY|INACTIVE"
+            this = " (THIS NODE)" if address == me["heartbeat"] else ""
+            out += f"pnn:{pnn} {address:<16} {flags}{this}\n"
+        out += f"Generation:1\nSize:{len(present)}\n"
+        out += "".join(f"hash:{i} lmaster:{pnn}\n" for i, pnn in enumerate(present))
+        out += f"Recovery mode:NORMAL (0)\nRecovery master:{present[0]}\n"
+        done(out=out)
+    if words(ARGS)[:1] == ["reloadnodes"]:
+        # control_reload_nodes_file (samba-4.2.0 ctdb/tools/ctdb.c:6189-6232): every other
+        # node of this node's map is asked to reload its nodes file, then this node, then a
+        # recovery; a node that cannot be asked gets "ERROR: Failed to reload nodes file on
+        # node %u. You MUST fix that node manually!" (DEBUG_ERR), and the command goes on and
+        # exits 0. It checks nothing of the files first (4.3 added that). The progress lines
+        # are DEBUG_NOTICE, below the tool's default level ERR (ctdb/common/cmdline.c:40),
+        # so a success prints nothing. Each ctdbd reloads from its own /etc/ctdb/nodes
+        # (ctdb/server/ctdb_recover.c:191-252).
+        err = ""
+        for pnn, address in enumerate(loaded):
+            if address == me["heartbeat"]:
+                continue
+            other = holder(address)
+            if address == "0.0.0.0" or other is None or not connected(address):
+                err += (
+                    f"ERROR: Failed to reload nodes file on node {pnn}. "
+                    "You MUST fix that node manually!\n"
+                )
+                continue
+            ctdb_start(other, Path(state["roots"]) / other["name"])
+        ctdb_start(me, ROOT)
+        done(0, err=err, change=True)
     if words(ARGS)[:1] == ["reloadips"]:
         # control_reloadips: every node of the PNN-LIST ("all") reloads its public_addresses
         # and the addresses are reassigned (samba-4.2.0 ctdb/tools/ctdb.c:4541-4560; ctdb.1

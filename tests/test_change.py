@@ -111,6 +111,64 @@ def test_el7_volumes_firewall_and_vips() -> None:
     assert "run gluster volume create vm replica 3 " in create
 
 
+def test_el7_a_host_joins_plan() -> None:
+    # Replica 3 volumes stay on hosts 1-3 (a fourth host alone is no replica set); a new
+    # volume takes a brick on the new host.
+    volumes = (*SEED_VOLUMES, ("vm", (2, 3, 4), False))
+    the_change = _change(el7(3), el7(4, volumes))
+    assert the_change.hosts.joined == ("host4",)
+    every = ("host1", "host2", "host3", "host4")
+    assert [(s.slug, s.hosts, s.script) for s in the_change.steps] == [
+        ("preflight", every, "scripts/00-preflight.sh"),
+        ("selinux-and-hosts", every, "scripts/01-selinux-and-hosts.sh"),
+        ("install-packages", ("host4",), "scripts/03-install-packages.sh"),
+        ("firewall", ("host4",), "scripts/04-firewall.sh"),
+        ("brick-storage", ("host4",), "scripts/05-brick-storage.sh"),
+        ("brick-storage", ("host2", "host3"), "scripts/05-brick-storage.sh"),
+        ("gluster-probe", ("host1",), "change/07-gluster-probe.sh"),
+        ("create-volumes", ("host1",), "change/08-create-volumes.sh"),
+        ("nfsmount-conf", ("host4",), "scripts/09-nfsmount-conf.sh"),
+        ("ctdb-nodes", ("host1",), "change/10-ctdb-nodes.sh"),
+        # The new node's own ctdb step (the meta volume mounted, the files linked, ctdb
+        # started), not the first host's, which writes the CTDB files.
+        ("ctdb", ("host4",), "scripts/12-ctdb.sh"),
+        ("systemd-units", ("host4",), "scripts/13-systemd-units.sh"),
+        ("hosted-engine-deploy", ("host4",), "scripts/19-hosted-engine-deploy.sh"),
+        ("restore-firewall", ("host4",), "scripts/20-restore-firewall.sh"),
+    ]
+    nodes = the_change.steps[9].data["nodes"]
+    addresses = [f"192.168.122.{10 + i}" for i in (1, 2, 3, 4)]
+    assert nodes["before"] == addresses[:3] and nodes["after"] == addresses
+    assert nodes["after_status"][0] == "nodes:4"
+    assert nodes["kept_pnns"] == [0, 1, 2]
+    tree = confgen.render_change(the_change)
+    # The nodes file the step installs is TO's, from the first host's folder: appended.
+    assert tree["hosts/host1/files/mnt/lock/nodes"].text == "".join(f"{a}\n" for a in addresses)
+    script = tree["hosts/host1/change/10-ctdb-nodes.sh"].text
+    assert "run ctdb reloadnodes" in script
+    assert "ctdb reloadnodes" not in tree["hosts/host4/scripts/12-ctdb.sh"].text
+    # The new host's deploy answers are TO's, in its folder.
+    assert "hosts/host4/data/hosted-engine-answers.conf" in tree
+    assert not [p for p in tree if p.startswith("hosts/host4/change/")]
+
+
+def test_el7_a_host_joining_above_an_unused_id_appends_a_comment_line() -> None:
+    the_change = _change(el7(3), el7(4).replace("host_id = 4", "host_id = 5"))
+    (step,) = [s for s in the_change.steps if s.slug == "ctdb-nodes"]
+    assert step.data["nodes"]["after"][3:] == ["# host ID 4: no host", "192.168.122.14"]
+    # ctdb status counts the commented line as a deleted node and lists the others by PNN.
+    assert step.data["nodes"]["after_status"][0] == "nodes:5"
+    assert step.data["nodes"]["after_status"][-1] == "pnn:4 192.168.122.14"
+
+
+def test_el7_a_host_joining_with_an_id_inside_froms_says_why() -> None:
+    with pytest.raises(confgen.ChangeError) as caught:
+        _change(*REFUSED["an el7 host joining with a host ID inside FROM's"][:2])
+    (problem,) = caught.value.problems
+    assert problem.path == "hosts[3].host_id"
+    assert "MUST be added to the end" in problem.message and "above 4" in problem.message
+
+
 def test_a_vip_whose_nic_or_prefix_changes_is_reloaded_in_two_steps() -> None:
     from confgen.components.ctdb_change import vip_change
 
@@ -160,7 +218,20 @@ REFUSED = {
         {(TO, "gluster.volumes[2].replica")},
     ),
     "a target change": (el9(3), el7(3), {(TO, "target")}),
-    "an el7 host joining": (el7(3), el7(4), {(TO, "hosts[3]")}),
+    "an el7 host joining with a host ID inside FROM's": (
+        el7(3).replace("host_id = 3", "host_id = 4"),
+        el7(4)
+        .replace("host_id = 3", "host_id = 9")
+        .replace("host_id = 4", "host_id = 3")
+        .replace("host_id = 9", "host_id = 4"),
+        {(TO, "hosts[3].host_id")},
+    ),
+    # Replica 3 on four hosts: one more host is no whole replica set, and TO is invalid.
+    "an el7 volume grown by one host": (
+        el7(3),
+        el7(4, (SEED_VOLUMES[0], ("data", (1, 2, 3, 4), True), SEED_VOLUMES[2])),
+        {(TO, "gluster.volumes[1].hosts")},
+    ),
     "the mount VIP moved": (
         el7(3),
         el7(3, vips=(("192.168.122.201/24", "eth0"),)),

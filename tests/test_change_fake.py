@@ -57,7 +57,7 @@ def _pool(fake: FakeCluster) -> dict[str, object]:
         "peers": sorted(state["peers"]),
         "volumes": volumes,
         "engine hosts": sorted(state["engine"]["hosts"]),
-        "domains": sorted(state["engine"]["storage_domains"]),
+        "domains": sorted(state["engine"].get("storage_domains", {})),  # el9 only
     }
 
 
@@ -204,3 +204,63 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     assert stopped.returncode != 0
     assert "this is a new machine, not a new disk" in stopped.stderr, stopped.stderr
     assert fake.changes()[calls:] == []
+
+
+def _ctdb(fake: FakeCluster) -> dict[str, object]:
+    """What CTDB runs: each host's ctdbd and the node map it has loaded, the nodes file."""
+    hosts = fake.state["hosts"]
+    return {
+        name: ("ctdb" in h["active"], "ctdb" in h["enabled"], h.get("ctdb_nodes"))
+        for name, h in sorted(hosts.items())
+    }
+
+
+def test_el7_three_to_four_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
+    # Replica 3 volumes on four hosts: the fourth alone is no replica set, so TO grows no
+    # volume (its validation refuses one grown by a host); a new volume has a brick there.
+    volumes = (
+        ("engine", (1, 2, 3), True),
+        ("data", (1, 2, 3), True),
+        ("meta", (1, 2, 3), False),
+        ("vm", (2, 3, 4), False),
+    )
+    before, after = confgen.loads(el7(3)), confgen.loads(el7(4, volumes))
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    # A fake cluster of TO's hosts (host4 a fresh CentOS 7); FROM's runbook builds FROM.
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after)
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    three = [f"192.168.122.{10 + i}" for i in (1, 2, 3)]
+    assert {n: c[2] for n, c in _ctdb(fake).items() if c[0]} == {
+        f"host{i}": three for i in (1, 2, 3)
+    }
+    fake.out = change_out
+    steps = [
+        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
+        for s in the_change.steps
+        for h in s.hosts
+    ]
+    calls = len(fake.changes())
+    _run(fake, steps, dry_first=True)
+    reloads = [c for c in fake.changes()[calls:] if c[1][:2] == ["ctdb", "reloadnodes"]]
+    # Once, on a member, before the new node's ctdb starts; not again at the rerun.
+    assert reloads == [("host1", ["ctdb", "reloadnodes"])], reloads
+    changed = {**_pool(fake), "ctdb": _ctdb(fake)}
+    before_rerun = fake.snapshot(), len(fake.changes())
+    _run(fake, steps, dry_first=False)
+    assert (fake.snapshot(), len(fake.changes())) == before_rerun
+
+    # The cluster TO's day-1 runbook builds (the same comparison against a fake cluster built
+    # by TO's runbook passes too, at twice this test's time): TO's peers and volumes, every
+    # node with TO's nodes loaded and ctdb enabled, every host a hosted-engine host.
+    plan = the_change.after
+    assert changed["peers"] == sorted(h.peer for h in plan.hosts if not h.is_first)
+    assert {n: v[:3] for n, v in changed["volumes"].items()} == {  # type: ignore[attr-defined]
+        v.name: ("Started", v.replica, [str(b) for b in v.bricks]) for v in plan.volumes
+    }
+    four = [*three, "192.168.122.14"]
+    assert changed["ctdb"] == {f"host{i}": (True, True, four) for i in (1, 2, 3, 4)}
+    assert changed["engine hosts"] == [1, 2, 3, 4]
+    assert (fake.root("host4") / "mnt/lock/nodes").read_text() == "".join(f"{a}\n" for a in four)

@@ -181,6 +181,7 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
                 vips=(("192.168.122.200/24", "eth0"), ("192.168.122.201/24", "eth0")),
             ),
         ),
+        (el7(3), el7(4)),
     ]
     replace = {2: ["hv2"]}
     pairs.append((el9(3), el9(3)))
@@ -200,6 +201,7 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         "public-addresses.sh",
         "replace-disk.sh",
         "reset-bricks.sh",
+        "ctdb-nodes.sh",
     }
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout

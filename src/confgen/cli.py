@@ -187,8 +187,9 @@ stands, usually the committed one) to TO (the file as wanted), into OUT:
 
 Both files are loaded and validated on their own (each problem with its file, line and key
 path), must be of one target, and every difference must be one confgen change takes: new
-volumes, volumes grown by whole replica sets, hosts joining (ovirt45-el9), firewall rules
-added, the CTDB public addresses (ovirt35-el7). Anything else is refused with its key path,
+volumes, volumes grown by whole replica sets, hosts joining (on ovirt35-el7 with the CTDB
+nodes file and the hosted-engine deploy), firewall rules added, the CTDB public addresses
+(ovirt35-el7). Anything else is refused with its key path,
 why, and how to do it by hand; nothing is written then. A pair with nothing to do writes a
 CHANGE.md that says so, and exits 0.
 

@@ -1,7 +1,7 @@
-"""The change of a running ovirt35-el7 cluster: new volumes, volumes grown by whole replica
-sets on the hosts it has, the iptables rules as TO has them, and the CTDB public addresses
-added, removed or moved. A host joining is refused: its CTDB node and its hosted-engine
-deploy are not yet done by confgen change."""
+"""The change of a running ovirt35-el7 cluster: hosts joining (their own day-1 steps, probed
+from the first host, their CTDB node appended to the nodes file and reloaded on every node,
+their hosted-engine deploy), new volumes, volumes grown by whole replica sets, the iptables
+rules as TO has them, and the CTDB public addresses added, removed or moved."""
 
 from __future__ import annotations
 
@@ -24,17 +24,16 @@ from confgen.planner import Check
 from confgen.targets.ovirt35_el7.planning import SeedPlan
 
 GLUSTER = "components/gluster/change"
-# CTDB's own procedure for a new node (samba-team/samba samba-4.22.0 ctdb/doc/ctdb.1.xml,
-# reloadnodes): "add the new nodes at the end of this file", identical on every node, then
-# `ctdb reloadnodes`; the nodes file is append-only, a node's number being its line.
-JOIN_BY_HAND = (
-    "a host joining is not yet supported by confgen change for this target: its CTDB node "
-    "(the heartbeat address appended at the end of the nodes file, identical on every node, "
-    "then `ctdb reloadnodes`: ctdb.1, reloadnodes) and its hosted-engine deploy are not "
-    "planned; by hand, run the new host's day-1 steps of TO's render, `gluster peer probe` it "
-    "from a member, append its line to the nodes file and run `ctdb reloadnodes`, then deploy "
-    "the hosted engine on it"
-)
+# The day-1 steps a joining host runs itself, in TO's order; the others of day 1 are the
+# cluster's, done once: stop-engine and start-engine (the engine's storage moved to the VIP),
+# peer-probe, add-bricks and heal-workaround (the seed's volumes grown to replica 3),
+# new-volumes and the first host's ctdb step (the meta volume and the CTDB files on it).
+# Their change counterparts are the change steps: probe, create-volumes, add-bricks, and
+# the nodes file.
+BUILD = ("install-packages", "firewall", "brick-storage")
+AFTER_PROBE = ("nfsmount-conf",)
+CTDB_NODE = ("ctdb", "systemd-units")
+ENGINE = ("hosted-engine-deploy", "restore-firewall")
 
 
 # A replaced host's bricks keep their paths (TO has FROM's): Gluster puts an empty brick back
@@ -62,13 +61,8 @@ def change(
     before: SeedPlan, after: SeedPlan, hosts: HostDiff, found: Sequence[Difference]
 ) -> tuple[list[ChangeSpec], list[str], list[Refusal]]:
     pool, refusals = gluster_change.pool_change(before, after, hosts)
+    refusals += ctdb_change.join_refusals(before.cluster, after.cluster, hosts.joined)
     index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
-    for name in hosts.joined:
-        refusals.append(
-            Refusal(
-                side=TO, problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {JOIN_BY_HAND}")
-            )
-        )
     for name in hosts.replaced:
         refusals.append(
             Refusal(
@@ -84,21 +78,42 @@ def change(
         if d.path.startswith("hosts[") and (
             d.side == FROM or d.before is None or d.path.endswith((".first", ".host_id"))
         ):
-            return True  # joined and left hosts, first and host IDs: refused above or by the core
+            return True  # joined hosts, done here; left hosts, first and host IDs: refused
         return gluster_change.handled(d) or ctdb_change.handled(d) or d.path.startswith("firewall.")
 
     refusals += refuse_unhandled(found, handled)
     data = {"pool": gluster_change.pool_data(before, after, pool)}
     every = tuple(h.name for h in after.hosts)
+    new = tuple(h.name for h in after.hosts if h.name in set(hosts.joined))
+    kept = tuple(h.name for h in after.hosts if h.name not in set(hosts.joined))
     member = (pool.member,)
     specs: list[ChangeSpec] = []
     notes: list[str] = []
+    if new:
+        # TO's step 00 and /etc/hosts on every host: every name of TO resolves on each (the
+        # probe names the new hosts); the new hosts then build themselves as day 1 does, up
+        # to glusterd running.
+        specs += day_one(after, "preflight", every)
+        specs += day_one(after, "selinux-and-hosts", every)
+        for slug in BUILD:
+            specs += day_one(after, slug, new)
     if before.firewall_groups != after.firewall_groups:
         # The firewall step installs /etc/sysconfig/iptables whole and reloads it when it
         # changed: rules added and removed alike.
-        specs += day_one(after, "firewall", every)
+        specs += day_one(after, "firewall", kept)
     if pool.new_bricks_on:
         specs += day_one(after, "brick-storage", pool.new_bricks_on)
+    if pool.probe:
+        specs.append(
+            ChangeSpec(
+                slug="gluster-probe",
+                title="Probe the new hosts into the Gluster trusted pool",
+                hosts=member,
+                template=f"{GLUSTER}/probe.sh.j2",
+                checks=gluster_change.probe_checks(after, pool.member),
+                data=data,
+            )
+        )
     if pool.create:
         specs.append(
             ChangeSpec(
@@ -126,9 +141,21 @@ def change(
                 f"After the add-brick step, watch `gluster volume rebalance {g.volume.name} "
                 "status` until every node shows `completed`; the volume serves meanwhile"
             )
+    for slug in AFTER_PROBE:
+        specs += day_one(after, slug, new)
+    meta = after.cluster.ctdb.meta_dir
+    nodes = ctdb_change.nodes_change(before.nodes, after.nodes)
+    if not nodes.empty:
+        specs.append(
+            ctdb_change.nodes_step(nodes, after.first.name, meta, f"{FILES}{meta}/nodes", data)
+        )
+    for slug in CTDB_NODE:
+        # The new node: the meta volume mounted, the CTDB files linked from it, ctdb started
+        # (ctdb.1 reloadnodes: "Install and configure the new node and bring it online"
+        # once every node has reloaded), and the units that bring both back at boot.
+        specs += day_one(after, slug, new)
     vips = ctdb_change.vip_change(before.public_addresses, after.public_addresses)
     if not vips.empty:
-        meta = after.cluster.ctdb.meta_dir
         file = f"{meta}/public_addresses"
         between = f"{DATA}/change/public_addresses.between"
         specs.append(
@@ -152,6 +179,18 @@ def change(
                 "them in place (ctdb.1, reloadips), so the step reloads twice, first without "
                 "them; connections to them drop"
             )
+    for name in new:
+        # The hosted engine on each new host, in host ID order, as day 1 deploys hosts 2..N:
+        # hosted-engine --deploy as an additional host with TO's answers of that host, then
+        # the iptables rules the deploy replaced put back.
+        for slug in ENGINE:
+            specs += day_one(after, slug, (name,))
+    if new:
+        notes.append(
+            "Each new host's hosted-engine deploy asks, as on day 1, that the host before it "
+            "by ID is a hosted-engine host and the engine is up, then for the first host's "
+            "root password"
+        )
     return specs, notes, refusals
 
 

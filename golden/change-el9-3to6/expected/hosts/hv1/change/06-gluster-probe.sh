@@ -284,7 +284,9 @@ healed() {
 # the new servers are probed from a member of the pool, by the names TO gives them.
 step "Check that glusterd answers on every new host"
 unreachable=""
-for peer in 10.20.0.14 10.20.0.15 10.20.0.16; do
+# An array, not a word list: a change may probe one host alone.
+NEW_PEERS=(10.20.0.14 10.20.0.15 10.20.0.16)
+for peer in "${NEW_PEERS[@]}"; do
     # shellcheck disable=SC2016 # $1 is expanded by the inner bash, which gets the peer as $1
     timeout 5 bash -c 'exec 3<>"/dev/tcp/$1/24007"' _ "$peer" 2>/dev/null || unreachable="$unreachable $peer"
 done

@@ -142,6 +142,17 @@ if PROGRAM == "systemctl":
             me["enabled"].remove(unit)
         if verb in ("start", "reload-or-restart") and unit not in me["active"]:
             me["active"].append(unit)
+            if unit in ("ctdb", "ctdb.service") and "ctdb_nodes" not in state:
+                # ctdbd reads its nodes file when it starts (ctdb_load_nodes_file, samba
+                # ctdb/server/ctdbd.c); the cluster's nodemap, for `ctdb status`, is the file
+                # as the first node to start read it (every node reads the one shared file).
+                nodes = ROOT / "etc/ctdb/nodes"
+                if nodes.exists():
+                    state["ctdb_nodes"] = [
+                        "0.0.0.0" if line.startswith("#") else line
+                        for line in (raw.strip() for raw in nodes.read_text().splitlines())
+                        if line
+                    ]
         if verb == "stop" and unit in me["active"]:
             me["active"].remove(unit)
             # The seed: once ovirt-ha-agent, -broker and vdsmd are stopped, "you should end up
@@ -282,18 +293,25 @@ if PROGRAM == "ctdb":
     # ctdb talks to the local ctdbd; without it: "connect() failed", exit 1 (ctdb/tools/ctdb.c).
     if "ctdb" not in me["active"]:
         done(1, err="connect() failed, errno=2\n")
-    if words(ARGS)[:1] == ["ip"]:
-        # control_ip: "Public IPs on node N", then "ADDRESS PNN" for each public address the
-        # node knows, PNN -1 while no node holds it. PNNs are the line numbers of the nodes file,
-        # read as ctdb_read_nodes_file reads it (samba ctdb/common/ctdb_util.c): blank lines
-        # skipped, each line stripped, one that starts with '#' a deleted node at 0.0.0.0.
-        nodes = [
+
+    def nodes_file():
+        # The nodes file read as ctdb_read_nodes_file reads it (samba ctdb/common/ctdb_util.c):
+        # blank lines skipped, each line stripped, one that starts with '#' a deleted node at
+        # 0.0.0.0.
+        return [
             "0.0.0.0" if line.startswith("#") else line
             for line in (
                 raw.strip() for raw in under_root("/etc/ctdb/nodes").read_text().splitlines()
             )
             if line
         ]
+
+    if words(ARGS)[:1] == ["ip"]:
+        # control_ip: "Public IPs on node N", then "ADDRESS PNN" for each public address the
+        # node knows, PNN -1 while no node holds it. PNNs are the line numbers of the nodes file,
+        # read as ctdb_read_nodes_file reads it (samba ctdb/common/ctdb_util.c): blank lines
+        # skipped, each line stripped, one that starts with '#' a deleted node at 0.0.0.0.
+        nodes = nodes_file()
         running = [
             i
             for i, address in enumerate(nodes)
@@ -306,6 +324,36 @@ if PROGRAM == "ctdb":
             address = line.split("/")[0]
             out += f"{address} {running[0] if running else -1}\n"
         done(out=out)
+    if words(ARGS)[:1] == ["status"]:
+        # control_status (samba-4.2.0 ctdb/tools/ctdb.c:1030-1112): the nodemap ctdbd holds,
+        # "Number of nodes:N" ("(including D deleted nodes)" when some are), then a line
+        # "pnn:N ADDRESS FLAGS" for each node but the deleted ones (:1016-1025, the address
+        # padded to 16), FLAGS "OK" or the names of the flags set joined by "|" in the order
+        # of pretty_print_flags (:131-164): a node whose ctdbd does not run is DISCONNECTED,
+        # and so INACTIVE (a mask of DELETED, DISCONNECTED, BANNED, STOPPED:
+        # ctdb/include/ctdb_protocol.h:580). Then the VNN map and recovery lines, which no
+        # script reads, left out. ctdbd's nodemap is the nodes file as it read it when the
+        # cluster's ctdb started or last reloaded it (state["ctdb_nodes"]).
+        nodes = state.get("ctdb_nodes") or nodes_file()
+        deleted = sum(1 for a in nodes if a == "0.0.0.0")
+        out = f"Number of nodes:{len(nodes)}"
+        out += f" (including {deleted} deleted nodes)\n" if deleted else "\n"
+        mine = next(i for i, a in enumerate(nodes) if a == me["heartbeat"])
+        for i, address in enumerate(nodes):
+            if address == "0.0.0.0":
+                continue
+            running = any(
+                h["heartbeat"] == address and "ctdb" in h["active"] for h in state["hosts"].values()
+            )
+            flags = "OK" if running else "DISCONNECTED|INACTIVE"
+            out += f"pnn:{i} {address:<16} {flags}{' (THIS NODE)' if i == mine else ''}\n"
+        done(out=out)
+    if words(ARGS)[:1] == ["reloadnodes"]:
+        # control_reload_nodes_file (samba-4.2.0 ctdb/tools/ctdb.c:6192-6230): every node of
+        # the nodemap, then this one, reloads its nodes file, and a recovery starts. Every node
+        # reads the one file of the meta volume here, so the cluster's nodemap is that file.
+        state["ctdb_nodes"] = nodes_file()
+        done(0, change=True)
     if words(ARGS)[:1] == ["reloadips"]:
         # control_reloadips: every node of the PNN-LIST ("all") reloads its public_addresses
         # and the addresses are reassigned (samba-4.2.0 ctdb/tools/ctdb.c:4541-4560; ctdb.1

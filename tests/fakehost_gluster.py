@@ -613,7 +613,8 @@ def _remove_brick(
 ) -> Answer:
     """`volume remove-brick VOL [replica N] BRICK... start|status|commit|force`, as glusterd
     checks it (glusterd-brick-ops.c at v10.3 and v3.6.0: whole replica sets unless the replica
-    count is lowered, :750 and :799 "Remove brick incorrect brick count of %d for %s %d"; a
+    count is lowered, :750 and :799 "Remove brick incorrect brick count of %d for %s %d", and
+    none of a volume of one replica set, :732-741 at v10.3 and :786 at v3.6.0; a
     lower count takes one brick of each set, :335 at v3.6.0 "need %d(xN) bricks for reducing
     replica count of the volume from %d to %d"; commit only of bricks whose data was moved,
     :1664-1670 at v10.3, "is not decommissioned. Use start or force option"). The words of
@@ -676,6 +677,12 @@ def _remove_brick(
         volume["bricks"] = [b for b in volume["bricks"] if b not in bricks]
         volume["replica"] = replica
         return _ok(f"volume remove-brick {verb}: success\n", True)
+    if current > 1 and len(volume["bricks"]) == current:
+        # One replica set: bricks go only with a lower replica count (v10.3 :732-741).
+        return _fail(
+            f"volume remove-brick {verb}: failed: Removing bricks from replicate configuration "
+            "is not allowed without reducing replica count explicitly."
+        )
     if current > 1 and len(bricks) % current:
         return _fail(
             f"volume remove-brick {verb}: failed: Remove brick incorrect brick count of "

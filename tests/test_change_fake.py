@@ -159,6 +159,18 @@ def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     _run_in_order(fake, dry_first=False)
     fake.out = change_out
     steps = [(h, f"../{s.script}") for s in the_change.steps for h in s.hosts]
+    # While the engine's VM runs on host4, its step stops before it changes anything.
+    engine = fake.state["engine"]
+    was = engine["vm"], engine["runs_on"]
+    engine["vm"], engine["runs_on"] = "up", 4
+    fake.save()
+    calls, files = len(fake.changes()), fake.snapshot()
+    refused = fake.run("host4", f"../{the_change.steps[1].script}")
+    assert refused.returncode != 0 and "the engine's VM runs on host4" in refused.stderr, refused
+    assert (len(fake.changes()), fake.snapshot()) == (calls, files)
+    engine = fake.state["engine"]
+    engine["vm"], engine["runs_on"] = was
+    fake.save()
     calls = len(fake.changes())
     _run(fake, steps, dry_first=True)
     made = [

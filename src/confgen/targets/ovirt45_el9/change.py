@@ -23,24 +23,27 @@ from confgen.errors import error, quoted
 from confgen.targets.ovirt45_el9.planning import El9Plan
 
 GLUSTER = "components/gluster/change"
-# The engine's side of a host leaving an oVirt 4.5 hosted-engine cluster (oVirt/ovirt-site,
-# source/documentation/administration_guide, "Removing a Host from a Self-Hosted Engine
-# Environment"): the host to maintenance, reinstalled with the hosted engine UNDEPLOYed, then
-# removed; through the REST API, POST /hosts/ID/deactivate, POST /hosts/ID/install with
-# undeploy_hosted_engine, DELETE /hosts/ID (ovirt-engine-api-model services/HostService.java:
-# deactivate, install, remove). The fake engine of the tests does not answer these calls yet,
-# so confgen change does not plan them; the Gluster side alone would leave the engine with a
-# host it cannot reach.
+# The engine's side of a host leaving, as ovirt-engine 4.5.7 takes it through the REST API
+# (oVirt/ovirt-engine tag ovirt-engine-4.5.7, backend/manager/modules/restapi/jaxrs/src/main/
+# java/org/ovirt/engine/api/restapi/resource/BackendHostResource.java): POST
+# /hosts/ID/deactivate (:444-450, MaintenanceNumberOfVdss), POST /hosts/ID/install with
+# undeploy_hosted_engine (:143-168, the hosted engine UNDEPLOYed), DELETE /hosts/ID (:804-808,
+# RemoveVds). RemoveVds refuses a host that is not in maintenance, one that runs a VM, and in a
+# Gluster cluster one that holds a brick ("Server having Gluster volume"); with no brick left
+# it detaches the host from the pool itself (bll/RemoveVdsCommand.java:207-275, :327-336;
+# frontend AppErrors.properties:1440, :1443). So the bricks go first. The fake engine of the
+# tests (tests/fakehost_engine.py) does not answer these calls yet, so confgen change does not
+# plan them; the Gluster side alone would leave the engine with a host it cannot reach.
 LEAVE_BY_HAND = (
     "a host leaving is not yet supported by confgen change for this target: the engine's "
     "side (the host to maintenance, its hosted engine undeployed, the host removed) is not "
-    "planned. By hand, in this order: in the engine's web admin, Compute, Hosts, the host, "
-    "Management, Maintenance; then Installation, Reinstall with Hosted Engine: UNDEPLOY; then "
-    "Remove (oVirt administration guide, Removing a Host from a Self-Hosted Engine "
-    "Environment); then, from a host that stays, for each volume with a brick on it, "
-    "`gluster volume remove-brick VOL <its whole replica set> start`, `... status` until "
-    "completed, `... commit` (glusterdocs Managing-Volumes.md, Shrinking Volumes); then "
-    "`gluster peer detach HOST`"
+    "planned. By hand, in this order: from a host that stays, for each volume with a brick on "
+    "it, `gluster volume remove-brick VOL <its whole replica set> start`, `... status` until "
+    "completed, `... commit` (glusterdocs Managing-Volumes.md, Shrinking Volumes; the engine "
+    "refuses to remove a host that holds a brick, ovirt-engine 4.5.7 RemoveVdsCommand.java); "
+    "then in the engine's web admin, Compute, Hosts, the host: Management, Maintenance; "
+    "Installation, Reinstall with Hosted Engine: UNDEPLOY; Remove, which also detaches it "
+    "from the Gluster pool (else `gluster peer detach HOST` from a host that stays)"
 )
 
 

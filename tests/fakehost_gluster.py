@@ -405,6 +405,8 @@ def answer(
         state["named"].append(target)
         state["peers"].append(target)
         return _ok(_probed(state, ""), change=True)
+    if words[:2] == ["peer", "detach"]:
+        return _detach(state, me, words[2])
     if words[0] != "volume":
         return _fail(f"unrecognized word: {words[0]}")
     if words[1:] == ["info"]:
@@ -582,6 +584,8 @@ def answer(
             )
     if verb == "reset-brick":
         return _reset_brick(state, name, volume, words[3:])
+    if verb == "remove-brick":
+        return _remove_brick(state, name, volume, words[3:])
     if verb == "rebalance":
         if len(volume["bricks"]) // volume["replica"] < 2:
             return _fail(
@@ -618,3 +622,137 @@ def answer(
                 True,
             )
     return _fail(f"fakehost: no stand-in behaviour for gluster {' '.join(words)}", 2)
+
+
+def _detach(state: dict[str, Any], me: dict[str, Any], peer: str) -> Answer:
+    """`peer detach HOST` (--mode=script: no question). glusterd refuses a host that is not a
+    peer and one that holds a brick of any volume (glusterd-handler.c, GF_DEPROBE_NOT_FRIEND
+    and GF_DEPROBE_BRICK_EXIST: v10.3 :4000-4012, v3.6.0 :3489-3497, each version's words
+    below); else the peer leaves the pool, "peer detach: success" (cli-rpc-ops.c:205-208 at
+    v3.6.0; the words seen with glusterfs 10.3 in tests/test_real_programs_change.py)."""
+    if peer not in _pool(state) or peer == me["peer"]:
+        return _fail(f"peer detach: failed: {peer} is not part of cluster")
+    if any(b.split(":", 1)[0] == peer for v in state["volumes"].values() for b in v["bricks"]):
+        if _glusterfs_10(state):
+            return _fail(
+                f"peer detach: failed: Peer {peer} hosts one or more bricks. If the peer is in "
+                "not recoverable state then use either replace-brick or remove-brick command "
+                "with force to remove all bricks from the peer and attempt the peer detach "
+                "again.",
+                255,
+            )
+        return _fail(f"peer detach: failed: Brick(s) with the peer {peer} exist in cluster")
+    if peer == state["hosts"][state["first"]]["peer"]:
+        return _fail("fakehost: the stand-in does not detach the first host", 2)
+    state["peers"].remove(peer)
+    return _ok("peer detach: success\n", True)
+
+
+def _remove_brick(
+    state: dict[str, Any], name: str, volume: dict[str, Any], words: list[str]
+) -> Answer:
+    """`volume remove-brick VOL [replica N] BRICK... start|status|commit|force`, as glusterd
+    checks it (glusterd-brick-ops.c at v10.3 and v3.6.0: whole replica sets unless the replica
+    count is lowered, :750 and :799 "Remove brick incorrect brick count of %d for %s %d", and
+    none of a volume of one replica set, :732-741 at v10.3 and :786 at v3.6.0; a
+    lower count takes one brick of each set, :335 at v3.6.0 "need %d(xN) bricks for reducing
+    replica count of the volume from %d to %d"; commit only of bricks whose data was moved,
+    :1664-1670 at v10.3, "is not decommissioned. Use start or force option"). The words of
+    each answer as glusterfs 10.3 prints them (tests/test_real_programs_change.py replays each
+    command the scripts send, and these refusals). The data moves at once here: `status`
+    after `start` shows each node of the bricks `completed`."""
+    action = words[-1]
+    parsed = _replica(words[:-1])
+    if isinstance(parsed, str):
+        return _fail(parsed)
+    replica, bricks = parsed
+    current = volume["replica"]
+    verb = "commit force" if action == "force" else action
+    task = volume.get("removing")
+    if action == "status":
+        if task is None:
+            if len(volume["bricks"]) // current < 2:
+                return _fail(
+                    f"volume remove-brick status: failed: Volume {name} is not a distribute "
+                    "volume or contains only 1 brick.\nNot performing rebalance"
+                )
+            if _glusterfs_10(state):
+                return _fail(
+                    "volume remove-brick status: failed: remove-brick not started for volume "
+                    f"{name}."
+                )
+            return _fail("volume remove-brick status: failed: remove-brick not started.")
+        if sorted(bricks) != sorted(task):
+            return _fail(f"volume remove-brick status: failed: Incorrect brick for volume {name}")
+        out = (
+            f"{'Node':>40} {'Rebalanced-files':>16} {'size':>13} {'scanned':>13} "
+            f"{'failures':>13} {'skipped':>13} {'status':>20} {'run time in h:m:s':>18}\n"
+            f"{'---------':>40} {'-----------':>16} {'-----------':>13} {'-----------':>13} "
+            f"{'-----------':>13} {'-----------':>13} {'------------':>20} "
+            f"{'--------------':>18}\n"
+        )
+        for node in dict.fromkeys(b.split(":", 1)[0] for b in task):
+            out += (
+                f"{node:>40} {0:>16} {'0Bytes':>13} {0:>13} {0:>13} {0:>13} "
+                f"{'completed':>20} {'0:00:00':>18}\n"
+            )
+        return _ok(out)
+    if any(b not in volume["bricks"] for b in bricks):
+        missing = next(b for b in bricks if b not in volume["bricks"])
+        return _fail(
+            f"volume remove-brick {verb}: failed: Incorrect brick {missing} for volume {name}"
+        )
+    if replica is not None and replica < current:
+        sets = len(volume["bricks"]) // current
+        if len(bricks) != sets * (current - replica):
+            return _fail(
+                f"volume remove-brick {verb}: failed: need {sets}(xN) bricks for reducing "
+                f"replica count of the volume from {current} to {replica}"
+            )
+        if action != "force":
+            return _fail(
+                f"volume remove-brick {verb}: failed: number of bricks provided ({len(bricks)}) "
+                f"is not valid. need at least {current} (or {current}xN)"
+            )
+        volume["bricks"] = [b for b in volume["bricks"] if b not in bricks]
+        volume["replica"] = replica
+        return _ok(f"volume remove-brick {verb}: success\n", True)
+    if current > 1 and len(volume["bricks"]) == current:
+        # One replica set: bricks go only with a lower replica count (v10.3 :732-741).
+        return _fail(
+            f"volume remove-brick {verb}: failed: Removing bricks from replicate configuration "
+            "is not allowed without reducing replica count explicitly."
+        )
+    if current > 1 and len(bricks) % current:
+        return _fail(
+            f"volume remove-brick {verb}: failed: Remove brick incorrect brick count of "
+            f"{len(bricks)} for replica {current}"
+        )
+    sets = [volume["bricks"][i : i + current] for i in range(0, len(volume["bricks"]), current)]
+    if any(0 < len(set(s) & set(bricks)) < current for s in sets):
+        return _fail(f"volume remove-brick {verb}: failed: Bricks not from same subvol for replica")
+    if action == "start":
+        if task is not None:
+            return _fail(
+                f"volume remove-brick start: failed: An earlier remove-brick task exists for "
+                f"volume {name}. Either commit it or stop it before starting a new task."
+            )
+        volume["removing"] = list(bricks)
+        return _ok(
+            "volume remove-brick start: success\nID: 00000000-0000-0000-0000-000000000000\n", True
+        )
+    if action == "commit":
+        if task is None or sorted(task) != sorted(bricks):
+            return _fail(
+                f"volume remove-brick commit: failed: Brick {bricks[0]} is not decommissioned. "
+                "Use start or force option"
+            )
+        volume.pop("removing")
+        volume["bricks"] = [b for b in volume["bricks"] if b not in bricks]
+        return _ok(
+            "volume remove-brick commit: success\nCheck the removed bricks to ensure all files "
+            "are migrated.\nIf files with data are found on the brick path, copy them via a "
+            "gluster mount point before re-purposing the removed brick. \n",
+            True,
+        )
+    return _fail(f"fakehost: no stand-in behaviour for gluster volume remove-brick {action}", 2)

@@ -181,6 +181,78 @@ def test_a_vip_whose_nic_or_prefix_changes_is_reloaded_in_two_steps() -> None:
     assert plain.between is None and not plain.moved
 
 
+def _replica(text: str, count: int, *names: str) -> str:
+    for name in names:
+        text = text.replace(f'name = "{name}",', f'name = "{name}", replica = {count},')
+    return text
+
+
+LEAVE_FROM = _replica(
+    el7(4, (*SEED_VOLUMES[::2], ("data", (1, 2, 4), True), ("vm", (1, 2, 3, 4), False))), 2, "vm"
+)
+LEAVE_TO = _replica(
+    el7(3, (*SEED_VOLUMES[::2], ("data", (1, 2), True), ("vm", (1, 2), False))), 2, "vm", "data"
+)
+
+
+def test_el7_host_leaves_plan() -> None:
+    the_change = _change(LEAVE_FROM, LEAVE_TO)
+    assert the_change.hosts.left == ("host4",)
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("remove-bricks", ("host1",)),
+        ("leave-services", ("host4",)),
+        ("ctdb-nodes", ("host1",)),
+        ("gluster-detach", ("host1",)),
+    ]
+    pool = the_change.steps[0].data["pool"]
+    brick = "host{}.example.com:/gluster/{}/brick".format
+    assert [(s["name"], s["replica"], s["removed"]) for s in pool["shrink"]] == [
+        ("data", 2, [brick(4, "data")]),
+        ("vm", None, [brick(3, "vm"), brick(4, "vm")]),
+    ]
+    assert pool["detach"] == [{"peer": "host4.example.com", "address": "192.168.122.14"}]
+    tree = confgen.render_change(the_change)
+    # host4's folder is FROM's: its day-1 files, stamped, with its change script.
+    assert "hosts/host4/change/02-leave-services.sh" in tree
+    assert "hosts/host4/scripts/00-preflight.sh" in tree
+    remove = tree["hosts/host1/change/01-remove-bricks.sh"].text
+    assert f"volume remove-brick data replica 2 {brick(4, 'data')} force" in remove
+    assert f"volume remove-brick vm {brick(3, 'vm')} {brick(4, 'vm')} start" in remove
+    assert f"volume remove-brick vm {brick(3, 'vm')} {brick(4, 'vm')} commit" in remove
+    assert "run gluster --mode=script peer detach host4.example.com" in (
+        tree["hosts/host1/change/04-gluster-detach.sh"].text
+    )
+    # host4 had the highest ID: its line stays, commented, past TO's own nodes file.
+    nodes = tree["hosts/host1/data/change/nodes"].text
+    assert nodes == "192.168.122.11\n192.168.122.12\n192.168.122.13\n# host ID 4: no host\n"
+    assert tree["hosts/host1/files/mnt/lock/nodes"].text.count("\n") == 3
+    runbook = tree["CHANGE.md"].text
+    assert "| host4 | host4.example.com | leaves" in runbook
+    assert "--clean-metadata came with 1.3" in runbook
+
+
+def _without(text: str, host: str) -> str:
+    """A cluster file with one host's table taken out."""
+    return "\n\n".join(p for p in text.split("\n\n") if f'name = "{host}"' not in p)
+
+
+def test_a_host_below_the_highest_id_leaves_with_the_nodes_file_of_to() -> None:
+    volumes = tuple((name, (1, 2, 4), existing) for name, _, existing in SEED_VOLUMES)
+    the_change = _change(el7(4, volumes), _without(el7(4, volumes), "host3"))
+    assert the_change.hosts.left == ("host3",)
+    assert [s.slug for s in the_change.steps] == ["leave-services", "ctdb-nodes", "gluster-detach"]
+    step = next(s for s in the_change.steps if s.slug == "ctdb-nodes")
+    assert step.files == {}  # TO's own nodes file: host3's line is a comment there
+    assert step.data["nodes"]["after"][2] == "# host ID 3: no host"
+    assert step.data["nodes"]["source"] == "files/mnt/lock/nodes"
+
+
+def test_el9_whole_replica_sets_out_on_kept_hosts() -> None:
+    volumes = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))
+    the_change = _change(el9(6, volumes), el9(6))
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [("remove-bricks", ("hv1",))]
+
+
 REFUSED = {
     "a host leaving": (el9(4), el9(3), {(FROM, "hosts[3]")}),
     "a renamed host": (
@@ -231,6 +303,21 @@ REFUSED = {
         el7(3),
         el7(4, (SEED_VOLUMES[0], ("data", (1, 2, 3, 4), True), SEED_VOLUMES[2])),
         {(TO, "gluster.volumes[1].hosts")},
+    ),
+    "a host leaving takes part of a replica set": (
+        LEAVE_FROM,
+        _replica(el7(3, (*SEED_VOLUMES, ("vm", (1, 3), False))), 2, "vm"),
+        {(TO, "gluster.volumes[3].hosts")},
+    ),
+    "a replica count lowered to 1": (
+        el7(4, (*SEED_VOLUMES, ("vm", (2, 3, 4), False))),
+        _replica(el7(3, (*SEED_VOLUMES, ("vm", (2,), False))), 1, "vm"),
+        {(TO, "gluster.volumes[3].replica")},
+    ),
+    "the first host leaving": (
+        el7(4, (*SEED_VOLUMES[:2], ("meta", (1, 2, 3), False))),
+        _without(el7(4), "host1"),
+        {(FROM, "hosts[0]")},
     ),
     "the mount VIP moved": (
         el7(3),

@@ -264,3 +264,73 @@ def test_el7_three_to_four_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     assert changed["ctdb"] == {f"host{i}": (True, True, four) for i in (1, 2, 3, 4)}
     assert changed["engine hosts"] == [1, 2, 3, 4]
     assert (fake.root("host4") / "mnt/lock/nodes").read_text() == "".join(f"{a}\n" for a in four)
+
+
+def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
+    """host4 leaves: the second replica set of vm (host3, host4) moves its files off and is
+    taken out, host4's HA services and ctdb stop, the nodes file comments its line and is
+    reloaded, and host4 is detached; the pool, the nodes file and ctdb's nodes end as TO's."""
+    seed = (("engine", (1, 2, 3), True), ("data", (1, 2, 3), True), ("meta", (1, 2, 3), False))
+    before_text = el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(
+        'name = "vm",', 'name = "vm", replica = 2,'
+    )
+    after_text = el7(3, (*seed, ("vm", (1, 2), False))).replace(
+        'name = "vm",', 'name = "vm", replica = 2,'
+    )
+    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    the_change = confgen.change(before, after)
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("remove-bricks", ("host1",)),
+        ("leave-services", ("host4",)),
+        ("ctdb-nodes", ("host1",)),
+        ("gluster-detach", ("host1",)),
+    ]
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run_in_order(fake, dry_first=False)
+    fake.out = change_out
+    steps = [(h, f"../{s.script}") for s in the_change.steps for h in s.hosts]
+    # While the engine's VM runs on host4, its step stops before it changes anything.
+    engine = fake.state["engine"]
+    was = engine["vm"], engine["runs_on"]
+    engine["vm"], engine["runs_on"] = "up", 4
+    fake.save()
+    calls, files = len(fake.changes()), fake.snapshot()
+    refused = fake.run("host4", f"../{the_change.steps[1].script}")
+    assert refused.returncode != 0 and "the engine's VM runs on host4" in refused.stderr, refused
+    assert (len(fake.changes()), fake.snapshot()) == (calls, files)
+    engine = fake.state["engine"]
+    engine["vm"], engine["runs_on"] = was
+    fake.save()
+    calls = len(fake.changes())
+    _run(fake, steps, dry_first=True)
+    made = [
+        (host, argv)
+        for host, argv in fake.changes()[calls:]
+        if argv[0] in ("gluster", "ctdb") or argv[:2] == ["systemctl", "stop"]
+    ]
+    vm = [f"host{i}.example.com:/gluster/vm/brick" for i in (3, 4)]
+    assert made == [
+        ("host1", ["gluster", "--mode=script", "volume", "remove-brick", "vm", *vm, "start"]),
+        ("host1", ["gluster", "--mode=script", "volume", "remove-brick", "vm", *vm, "commit"]),
+        ("host4", ["systemctl", "stop", "ovirt-ha-agent"]),
+        ("host4", ["systemctl", "stop", "ovirt-ha-broker"]),
+        ("host4", ["systemctl", "stop", "ctdb"]),
+        ("host1", ["ctdb", "reloadnodes"]),
+        ("host1", ["gluster", "--mode=script", "peer", "detach", "host4.example.com"]),
+    ], made
+    plan = the_change.after
+    assert {n: (v["replica"], v["bricks"]) for n, v in fake.state["volumes"].items()} == {
+        v.name: (v.replica, [str(b) for b in v.bricks]) for v in plan.volumes
+    }
+    assert sorted(fake.state["peers"]) == ["host2.example.com", "host3.example.com"]
+    meta = fake.root("host1") / after.ctdb.meta_dir.lstrip("/")  # type: ignore[attr-defined]
+    nodes = "192.168.122.11\n192.168.122.12\n192.168.122.13\n# host ID 4: no host\n"
+    assert (meta / "nodes").read_text() == nodes
+    loaded = [*(f"192.168.122.1{i}" for i in (1, 2, 3)), "0.0.0.0"]
+    assert [fake.state["hosts"][f"host{i}"]["ctdb_nodes"] for i in (1, 2, 3)] == [loaded] * 3
+    assert not {"ctdb", "ovirt-ha-agent", "ovirt-ha-broker"} & set(
+        fake.state["hosts"]["host4"]["active"] + fake.state["hosts"]["host4"]["enabled"]
+    )

@@ -162,8 +162,10 @@ def test_change_on_real_glusterds_equals_day_one_of_to(pair: str, tmp_path: Path
 
 
 def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
-    """shellcheck finds nothing in the change scripts of a pair of each target (every change
-    template rendered: probe, create, add-brick, public addresses, a replaced disk)."""
+    """shellcheck finds nothing in the change scripts of a pair of each target, of hosts
+    leaving and of a replaced disk (every change template rendered: probe, create, add-brick,
+    public addresses, remove-brick, the leaving host's services, the nodes file, detach, the
+    replaced disk and its bricks reset)."""
     shellcheck = require("shellcheck", "shellcheck")
     el7_volumes = (
         ("engine", (1, 2, 3), True),
@@ -183,7 +185,18 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         ),
         (el7(3), el7(4)),
     ]
-    replace = {2: ["hv2"]}
+    seed = (("engine", (1, 2, 3), True), ("meta", (1, 2, 3), False))
+    pairs.append(
+        (
+            _replica_2(
+                el7(4, (*seed, ("data", (1, 2, 4), True), ("vm", (1, 2, 3, 4), False))), "vm"
+            ),
+            _replica_2(
+                el7(3, (*seed, ("data", (1, 2), True), ("vm", (1, 2), False))), "vm", "data"
+            ),
+        )
+    )
+    replace = {len(pairs): ["hv2"]}
     pairs.append((el9(3), el9(3)))
     scripts = []
     for i, (before, after) in enumerate(pairs):
@@ -202,6 +215,9 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         "replace-disk.sh",
         "reset-bricks.sh",
         "ctdb-nodes.sh",
+        "remove-bricks.sh",
+        "leave-services.sh",
+        "gluster-detach.sh",
     }
     result = subprocess.run([shellcheck, *scripts], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
@@ -283,3 +299,128 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
             again = _ok(pool.run_script(host, script))
             assert "volume reset-brick:" not in again, again
             assert "Launching heal" not in again, again
+
+
+def _replica_2(text: str, *names: str) -> str:
+    for name in names:
+        text = text.replace(f'name = "{name}",', f'name = "{name}", replica = 2,')
+    return text
+
+
+def test_hosts_leave_on_real_glusterds(tmp_path: Path) -> None:
+    """el7, four hosts to three: vm (2 x 2) loses its second replica set (host3, host4) by
+    remove-brick start, status, commit; data (replica 3 on host1, host2, host4) drops to
+    replica 2 without host4's brick (remove-brick replica 2 ... force); then host4 is
+    detached. FROM is built with the gluster commands day 1 ends with (the el7 day-1 steps
+    convert the seed's volumes, which a pool of fresh glusterds does not have). Before that,
+    what the change avoids is refused by glusterd, in the stand-in's words: part of a replica
+    set, and detaching a host that holds bricks."""
+    import fakehost_gluster
+
+    bricks = str(tmp_path / "a" / "bricks")
+    seed = (("engine", (1, 2, 3), True), ("meta", (1, 2, 3), False))
+    before = confgen.loads(
+        _replica_2(
+            el7(
+                4,
+                (*seed, ("data", (1, 2, 4), True), ("vm", (1, 2, 3, 4), False)),
+                mount_point=bricks,
+            ),
+            "vm",
+        )
+    )
+    after = confgen.loads(
+        _replica_2(
+            el7(3, (*seed, ("data", (1, 2), True), ("vm", (1, 2), False)), mount_point=bricks),
+            "vm",
+            "data",
+        )
+    )
+    the_change = confgen.change(before, after)
+    change_out = tmp_path / "change"
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    gluster_steps = [s for s in the_change.steps if s.slug in ("remove-bricks", "gluster-detach")]
+    scripts = [(h, change_out / "hosts" / h / s.script) for s in gluster_steps for h in s.hosts]
+    assert [s.slug for s in gluster_steps] == ["remove-bricks", "gluster-detach"]
+    from_plan, to_plan = the_change.before, the_change.after
+    addresses, names = storage_pool_of(from_plan)
+    first = from_plan.first.name
+    host4 = from_plan.hosts[3].peer
+
+    with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
+        for h in from_plan.hosts[1:]:
+            _ok(pool.gluster(first, "peer", "probe", h.peer))
+        for volume in from_plan.volumes:
+            for brick in volume.bricks:
+                _ok(pool.run(brick.host, "mkdir", "-p", brick.path))
+            words = ["volume", "create", volume.name, "replica", str(volume.replica)]
+            _ok(pool.gluster(first, "--mode=script", *words, *map(str, volume.bricks)))
+            _ok(pool.gluster(first, "volume", "start", volume.name))
+        # The stand-in's pool, as FROM: the same volumes and peers.
+        state: dict[str, object] = {
+            "target": "ovirt45-el9",  # glusterfs 10's words, as the real one here speaks
+            "first": first,
+            "peers": [h.peer for h in from_plan.hosts[1:]],
+            "hosts": {h.name: {"peer": h.peer, "active": ["glusterd"]} for h in from_plan.hosts},
+            "volumes": {
+                v.name: {
+                    "status": "Started",
+                    "replica": v.replica,
+                    "bricks": [str(b) for b in v.bricks],
+                }
+                for v in from_plan.volumes
+            },
+        }
+        me = state["hosts"][first]  # type: ignore[index]
+        data = next(v for v in from_plan.volumes if v.name == "data")
+        vm = next(v for v in from_plan.volumes if v.name == "vm")
+        refusals = [
+            ["volume", "remove-brick", "data", str(data.bricks[2]), "start"],
+            ["volume", "remove-brick", "vm", str(vm.bricks[3]), "start"],
+            ["volume", "remove-brick", "vm", "replica", "1", str(vm.bricks[3]), "force"],
+            ["peer", "detach", host4],
+        ]
+        for words in refusals:
+            real = pool.gluster(first, "--mode=script", *words)
+            code, _, _, err = fakehost_gluster.answer(state, me, words)  # type: ignore[arg-type]
+            assert real.returncode != 0 and code != 0, (words, real.stdout, real.stderr)
+            assert (real.returncode, real.stderr) == (code, err), words
+
+        # A dry run changes nothing.
+        dry = _ok(pool.run_script(*scripts[0], DRY_RUN="1"))
+        assert "would run: gluster --mode=script volume remove-brick vm" in dry, dry
+        assert "host4.example.com:" in pool.gluster(first, "volume", "info", "vm").stdout
+
+        outs = [_ok(pool.run_script(host, script)) for host, script in scripts]
+        # The commands' answers, in the scripts' order, as the stand-in gives them.
+        removed = [str(b) for b in vm.bricks[2:]]
+        for words, said in (
+            (
+                ["volume", "remove-brick", "data", "replica", "2", str(data.bricks[2]), "force"],
+                outs[0],
+            ),
+            (["volume", "remove-brick", "vm", *removed, "start"], outs[0]),
+            (["volume", "remove-brick", "vm", *removed, "status"], None),
+            (["volume", "remove-brick", "vm", *removed, "commit"], outs[0]),
+            (["peer", "detach", host4], outs[1]),
+        ):
+            code, out, _, _ = fakehost_gluster.answer(state, me, words)  # type: ignore[arg-type]
+            assert code == 0, (words, out)
+            if said is not None:  # but for the task's ID, which glusterd draws
+                assert out.split("\nID: ")[0] in said, (words, out, said)
+
+        changed = _state(pool, to_plan)
+        for host, script in scripts:
+            again = _ok(pool.run_script(host, script))
+            for word in ("volume remove-brick", "peer detach:"):
+                assert word not in again, again
+        assert _state(pool, to_plan) == changed
+    expected: dict[str, object] = {f"peers of {h.name}": 2 for h in to_plan.hosts}
+    for v in sorted(to_plan.volumes, key=lambda v: v.name):
+        sets = len(v.bricks) // v.replica
+        expected[v.name] = (
+            "Replicate" if sets == 1 else "Distributed-Replicate",
+            [str(b) for b in v.bricks],
+        )
+    found = {k: (v["type"], v["bricks"]) if isinstance(v, dict) else v for k, v in changed.items()}
+    assert found == expected

@@ -115,9 +115,13 @@ class ChangePlan:
 
     @property
     def host_folders(self) -> tuple[str, ...]:
-        """The hosts that run a step, in TO's host ID order: each gets its folder."""
+        """The hosts that run a step, in TO's host ID order, then the hosts that leave in
+        FROM's: each gets its folder."""
         running = {name for step in self.steps for name in step.hosts}
-        return tuple(h.name for h in self.after.hosts if h.name in running)
+        left = set(self.hosts.left)
+        return tuple(h.name for h in self.after.hosts if h.name in running) + tuple(
+            h.name for h in self.before.hosts if h.name in running and h.name in left
+        )
 
 
 # What a target gives to plan a change: (FROM's plan, TO's plan, the hosts compared, the key
@@ -270,6 +274,26 @@ def host_refusals(before: Cluster, after: Cluster, replace: Sequence[str]) -> It
             )
 
 
+def first_leaves(before: Cluster, after: Cluster) -> Iterator[Refusal]:
+    """FROM's first host, which TO has not: refused before TO's own validation (which asks
+    for a first host) says anything, with the reason."""
+    names = {h.name for h in after.hosts}
+    for i, host in enumerate(before.hosts):
+        if host.first and host.name not in names:
+            yield Refusal(
+                side=FROM,
+                problem=error(
+                    f"hosts[{i}]",
+                    f"{quoted(host.name)} is the first host, which TO does not have: the first "
+                    "host deployed the hosted engine, and it runs the pool's commands and "
+                    "writes the shared files for every host; a change does not move that role. "
+                    "By hand: move the engine's role first (the engine's VM and its storage "
+                    "connection to another host, oVirt's hosted-engine documentation), make "
+                    "that host first in FROM, then take this one out with confgen change",
+                ),
+            )
+
+
 def refuse_unhandled(
     found: Sequence[Difference], handled: Callable[[Difference], bool]
 ) -> Iterator[Refusal]:
@@ -336,6 +360,8 @@ def change(
     invalid, a target change, or a difference the target's change does not take.
     """
     refusals = _valid(before, FROM) + _valid(after, TO)
+    if before.target == after.target:
+        refusals = list(first_leaves(before, after)) + refusals
     if refusals:
         raise ChangeError(refusals)
     if before.target != after.target:
@@ -416,6 +442,11 @@ def change_data(the_change: ChangePlan) -> dict[str, Any]:
             "left": list(the_change.hosts.left),
             "kept": list(the_change.hosts.kept),
             "replaced": list(the_change.hosts.replaced),
+            "left_hosts": [
+                {"name": h.name, "fqdn": h.host.fqdn}
+                for h in before.hosts
+                if h.name in the_change.hosts.left
+            ],
         },
         "steps": [_step(s) for s in the_change.steps],
         "last_step_number": the_change.steps[-1].number if the_change.steps else 0,
@@ -428,20 +459,28 @@ def change_data(the_change: ChangePlan) -> dict[str, Any]:
 def render_change(the_change: ChangePlan) -> Any:
     """Render a change tree in memory (a `confgen.RenderedTree`): CHANGE.md; for each host that
     runs a step, TO's day-1 folder of that host (the files it installs, and the day-1 scripts
-    a new host runs) with its change scripts in change/, stamped as one render."""
+    a new host runs) with its change scripts in change/, stamped as one render. A host that
+    leaves has no folder in TO: its folder is FROM's, and its change scripts see the cluster
+    as FROM has it."""
     from confgen import renderer
     from confgen.context import template_context
 
-    after = the_change.after
+    before, after = the_change.before, the_change.after
     env = renderer._env()
     shared = template_context(after)
     hosts = {h["name"]: h for h in shared["plan"]["hosts"]}
+    left = set(the_change.hosts.left)
+    shared_before = template_context(before) if left else shared
+    hosts_before = {h["name"]: h for h in shared_before["plan"]["hosts"]}
     data = change_data(the_change)
     folders = frozenset(f"hosts/{name}" for name in the_change.host_folders)
+    leaving = frozenset(f"hosts/{name}" for name in the_change.host_folders if name in left)
     held: dict[str, dict[str, renderer.RenderedFile]] = {folder: {} for folder in folders}
-    if folders:
-        for path, file in renderer._render_files(after):
-            folder = renderer._host_folder(path, folders)
+    for side, own in ((after, folders - leaving), (before, leaving)):
+        if not own:
+            continue
+        for path, file in renderer._render_files(side):
+            folder = renderer._host_folder(path, own)
             if folder is not None and path != f"{folder}/{STAMP}":
                 held[folder][path] = file
     steps = {s["number"]: s for s in data["steps"]}
@@ -455,16 +494,19 @@ def render_change(the_change: ChangePlan) -> Any:
             continue
         template = env.get_template(step.template)
         for name in step.hosts:
+            context, host = (
+                (shared_before, hosts_before[name]) if name in left else (shared, hosts[name])
+            )
             text = template.render(
-                {**shared, "host": hosts[name], "step": steps[step.number], "change": data}
+                {**context, "host": host, "step": steps[step.number], "change": data}
             )
             held[f"hosts/{name}"][f"hosts/{name}/{step.script}"] = renderer.RenderedFile(
                 text=text, mode=0o755
             )
     files: dict[str, renderer.RenderedFile] = {}
     for folder in sorted(folders):
-        own = sorted(held[folder].items())
-        files.update(renderer._with_stamp(folder, own, after))
+        listed = sorted(held[folder].items())
+        files.update(renderer._with_stamp(folder, listed, before if folder in leaving else after))
     runbook = env.get_template("common/CHANGE.md.j2").render(
         {**shared, "host": None, "step": None, "change": data}
     )

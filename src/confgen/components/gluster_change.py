@@ -1,11 +1,16 @@
-"""Gluster's transitions of a running cluster: the peers a change probes, the volumes it
-creates, the replica sets it adds to a volume, and what it refuses, each with its key path.
+"""Gluster's transitions of a running cluster: the peers a change probes and detaches, the
+volumes it creates, the replica sets it adds to a volume or takes out of it, and what it
+refuses, each with its key path.
 
 A target's change (`confgen.targets.<name>.change`) calls `pool_change` with the plans of
 FROM and TO, and puts the steps it gives in its order. Commands and their order follow
 Gluster's "Expanding Volumes" (gluster/glusterdocs docs/Administrator-Guide/Managing-Volumes.md):
 the new server probed from a member, `add-brick` of whole replica sets, then `rebalance
-start`, and `rebalance status` watched.
+start`, and `rebalance status` watched; and its "Shrinking Volumes": `remove-brick` of whole
+replica sets `start`, `status` until completed, `commit`; or `remove-brick VOL replica N-1`
+of one brick of each replica set, with `force` (glusterfs v10.3 cli/src/cli-cmd-volume.c,
+"volume remove-brick <VOLNAME> [replica <COUNT>] <BRICK> ... <start|stop|status|commit|force>");
+then `peer detach` of a host that holds no brick any more (Storage-Pools.md, "Removing Servers").
 """
 
 from __future__ import annotations
@@ -71,10 +76,24 @@ class Growth:
 
 
 @record
+class Shrink:
+    """A volume of both sides whose bricks on leaving hosts go: whole replica sets (`replica`
+    None: their data moved off first, `remove-brick ... start`, `status`, `commit`), or one
+    brick of each replica set where TO lowers the replica count to `replica` (`remove-brick
+    VOL replica N ... force`: the other bricks of each set hold the same files)."""
+
+    volume: VolumePlan  # TO's
+    before: tuple[Brick, ...]
+    removed: tuple[Brick, ...]
+    replica: int | None = None
+
+
+@record
 class PoolChange:
     """What a change does to the pool: peers to probe (TO's names of the joined hosts), volumes
-    to create (TO's, in TO's order) and to grow; the kept hosts that hold a brick of a volume
-    created or grown, whose brick storage the target's brick step makes first."""
+    to create (TO's, in TO's order), to grow and to shrink, peers to detach (FROM's names of
+    the hosts that leave); the kept hosts that hold a brick of a volume created or grown,
+    whose brick storage the target's brick step makes first."""
 
     member: str  # the host that probes and runs the volume commands: TO's first, a member
     probe: tuple[str, ...]
@@ -82,10 +101,14 @@ class PoolChange:
     grow: tuple[Growth, ...]
     new_bricks_on: tuple[str, ...]
     replace: tuple[Replacement, ...] = ()
+    shrink: tuple[Shrink, ...] = ()
+    detach: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.probe or self.create or self.grow or self.replace)
+        return not (
+            self.probe or self.create or self.grow or self.replace or self.shrink or self.detach
+        )
 
 
 def _index(cluster: Any) -> dict[str, str]:
@@ -107,25 +130,13 @@ def pool_change(
     old = {v.name: v for v in before.volumes}
     new = {v.name: v for v in after.volumes}
     to_path, from_path = _index(after.cluster), _index(before.cluster)
-    from_index = {h.name: i for i, h in enumerate(before.cluster.hosts)}
-
-    for name in hosts.left:
-        refusals.append(
-            Refusal(
-                side=FROM,
-                problem=error(
-                    f"hosts[{from_index[name]}]",
-                    f"{quoted(name)} is not in TO: a host leaving is not yet supported by "
-                    f"confgen change; {HOST_LEAVES_BY_HAND}",
-                ),
-            )
-        )
 
     def signature(v: VolumePlan) -> tuple[tuple[str, ...], int]:
         return tuple(b.host for b in v.bricks), v.replica
 
     create: list[VolumePlan] = []
     grow: list[Growth] = []
+    shrink: list[Shrink] = []
     for name, volume in old.items():
         if name in new:
             continue
@@ -165,16 +176,24 @@ def pool_change(
         was = old[name]
         path = to_path[name]
         if was.replica != volume.replica:
+            lowered = _lowered(was, volume)
+            if lowered is not None:
+                shrink.append(lowered)
+                continue
             refusals.append(
                 Refusal(
                     side=TO,
                     problem=error(
                         _key(path, "replica"),
                         f"volume {quoted(name)} is replica {was.replica} in FROM and "
-                        f"{volume.replica} in TO: changing a replica count is not done by "
-                        "confgen change; by hand, `gluster volume add-brick VOL replica N "
-                        "<one new brick per replica set>` raises it and `remove-brick VOL "
-                        "replica N <bricks> force` lowers it (glusterdocs Managing-Volumes.md)",
+                        f"{volume.replica} in TO: confgen change lowers a replica count by one, "
+                        "to 2 or more, taking one brick out of each replica set and keeping the "
+                        "others in their order, and changes it no other way (a set of one "
+                        "brick keeps no quorum: its one copy down, its files are gone); by "
+                        "hand, `gluster volume add-brick VOL replica N <one new brick per "
+                        "replica set>` raises it and `remove-brick VOL replica N <one brick "
+                        "per replica set> force` lowers it, heal info at 0 entries first "
+                        "(glusterdocs Managing-Volumes.md)",
                     ),
                 )
             )
@@ -199,16 +218,25 @@ def pool_change(
             )
             continue
         if volume.bricks[: len(was.bricks)] != was.bricks:
+            removed = _sets_removed(was, volume)
+            if removed is not None:
+                shrink.append(Shrink(volume=volume, before=was.bricks, removed=removed))
+                continue
             refusals.append(
                 Refusal(
                     side=TO,
                     problem=error(
                         _key(path, "hosts"),
                         f"volume {quoted(name)} has the bricks "
-                        f"{', '.join(map(str, was.bricks))} in FROM, which TO does not start "
-                        "with in that order: glusterd keeps a volume's bricks in the order "
-                        "they were added, and taking bricks out (a host leaving) is not yet "
-                        f"supported by confgen change; {HOST_LEAVES_BY_HAND}",
+                        f"{', '.join(map(str, was.bricks))} in FROM, which TO neither starts "
+                        "with in that order nor keeps but for whole replica sets of "
+                        f"{was.replica} taken out: glusterd keeps a volume's bricks in the "
+                        "order they were added and takes out only whole replica sets "
+                        '("Remove brick incorrect brick count of 1 for replica 3", glusterfs '
+                        "10.3), and a brick taken out of a replica set that stays would leave "
+                        "that set short of its copies; sets added and taken out in one change "
+                        "cannot be ordered safely in one go; "
+                        f"{HOST_LEAVES_BY_HAND}; or replace the brick ({REPLACE_BY_HAND})",
                     ),
                 )
             )
@@ -227,6 +255,8 @@ def pool_change(
             grow=tuple(grow),
             new_bricks_on=tuple(h.name for h in after.hosts if h.name in kept & gaining),
             replace=replace,
+            shrink=tuple(shrink),
+            detach=tuple(h.peer for h in before.hosts if h.name in set(hosts.left)),
         ),
         refusals,
     )
@@ -253,6 +283,36 @@ def _replacements(
                 bricks.append((volume, brick, was.bricks[start : start + was.replica]))
         replace.append(Replacement(host=name, bricks=tuple(bricks)))
     return tuple(replace)
+
+
+def _sets(bricks: Sequence[Brick], replica: int) -> list[tuple[Brick, ...]]:
+    return [tuple(bricks[i : i + replica]) for i in range(0, len(bricks), replica)]
+
+
+def _sets_removed(was: VolumePlan, volume: VolumePlan) -> tuple[Brick, ...] | None:
+    """The bricks of the whole replica sets FROM's volume loses, where TO keeps the others in
+    their order and adds none; None for any other change of its bricks."""
+    old, new = _sets(was.bricks, was.replica), _sets(volume.bricks, volume.replica)
+    if not new or [s for s in old if s in new] != new:
+        return None
+    return tuple(b for s in old if s not in new for b in s)
+
+
+def _lowered(was: VolumePlan, volume: VolumePlan) -> Shrink | None:
+    """TO's volume is FROM's with one brick out of each replica set, the others in their order,
+    its replica count one lower and 2 or more; None otherwise."""
+    if volume.replica != was.replica - 1 or volume.replica < 2:
+        return None
+    old, new = _sets(was.bricks, was.replica), _sets(volume.bricks, volume.replica)
+    if len(old) != len(new):
+        return None
+    removed = []
+    for before, after in zip(old, new, strict=True):
+        gone = [b for b in before if b not in after]
+        if len(gone) != 1 or tuple(b for b in before if b in after) != after:
+            return None
+        removed += gone
+    return Shrink(volume=volume, before=was.bricks, removed=tuple(removed), replica=volume.replica)
 
 
 def handled(d: Difference) -> bool:
@@ -284,6 +344,8 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
     return {
         "member": member,
         "before_peers": peers(before),
+        # FROM's peers that stay: the others may be gone already (detached by this change).
+        "staying_peers": [p for p in peers(before) if p["peer"] not in change.detach],
         "after_peers": peers(after),
         "volumes": [
             {
@@ -323,6 +385,23 @@ def pool_data(before: GlusterPlan, after: GlusterPlan, change: PoolChange) -> di
                 "after": _bricks(g.volume.bricks),
             }
             for g in change.grow
+        ],
+        "shrink": [
+            {
+                "name": s.volume.name,
+                "replica": s.replica,
+                "before": _bricks(s.before),
+                "removed": _bricks(s.removed),
+                "after": _bricks(s.volume.bricks),
+                "sets": len(s.removed) // (s.volume.replica if s.replica is None else 1),
+                "healed": s.volume.replica > 1 or s.replica is not None,
+            }
+            for s in change.shrink
+        ],
+        "detach": [
+            {"peer": h.peer, "address": str(h.storage_address)}
+            for h in before.hosts
+            if h.peer in change.detach
         ],
     }
 
@@ -369,6 +448,19 @@ def replaced_checks(on: str, replacement: Replacement) -> tuple[Check, ...]:
     for volume, _, _ in replacement.bricks:
         seen.setdefault(volume.name, volume)
     return volumes_healed(on, tuple(seen.values()))
+
+
+def shrink_checks(change: PoolChange) -> tuple[Check, ...]:
+    """After the remove-brick step: each volume has TO's bricks, and nothing to heal."""
+    volumes = tuple(s.volume for s in change.shrink)
+    return (
+        *volumes_started(change.member, volumes),
+        *volumes_healed(change.member, tuple(v for v in volumes if v.replica > 1)),
+    )
+
+
+def detach_checks(after: GlusterPlan, member: str) -> tuple[Check, ...]:
+    return (peers_connected(member, len(after.hosts) - 1),)
 
 
 def joined_checks(names: Sequence[str]) -> tuple[Check, ...]:

@@ -1,11 +1,14 @@
 """The change of a running ovirt35-el7 cluster: hosts joining (their own day-1 steps, probed
 from the first host, their CTDB node appended to the nodes file and reloaded on every node,
-their hosted-engine deploy), new volumes, volumes grown by whole replica sets, the iptables
-rules as TO has them, and the CTDB public addresses added, removed or moved."""
+their hosted-engine deploy), new volumes, volumes grown or shrunk by whole replica sets, the
+iptables rules as TO has them, the CTDB public addresses added, removed or moved, and hosts
+leaving (their bricks taken out, their HA services and CTDB stopped, their lines of the nodes
+file commented and reloaded, the peers detached)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from confgen.change import (
     FROM,
@@ -21,9 +24,12 @@ from confgen.components import ctdb, ctdb_change, gluster_change
 from confgen.errors import error, quoted
 from confgen.paths import DATA, FILES
 from confgen.planner import Check
+from confgen.records import replace
 from confgen.targets.ovirt35_el7.planning import SeedPlan
 
 GLUSTER = "components/gluster/change"
+# The nodes file a change writes where it keeps lines TO's render does not have.
+NODES_KEPT = f"{DATA}/change/nodes"
 # The day-1 steps a joining host runs itself, in TO's order; the others of day 1 are the
 # cluster's, done once: stop-engine and start-engine (the engine's storage moved to the VIP),
 # peer-probe, add-bricks and heal-workaround (the seed's volumes grown to replica 3),
@@ -78,7 +84,7 @@ def change(
         if d.path.startswith("hosts[") and (
             d.side == FROM or d.before is None or d.path.endswith((".first", ".host_id"))
         ):
-            return True  # joined hosts, done here; left hosts, first and host IDs: refused
+            return True  # joined and left hosts: planned here; first and host IDs: refused
         return gluster_change.handled(d) or ctdb_change.handled(d) or d.path.startswith("firewall.")
 
     refusals += refuse_unhandled(found, handled)
@@ -125,6 +131,28 @@ def change(
                 data=data,
             )
         )
+    if pool.shrink:
+        specs.append(
+            ChangeSpec(
+                slug="remove-bricks",
+                title="Take the bricks of the hosts that leave out of their volumes",
+                hosts=member,
+                template=f"{GLUSTER}/remove-bricks.sh.j2",
+                checks=gluster_change.shrink_checks(pool),
+                data=data,
+            )
+        )
+    left = _leaving(before, hosts)
+    if left:
+        specs.append(
+            ChangeSpec(
+                slug="leave-services",
+                title="Stop the hosted engine's HA services and CTDB on the hosts that leave",
+                hosts=tuple(left),
+                template="ovirt35-el7/change/leave-services.sh.j2",
+                data={**data, "leave": {"hosts": list(left.values())}},
+            )
+        )
     if pool.grow:
         specs.append(
             ChangeSpec(
@@ -144,16 +172,59 @@ def change(
     for slug in AFTER_PROBE:
         specs += day_one(after, slug, new)
     meta = after.cluster.ctdb.meta_dir
-    nodes = ctdb_change.nodes_change(before.nodes, after.nodes)
+    # TO's nodes file ends at TO's highest host ID: a host that leaves with a higher ID would
+    # lose its line, where ctdb asks for it commented. Its line stays, as the comment TO's
+    # render gives an unused ID below its highest (`confgen.components.ctdb.nodes`).
+    lines = (
+        *after.nodes,
+        *(f"# host ID {n}: no host" for n in range(len(after.nodes) + 1, len(before.nodes) + 1)),
+    )
+    nodes = ctdb_change.nodes_change(before.nodes, lines)
     if not nodes.empty:
-        specs.append(
-            ctdb_change.nodes_step(nodes, after.first.name, meta, f"{FILES}{meta}/nodes", data)
+        gone = tuple(h["heartbeat"] for h in left.values())
+        kept_file = lines != after.nodes
+        step = ctdb_change.nodes_step(
+            nodes,
+            after.first.name,
+            meta,
+            NODES_KEPT if kept_file else f"{FILES}{meta}/nodes",
+            data,
+            checks=(ctdb_gone_check(after, gone),) if gone else (),
         )
+        if kept_file:
+            step = replace(step, files={NODES_KEPT: "".join(f"{n}\n" for n in lines)})
+        specs.append(step)
+        note = nodes_note(before, after)
+        if note is not None:
+            notes.append(note)
     for slug in CTDB_NODE:
         # The new node: the meta volume mounted, the CTDB files linked from it, ctdb started
         # (ctdb.1 reloadnodes: "Install and configure the new node and bring it online"
         # once every node has reloaded), and the units that bring both back at boot.
         specs += day_one(after, slug, new)
+    if pool.detach:
+        specs.append(
+            ChangeSpec(
+                slug="gluster-detach",
+                title="Detach the hosts that leave from the Gluster trusted pool",
+                hosts=member,
+                template=f"{GLUSTER}/detach.sh.j2",
+                checks=gluster_change.detach_checks(after, pool.member),
+                data=data,
+            )
+        )
+    if left:
+        notes.append(
+            "Before the step that stops the services of "
+            + ", ".join(left)
+            + ": in the engine's web admin, put each of them into Maintenance (its virtual "
+            "machines migrate to the other hosts; the hosted engine's VM must not run there: "
+            "`hosted-engine --set-maintenance --mode=local` on it moves the VM away first). "
+            "After that step: remove it in the web admin (Hosts, Remove). The hosted engine "
+            "of oVirt 3.5 (ovirt-hosted-engine-setup 1.2) has no command to clean a host's "
+            "entry from its shared metadata (--clean-metadata came with 1.3), so "
+            "`hosted-engine --vm-status` may keep listing the host's ID as stale"
+        )
     vips = ctdb_change.vip_change(before.public_addresses, after.public_addresses)
     if not vips.empty:
         file = f"{meta}/public_addresses"
@@ -192,6 +263,46 @@ def change(
             "root password"
         )
     return specs, notes, refusals
+
+
+def _leaving(before: SeedPlan, hosts: HostDiff) -> dict[str, dict[str, Any]]:
+    """The hosts that leave, by name in host ID order, as the leave-services step reads them.
+    ctdb.1 (reloadnodes), removing a node: "Shutdown and power off the node to be removed"
+    before its line is commented out and the nodes reloaded."""
+    return {
+        h.name: {
+            "name": h.name,
+            "host_id": h.host.host_id,
+            "heartbeat": str(h.addresses[ctdb.HEARTBEAT]),
+        }
+        for h in before.hosts
+        if h.name in set(hosts.left)
+    }
+
+
+def nodes_note(before: SeedPlan, after: SeedPlan) -> str | None:
+    """What CHANGE.md says when the change's nodes file is longer than TO's render."""
+    if len(before.nodes) <= len(after.nodes):
+        return None
+    return (
+        f"The CTDB nodes file this change writes keeps a commented line for host IDs "
+        f"{len(after.nodes) + 1} to {len(before.nodes)}, above TO's highest host ID, which TO's "
+        "day-1 render does not have (a cluster file does not say which IDs were used): do "
+        "not run TO's day-1 ctdb step again on the first host, which would write the shorter "
+        "file, and give a host that joins later an ID above these"
+    )
+
+
+def ctdb_gone_check(after: SeedPlan, gone: tuple[str, ...]) -> Check:
+    """`ctdb status`: a line "pnn:N ADDRESS FLAGS" for each node but the deleted ones, which it
+    skips (samba-4.2.0 ctdb/tools/ctdb.c:1062-1080, control_status)."""
+    return Check(
+        on=after.first.name,
+        command="ctdb status",
+        shows=tuple(f" {h.addresses[ctdb.HEARTBEAT]} " for h in after.hosts),
+        not_shows=tuple(f" {a} " for a in gone),
+        note="the hosts that stay listed, OK; the hosts that left not listed",
+    )
 
 
 def ctdb_change_check(after: SeedPlan) -> Check:

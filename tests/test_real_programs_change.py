@@ -183,7 +183,7 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         ),
         (el7(3), el7(4)),
     ]
-    replace = {2: ["hv2"]}
+    replace = {len(pairs): ["hv2"]}
     pairs.append((el9(3), el9(3)))
     scripts = []
     for i, (before, after) in enumerate(pairs):

@@ -39,34 +39,22 @@ def _tree(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[str,
 
 def exists(data: Any, path: str) -> bool:
     """Whether the key path (`hosts[2].interfaces.mgmt.address`) is in the file's data, or
-    is a key the file leaves to its default in a table that is (`gluster.volumes[1].hosts`
-    of a volume listed by name alone): the error then points at that table's line, as
-    confgen.locate does for every key path."""
-    parent, _, key = path.rpartition(".")
-    return _exists(data, path) or (
-        bool(parent) and "[" not in key and isinstance(_get(data, parent), dict)
-    )
-
-
-def _exists(data: Any, path: str) -> bool:
-    return _get(data, path) is not _MISSING
-
-
-_MISSING = object()
-
-
-def _get(data: Any, path: str) -> Any:
+    names keys the file leaves to their defaults below a part that is (`gluster.volumes` of
+    a file with no volume list): the error then points at that part's line, as confgen.locate
+    does for every key path. An index past a list's end is never there."""
     for part in path.replace("[", ".[").split("."):
         if part.startswith("["):
             index = int(part[1:-1])
             if not isinstance(data, list) or index >= len(data):
-                return _MISSING
+                return False
             data = data[index]
         elif isinstance(data, dict) and part in data:
             data = data[part]
+        elif isinstance(data, dict):
+            data = {}  # a key left to its default: only keys may follow
         else:
-            return _MISSING
-    return data
+            return False
+    return True
 
 
 @pytest.mark.parametrize("target", [EL7, EL9])
@@ -116,3 +104,12 @@ def test_the_command_refuses_with_exit_1_naming_the_file_and_key(target: str, da
         assert "Traceback" not in err.getvalue()
         assert f"{files[side]}:" in err.getvalue() and path in err.getvalue(), err.getvalue()
         assert not (Path(tmp) / "out").exists()
+
+
+def test_exists_takes_defaults_below_a_table_and_no_index_past_the_end() -> None:
+    data = {"target": "x", "hosts": [{"name": "a"}]}
+    assert exists(data, "hosts[0].name") and exists(data, "target")
+    assert exists(data, "gluster.volumes")  # a file with no volume list: the defaults
+    assert exists(data, "hosts[0].interfaces.mgmt.address")
+    assert not exists(data, "hosts[1]") and not exists(data, "gluster.volumes[0].name")
+    assert not exists(data, "target.name")

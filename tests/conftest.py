@@ -51,6 +51,8 @@ TIERS = {
     "test_change.py": "unit",
     "test_change_fake.py": "fake_cluster",
     "test_change_golden.py": "golden",
+    "test_change_properties.py": "property",
+    "test_change_fake_properties.py": "fake_cluster",
     "test_stand_ins_el7.py": "unit",
     "test_checks.py": "fake_cluster",
     "test_scripts.py": "fake_cluster",

@@ -339,13 +339,13 @@ class FakeCluster:
     def previous_deployed(self, host: str) -> str | None:
         """What the administrator confirms before the deploy step of `host`: the name of the
         host before it by ID, once hosted-engine --vm-status there lists it and the engine is
-        up (the check the step asks for), else None."""
+        up (the check the step asks for), else None. Host IDs may have gaps: the host before
+        is the one with the next lower ID, as the step names it (context.py, `previous`)."""
         plan_host = next(h for h in self.plan.hosts if h.name == host)
-        previous = next(
-            (h for h in self.plan.hosts if h.host.host_id == plan_host.host.host_id - 1), None
-        )
-        if previous is None:
+        lower = [h for h in self.plan.hosts if h.host.host_id < plan_host.host.host_id]
+        if not lower:
             return None
+        previous = max(lower, key=lambda h: h.host.host_id)
         conf = self.root(previous.name) / "etc/ovirt-hosted-engine/hosted-engine.conf"
         engine = self.state["engine"]
         if conf.exists() and previous.host.host_id in engine["hosts"] and engine["vm"] == "up":

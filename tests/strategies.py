@@ -76,6 +76,21 @@ def _volume_hosts(draw: st.DrawFn, by_id: list[str], replica: int, first: str | 
 
 
 @st.composite
+def host_ids(draw: st.DrawFn, count: int) -> list[int]:
+    """Host IDs for hosts by position: the first host's is 1, the others any unique IDs up to
+    hosted-engine's 250 in rising order, so gaps (hosts that left) are drawn too."""
+    others = draw(
+        st.lists(
+            st.integers(min_value=2, max_value=250),
+            unique=True,
+            min_size=count - 1,
+            max_size=count - 1,
+        )
+    )
+    return [1, *sorted(others)]
+
+
+@st.composite
 def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
     """A cluster file `confgen check` accepts, as a dict, from anywhere in the valid space.
 
@@ -102,6 +117,7 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
     nics = draw(
         st.lists(st.sampled_from(NICS), min_size=len(networks), max_size=len(networks), unique=True)
     )
+    ids = draw(host_ids(count))
     order = draw(st.permutations(range(count)))  # hosts appear in any order in the file
     hosts = []
     for position in order:
@@ -112,7 +128,7 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
         host: dict[str, Any] = {
             "name": names[position],
             "fqdn": f"{names[position]}.{domain}.lab",
-            "host_id": position + 1,
+            "host_id": ids[position],
         }
         if position == 0:
             host["first"] = True
@@ -291,13 +307,14 @@ def el9_clusters(draw: st.DrawFn, max_hosts: int = 9) -> dict[str, Any]:
         volumes.insert(0, {"name": "engine"})
     if data_listed or not volumes:
         holders.update(data_hosts)
+    ids = draw(host_ids(count))
     order = draw(st.permutations(range(count)))
     hosts = []
     for position in order:
         host: dict[str, Any] = {
             "name": names[position],
             "fqdn": f"{names[position]}.{domain}.lab",
-            "host_id": position + 1,
+            "host_id": ids[position],
         }
         if position == 0:
             host["first"] = True

@@ -336,7 +336,7 @@ def test_every_valid_cluster_runs_through_dry_run_and_rerun_without_change(
     assume(not errors)
     fake = _fake(tmp_path_factory.mktemp("cluster"), text)
     _run_in_order(fake, dry_first=True)
-    assert sorted(fake.state["engine"]["hosts"]) == list(range(1, len(data["hosts"]) + 1))
+    assert sorted(fake.state["engine"]["hosts"]) == sorted(h["host_id"] for h in data["hosts"])
     for volume in fake.plan.volumes:
         assert fake.state["volumes"][volume.name]["bricks"] == [str(b) for b in volume.bricks]
         assert fake.state["volumes"][volume.name]["status"] == "Started"
@@ -456,3 +456,23 @@ def test_a_deploy_that_failed_at_closing_up_is_not_taken_for_done(tmp_path: Path
     done = fake.run("host2", deploy.script)
     assert done.returncode == 0, done.stderr
     assert "hosted-engine --vm-status lists Host 2: already deployed" in done.stdout
+
+
+def test_the_host_before_is_the_next_lower_id_where_ids_have_gaps(tmp_path: Path) -> None:
+    """Found by the property above once host IDs had gaps: the administrator confirms the host
+    the deploy step names (the one before by ID, not ID - 1)."""
+    text = (
+        SEED.read_text().replace("host_id = 2", "host_id = 5").replace("host_id = 3", "host_id = 9")
+    )
+    fake = _fake(tmp_path, text)
+    deploy = next(
+        s.script for s in fake.plan.steps if "hosted-engine-deploy" in s.slug and "host3" in s.hosts
+    )
+    script = (fake.out / "hosts/host3/scripts" / deploy).read_text()
+    assert "Confirm that host2 is a hosted-engine host" in script
+    conf = fake.root("host2") / "etc/ovirt-hosted-engine/hosted-engine.conf"
+    conf.parent.mkdir(parents=True, exist_ok=True)
+    conf.write_text("host_id=5\n")
+    fake.state["engine"]["hosts"].append(5)
+    fake.state["engine"]["vm"] = "up"
+    assert fake.previous_deployed("host3") == "host2"

@@ -1,0 +1,95 @@
+"""`confgen change` over drawn pairs on the fake cluster (change_strategies.py): FROM's day-1
+runbook builds FROM; every step of the change then runs in CHANGE.md's order, each dry run
+first (it changes nothing and prints the commands the real run makes) and each run again at
+once (a no-op); the cluster ends as a day-1 build of TO in what the fake cluster records: the
+peers, every volume's status, replica and bricks in order, and every file TO installs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import confgen
+from change_strategies import EL7, EL9, accepted_changes
+from fakehost import FakeCluster
+from strategies import to_toml
+from test_change_fake import _run
+from test_scripts import _run_in_order
+
+# A pair costs two runbooks and a change on the fake cluster (minutes for el9): one example
+# of each target a run, drawn small.
+SETTINGS = settings(
+    max_examples=1,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.filter_too_much,
+    ],
+)
+
+
+def _recorded(fake: FakeCluster, plan: confgen.Plan, out: Path) -> dict[str, Any]:
+    """What the fake cluster records that a change must leave as TO's day 1 does."""
+    files = {}
+    for host in plan.hosts:
+        installed = out / "hosts" / host.name / "files"
+        for path in sorted(p for p in installed.rglob("*") if p.is_file()):
+            on_host = fake.root(host.name) / path.relative_to(installed)
+            if on_host.is_symlink():
+                files[f"{host.name}:{path.relative_to(installed)}"] = os.readlink(on_host)
+            else:
+                files[f"{host.name}:{path.relative_to(installed)}"] = (
+                    on_host.read_text() if on_host.exists() else None
+                )
+    return {
+        "peers": sorted(fake.state["peers"]),
+        "volumes": {
+            name: (v["status"], v["replica"], v["bricks"])
+            for name, v in fake.state["volumes"].items()
+        },
+        "files": files,
+    }
+
+
+@pytest.mark.parametrize("target", [EL7, EL9])
+@SETTINGS
+@given(data=st.data())
+def test_an_accepted_change_runs_on_the_fake_cluster_and_ends_as_tos_day_one(
+    target: str, data: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    before_data, after_data = data.draw(accepted_changes(target, max_hosts=4))
+    tmp = tmp_path_factory.mktemp("change")
+    before, after = confgen.loads(to_toml(before_data)), confgen.loads(to_toml(after_data))
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp / "from", tmp / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    # The fake cluster has TO's hosts where some join (fresh installs until their own steps
+    # run); FROM's runbook, on FROM's hosts, builds FROM.
+    hosts = the_change.after if the_change.hosts.joined else the_change.before
+    fake = FakeCluster(tmp / "fake", from_out, hosts)
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    fake.out = change_out
+    steps = [
+        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
+        for s in the_change.steps
+        for h in s.hosts
+    ]
+    _run(fake, steps, dry_first=True)
+    before_rerun = fake.snapshot(), len(fake.changes())
+    _run(fake, steps, dry_first=False)
+    assert (fake.snapshot(), len(fake.changes())) == before_rerun
+
+    built = FakeCluster.rendered(tmp / "to", to_toml(after_data))
+    _run_in_order(built, dry_first=False)
+    # Both held to the files TO's day-1 tree installs (the change tree has only the folders
+    # of the hosts that run a step).
+    assert _recorded(fake, the_change.after, built.out) == _recorded(
+        built, the_change.after, built.out
+    )

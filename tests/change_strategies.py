@@ -92,19 +92,22 @@ Transition = Callable[[st.DrawFn, dict[str, Any], dict[str, Any]], Any]
 def hosts_join(draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any]) -> None:
     """One or two new hosts, each with a new ID and addresses; volumes may then grow."""
     domain = after["hosts"][0]["fqdn"].split(".", 1)[1]
-    taken = {h["name"] for h in after["hosts"]}
+    # Names, IDs and addresses of FROM's hosts too: a host that left keeps its ID's line in
+    # CTDB's nodes file, and a new host with an old host's name or address is a rename.
+    taken = {h["name"] for h in before["hosts"] + after["hosts"]}
     for _ in range(draw(st.integers(min_value=1, max_value=2))):
+        both = {"hosts": before["hosts"] + after["hosts"], "ctdb": after.get("ctdb", {})}
         name = draw(labels.filter(lambda n: n not in taken))
         taken.add(name)
         # A host that joins takes an ID after every other (a lower unused ID would put it
         # among the first hosts by ID, where the volumes a file leaves out are laid).
-        last = max(h["host_id"] for h in after["hosts"])
+        last = max(h["host_id"] for h in both["hosts"])
         assume(last < 250)
         host_id = draw(st.integers(min_value=last + 1, max_value=250))
         interfaces = {}
         nics = {n: i["nic"] for n, i in after["hosts"][0]["interfaces"].items()}
         for network in after["networks"]:
-            address = _free_address(after, network, 100)
+            address = _free_address(both, network, 100)
             interfaces[network["name"]] = {"nic": nics[network["name"]], "address": address}
         after["hosts"].append(
             {
@@ -171,14 +174,6 @@ def vips(draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any]) -> None
     else:
         vip = listed[draw(st.integers(min_value=1, max_value=len(listed) - 1))]
         vip["address"] = vip["address"].replace("/24", "/25")
-
-
-# The transitions confgen change takes, per target, in the order they are applied when a
-# change draws several (hosts join before volumes grow onto them).
-ACCEPTED: dict[str, list[Transition]] = {
-    EL7: [new_volume, grow_volume, firewall_rules, vips],
-    EL9: [hosts_join, new_volume, grow_volume, firewall_rules],
-}
 
 
 @st.composite
@@ -284,11 +279,6 @@ def target_changed(draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any
     return "to", "target"
 
 
-def el7_host_joins(draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any]) -> Expected:
-    hosts_join(draw, before, after)
-    return "to", f"hosts[{len(after['hosts']) - 1}]"
-
-
 def kept_address_changed(
     draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any]
 ) -> Expected:
@@ -299,19 +289,25 @@ def kept_address_changed(
     return "to", f"hosts[{_index(after, name)}].interfaces.{network['name']}.address"
 
 
+# The transitions confgen change takes, per target, in the order they are applied when a
+# change draws several (hosts join before volumes grow onto them).
+ACCEPTED: dict[str, list[Transition]] = {
+    EL7: [host_leaves, hosts_join, new_volume, grow_volume, firewall_rules, vips],
+    EL9: [hosts_join, new_volume, grow_volume, firewall_rules],
+}
+
+
 # The transitions confgen change refuses, per target; each says the key path refused. A
 # transition that lands moves to ACCEPTED (and its refusal out of the refusal list).
 REFUSED: dict[str, list[Transition]] = {
     EL7: [
         host_renamed,
-        host_leaves,
         volume_renamed,
         volume_deleted,
         brick_dir_changed,
         replica_changed,
         first_vip_moved,
         target_changed,
-        el7_host_joins,
         kept_address_changed,
     ],
     EL9: [

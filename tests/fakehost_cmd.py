@@ -321,24 +321,12 @@ if PROGRAM == "ctdb":
     if "ctdb" not in me["active"]:
         done(1, err="connect() failed, errno=2\n")
 
-    def nodes_file():
-        # The nodes file read as ctdb_read_nodes_file reads it (samba ctdb/common/ctdb_util.c):
-        # blank lines skipped, each line stripped, one that starts with '#' a deleted node at
-        # 0.0.0.0.
-        return [
-            "0.0.0.0" if line.startswith("#") else line
-            for line in (
-                raw.strip() for raw in under_root("/etc/ctdb/nodes").read_text().splitlines()
-            )
-            if line
-        ]
-
     if words(ARGS)[:1] == ["ip"]:
         # control_ip: "Public IPs on node N", then "ADDRESS PNN" for each public address the
         # node knows, PNN -1 while no node holds it. PNNs are the line numbers of the nodes file,
         # read as ctdb_read_nodes_file reads it (samba ctdb/common/ctdb_util.c): blank lines
         # skipped, each line stripped, one that starts with '#' a deleted node at 0.0.0.0.
-        nodes = nodes_file()
+        nodes = nodes_file(ROOT)
         running = [
             i
             for i, address in enumerate(nodes)

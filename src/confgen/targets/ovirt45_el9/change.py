@@ -198,6 +198,12 @@ def replaced(
         # Its scripts run on it, not on the member: the pool as it sees it.
         "before_peers": gluster_change.peers_seen_from(before, name),
         "after_peers": gluster_change.peers_seen_from(after, name),
+        # FROM's peers that stay (the pool check's), as it sees them.
+        "staying_peers": [
+            p
+            for p in gluster_change.peers_seen_from(before, name)
+            if p["peer"] not in {d["peer"] for d in data["pool"]["detach"]}
+        ],
     }
     return [
         ChangeSpec(

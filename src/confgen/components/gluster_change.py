@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from confgen.change import FROM, TO, Difference, HostDiff, Refusal
+from confgen.change import FROM, TO, ChangeSpec, Difference, HostDiff, Refusal
 from confgen.components.gluster import (
     Brick,
     GlusterPlan,
@@ -465,3 +465,61 @@ def detach_checks(after: GlusterPlan, member: str) -> tuple[Check, ...]:
 
 def joined_checks(names: Sequence[str]) -> tuple[Check, ...]:
     return tuple(glusterd_running(name) for name in names)
+
+
+# --- the steps both targets take the same way -------------------------------------------------
+
+TEMPLATES = "components/gluster/change"
+
+
+def probe_step(after: GlusterPlan, change: PoolChange, data: dict[str, Any]) -> ChangeSpec:
+    return ChangeSpec(
+        slug="gluster-probe",
+        title="Probe the new hosts into the Gluster trusted pool",
+        hosts=(change.member,),
+        template=f"{TEMPLATES}/probe.sh.j2",
+        checks=probe_checks(after, change.member),
+        data=data,
+    )
+
+
+def remove_bricks_step(change: PoolChange, data: dict[str, Any], title: str) -> ChangeSpec:
+    return ChangeSpec(
+        slug="remove-bricks",
+        title=title,
+        hosts=(change.member,),
+        template=f"{TEMPLATES}/remove-bricks.sh.j2",
+        checks=shrink_checks(change),
+        data=data,
+    )
+
+
+def add_bricks_step(
+    after: GlusterPlan, change: PoolChange, data: dict[str, Any]
+) -> tuple[ChangeSpec, list[str]]:
+    """The add-brick step, and CHANGE.md's note on each rebalance it starts."""
+    step = ChangeSpec(
+        slug="add-bricks",
+        title="Add the new replica sets to the volumes that grow, and rebalance them",
+        hosts=(change.member,),
+        template=f"{TEMPLATES}/add-bricks.sh.j2",
+        checks=volume_checks(after, change),
+        data=data,
+    )
+    notes = [
+        f"After the add-brick step, watch `gluster volume rebalance {g.volume.name} "
+        "status` until every node shows `completed`; the volume serves meanwhile"
+        for g in change.grow
+    ]
+    return step, notes
+
+
+def detach_step(after: GlusterPlan, change: PoolChange, data: dict[str, Any]) -> ChangeSpec:
+    return ChangeSpec(
+        slug="gluster-detach",
+        title="Detach the hosts that leave from the Gluster trusted pool",
+        hosts=(change.member,),
+        template=f"{TEMPLATES}/detach.sh.j2",
+        checks=detach_checks(after, change.member),
+        data=data,
+    )

@@ -110,16 +110,7 @@ def change(
     if pool.new_bricks_on:
         specs += day_one(after, "brick-storage", pool.new_bricks_on)
     if pool.probe:
-        specs.append(
-            ChangeSpec(
-                slug="gluster-probe",
-                title="Probe the new hosts into the Gluster trusted pool",
-                hosts=member,
-                template=f"{GLUSTER}/probe.sh.j2",
-                checks=gluster_change.probe_checks(after, pool.member),
-                data=data,
-            )
-        )
+        specs.append(gluster_change.probe_step(after, pool, data))
     if pool.create:
         specs.append(
             ChangeSpec(
@@ -133,13 +124,8 @@ def change(
         )
     if pool.shrink:
         specs.append(
-            ChangeSpec(
-                slug="remove-bricks",
-                title="Take the bricks of the hosts that leave out of their volumes",
-                hosts=member,
-                template=f"{GLUSTER}/remove-bricks.sh.j2",
-                checks=gluster_change.shrink_checks(pool),
-                data=data,
+            gluster_change.remove_bricks_step(
+                pool, data, "Take the bricks of the hosts that leave out of their volumes"
             )
         )
     left = _leaving(before, hosts)
@@ -154,21 +140,9 @@ def change(
             )
         )
     if pool.grow:
-        specs.append(
-            ChangeSpec(
-                slug="add-bricks",
-                title="Add the new replica sets to the volumes that grow, and rebalance them",
-                hosts=member,
-                template=f"{GLUSTER}/add-bricks.sh.j2",
-                checks=gluster_change.volume_checks(after, pool),
-                data=data,
-            )
-        )
-        for g in pool.grow:
-            notes.append(
-                f"After the add-brick step, watch `gluster volume rebalance {g.volume.name} "
-                "status` until every node shows `completed`; the volume serves meanwhile"
-            )
+        step, rebalances = gluster_change.add_bricks_step(after, pool, data)
+        specs.append(step)
+        notes += rebalances
     for slug in AFTER_PROBE:
         specs += day_one(after, slug, new)
     meta = after.cluster.ctdb.meta_dir
@@ -203,16 +177,7 @@ def change(
         # once every node has reloaded), and the units that bring both back at boot.
         specs += day_one(after, slug, new)
     if pool.detach:
-        specs.append(
-            ChangeSpec(
-                slug="gluster-detach",
-                title="Detach the hosts that leave from the Gluster trusted pool",
-                hosts=member,
-                template=f"{GLUSTER}/detach.sh.j2",
-                checks=gluster_change.detach_checks(after, pool.member),
-                data=data,
-            )
-        )
+        specs.append(gluster_change.detach_step(after, pool, data))
     if left:
         notes.append(
             "Before the step that stops the services of "

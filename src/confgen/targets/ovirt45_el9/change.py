@@ -121,16 +121,7 @@ def change(
         specs += day_one(after, "brick-storage", pool.new_bricks_on)
     member = (pool.member,)
     if pool.probe:
-        specs.append(
-            ChangeSpec(
-                slug="gluster-probe",
-                title="Probe the new hosts into the Gluster trusted pool",
-                hosts=member,
-                template=f"{GLUSTER}/probe.sh.j2",
-                checks=gluster_change.probe_checks(after, pool.member),
-                data=data,
-            )
-        )
+        specs.append(gluster_change.probe_step(after, pool, data))
     if pool.create:
         specs.append(
             ChangeSpec(
@@ -144,26 +135,14 @@ def change(
         )
     if pool.shrink:
         specs.append(
-            ChangeSpec(
-                slug="remove-bricks",
-                title="Take whole replica sets out of the volumes that shrink",
-                hosts=member,
-                template=f"{GLUSTER}/remove-bricks.sh.j2",
-                checks=gluster_change.shrink_checks(pool),
-                data=data,
+            gluster_change.remove_bricks_step(
+                pool, data, "Take whole replica sets out of the volumes that shrink"
             )
         )
+    rebalances: list[str] = []
     if pool.grow:
-        specs.append(
-            ChangeSpec(
-                slug="add-bricks",
-                title="Add the new replica sets to the volumes that grow, and rebalance them",
-                hosts=member,
-                template=f"{GLUSTER}/add-bricks.sh.j2",
-                checks=gluster_change.volume_checks(after, pool),
-                data=data,
-            )
-        )
+        step, rebalances = gluster_change.add_bricks_step(after, pool, data)
+        specs.append(step)
     if new:
         # The engine's side: TO's day-1 step adds every host the engine does not have yet as
         # a hosted-engine host (REST API, deploy_hosted_engine=true), and leaves the others.
@@ -175,12 +154,7 @@ def change(
         )
     if pool.create:
         specs += day_one(after, "data-domains", (after.first.name,))
-    for g in pool.grow:
-        notes.append(
-            f"After the add-brick step, watch `gluster volume rebalance {g.volume.name} "
-            "status` until every node shows `completed`; the volume serves meanwhile"
-        )
-    return specs, notes, refusals
+    return specs, notes + rebalances, refusals
 
 
 def replaced(

@@ -50,8 +50,10 @@ def el7(
     vips: Sequence[tuple[str, str]] = (("192.168.122.200/24", "eth0"),),
     mount_point: str = "/gluster",
     extra_ports: Sequence[int] = (),
+    retired: Sequence[int] = (),
 ) -> str:
-    """An ovirt35-el7 file on one network 192.168.122.0/24 carrying every role."""
+    """An ovirt35-el7 file on one network 192.168.122.0/24 carrying every role; `retired`
+    the host IDs of hosts that left (ctdb.retired_host_ids)."""
     text = [
         '[[networks]]\nname = "lan"\ncidr = "192.168.122.0/24"\n'
         'roles = ["management", "storage", "heartbeat"]'
@@ -71,7 +73,10 @@ def el7(
     )
     text.append(f'[gluster]\nbrick_fs = {{ mount_point = "{mount_point}" }}\nvolumes = [{listed}]')
     addresses = ", ".join(f'{{ address = "{a}", nic = "{n}" }}' for a, n in vips)
-    text.append(f'[ctdb]\nmount_hostname = "ovirtmount.example.com"\nvips = [{addresses}]')
+    text.append(
+        f'[ctdb]\nmount_hostname = "ovirtmount.example.com"\nvips = [{addresses}]'
+        + (f"\nretired_host_ids = [{', '.join(map(str, retired))}]" if retired else "")
+    )
     if extra_ports:
         rules = ", ".join(f'{{ service = "p{p}", ports = {p} }}' for p in extra_ports)
         text.append(f"[firewall]\nextra_rules = [{rules}]")

@@ -101,7 +101,11 @@ def hosts_join(draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any]) -
         taken.add(name)
         # A host that joins takes an ID after every other (a lower unused ID would put it
         # among the first hosts by ID, where the volumes a file leaves out are laid).
-        last = max(h["host_id"] for h in both["hosts"])
+        retired = [
+            *before.get("ctdb", {}).get("retired_host_ids", ()),
+            *after.get("ctdb", {}).get("retired_host_ids", ()),
+        ]
+        last = max(*(h["host_id"] for h in both["hosts"]), *retired)
         assume(last < 250)
         host_id = draw(st.integers(min_value=last + 1, max_value=250))
         interfaces = {}
@@ -225,9 +229,18 @@ def host_leaves(draw: st.DrawFn, before: dict[str, Any], after: dict[str, Any]) 
         name = before["hosts"][-1]["name"]
         after["hosts"].pop()
         before["hosts"][-1].pop("brick_device")
-        return "from", f"hosts[{_index(before, name)}]"
-    name = draw(st.sampled_from(free))
-    after["hosts"].pop(_index(after, name))
+    else:
+        name = draw(st.sampled_from(free))
+        after["hosts"].pop(_index(after, name))
+    if "ctdb" in after:
+        # CTDB's nodes file keeps the line of a host that leaves: TO lists its ID as retired
+        # where it is the last line (any other ID stays a comment below TO's last line), and
+        # may list it anyway.
+        host_id = before["hosts"][_index(before, name)]["host_id"]
+        retired = after["ctdb"].get("retired_host_ids", [])
+        top = max(*(h["host_id"] for h in after["hosts"]), *retired)
+        if host_id > top or draw(st.booleans()):
+            after["ctdb"]["retired_host_ids"] = [*retired, host_id]
     return "from", f"hosts[{_index(before, name)}]"
 
 

@@ -15,6 +15,7 @@ import pty
 import shlex
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +110,18 @@ def preflight_facts(plan: confgen.Plan, host: confgen.planner.HostPlan) -> dict[
 class FakeCluster:
     """State, stand-ins and per-host roots for one rendered cluster tree."""
 
-    def __init__(self, base: Path, out: Path, plan: confgen.Plan) -> None:
+    def __init__(
+        self,
+        base: Path,
+        out: Path,
+        plan: confgen.Plan,
+        also: Sequence[confgen.planner.HostPlan] = (),
+    ) -> None:
+        """The hosts of `plan`, laid out as its target finds them before its steps, and
+        `also` hosts of another plan of the same cluster laid out alike (a change where some
+        hosts join and others leave runs on both)."""
         self.base, self.out, self.plan = base, out, plan
+        self.hosts = (*plan.hosts, *also)
         self.bin = base / "bin"
         self.state_file = base / "state.marshal"
         self.calls_file = base / "calls.txt"  # one repr() of a dict a line
@@ -137,7 +148,7 @@ class FakeCluster:
         else:
             self.state = self._part_one_done()
         self.save()
-        for host in plan.hosts:
+        for host in self.hosts:
             self._make_root(host)
 
     @classmethod
@@ -173,7 +184,7 @@ class FakeCluster:
         fs = plan.cluster.gluster.brick_fs
         minimal = ["firewalld", "NetworkManager"]
         hosts: dict[str, Any] = {}
-        for h in plan.hosts:
+        for h in self.hosts:
             if h.is_first:
                 hosts[h.name] = {
                     "packages": minimal
@@ -249,8 +260,8 @@ class FakeCluster:
             self.base.parent / "engine-certs", plan.cluster.hosted_engine.fqdn
         )
         self.engine_cert, self.engine_key = cert, key
-        hosts = {h.name: fakehost_el9.fresh_host(plan, h) for h in plan.hosts}
-        for h in plan.hosts:
+        hosts = {h.name: fakehost_el9.fresh_host(plan, h) for h in self.hosts}
+        for h in self.hosts:
             hosts[h.name].update(preflight_facts(plan, h))
         return {
             "target": plan.cluster.target,
@@ -274,11 +285,11 @@ class FakeCluster:
             # reverse, before the deploy (RUNBOOK.md).
             "dns": {
                 plan.cluster.hosted_engine.fqdn: "192.0.2.10",
-                **{h.host.fqdn: str(h.management_address) for h in plan.hosts},
+                **{h.host.fqdn: str(h.management_address) for h in self.hosts},
             },
             "ptr": {
                 "192.0.2.10": plan.cluster.hosted_engine.fqdn,
-                **{str(h.management_address): h.host.fqdn for h in plan.hosts},
+                **{str(h.management_address): h.host.fqdn for h in self.hosts},
             },
         }
 

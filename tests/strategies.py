@@ -153,6 +153,10 @@ def clusters(draw: st.DrawFn, max_hosts: int = 12) -> dict[str, Any]:
     if draw(st.booleans()):
         chosen = draw(st.lists(st.sampled_from(TUNABLES), unique_by=str.lower, max_size=3))
         ctdb["tunables"] = {name: draw(st.integers(min_value=0, max_value=600)) for name in chosen}
+    if draw(st.booleans()):
+        # Hosts that left: their IDs, any that no host has, above the highest or below it.
+        free = st.integers(min_value=2, max_value=250).filter(lambda n: n not in ids)
+        ctdb["retired_host_ids"] = draw(st.lists(free, unique=True, max_size=3))
     data: dict[str, Any] = {"target": "ovirt35-el7", "networks": networks, "hosts": hosts}
     gluster: dict[str, Any] = {}
     if brick_root != "/gluster":

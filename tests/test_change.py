@@ -169,6 +169,22 @@ def test_el7_a_host_joining_with_an_id_inside_froms_says_why() -> None:
     assert "MUST be added to the end" in problem.message and "above 4" in problem.message
 
 
+def test_el7_a_host_joins_after_froms_retired_host_ids() -> None:
+    """FROM's nodes file reaches line 5 (a host of ID 5 left): a host that joins as ID 4
+    would take a line inside it, and is refused; as ID 6 it takes the line after."""
+    before = el7(3, retired=(5,))
+    ((side, problem),) = _change_error(before, el7(4, retired=(5,)))
+    assert (side, problem.path) == (TO, "hosts[3].host_id")
+    assert "the highest 5" in problem.message and "above 5" in problem.message
+    joined = _change(before, el7(4, retired=(5,)).replace("host_id = 4", "host_id = 6"))
+    step = next(s for s in joined.steps if s.slug == "ctdb-nodes")
+    assert step.data["nodes"]["after"][3:] == [
+        "# host ID 4: no host",
+        "# host ID 5: no host",
+        "192.168.122.14",
+    ]
+
+
 def test_a_vip_whose_nic_or_prefix_changes_is_reloaded_in_two_steps() -> None:
     from confgen.components.ctdb_change import vip_change
 
@@ -191,8 +207,19 @@ LEAVE_FROM = _replica(
     el7(4, (*SEED_VOLUMES[::2], ("data", (1, 2, 4), True), ("vm", (1, 2, 3, 4), False))), 2, "vm"
 )
 LEAVE_TO = _replica(
-    el7(3, (*SEED_VOLUMES[::2], ("data", (1, 2), True), ("vm", (1, 2), False))), 2, "vm", "data"
+    el7(3, (*SEED_VOLUMES[::2], ("data", (1, 2), True), ("vm", (1, 2), False)), retired=(4,)),
+    2,
+    "vm",
+    "data",
 )
+
+
+def test_the_highest_host_id_leaves_only_as_a_retired_id() -> None:
+    """Without host4's ID in TO's ctdb.retired_host_ids, TO's nodes file would end a line
+    early: refused on that key, with the line to write."""
+    ((side, problem),) = _change_error(LEAVE_FROM, LEAVE_TO.replace("retired_host_ids = [4]", ""))
+    assert (side, problem.path) == (TO, "ctdb.retired_host_ids")
+    assert "write retired_host_ids = [4] under [ctdb]" in problem.message
 
 
 def test_el7_host_leaves_plan() -> None:
@@ -222,10 +249,10 @@ def test_el7_host_leaves_plan() -> None:
     assert "run gluster --mode=script peer detach host4.example.com" in (
         tree["hosts/host1/change/04-gluster-detach.sh"].text
     )
-    # host4 had the highest ID: its line stays, commented, past TO's own nodes file.
-    nodes = tree["hosts/host1/data/change/nodes"].text
+    # host4 had the highest ID: its line stays, commented, as TO's retired ID 4 has it.
+    nodes = tree["hosts/host1/files/mnt/lock/nodes"].text
     assert nodes == "192.168.122.11\n192.168.122.12\n192.168.122.13\n# host ID 4: no host\n"
-    assert tree["hosts/host1/files/mnt/lock/nodes"].text.count("\n") == 3
+    assert "hosts/host1/data/change/nodes" not in tree
     runbook = tree["CHANGE.md"].text
     assert "| host4 | host4.example.com | leaves" in runbook
     assert "--clean-metadata came with 1.3" in runbook

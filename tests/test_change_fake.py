@@ -274,7 +274,7 @@ def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     before_text = el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(
         'name = "vm",', 'name = "vm", replica = 2,'
     )
-    after_text = el7(3, (*seed, ("vm", (1, 2), False))).replace(
+    after_text = el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(
         'name = "vm",', 'name = "vm", replica = 2,'
     )
     before, after = confgen.loads(before_text), confgen.loads(after_text)

@@ -71,11 +71,18 @@ def test_an_accepted_change_runs_on_the_fake_cluster_and_ends_as_tos_day_one(
     confgen.write_tree(confgen.render(before), from_out)
     confgen.write_tree(confgen.render_change(the_change), change_out)
     # The fake cluster has TO's hosts where some join (fresh installs until their own steps
-    # run); FROM's runbook, on FROM's hosts, builds FROM.
-    hosts = the_change.after if the_change.hosts.joined else the_change.before
-    fake = FakeCluster(tmp / "fake", from_out, hosts)
+    # run) and FROM's that leave; FROM's runbook, on FROM's hosts, builds FROM.
+    if the_change.hosts.joined:
+        left = set(the_change.hosts.left)
+        leaving = tuple(h for h in the_change.before.hosts if h.name in left)
+        fake = FakeCluster(tmp / "fake", from_out, the_change.after, also=leaving)
+    else:
+        fake = FakeCluster(tmp / "fake", from_out, the_change.before)
+    # The administrator runs the scripts of one plan at a time, and answers what each asks
+    # from that plan (the host before this one by ID, el7's deploy).
+    fake.plan = the_change.before
     _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
-    fake.out = change_out
+    fake.out, fake.plan = change_out, the_change.after
     steps = [
         (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
         for s in the_change.steps

@@ -166,3 +166,13 @@ def test_the_ctdb_nodes_file_keeps_a_commented_line_for_an_unused_host_id() -> N
     assert nodes[3] == "# host ID 4: no host"
     assert nodes[4] == str(kept["host3"].interfaces["lan"].address)
     assert nodes[0] == str(kept["host1"].interfaces["lan"].address)
+
+
+def test_the_ctdb_nodes_file_reaches_the_highest_retired_host_id() -> None:
+    # The host of ID 5 left: its line stays, commented, past every host's, and a host that
+    # joins later takes line 6.
+    text = (GOLDEN / "seed-3host" / "cluster.toml").read_text()
+    cluster = confgen.loads(text.replace("[ctdb]\n", "[ctdb]\nretired_host_ids = [5]\n", 1))
+    nodes = confgen.template_context(confgen.plan(cluster))["plan"]["nodes"]
+    assert nodes[3:] == ["# host ID 4: no host", "# host ID 5: no host"]
+    assert len(nodes) == 5

@@ -202,9 +202,18 @@ def check_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     dump = run(ctdb_config, "dump", env=env).stdout
     assert f"\tcluster lock = {plan.cluster.ctdb.recovery_lock}\n" in dump
     shutil.copy(meta / "nodes", converted / "nodes")
-    listed = run(ctdb, "listnodes", env=env)
+    # `listnodes -X` prints "|PNN|ADDRESS|" for each node that is not deleted: ctdb reads a
+    # line that starts with '#' as a deleted node, which keeps its PNN (the line number, from
+    # 0) and is not listed (this ctdb prints so; ctdb/common/ctdb_util.c,
+    # ctdb_read_nodes_file). So node PNN is the host of ID PNN+1.
+    listed = run(ctdb, "listnodes", "-X", env=env)
     assert (listed.returncode, listed.stderr) == (0, "")
-    assert listed.stdout.split() == [str(a) for a in plan.nodes]
+    assert listed.stdout.split() == [
+        f"|{pnn}|{line}|" for pnn, line in enumerate(plan.nodes) if not line.startswith("#")
+    ]
+    assert [int(n.split("|")[1]) + 1 for n in listed.stdout.split()] == sorted(
+        h.host.host_id for h in plan.hosts
+    )
 
 
 def test_the_unit_check_can_fail(tmp_path: Path) -> None:
@@ -285,7 +294,7 @@ def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     """Start one ctdbd per node from the generated configuration and watch them form a cluster.
 
     What is rewritten, and why: every node runs on this machine, so the heartbeat addresses of
-    `nodes` become 127.0.0.1, .2, ... in the same order; the NIC of each public address becomes
+    `nodes` become 127.0.0.1, .2, ... in the same order (its comment lines kept); the NIC of each public address becomes
     `lo`, the one interface of the private network namespace; and the recovery lock, on the meta
     volume on the hosts, becomes one shared temporary file. Everything else, the tunables
     included, is what confgen wrote, converted by ctdb's own config_migrate.sh.
@@ -301,14 +310,20 @@ def check_live_ctdb(out: Path, plan: confgen.Plan, tmp: Path) -> None:
     run("sh", str(CONFIG_MIGRATE), "-d", str(converted), "-o", str(converted), str(meta / "ctdb"))
     conf = (converted / "ctdb.conf").read_text()
     assert f"cluster lock = {plan.cluster.ctdb.recovery_lock}" in conf
-    loopback = [f"127.0.0.{i + 1}" for i in range(len(plan.nodes))]
-    assert (meta / "nodes").read_text().split() == [str(a) for a in plan.nodes]
+    lines = (meta / "nodes").read_text().splitlines()
+    assert lines == list(plan.nodes)
+    # A node per address line, at its own line (its PNN); the comment lines of unused host IDs
+    # stay, deleted nodes to ctdbd.
+    real = [pnn for pnn, line in enumerate(lines) if not line.startswith("#")]
+    loopback = [f"127.0.0.{k + 1}" for k in range(len(real))]
+    as_loopback = dict(zip(real, loopback, strict=True))
+    nodes = "".join(f"{as_loopback.get(pnn, line)}\n" for pnn, line in enumerate(lines))
     vips = [line.split()[0] for line in (meta / "public_addresses").read_text().splitlines()]
     for i, address in enumerate(loopback):
         base = cluster / f"node.{i}"
         for folder in ("db/volatile", "db/persistent", "db/state", "events/legacy", "run"):
             (base / folder).mkdir(parents=True)
-        (base / "nodes").write_text("".join(f"{a}\n" for a in loopback))
+        (base / "nodes").write_text(nodes)
         (base / "public_addresses").write_text("".join(f"{v} lo\n" for v in vips))
         shutil.copy(converted / "ctdb.tunables", base / "ctdb.tunables")
         (base / "ctdb.conf").write_text(

@@ -285,6 +285,17 @@ CASES = [
     ),
     (
         "[ctdb]",
+        "[ctdb]\nretired_host_ids = [4, 2, 251, 4, 0]",
+        1,
+        [
+            "cluster.toml:44: ctdb.retired_host_ids: host ID 4 is listed twice",
+            "cluster.toml:44: ctdb.retired_host_ids[1]: host ID 2 is the ID of host 'host2': list here only the IDs of hosts that left the cluster",
+            "cluster.toml:44: ctdb.retired_host_ids[2]: a host ID is 1..250, found 251",
+            "cluster.toml:44: ctdb.retired_host_ids[4]: a host ID is 1..250, found 0",
+        ],
+    ),
+    (
+        "[ctdb]",
         '[ctdb]\nrecovery_lock = "/var/lock/reclock"',
         1,
         [

@@ -43,6 +43,9 @@ class Section:
         recovery_lock: str
         # Added to SEED_TUNABLES, or replacing one of the same name (any case, as in ctdb).
         tunables: Mapping[str, int]
+        # The host IDs of hosts that left the cluster: the nodes file keeps their lines,
+        # commented, so no node after them changes its number (`nodes`).
+        retired_host_ids: tuple[int, ...]
 
     SEED_TUNABLES: ClassVar[tuple[tuple[str, int], ...]] = ()
 
@@ -181,19 +184,39 @@ def _tunables(ctdb: Section, known_tunables: Sequence[str]) -> Iterator[Problem]
             yield error(path, f"{value} is not a value ctdb accepts (0..{_UINT32_MAX})")
 
 
+def _retired(cluster: Cluster, ctdb: Section, max_host_id: int) -> Iterator[Problem]:
+    used = {h.host_id: h.name for h in cluster.hosts}
+    for n in duplicates(ctdb.retired_host_ids):
+        yield error("ctdb.retired_host_ids", f"host ID {n} is listed twice")
+    for i, n in enumerate(ctdb.retired_host_ids):
+        path = f"ctdb.retired_host_ids[{i}]"
+        if not 1 <= n <= max_host_id:
+            yield error(path, f"a host ID is 1..{max_host_id}, found {n}")
+        elif n in used:
+            yield error(
+                path,
+                f"host ID {n} is the ID of host {quoted(used[n])}: list here only the IDs of "
+                "hosts that left the cluster",
+            )
+
+
 def forms(cluster: Cluster, ctdb: Section) -> Iterator[Problem]:
     """The forms of the section's values, and a mount name of its own."""
     yield from _forms(ctdb)
     yield from _mount_name(cluster, ctdb)
 
 
-def rules(cluster: Cluster, ctdb: Section, known_tunables: Sequence[str]) -> Iterator[Problem]:
+def rules(
+    cluster: Cluster, ctdb: Section, known_tunables: Sequence[str], max_host_id: int
+) -> Iterator[Problem]:
     """What ctdbd needs of the section: a lock on the meta volume apart from the files the
     CTDB step writes there, VIPs on a network of one NIC name, tunables its release knows
-    (`known_tunables`)."""
+    (`known_tunables`), retired host IDs that no host has, in the target's range of host IDs
+    (1..`max_host_id`)."""
     yield from _lock_and_vips(cluster, ctdb)
     yield from _vips(cluster, ctdb)
     yield from _tunables(ctdb, known_tunables)
+    yield from _retired(cluster, ctdb, max_host_id)
 
 
 # --- the plan -------------------------------------------------------------------------------
@@ -202,17 +225,18 @@ def rules(cluster: Cluster, ctdb: Section, known_tunables: Sequence[str]) -> Ite
 HEARTBEAT = Role("heartbeat")
 
 
-def nodes(hosts: Sequence[HostPlan]) -> tuple[str, ...]:
+def nodes(hosts: Sequence[HostPlan], retired: Sequence[int] = ()) -> tuple[str, ...]:
     """The nodes file's lines: line N is the heartbeat address of the host with ID N, and a
-    comment where no host has ID N. ctdbd numbers its nodes by their line (the PNN), and
-    reads a line that starts with '#' as a "deleted" node, "used instead of removing a line,
-    which would cause subsequent nodes to change their PNN" (samba ctdb/common/ctdb_util.c,
+    comment where no host has ID N, up to the highest ID of a host or of one that left
+    (`retired`). ctdbd numbers its nodes by their line (the PNN), and reads a line that
+    starts with '#' as a "deleted" node, "used instead of removing a line, which would cause
+    subsequent nodes to change their PNN" (samba ctdb/common/ctdb_util.c,
     ctdb_read_nodes_file; ctdb.1 of ctdb 4.17, reloadnodes: "Do not delete the lines for the
     deleted nodes, just comment them out by adding a '#' at the beginning of the lines"). So a
     host that leaves keeps its line, commented, and a host that joins takes a new ID after
     every other."""
     by_id = {h.host.host_id: h for h in hosts}
-    last = max(by_id, default=0)
+    last = max((*by_id, *retired), default=0)
     return tuple(
         str(by_id[n].addresses[HEARTBEAT]) if n in by_id else f"# host ID {n}: no host"
         for n in range(1, last + 1)

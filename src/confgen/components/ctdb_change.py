@@ -78,11 +78,11 @@ def nodes_data(change: NodesChange, file: str, source: str) -> dict[str, Any]:
     }
 
 
-def join_refusals(before: Cluster, after: Cluster, joined: Sequence[str]) -> list[Refusal]:
-    """A host that joins takes a line after every line of FROM's nodes file: its host ID is
-    its line, so an ID at or below one of FROM's would put it in the middle of the file (ctdb.1
-    reloadnodes: "The new node MUST be added to the end of this file!")."""
-    top = max((h.host_id for h in before.hosts), default=0)
+def join_refusals(before: Sequence[str], after: Cluster, joined: Sequence[str]) -> list[Refusal]:
+    """A host that joins takes a line after every line of FROM's nodes file (`before`): its
+    host ID is its line, so an ID at or below FROM's last line would put it in the middle of
+    the file (ctdb.1 reloadnodes: "The new node MUST be added to the end of this file!")."""
+    top = len(before)
     index = {h.name: i for i, h in enumerate(after.hosts)}
     return [
         Refusal(
@@ -90,15 +90,38 @@ def join_refusals(before: Cluster, after: Cluster, joined: Sequence[str]) -> lis
             problem=error(
                 f"hosts[{index[h.name]}].host_id",
                 f"{quoted(h.name)} joins with host ID {h.host_id}, which is not above every "
-                f"host ID of FROM (the highest is {top}): CTDB's node of host ID N is line N "
-                "of the nodes file, and a new node goes at the end of that file, never "
-                f'between its lines ({RELOADNODES}: "The new node MUST be added to the end '
-                f'of this file!"); give it a host ID above {top}',
+                f"line of FROM's nodes file (its hosts' IDs and ctdb.retired_host_ids, the "
+                f"highest {top}): CTDB's node of host ID N is line N of the nodes file, and a "
+                "new node goes at the end of that file, never between its lines "
+                f'({RELOADNODES}: "The new node MUST be added to the end of this file!"); '
+                f"give it a host ID above {top}",
             ),
         )
         for h in after.hosts
         if h.name in joined and h.host_id <= top
     ]
+
+
+def retired_refusal(
+    before: Sequence[str], after: Sequence[str], retired: Sequence[int]
+) -> Refusal | None:
+    """TO's nodes file may not end before FROM's: the hosts of the highest IDs leave, and
+    their lines must stay, commented, which TO says by listing their IDs as retired (ctdb.1
+    reloadnodes: "Do not delete the line for that node")."""
+    if len(after) >= len(before):
+        return None
+    wanted = sorted({*retired, len(before)})
+    return Refusal(
+        side=TO,
+        problem=error(
+            "ctdb.retired_host_ids",
+            f"TO's nodes file ends at line {len(after)}, FROM's at line {len(before)}: the "
+            f"node of host ID {len(before)} left, and its line must stay, commented, or every "
+            f'node after it would change its number ({RELOADNODES}: "Do not delete the line '
+            f'for that node"); write retired_host_ids = [{", ".join(map(str, wanted))}] '
+            "under [ctdb]",
+        ),
+    )
 
 
 # --- the public addresses ---------------------------------------------------------------------
@@ -152,7 +175,9 @@ def mount_vip_refusal(before: str, after: str) -> Refusal | None:
 
 
 def handled(d: Difference) -> bool:
-    return d.path == "ctdb.vips" or d.path.startswith("ctdb.vips[")
+    """The VIPs, and the retired host IDs (the nodes file, which the target's nodes step
+    takes to TO's)."""
+    return d.path.startswith(("ctdb.vips", "ctdb.retired_host_ids"))
 
 
 def data(change: VipChange, file: str, source: str, between_source: str) -> dict[str, Any]:

@@ -24,12 +24,9 @@ from confgen.components import ctdb, ctdb_change, gluster_change
 from confgen.errors import error, quoted
 from confgen.paths import DATA, FILES
 from confgen.planner import Check
-from confgen.records import replace
 from confgen.targets.ovirt35_el7.planning import SeedPlan
 
 GLUSTER = "components/gluster/change"
-# The nodes file a change writes where it keeps lines TO's render does not have.
-NODES_KEPT = f"{DATA}/change/nodes"
 # The day-1 steps a joining host runs itself, in TO's order; the others of day 1 are the
 # cluster's, done once: stop-engine and start-engine (the engine's storage moved to the VIP),
 # peer-probe, add-bricks and heal-workaround (the seed's volumes grown to replica 3),
@@ -67,7 +64,12 @@ def change(
     before: SeedPlan, after: SeedPlan, hosts: HostDiff, found: Sequence[Difference]
 ) -> tuple[list[ChangeSpec], list[str], list[Refusal]]:
     pool, refusals = gluster_change.pool_change(before, after, hosts)
-    refusals += ctdb_change.join_refusals(before.cluster, after.cluster, hosts.joined)
+    refusals += ctdb_change.join_refusals(before.nodes, after.cluster, hosts.joined)
+    shortened = ctdb_change.retired_refusal(
+        before.nodes, after.nodes, after.cluster.ctdb.retired_host_ids
+    )
+    if shortened is not None:
+        refusals.append(shortened)
     index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
     for name in hosts.replaced:
         refusals.append(
@@ -146,31 +148,19 @@ def change(
     for slug in AFTER_PROBE:
         specs += day_one(after, slug, new)
     meta = after.cluster.ctdb.meta_dir
-    # TO's nodes file ends at TO's highest host ID: a host that leaves with a higher ID would
-    # lose its line, where ctdb asks for it commented. Its line stays, as the comment TO's
-    # render gives an unused ID below its highest (`confgen.components.ctdb.nodes`).
-    lines = (
-        *after.nodes,
-        *(f"# host ID {n}: no host" for n in range(len(after.nodes) + 1, len(before.nodes) + 1)),
-    )
-    nodes = ctdb_change.nodes_change(before.nodes, lines)
+    nodes = ctdb_change.nodes_change(before.nodes, after.nodes)
     if not nodes.empty:
         gone = tuple(h["heartbeat"] for h in left.values())
-        kept_file = lines != after.nodes
-        step = ctdb_change.nodes_step(
-            nodes,
-            after.first.name,
-            meta,
-            NODES_KEPT if kept_file else f"{FILES}{meta}/nodes",
-            data,
-            checks=(ctdb_gone_check(after, gone),) if gone else (),
+        specs.append(
+            ctdb_change.nodes_step(
+                nodes,
+                after.first.name,
+                meta,
+                f"{FILES}{meta}/nodes",
+                data,
+                checks=(ctdb_gone_check(after, gone),) if gone else (),
+            )
         )
-        if kept_file:
-            step = replace(step, files={NODES_KEPT: "".join(f"{n}\n" for n in lines)})
-        specs.append(step)
-        note = nodes_note(before, after)
-        if note is not None:
-            notes.append(note)
     for slug in CTDB_NODE:
         # The new node: the meta volume mounted, the CTDB files linked from it, ctdb started
         # (ctdb.1 reloadnodes: "Install and configure the new node and bring it online"
@@ -243,19 +233,6 @@ def _leaving(before: SeedPlan, hosts: HostDiff) -> dict[str, dict[str, Any]]:
         for h in before.hosts
         if h.name in set(hosts.left)
     }
-
-
-def nodes_note(before: SeedPlan, after: SeedPlan) -> str | None:
-    """What CHANGE.md says when the change's nodes file is longer than TO's render."""
-    if len(before.nodes) <= len(after.nodes):
-        return None
-    return (
-        f"The CTDB nodes file this change writes keeps a commented line for host IDs "
-        f"{len(after.nodes) + 1} to {len(before.nodes)}, above TO's highest host ID, which TO's "
-        "day-1 render does not have (a cluster file does not say which IDs were used): do "
-        "not run TO's day-1 ctdb step again on the first host, which would write the shorter "
-        "file, and give a host that joins later an ID above these"
-    )
 
 
 def ctdb_gone_check(after: SeedPlan, gone: tuple[str, ...]) -> Check:

@@ -73,6 +73,8 @@ class Ctdb(ctdb.Section):
     recovery_lock: str = field(default=Factory(_default_recovery_lock, takes_self=True))
     # Added to the seed's tunables, or replacing one of the same name (any case, as in ctdb).
     tunables: Mapping[str, int] = Factory(dict)
+    # The host IDs of hosts that left: their lines of the nodes file stay, commented.
+    retired_host_ids: tuple[int, ...] = ()
 
 
 def _seed_firewall_rules() -> tuple[FirewallRule, ...]:

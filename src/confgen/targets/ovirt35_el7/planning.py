@@ -208,7 +208,7 @@ def plan(cluster: Cluster, source: Source | None) -> SeedPlan:
             )
             for h in hosts
         },
-        nodes=ctdb.nodes(hosts),
+        nodes=ctdb.nodes(hosts, cluster.ctdb.retired_host_ids),
         public_addresses=ctdb.public_addresses(cluster.ctdb),
         mount_vip=cluster.ctdb.vips[0].address.ip,
         mount_unit=mount_unit,

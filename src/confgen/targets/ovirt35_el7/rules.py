@@ -161,7 +161,9 @@ def rules(cluster: Cluster) -> Iterator[Problem]:
     yield from ctdb.forms(cluster, cluster.ctdb)
     yield from _volumes(cluster)
     yield from _mounts(cluster)
-    yield from ctdb.rules(cluster, cluster.ctdb, defaults.CTDB_KNOWN_TUNABLES)
+    yield from ctdb.rules(
+        cluster, cluster.ctdb, defaults.CTDB_KNOWN_TUNABLES, hosted_engine.MAX_HOST_ID
+    )
     yield from _meta_volume(cluster)
     yield from iptables.overlaps(cluster.firewall.seed_rules, cluster.firewall.extra_rules)
     yield from packages.required(cluster.packages.install, defaults.REQUIRED_PACKAGES)

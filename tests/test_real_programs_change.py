@@ -192,7 +192,9 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
                 el7(4, (*seed, ("data", (1, 2, 4), True), ("vm", (1, 2, 3, 4), False))), "vm"
             ),
             _replica_2(
-                el7(3, (*seed, ("data", (1, 2), True), ("vm", (1, 2), False))), "vm", "data"
+                el7(3, (*seed, ("data", (1, 2), True), ("vm", (1, 2), False)), retired=(4,)),
+                "vm",
+                "data",
             ),
         )
     )
@@ -331,7 +333,12 @@ def test_hosts_leave_on_real_glusterds(tmp_path: Path) -> None:
     )
     after = confgen.loads(
         _replica_2(
-            el7(3, (*seed, ("data", (1, 2), True), ("vm", (1, 2), False)), mount_point=bricks),
+            el7(
+                3,
+                (*seed, ("data", (1, 2), True), ("vm", (1, 2), False)),
+                mount_point=bricks,
+                retired=(4,),
+            ),
             "vm",
             "data",
         )

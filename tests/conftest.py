@@ -62,6 +62,7 @@ TIERS = {
     "test_preflight.py": "fake_cluster",
     "test_target_gluster_only_run.py": "fake_cluster",
     "test_cluster.py": "e2e",
+    "test_change_cluster.py": "e2e",
 }
 
 

@@ -118,11 +118,12 @@ class Cluster:
         its bridge; the address is returned, for the hosts' resolv.conf."""
         first = self.plan.first
         network = next(n for n in self.cluster.networks if first.management_address in n.cidr)
-        taken = {a for n in self.plan.names for a in n.addresses}
+        names = self.dns_names()
+        taken = {a for n in names for a in n.addresses}
         free = [a for a in reversed(list(network.cidr.hosts())) if a not in taken]
         server, spare = free[0], free[1]
         records: dict[str, dict[str, str]] = {"a": {}, "ptr": {}}
-        for name in self.plan.names:
+        for name in names:
             address = str(name.addresses[0]) if name.addresses else str(spare)
             records["a"][name.name] = address
             if name.reverse:
@@ -136,16 +137,32 @@ class Cluster:
         )
         return str(server)
 
+    def dns_names(self) -> tuple[confgen.planner.NameCheck, ...]:
+        """The names the cluster's DNS answers."""
+        return tuple(self.plan.names)
+
+    def machine_hosts(self) -> tuple[confgen.planner.HostPlan, ...]:
+        """The hosts a container is laid out for."""
+        return tuple(self.plan.hosts)
+
+    def devices(self, host: confgen.planner.HostPlan) -> list[str]:
+        """The block devices the host's container is given."""
+        return self.target.devices(host)
+
+    def target_for(self, host: str) -> Any:
+        """The target's harness that answers for `host` as it is first installed."""
+        return self.target
+
     def lay_out(self) -> None:
         """A container for each host, on its disk what the host has before it first boots."""
         nameserver = self.serve_dns()
         base = rootfs()
-        for host in self.plan.hosts:
+        for host in self.machine_hosts():
             container = self.machines.add(
                 host.name,
                 {network: interface.nic for network, interface in host.host.interfaces.items()},
                 [self.target.layer, base],
-                self.target.devices(host),
+                self.devices(host),
             )
             self.prepare(container, host)
             container.write("/etc/resolv.conf", f"nameserver {nameserver}\n")
@@ -210,8 +227,8 @@ class Cluster:
         self.lay_out()
         for container in self.hosts.values():
             container.boot()
-        for container in self.hosts.values():
-            self.target.installed(container)
+        for name, container in self.hosts.items():
+            self.target_for(name).installed(container)
         self.target.part_one(self.hosts[self.plan.first.name], self.shared)
         for host in self.plan.hosts:
             target = self.hosts[host.name].merged / COPY_DIR.lstrip("/")
@@ -259,12 +276,11 @@ class Cluster:
         )
 
     def run_step(self, host: str, script: str) -> tuple[bool, str]:
+        """Run `script` (its path in the host's folder) on `host`, as the administrator does."""
         container = self.hosts[host]
         old_init = container.init_pid()
         env = self.target.admin_env(host, script, self.shared)
-        result = container.run(
-            f"bash {COPY_DIR}/scripts/{script}", timeout=1800, check=False, env=env
-        )
+        result = container.run(f"bash {COPY_DIR}/{script}", timeout=1800, check=False, env=env)
         output = result.stdout + result.stderr
         if "==> Reboot" in result.stdout and old_init is not None:
             # The script rebooted the host: as an administrator would, wait until it is back.
@@ -275,7 +291,7 @@ class Cluster:
     def run_runbook(self, label: str) -> bool:
         for step in self.target.steps():
             for host in step.hosts:
-                ok, output = self.run_step(host, step.script)
+                ok, output = self.run_step(host, f"scripts/{step.script}")
                 tail = "\n    ".join(output.strip().splitlines()[-15:])
                 if not self.report.check(f"{label}: step {step.script} on {host}", ok, tail):
                     return False
@@ -287,7 +303,9 @@ class Cluster:
         return self.hosts[host].run(command, timeout=timeout).stdout
 
     def live(self) -> list[str]:
-        return [name for name, c in self.hosts.items() if c.init_pid() is not None]
+        """The hosts of the cluster file whose container runs (a host that has yet to join, or
+        that left, is not one)."""
+        return [h.name for h in self.plan.hosts if self.hosts[h.name].init_pid() is not None]
 
     def check_cluster(self, label: str) -> None:
         first = self.plan.first.name

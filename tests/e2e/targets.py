@@ -142,6 +142,10 @@ class Ovirt35El7:
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_meta_and_vip(label)
 
+    def change_steps(self, the_change: confgen.ChangePlan) -> list[tuple[str, str]]:
+        """Every step of a change, (host, script in the host's folder), in CHANGE.md's order."""
+        return [(h, s.script) for s in the_change.steps for h in s.hosts]
+
     def break_one(self, cluster: Any) -> None:
         cluster.break_vip_holder()
 
@@ -164,10 +168,10 @@ class Ovirt35El7:
         not drop its session), and a deploy's previous host is confirmed once checked."""
         env = {"CONFGEN_WITHOUT_SCREEN": "1"}
         if "hosted-engine-deploy" in script:
+            # The host before by ID, as the step names it: IDs may have gaps.
             me = next(h for h in self.plan.hosts if h.name == host)
-            previous = next(
-                (h for h in self.plan.hosts if h.host.host_id == me.host.host_id - 1), None
-            )
+            lower = [h for h in self.plan.hosts if h.host.host_id < me.host.host_id]
+            previous = max(lower, key=lambda h: h.host.host_id, default=None)
             if previous is not None and self.engine_up_with(shared, previous.host.host_id):
                 env["CONFGEN_PREVIOUS_DEPLOYED"] = previous.name
         return env
@@ -222,6 +226,18 @@ class Ovirt45El9:
 
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_bricks_and_firewall(label)
+
+    def change_steps(self, the_change: confgen.ChangePlan) -> list[tuple[str, str]]:
+        """The Gluster side of a change: its own steps, and the day-1 steps of TO up to the
+        volumes (`steps`); the engine's (adding hosts through its API) run on the fake
+        cluster."""
+        ran = {step.slug for step in self.steps()}
+        return [
+            (h, s.script)
+            for s in the_change.steps
+            if not s.day_one or s.slug in ran
+            for h in s.hosts
+        ]
 
     def break_one(self, cluster: Any) -> None:
         cluster.break_a_brick_host()

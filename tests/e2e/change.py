@@ -1,0 +1,272 @@
+"""A real cluster changed: FROM built by its runbook, then each change of a chain of cluster
+files run as CHANGE.md orders it, while a client writes to a replica-3 volume.
+
+    python -m tests.e2e.change FROM.toml TO.toml [MORE.toml ...] [--keep]
+
+Every host of every file has a container from the start (a host that joins is a fresh install
+until its steps run; DNS knows every name, as the administrator sets it up before a change).
+After each change the cluster is checked as a day-1 build of TO is (cluster.py's checks: peers,
+each volume's bricks in order, files shared, the meta volume, ctdb and the VIPs), and more: every
+file TO's render installs reads on its host as TO's render has it; the files written before the
+change read the same; the client's files are all there, none lost; the whole change run again
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import confgen
+
+from .cluster import COPY_DIR, Cluster, Report, diff_lines
+from .machines import MachineError, missing_prerequisites
+from .targets import TARGETS
+
+# Where the client that writes through a change mounts its volume, and what it leaves.
+WRITER_MOUNT = "/tmp/e2e-writer"
+WRITER_STOP = "/tmp/e2e-writer.stop"
+WRITER_ERRORS = "/tmp/e2e-writer.errors"
+
+
+class ChangingCluster(Cluster):
+    def __init__(self, texts: list[str], work: Path, report: Report) -> None:
+        super().__init__(texts[0], work, report)
+        self.texts = texts
+        self.plans = [confgen.plan(confgen.loads(t)) for t in texts]
+        self.kept_files: dict[str, str] = {}  # volume -> token, written before the first change
+        self.writer_folder = ""
+
+    def dns_names(self) -> tuple[confgen.planner.NameCheck, ...]:
+        """Every name of every file of the chain (a name keeps its address along a chain that
+        confgen change takes: renames and a kept host's new address are refused)."""
+        names = {n.name: n for plan in reversed(self.plans) for n in plan.names}
+        return tuple(names.values())
+
+    def machine_hosts(self) -> tuple[confgen.planner.HostPlan, ...]:
+        hosts = {h.name: h for plan in reversed(self.plans) for h in plan.hosts}
+        return tuple(hosts.values())
+
+    def devices(self, host: confgen.planner.HostPlan) -> list[str]:
+        """The devices the host has in any file of the chain (a new volume's logical volume
+        is a device of its own on EL9)."""
+        devices: list[str] = []
+        for plan in self.plans:
+            for h in plan.hosts:
+                if h.name == host.name:
+                    devices += TARGETS[plan.cluster.target](plan).devices(h)
+        return list(dict.fromkeys(devices))
+
+    def target_for(self, host: str) -> Any:
+        """A host is installed as the first file it is in has it."""
+        plan = next(p for p in self.plans if host in {h.name for h in p.hosts})
+        return TARGETS[plan.cluster.target](plan)
+
+    # -- what a change must keep ------------------------------------------------------------
+
+    def write_kept_files(self) -> None:
+        first = self.plan.first.name
+        for volume in self.plan.volumes:
+            token = f"kept-{volume.name}-{time.monotonic_ns()}"
+            with self.mounted(first, volume.name) as mount:
+                self.hosts[first].run(f"echo {token} > {mount}/e2e-{token}")
+            self.kept_files[volume.name] = token
+
+    def check_kept_files(self, label: str) -> None:
+        reader = self.plan.first.name
+        for volume, token in self.kept_files.items():
+            with self.mounted(reader, volume) as mount:
+                read = self.hosts[reader].run(f"cat {mount}/e2e-{token}", check=False)
+            self.report.check(
+                f"{label}: the file written to {volume} before the changes reads the same",
+                read.stdout.strip() == token,
+                read.stdout + read.stderr,
+            )
+
+    def writer_volume(self) -> str | None:
+        """A replica-3 volume on hosts that every file of the chain keeps."""
+        kept = set.intersection(*({h.name for h in p.hosts} for p in self.plans))
+        for volume in self.plan.volumes:
+            if volume.replica == 3 and {b.host for b in volume.bricks} <= kept:
+                return volume.name
+        return None
+
+    def start_writer(self, volume: str, folder: str) -> None:
+        """A client on the first host writes file N with N in it into `folder` of `volume`,
+        one after another, until told to stop; a write that fails is noted."""
+        first = self.hosts[self.plan.first.name]
+        self.writer_folder = f"{WRITER_MOUNT}/{folder}"
+        first.run(
+            f"rm -f {WRITER_STOP} {WRITER_ERRORS} && mkdir -p {WRITER_MOUNT} && "
+            f"(mountpoint -q {WRITER_MOUNT} || "
+            f"mount -t glusterfs localhost:/{shlex.quote(volume)} {WRITER_MOUNT}) && "
+            f"mkdir {self.writer_folder}"
+        )
+        loop = (
+            f"i=0; while [ ! -e {WRITER_STOP} ]; do i=$((i + 1)); "
+            f"echo $i > {self.writer_folder}/$i || echo $i >> {WRITER_ERRORS}; "
+            "sleep 0.2; done; echo $i > /tmp/e2e-writer.last"
+        )
+        # Its own session, every descriptor on /dev/null: the login that starts it ends at once
+        # (Container.run waits for its output to close), the loop goes on in the host.
+        first.run(f"exec >/dev/null 2>&1 </dev/null; setsid -f bash -c {shlex.quote(loop)}")
+
+    def check_writer(self, label: str) -> None:
+        first = self.hosts[self.plan.first.name]
+        first.run(f"touch {WRITER_STOP}")
+        first.run("for _ in $(seq 1 30); do [ -e /tmp/e2e-writer.last ] && break; sleep 1; done")
+        last = first.run("cat /tmp/e2e-writer.last", check=False).stdout.strip()
+        errors = first.run(f"cat {WRITER_ERRORS} 2>/dev/null", check=False).stdout.split()
+        # Every file the client wrote reads back with its number in it.
+        read = first.run(
+            f'cd {self.writer_folder} && for f in *; do [ "$(cat "$f")" = "$f" ] || '
+            'echo "$f"; done; ls | wc -l',
+            check=False,
+            timeout=300,
+        )
+        lines = read.stdout.split()
+        wrong, count = lines[:-1], lines[-1:] or ["0"]
+        self.report.check(
+            f"{label}: the client wrote {last or '?'} files through the change, none failed, "
+            "each reads back",
+            last.isdigit()
+            and int(last) > 0
+            and not errors
+            and not wrong
+            and count == [last]
+            and read.returncode == 0,
+            f"last {last!r}, failed {errors[:20]}, wrong {wrong[:20]}, listed {count}",
+        )
+        first.run(f"umount {WRITER_MOUNT}; rm -f /tmp/e2e-writer.last", check=False)
+
+    def check_installed_files(self, label: str) -> None:
+        """Each file TO's steps install on a host (those this harness runs) reads there as
+        TO's render has it."""
+        tree = confgen.render(self.cluster)
+        ran = {step.slug for step in self.target.steps()}
+        for host in self.plan.hosts:
+            differ = []
+            for install in self.plan.installs.get(host.name, ()):
+                if not ran & set(install.steps):
+                    continue
+                source = tree[f"hosts/{host.name}/{install.source}"].text
+                read = self.hosts[host.name].run(f"cat {shlex.quote(install.target)}", check=False)
+                if read.returncode != 0 or read.stdout != source:
+                    differ.append(install.target)
+            self.report.check(
+                f"{label}: every file TO installs on {host.name} is TO's", not differ, str(differ)
+            )
+
+    # -- changing it ------------------------------------------------------------------------
+
+    def copy_in(self, out: Path) -> None:
+        """Each host folder of the change tree replaces the host's copy, as CHANGE.md's rsync
+        --delete does."""
+        for folder in sorted((out / "hosts").iterdir()):
+            target = self.hosts[folder.name].merged / COPY_DIR.lstrip("/")
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(folder, target)
+
+    def run_change(self, label: str, steps: list[tuple[str, str]]) -> bool:
+        for host, script in steps:
+            ok, output = self.run_step(host, script)
+            tail = "\n    ".join(output.strip().splitlines()[-15:])
+            if not self.report.check(f"{label}: {script} on {host}", ok, tail):
+                return False
+        return True
+
+    def change(self, label: str, text: str) -> bool:
+        after = confgen.loads(text)
+        the_change = confgen.change(self.cluster, after)
+        out = self.work / re.sub(r"\W+", "-", label)
+        confgen.write_tree(confgen.render_change(the_change), out)
+        self.copy_in(out)
+        # The administrator answers from TO (the host before a joining host by ID).
+        self.target = TARGETS[after.target](the_change.after)
+        steps = self.target.change_steps(the_change)
+        volume = self.writer_volume()
+        if volume is not None:
+            self.start_writer(volume, f"e2e-writer-{out.name}")
+        if not self.run_change(label, steps):
+            return False
+        self.cluster, self.plan = after, the_change.after
+        if volume is not None:
+            self.check_writer(label)
+        self.check_cluster(label)
+        self.check_installed_files(label)
+        self.check_kept_files(label)
+        # Run again, the change is a no-op.
+        before = {}
+        for host in self.hosts:
+            self.on(host, "touch /run/e2e-stamp; sleep 1")
+            before[host] = self.fingerprint(host)
+        if not self.run_change(f"{label} again", steps):
+            return False
+        for host in self.hosts:
+            now = self.fingerprint(host)
+            self.report.check(
+                f"{label} again: nothing changed on {host}",
+                now == before[host],
+                diff_lines(before[host], now),
+            )
+        return True
+
+
+def run_chain(texts: list[str], work: Path, report: Report) -> Report:
+    """Build the first file's cluster, then change it into each next one; `report` gathers
+    every check."""
+    cluster = ChangingCluster(texts, work, report)
+    try:
+        if not cluster.build():
+            return report
+        cluster.check_cluster("built")
+        cluster.write_kept_files()
+        for i, (_, text) in enumerate(pairwise(texts), 1):
+            if not cluster.change(f"change {i}", text):
+                return report
+    except MachineError as error:
+        report.check("the machines kept running", False, str(error))
+    except Exception:  # a bug of the harness: still a failure in the summary, with its trace
+        report.check("the harness ran to its end", False, traceback.format_exc())
+    finally:
+        cluster.close()
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.e2e.change",
+        description="Build FROM on a real cluster of containers with confgen's scripts, run the "
+        "change into each next file, check the cluster after each, and print `N passed, M "
+        "failed`.",
+    )
+    parser.add_argument("files", type=Path, nargs="+", help="cluster files, FROM first")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, disks)")
+    args = parser.parse_args(argv)
+    if len(args.files) < 2:
+        parser.error("give FROM and at least one file to change it into")
+    missing = missing_prerequisites()
+    if missing:
+        print("cannot run: missing " + "; ".join(missing), file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="confgen-e2e-change-", dir="/var/tmp"))
+    report = run_chain([f.read_text() for f in args.files], work, Report(echo=print))
+    print(report.summary())
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"work folder: {work}")
+    return 0 if not report.failed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -244,7 +244,7 @@ def test_el7_host_leaves_plan() -> None:
     assert "hosts/host4/scripts/00-preflight.sh" in tree
     remove = tree["hosts/host1/change/01-remove-bricks.sh"].text
     assert f"volume remove-brick data replica 2 {brick(4, 'data')} force" in remove
-    assert f"volume remove-brick vm {brick(3, 'vm')} {brick(4, 'vm')} start" in remove
+    assert f"start_removal vm {brick(3, 'vm')} {brick(4, 'vm')}\n" in remove
     assert f"volume remove-brick vm {brick(3, 'vm')} {brick(4, 'vm')} commit" in remove
     assert "run gluster --mode=script peer detach host4.example.com" in (
         tree["hosts/host1/change/04-gluster-detach.sh"].text

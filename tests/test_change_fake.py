@@ -334,3 +334,50 @@ def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     assert not {"ctdb", "ovirt-ha-agent", "ovirt-ha-broker"} & set(
         fake.state["hosts"]["host4"]["active"] + fake.state["hosts"]["host4"]["enabled"]
     )
+
+
+def test_a_remove_brick_start_that_glusterd_fails_once_is_tried_again(tmp_path: Path) -> None:
+    """glusterd can fail `remove-brick ... start` while it attaches a restarted self-heal
+    daemon ("Commit failed on localhost", seen with glusterfs 10.3 on a loaded machine, right
+    after another volume's replica change): the step tries again 30 s later, and goes on."""
+    seed = (("engine", (1, 2, 3), True), ("data", (1, 2, 3), True), ("meta", (1, 2, 3), False))
+    before = confgen.loads(
+        el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(
+            'name = "vm",', 'name = "vm", replica = 2,'
+        )
+    )
+    after = confgen.loads(
+        el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(
+            'name = "vm",', 'name = "vm", replica = 2,'
+        )
+    )
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run_in_order(fake, dry_first=False)
+    fake.out = change_out
+    # The first start (gluster --mode=script volume remove-brick VOL B1 B2 start) fails as
+    # glusterd's did, before the stand-in sees it; every other call reaches the stand-in.
+    gluster = fake.bin / "gluster"
+    gluster.rename(fake.bin / "gluster.stand-in")
+    gluster.write_text(
+        "#!/bin/sh\n"
+        f'if [ "$3 ${{7:-}}" = "remove-brick start" ] && [ ! -e {tmp_path}/failed-once ]; then\n'
+        f"    touch {tmp_path}/failed-once\n"
+        '    echo "volume remove-brick start: failed: Commit failed on localhost. Please check'
+        ' log file for details." >&2\n'
+        "    exit 1\n"
+        "fi\n"
+        f'exec {fake.bin}/gluster.stand-in "$@"\n'
+    )
+    gluster.chmod(0o755)
+    step = the_change.steps[0]
+    assert step.slug == "remove-bricks"
+    done = fake.run("host1", f"../{step.script}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "failed-once").exists()
+    assert "glusterd did not start it; trying again in 30 s" in done.stdout
+    vm = next(v for v in the_change.after.volumes if v.name == "vm")
+    assert fake.state["volumes"]["vm"]["bricks"] == [str(b) for b in vm.bricks]

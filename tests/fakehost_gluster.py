@@ -275,12 +275,15 @@ def _replica(words: list[str]) -> tuple[int | None, list[str]] | str:
 
 
 def _heal_info(volume: dict[str, Any]) -> Answer:
-    """`volume heal V info`: each brick's entries still to heal. A brick that is down (a host
-    rebooting, fakehost_engine.py) cannot be asked ("Status: Transport endpoint is not
-    connected", "Number of entries: -", as glusterfs 10.3 shows it); a brick that came back
-    has its missed writes listed on the other bricks of its replica set, which hold the good
-    copies. The self-heal daemon heals them once this look has shown them: the state changes
-    by its work, not the caller's, and is saved."""
+    """`volume heal V info`: each brick's entries still to heal. For each brick, glusterfs
+    v10.3 prints "Brick HOST:PATH", then each entry to heal on it, one a line (a path, or
+    <gfid:UUID> for one it cannot name), then its status and count (heal/src/glfs-heal.c:1006,
+    :1010 with :141, :1043 with :472). A brick that is down (a host rebooting,
+    fakehost_engine.py) cannot be asked ("Status: Transport endpoint is not connected",
+    "Number of entries: -", :467); a brick that came back has its missed writes listed on the
+    other bricks of its replica set, which hold the good copies. The self-heal daemon heals
+    them once this look has shown them: the state changes by its work, not the caller's, and
+    is saved."""
     offline = volume.get("offline", [])
     pending = volume.get("heal", {})
     replica = volume["replica"]
@@ -293,6 +296,7 @@ def _heal_info(volume: dict[str, Any]) -> Answer:
         start = i - i % replica
         members = volume["bricks"][start : start + replica]
         entries = sum(pending.get(b, 0) for b in members if b != brick)
+        out += "".join(f"<gfid:00000000-0000-4000-8000-{n:012d}>\n" for n in range(entries))
         out += f"Status: Connected\nNumber of entries: {entries}\n\n"
     healed = {}
     for sink, entries in pending.items():

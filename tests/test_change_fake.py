@@ -174,6 +174,8 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
         shutil.rmtree(fake.root("hv2") / path.lstrip("/"))
     for volume in fake.state["volumes"].values():
         volume["offline"] = [b for b in volume["bricks"] if b.startswith("10.20.0.12:")]
+        # Clients wrote on while it was down: hv1 and hv3 list the writes hv2 missed.
+        volume["heal"] = {b: 4 for b in volume["offline"]}
     fake.save()
 
     fake.out = change_out

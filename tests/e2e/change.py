@@ -1,7 +1,7 @@
 """A real cluster changed: FROM built by its runbook, then each change of a chain of cluster
 files run as CHANGE.md orders it, while a client writes to a replica-3 volume.
 
-    python -m tests.e2e.change FROM.toml TO.toml [MORE.toml ...] [--keep]
+    python -m tests.e2e.change FROM.toml TO.toml [MORE.toml ...] [--new-disk HOST] [--keep]
 
 Every host of every file has a container from the start (a host that joins is a fresh install
 until its steps run; DNS knows every name, as the administrator sets it up before a change).
@@ -19,17 +19,17 @@ import re
 import shlex
 import shutil
 import sys
-import tempfile
 import time
 import traceback
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 import confgen
 
-from .cluster import COPY_DIR, Cluster, Report, diff_lines
-from .machines import MachineError, missing_prerequisites
+from .cluster import COPY_DIR, Cluster, Report, diff_lines, run_in_work_folder
+from .machines import MachineError
 from .targets import TARGETS
 
 # Where the client that writes through a change mounts its volume, and what it leaves.
@@ -38,8 +38,28 @@ WRITER_STOP = "/tmp/e2e-writer.stop"
 WRITER_ERRORS = "/tmp/e2e-writer.errors"
 
 
+@attrs.frozen
+class NewDisks:
+    """A link of a chain: the cluster file stays, the brick disks of `hosts` die and new empty
+    ones take their place (each host off meanwhile), then `confgen change --replace` for each."""
+
+    hosts: tuple[str, ...]
+
+
+ChainLink = str | NewDisks
+
+
+def texts_of(chain: list[ChainLink]) -> list[str]:
+    """The cluster file after each link: a disk replaced keeps the file before it."""
+    texts: list[str] = []
+    for link in chain:
+        texts.append(link if isinstance(link, str) else texts[-1])
+    return texts
+
+
 class ChangingCluster(Cluster):
-    def __init__(self, texts: list[str], work: Path, report: Report) -> None:
+    def __init__(self, chain: list[ChainLink], work: Path, report: Report) -> None:
+        texts = texts_of(chain)
         super().__init__(texts[0], work, report)
         self.texts = texts
         self.plans = [confgen.plan(confgen.loads(t)) for t in texts]
@@ -184,9 +204,41 @@ class ChangingCluster(Cluster):
                 return False
         return True
 
-    def change(self, label: str, text: str) -> bool:
-        after = confgen.loads(text)
-        the_change = confgen.change(self.cluster, after)
+    def replace_disks(self, hosts: tuple[str, ...]) -> None:
+        """Each host loses power, its disks are swapped for new empty ones, and it boots: its
+        fstab still names the old filesystems, its bricks cannot start."""
+        for name in hosts:
+            container = self.hosts[name]
+            container.power_off(hard=True)
+            self.machines.new_disks(name)
+            self.target_for(name).disks_replaced(container)
+            container.boot()
+
+    def check_new_bricks_hold_kept_files(self, label: str, hosts: tuple[str, ...]) -> None:
+        """The files written before the changes are on each new brick of a volume that is one
+        replica set (every brick holds every file): the heal copied them onto the new disk."""
+        for volume in self.plan.volumes:
+            if volume.name not in self.kept_files or len(volume.bricks) != volume.replica:
+                continue
+            token = self.kept_files[volume.name]
+            for brick in (b for b in volume.bricks if b.host in hosts):
+                read = self.hosts[brick.host].run(
+                    f"cat {shlex.quote(brick.path)}/e2e-{token}", check=False
+                )
+                self.report.check(
+                    f"{label}: {brick.host}'s new brick of {volume.name} holds the file written "
+                    "before the changes",
+                    read.stdout.strip() == token,
+                    read.stdout + read.stderr,
+                )
+
+    def change(self, label: str, link: ChainLink) -> bool:
+        if isinstance(link, NewDisks):
+            self.replace_disks(link.hosts)
+            after, replace = self.cluster, list(link.hosts)
+        else:
+            after, replace = confgen.loads(link), []
+        the_change = confgen.change(self.cluster, after, replace=replace)
         out = self.work / re.sub(r"\W+", "-", label)
         confgen.write_tree(confgen.render_change(the_change), out)
         self.copy_in(out)
@@ -204,6 +256,7 @@ class ChangingCluster(Cluster):
         self.check_cluster(label)
         self.check_installed_files(label)
         self.check_kept_files(label)
+        self.check_new_bricks_hold_kept_files(label, tuple(replace))
         # Run again, the change is a no-op.
         before = {}
         for host in self.hosts:
@@ -221,17 +274,20 @@ class ChangingCluster(Cluster):
         return True
 
 
-def run_chain(texts: list[str], work: Path, report: Report) -> Report:
-    """Build the first file's cluster, then change it into each next one; `report` gathers
+def run_chain(chain: list[ChainLink], work: Path, report: Report) -> Report:
+    """Build the first file's cluster, then change it along the chain; `report` gathers
     every check."""
-    cluster = ChangingCluster(texts, work, report)
+    first, *links = chain
+    if not isinstance(first, str):
+        raise ValueError("a chain starts with a cluster file")
+    cluster = ChangingCluster(chain, work, report)
     try:
         if not cluster.build():
             return report
         cluster.check_cluster("built")
         cluster.write_kept_files()
-        for i, (_, text) in enumerate(pairwise(texts), 1):
-            if not cluster.change(f"change {i}", text):
+        for i, link in enumerate(links, 1):
+            if not cluster.change(f"change {i}", link):
                 return report
     except MachineError as error:
         report.check("the machines kept running", False, str(error))
@@ -245,27 +301,27 @@ def run_chain(texts: list[str], work: Path, report: Report) -> Report:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.e2e.change",
-        description="Build FROM on a real cluster of containers with confgen's scripts, run the "
-        "change into each next file, check the cluster after each, and print `N passed, M "
-        "failed`.",
+        description="Build FROM on a real cluster of containers with confgen's scripts, "
+        "replace the disks of each --new-disk host (confgen change --replace), run the change "
+        "into each next file, check the cluster after each, and print `N passed, M failed`.",
     )
     parser.add_argument("files", type=Path, nargs="+", help="cluster files, FROM first")
+    parser.add_argument(
+        "--new-disk",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="after FROM is built, HOST's brick disk dies and a new empty one takes its place",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, disks)")
     args = parser.parse_args(argv)
-    if len(args.files) < 2:
-        parser.error("give FROM and at least one file to change it into")
-    missing = missing_prerequisites()
-    if missing:
-        print("cannot run: missing " + "; ".join(missing), file=sys.stderr)
-        return 2
-    work = Path(tempfile.mkdtemp(prefix="confgen-e2e-change-", dir="/var/tmp"))
-    report = run_chain([f.read_text() for f in args.files], work, Report(echo=print))
-    print(report.summary())
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work folder: {work}")
-    return 0 if not report.failed else 1
+    chain: list[ChainLink] = [args.files[0].read_text()]
+    if args.new_disk:
+        chain.append(NewDisks(tuple(args.new_disk)))
+    chain += [f.read_text() for f in args.files[1:]]
+    if len(chain) < 2:
+        parser.error("give FROM and at least one file to change it into, or --new-disk")
+    return run_in_work_folder(lambda work, report: run_chain(chain, work, report), args.keep)
 
 
 if __name__ == "__main__":

@@ -661,6 +661,11 @@ findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -v '^/tmp' | sort
         self.check_files_shared("power cycle")
 
     def close(self) -> None:
+        hold = os.environ.get("CONFGEN_E2E_HOLD")
+        if hold:  # for a person to look around: the run waits until that file exists
+            print(f"holding the cluster until {hold} exists", flush=True)
+            while not Path(hold).exists():
+                time.sleep(2)
         self.machines.close()
 
 
@@ -685,13 +690,26 @@ def run(text: str, work: Path, report: Report) -> Report:
     except Exception:  # a bug of the harness: still a failure in the summary, with its trace
         report.check("the harness ran to its end", False, traceback.format_exc())
     finally:
-        hold = os.environ.get("CONFGEN_E2E_HOLD")
-        if hold:  # for a person to look around: the run waits until that file exists
-            print(f"holding the cluster until {hold} exists", flush=True)
-            while not Path(hold).exists():
-                time.sleep(2)
         cluster.close()
     return report
+
+
+def run_in_work_folder(run: Callable[[Path, Report], Report], keep: bool) -> int:
+    """A command line's run: in a new work folder under /var/tmp, each check printed as it
+    is made, then `N passed, M failed`; the folder kept (logs, disks) with `keep`. Exits 0
+    when every check passed, 1 when one failed, 2 when the machine cannot run containers."""
+    missing = missing_prerequisites()
+    if missing:
+        print("cannot run: missing " + "; ".join(missing), file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="confgen-e2e-", dir="/var/tmp"))
+    report = run(work, Report(echo=print))
+    print(report.summary())
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"work folder: {work}")
+    return 0 if not report.failed else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -703,18 +721,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("cluster", type=Path, help="a cluster file of up to six hosts")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, disks)")
     args = parser.parse_args(argv)
-    missing = missing_prerequisites()
-    if missing:
-        print("cannot run: missing " + "; ".join(missing), file=sys.stderr)
-        return 2
-    work = Path(tempfile.mkdtemp(prefix="confgen-e2e-", dir="/var/tmp"))
-    report = run(args.cluster.read_text(), work, Report())
-    print(report.summary())
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
-    else:
-        print(f"work folder: {work}")
-    return 0 if not report.failed else 1
+    text = args.cluster.read_text()
+    return run_in_work_folder(lambda work, report: run(text, work, report), args.keep)
 
 
 if __name__ == "__main__":

@@ -408,15 +408,28 @@ class Machines:
             name=name, work=self.work / name, netns=self.netns, links=links, layers=list(layers)
         )
         container.mount_overlay()
-        for i, inside in enumerate(devices):
-            image = self.work / f"{name}-{i}.disk"  # a disk of its own for each device
-            with open(image, "wb") as disk:
-                disk.truncate(device_size)
-            loop = sh("losetup", "--find", "--show", str(image)).stdout.strip()
-            self.loops.append(loop)
-            container.devices[inside] = loop
+        for inside in devices:
+            container.devices[inside] = self._disk(device_size)
         self.containers[name] = container
         return container
+
+    def _disk(self, size: int) -> str:
+        """A new empty disk of `size` bytes: a loop device on a file of its own."""
+        image = self.work / f"disk-{len(self.loops)}.img"
+        with open(image, "wb") as disk:
+            disk.truncate(size)
+        loop = sh("losetup", "--find", "--show", str(image)).stdout.strip()
+        self.loops.append(loop)
+        return loop
+
+    def new_disks(self, name: str, device_size: int = 512 << 20) -> None:
+        """Every device of host `name` dies and a new empty one takes its place, as when a
+        brick disk is replaced. The host must be off: it finds them when it boots."""
+        container = self.containers[name]
+        if container.init_pid() is not None:
+            raise MachineError(f"{name}: its disks are changed while it is off")
+        for inside in container.devices:
+            container.devices[inside] = self._disk(device_size)
 
     def serve(self, network: str, address: str, argv: Sequence[str]) -> None:
         """Give `address` (ADDRESS/PREFIX) to the bridge of `network` and run `argv` in the

@@ -224,6 +224,18 @@ class Ovirt45El9:
     def part_one(self, host: Container, shared: Path) -> None:
         """This target starts from fresh hosts: nothing is left from an earlier part."""
 
+    def disks_replaced(self, host: Container) -> None:
+        """What the LVM stand-ins know of a host, off, whose brick disk died and a new empty one
+        took its place (Machines.new_disks): its volume groups and logical volumes were on the
+        old disk, so none is left, and the new disk holds no signature."""
+        path = host.merged / "var/lib/el9-standin/state.json"
+        state = json.loads(path.read_text())
+        me = state["me"]
+        me["volume_groups"] = {}
+        me["uuids"] = {}
+        me["devices"] = {device: "" for device in me["disks"]}
+        path.write_text(json.dumps(state))
+
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_bricks_and_firewall(label)
 

@@ -268,31 +268,34 @@ def test_el7_three_to_four_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     assert (fake.root("host4") / "mnt/lock/nodes").read_text() == "".join(f"{a}\n" for a in four)
 
 
-def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
-    """host4 leaves: the second replica set of vm (host3, host4) moves its files off and is
-    taken out, host4's HA services and ctdb stop, the nodes file comments its line and is
-    reloaded, and host4 is detached; the pool, the nodes file and ctdb's nodes end as TO's."""
+def _four_to_three(tmp_path: Path) -> tuple[confgen.ChangePlan, FakeCluster]:
+    """host4 leaves an el7 cluster whose vm volume is 2 x 2 (host3 and host4 its second
+    set): the change, and the fake cluster built by FROM's runbook, its out the change tree."""
     seed = (("engine", (1, 2, 3), True), ("data", (1, 2, 3), True), ("meta", (1, 2, 3), False))
-    before_text = el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(
-        'name = "vm",', 'name = "vm", replica = 2,'
-    )
-    after_text = el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(
-        'name = "vm",', 'name = "vm", replica = 2,'
-    )
-    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    replica_2 = ('name = "vm",', 'name = "vm", replica = 2,')
+    before = confgen.loads(el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(*replica_2))
+    after = confgen.loads(el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(*replica_2))
     the_change = confgen.change(before, after)
-    assert [(s.slug, s.hosts) for s in the_change.steps] == [
-        ("remove-bricks", ("host1",)),
-        ("leave-services", ("host4",)),
-        ("ctdb-nodes", ("host1",)),
-        ("gluster-detach", ("host1",)),
-    ]
     from_out, change_out = tmp_path / "from", tmp_path / "change"
     confgen.write_tree(confgen.render(before), from_out)
     confgen.write_tree(confgen.render_change(the_change), change_out)
     fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
     _run_in_order(fake, dry_first=False)
     fake.out = change_out
+    return the_change, fake
+
+
+def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
+    """host4 leaves: the second replica set of vm (host3, host4) moves its files off and is
+    taken out, host4's HA services and ctdb stop, the nodes file comments its line and is
+    reloaded, and host4 is detached; the pool, the nodes file and ctdb's nodes end as TO's."""
+    the_change, fake = _four_to_three(tmp_path)
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("remove-bricks", ("host1",)),
+        ("leave-services", ("host4",)),
+        ("ctdb-nodes", ("host1",)),
+        ("gluster-detach", ("host1",)),
+    ]
     steps = [(h, f"../{s.script}") for s in the_change.steps for h in s.hosts]
     # While the engine's VM runs on host4, its step stops before it changes anything.
     engine = fake.state["engine"]
@@ -328,7 +331,7 @@ def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
         v.name: (v.replica, [str(b) for b in v.bricks]) for v in plan.volumes
     }
     assert sorted(fake.state["peers"]) == ["host2.example.com", "host3.example.com"]
-    meta = fake.root("host1") / after.ctdb.meta_dir.lstrip("/")  # type: ignore[attr-defined]
+    meta = fake.root("host1") / the_change.after.cluster.ctdb.meta_dir.lstrip("/")  # type: ignore[attr-defined]
     nodes = "192.168.122.11\n192.168.122.12\n192.168.122.13\n# host ID 4: no host\n"
     assert (meta / "nodes").read_text() == nodes
     loaded = [*(f"192.168.122.1{i}" for i in (1, 2, 3)), "0.0.0.0"]
@@ -342,24 +345,7 @@ def test_a_remove_brick_start_that_glusterd_fails_once_is_tried_again(tmp_path: 
     """glusterd can fail `remove-brick ... start` while it attaches a restarted self-heal
     daemon ("Commit failed on localhost", seen with glusterfs 10.3 on a loaded machine, right
     after another volume's replica change): the step tries again 30 s later, and goes on."""
-    seed = (("engine", (1, 2, 3), True), ("data", (1, 2, 3), True), ("meta", (1, 2, 3), False))
-    before = confgen.loads(
-        el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(
-            'name = "vm",', 'name = "vm", replica = 2,'
-        )
-    )
-    after = confgen.loads(
-        el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(
-            'name = "vm",', 'name = "vm", replica = 2,'
-        )
-    )
-    the_change = confgen.change(before, after)
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
-    _run_in_order(fake, dry_first=False)
-    fake.out = change_out
+    the_change, fake = _four_to_three(tmp_path)
     # The first start (gluster --mode=script volume remove-brick VOL B1 B2 start) fails as
     # glusterd's did, before the stand-in sees it; every other call reaches the stand-in.
     gluster = fake.bin / "gluster"

@@ -428,7 +428,14 @@ def test_replace_on_el9_puts_the_new_disks_bricks_back_first() -> None:
     assert f"run gluster volume reset-brick data {brick} start\n" in script
     assert f"run gluster volume reset-brick data {brick} {brick} commit force\n" in script
     assert "heal_full data\n" in script
-    assert "| hv2 | hv2.lab.example | replaced:" in tree.files["CHANGE.md"].text
+    runbook = tree.files["CHANGE.md"].text
+    assert "| hv2 | hv2.lab.example | replaced:" in runbook
+    # A host booted with its old disk gone stops at the emergency shell: CHANGE.md says so,
+    # and what to type there.
+    assert "OnFailure=emergency.target" in runbook and "add `nofail`" in runbook
+    assert "OnFailure=emergency.target" not in confgen.render_change(
+        _change(el9(3), el9(4))
+    ).files["CHANGE.md"].text
 
 
 def test_replace_two_hosts_one_at_a_time() -> None:

@@ -225,9 +225,14 @@ class Ovirt45El9:
         """This target starts from fresh hosts: nothing is left from an earlier part."""
 
     def disks_replaced(self, host: Container) -> None:
-        """What the LVM stand-ins know of a host, off, whose brick disk died and a new empty one
-        took its place (Machines.new_disks): its volume groups and logical volumes were on the
-        old disk, so none is left, and the new disk holds no signature."""
+        """A host, off, whose brick disk died and a new empty one took its place
+        (Machines.new_disks). The LVM stand-ins know no volume group or logical volume (they
+        were on the old disk) and no signature on the new disk. And the administrator has done
+        what CHANGE.md asks of a host that would stop at boot: a real host's fstab requires
+        each brick filesystem, and local-fs.target's failure starts emergency.target (the
+        harness's mount unit for fstab's devices is not required by local-fs.target, so here
+        the host would boot anyway); at the emergency shell `nofail` goes on each brick
+        filesystem's line, and the change's first step comments the old lines out."""
         path = host.merged / "var/lib/el9-standin/state.json"
         state = json.loads(path.read_text())
         me = state["me"]
@@ -235,6 +240,18 @@ class Ovirt45El9:
         me["uuids"] = {}
         me["devices"] = {device: "" for device in me["disks"]}
         path.write_text(json.dumps(state))
+        storage = self.plan.brick_storage[host.name]  # type: ignore[attr-defined]
+        mount_points = {v.mount_point for v in storage.volumes}
+        fstab = host.merged / "etc/fstab"
+        lines = []
+        for line in fstab.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 4 and not line.startswith("#") and fields[1] in mount_points:
+                if "nofail" not in fields[3].split(","):
+                    fields[3] += ",nofail"
+                line = " ".join(fields)
+            lines.append(line)
+        fstab.write_text("".join(f"{line}\n" for line in lines))
 
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_bricks_and_firewall(label)

@@ -99,7 +99,6 @@ def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     assert changed == _pool(built)
 
 
-
 def _change_on_fake(tmp_path: Path, before_text: str, after_text: str) -> tuple[Any, FakeCluster]:
     """FROM built on a fake cluster of FROM's hosts by its own runbook, and the change tree."""
     before, after = confgen.loads(before_text), confgen.loads(after_text)
@@ -179,6 +178,7 @@ def test_el9_engine_step_stops_while_the_engine_vm_runs_on_a_leaving_host(tmp_pa
         assert fake.changes()[before:] == []
     fake.load()
     assert "hv4" in fake.state["engine"]["hosts"]
+
 
 def test_el7_volumes_firewall_and_vips_on_the_fake_cluster(tmp_path: Path) -> None:
     volumes = (

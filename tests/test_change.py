@@ -496,10 +496,10 @@ def _change_error(before: str, after: str, **kw: object) -> list[tuple[str, conf
 
 def test_every_refusal_says_how_by_hand_or_why() -> None:
     with pytest.raises(confgen.ChangeError) as caught:
-        _change(el9(4), el9(3))
+        _change(el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (4, 5, 6)))), el9(3))
     (problem,) = caught.value.problems
     assert "not yet supported by confgen change" in problem.message
-    assert "remove-brick" in problem.message and "peer detach" in problem.message
+    assert "gluster volume stop vm" in problem.message
 
 
 def test_nothing_to_do() -> None:
@@ -567,10 +567,12 @@ def test_cli_change_errors_name_the_file_and_key_without_traceback(tmp_path: Pat
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert f"{after}:" in done.stderr and "hosts[0].fqdn" in done.stderr, done.stderr
+    # vm is on the hosts that leave alone: deleting it is refused, by FROM's key.
+    before.write_text(el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (4, 5, 6)))))
     after.write_text(el9(3))
     done = _cli("change", str(before), str(after), str(tmp_path / "out"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert f"{before}:" in done.stderr and "hosts[3]" in done.stderr, done.stderr
+    assert f"{before}:" in done.stderr and "gluster.volumes[2]" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
     done = _cli("change", str(before), str(tmp_path / "missing.toml"), str(tmp_path / "out"))
     assert done.returncode == 1 and "Traceback" not in done.stderr

@@ -136,6 +136,13 @@ def change(
                 data={**data, "leave": {"hosts": left}},
             )
         )
+        notes.append(
+            "The engine step stops while the engine's VM runs on a host that leaves: move it "
+            "first (`hosted-engine --set-maintenance --mode=local` on that host). The undeploy "
+            "leaves each host's entry in the hosted engine's shared metadata, shown stale by "
+            "`hosted-engine --vm-status`; `hosted-engine --clean-metadata --host-id=N` on a "
+            "host that stays clears it"
+        )
     if pool.detach:
         specs.append(gluster_change.detach_step(after, pool, data))
     rebalances: list[str] = []

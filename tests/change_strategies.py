@@ -306,7 +306,7 @@ def kept_address_changed(
 # change draws several (hosts join before volumes grow onto them).
 ACCEPTED: dict[str, list[Transition]] = {
     EL7: [host_leaves, hosts_join, new_volume, grow_volume, firewall_rules, vips],
-    EL9: [hosts_join, new_volume, grow_volume, firewall_rules],
+    EL9: [host_leaves, hosts_join, new_volume, grow_volume, firewall_rules],
 }
 
 
@@ -325,7 +325,6 @@ REFUSED: dict[str, list[Transition]] = {
     ],
     EL9: [
         host_renamed,
-        host_leaves,
         volume_renamed,
         volume_deleted,
         brick_dir_changed,

@@ -593,7 +593,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         else:
             code, text = _respond(state, method, self.path, self.headers.get("Authorization"), body)
         # A token from the SSO changes nothing of the cluster.
-        changed = method == "POST" and code < 300 and not self.path.startswith(SSO_TOKEN)
+        changed = (
+            method in ("POST", "DELETE") and code < 300 and not self.path.startswith(SSO_TOKEN)
+        )
         after = marshal.dumps(state)
         if after != fake.state_file.read_bytes():  # a change, a look that moved a host on, ...
             fake.state_file.write_bytes(after)
@@ -607,6 +609,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._handle("POST")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
 
 
 class _Server(http.server.HTTPServer):
@@ -731,6 +736,16 @@ def _respond(
         return 200, _write("HostWriter", _list_hosts(state, _search(query)))
     if method == "POST" and parts == ["hosts"]:
         return _answer(_add_host(state, query, _read("HostReader", body)), "HostWriter")
+    if method == "POST" and len(parts) == 3 and parts[0] == "hosts":
+        action = _read("ActionReader", body)
+        if action is None:
+            return _fault(SYNTAX)
+        if parts[2] == "deactivate":
+            return _done(_deactivate(state, parts[1]))
+        if parts[2] == "install":
+            return _done(_install(state, query, parts[1], action))
+    if method == "DELETE" and len(parts) == 2 and parts[0] == "hosts":
+        return _done(_remove_host(state, query, parts[1]))
     if method == "GET" and parts == ["events"]:
         return 200, _write("EventWriter", _list_events(engine, _search(query), query))
     if method == "GET" and parts == ["datacenters"]:
@@ -953,6 +968,10 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> 
         f"Ansible host-deploy playbook execution has successfully finished on host {host.name}.",
         host.name,
     )
+    # With password authentication (the REST API's default) the engine first copies its own
+    # SSH public key into root's authorized_keys on the host (InstallVdsInternalCommand.java:
+    # 146-148, copyEngineSshId :576-600): later installs can log in with publickey.
+    state["hosts"][target]["engine_ssh_key"] = True
     if deploy:
         root = Path(state["roots"]) / target
         _host_config(state, root, target, number, state["hosts"][target]["fqdn"])
@@ -970,6 +989,223 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> 
         ),
         "hosts",
     )
+
+
+# A host leaving the engine, as the REST API takes it (restapi/resource/BackendHostResource.
+# java): deactivate (:444-450), install (:143-168), DELETE (:804-808). Their refusals, with
+# ${action} and ${type} as each command sets them (MaintenanceNumberOfVdssCommand: "$action
+# maintenance", "$type Host", bll/MaintenanceNumberOfVdssCommand.java:224-228, AppErrors:1229,
+# :1355; UpdateVdsCommand "$action edit", bll/hostdeploy/UpdateVdsCommand.java:168-172,
+# AppErrors:1265; RemoveVdsCommand "$action remove", bll/RemoveVdsCommand.java:277-281,
+# AppErrors:1242). Every one is CONFLICT, 409, but the empty password, BAD_PARAMETERS, 400
+# (errors/EngineMessage.java:448, :442, :1098, :493, :485, :436, :433, :1389).
+IN_MAINTENANCE = (  # AppErrors:1431
+    "Cannot switch Host to Maintenance mode. Host is already in Maintenance mode."
+)
+NOT_OPERATIONAL = (  # AppErrors:1432
+    "Cannot switch Host to Maintenance mode, Host is not operational."
+)
+NO_HOST_FOR_ENGINE = (  # AppErrors:1425
+    "Cannot switch the Host(s) to Maintenance mode.\nNone of the hosts capable of running the "
+    "engine VM has score more than 0 and is in Up state."
+)
+INSTALL_NOT_IN_MAINTENANCE = (  # AppErrors:1424
+    "Cannot install Host. Please move Host to Maintenance mode first."
+)
+INSTALL_EMPTY_PASSWORD = "Cannot install Host with empty password."  # AppErrors:1423
+REMOVE_OPERATIONAL = (  # AppErrors:1443
+    "Cannot remove Host. Host is operational. Please switch Host to Maintenance mode first."
+)
+REMOVE_RUNNING_VM = (  # AppErrors:1442
+    "Cannot remove Host. One or more VMs are still running on this Host."
+)
+REMOVE_GLUSTER_VOLUME = "Cannot remove Host. Server having Gluster volume."  # AppErrors:1440
+# MaintenanceNumberOfVdssCommand.validate, the statuses a host can go to maintenance from
+# (:305-311); RemoveVdsCommand.statusLegalForRemove (:292-301); UpdateHostValidator.
+# statusSupportedForHostInstallation (bll/validator/UpdateHostValidator.java:79-86).
+MAINTENANCE_FROM = (
+    "maintenance",
+    "non_responsive",
+    "up",
+    "error",
+    "preparing_for_maintenance",
+    "down",
+    "non_operational",
+    "install_failed",
+)
+REMOVE_FROM = (
+    "non_responsive",
+    "maintenance",
+    "down",
+    "unassigned",
+    "install_failed",
+    "pending_approval",
+    "non_operational",
+    "installing_os",
+)
+INSTALL_FROM = ("maintenance", "non_operational", "install_failed", "installing_os")
+
+
+def _by_id(engine: dict[str, Any], host_id: str) -> str | None:
+    return next((n for n, h in engine["hosts"].items() if h["id"] == host_id), None)
+
+
+def _done(result: Any) -> tuple[int, str]:
+    """An action the engine did at once: 200 with the action, status complete (a host's
+    actions start no VDSM task: restapi/resource/AbstractBackendActionableResource.java:77-97,
+    :180-184; a DELETE, BackendResource.java:178-194), or the fault."""
+    from ovirtsdk4 import types
+
+    if isinstance(result, tuple):
+        return _fault(result)
+    return 200, _write("ActionWriter", types.Action(status="complete"))
+
+
+def _runs_engine_vm(engine: dict[str, Any], host: dict[str, Any]) -> bool:
+    vm = engine.get("he_vm")
+    return vm is not None and vm["host_id"] == host["host_id"]
+
+
+def _deactivate(state: dict[str, Any], host_id: str) -> Any:
+    """POST /hosts/ID/deactivate: MaintenanceNumberOfVdss for the host (BackendHostResource.
+    java:444-450), its checks in their order (MaintenanceNumberOfVdssCommand.java:264-451):
+    a host the engine does not have (:277-281, "Cannot maintenance Host. Invalid Host Id.",
+    AppErrors:1456, BAD_PARAMETERS); a status it cannot leave for maintenance (:305-311); the
+    engine's VM running there with no other host up to take it (:321-333; an Up host whose HA
+    agent runs, so its score is above 0, HostedEngineHelper.haveHostsAvailableForHE); a host
+    already in maintenance (:357-358). Then the host is PreparingForMaintenance (:177-187)
+    and, its VMs gone, Maintenance at the administrator's next look. The engine's VM is
+    migrated by the HA agent (:321-322, :338-339): here it moves to the other host at once."""
+    engine = state["engine"]
+    name = _by_id(engine, host_id)
+    if name is None:
+        return _failed("Cannot maintenance Host. Invalid Host Id.", 400)
+    host = engine["hosts"][name]
+    if host["status"] not in MAINTENANCE_FROM:
+        return _failed(NOT_OPERATIONAL, 409)
+    if _runs_engine_vm(engine, host):
+        others = [
+            h
+            for n, h in engine["hosts"].items()
+            if n != name
+            and h["status"] == "up"
+            and "ovirt-ha-agent" in state["hosts"][h.get("machine", state["first"])]["active"]
+        ]
+        if not others:
+            return _failed(NO_HOST_FOR_ENGINE, 409)
+        engine["he_vm"]["host_id"] = others[0]["host_id"]
+    if host["status"] == "maintenance":
+        return _failed(IN_MAINTENANCE, 409)
+    host["status"], host["next"] = "preparing_for_maintenance", ["maintenance"]
+    return None
+
+
+def _install(state: dict[str, Any], query: dict[str, list[str]], host_id: str, action: Any) -> Any:
+    """POST /hosts/ID/install: UpdateVds with the host installed (BackendHostResource.java:
+    143-168). The host by ID, else 404 (:145; BaseBackendResource.java:162-164). The action's
+    password is root_password, else ssh.user.password; authentication by password unless
+    ssh.authentication_method says publickey (restapi/types/HostMapper.java:532-566;
+    VdsOperationActionParameters.java:75-79). activate absent is false, reboot absent true
+    (BackendHostResource.java:158-165). UpdateVdsCommand.validate (UpdateVdsCommand.java:
+    122-159): a host not in maintenance (UpdateHostValidator.java:79-86), then an empty
+    password with password authentication (:88-94). InstallVdsInternalCommand then: Installing
+    (InstallVdsInternalCommand.java:144), the host deploy playbook, whose hosted-engine role
+    with undeploy_hosted_engine removes hosted-engine.conf and stops ovirt-ha-agent
+    (packaging/ansible-runner-service-project/project/roles/ovirt-host-deploy-hosted-engine/
+    tasks/main.yml:2-4, remove.yml:2-10; the agent stays enabled) and opens the firewall as a
+    deploy does; then with reboot, Reboot and NonResponsive (:203-217); then Maintenance
+    without activate (:218-222). The HA metadata on the shared storage keeps the host's entry:
+    nothing of the undeploy clears it."""
+    from ovirtsdk4 import types
+
+    engine = state["engine"]
+    name = _by_id(engine, host_id)
+    if name is None:
+        return _not_found(host_id)
+    host = engine["hosts"][name]
+    if host["status"] not in INSTALL_FROM:
+        return _failed(INSTALL_NOT_IN_MAINTENANCE, 409)
+    ssh = action.ssh
+    password = action.root_password or (
+        ssh.user.password if ssh is not None and ssh.user is not None else None
+    )
+    publickey = (
+        ssh is not None and ssh.authentication_method is types.SshAuthenticationMethod.PUBLICKEY
+    )
+    if not publickey and not password:
+        return _failed(INSTALL_EMPTY_PASSWORD, 400)
+    machine = state["hosts"][host["machine"]]
+    if (publickey and not machine.get("engine_ssh_key")) or (
+        not publickey and password != ROOT_PASSWORD
+    ):
+        return 400, "fakehost", "no stand-in behaviour for a host deploy that cannot log in"
+    activate = (
+        action.activate if action.activate is not None else _boolean(query, "activate", True, False)
+    )
+    reboot = action.reboot if action.reboot is not None else _boolean(query, "reboot", True, True)
+    final = "up" if activate else "maintenance"
+    host["status"] = "installing"
+    host["next"] = ["reboot", "non_responsive", final] if reboot else [final]
+    root = Path(state["roots"]) / host["machine"]
+    if action.undeploy_hosted_engine and not action.deploy_hosted_engine:
+        (root / HE_CONF).unlink(missing_ok=True)
+        if "ovirt-ha-agent" in machine["active"]:
+            machine["active"].remove("ovirt-ha-agent")
+    elif action.deploy_hosted_engine:
+        return 400, "fakehost", "no stand-in behaviour for a reinstall with deploy_hosted_engine"
+    fakehost_el9.engine_host_deploy_firewall(machine)
+    return None
+
+
+def _remove_host(state: dict[str, Any], query: dict[str, list[str]], host_id: str) -> Any:
+    """DELETE /hosts/ID: the host by ID, else 404 (BackendHostResource.java:804-806), then
+    RemoveVds (:807). Its checks in their order (bll/RemoveVdsCommand.java:206-275): a status
+    it cannot be removed in (:217-219), a VM running there (:221-223; the engine's VM is the
+    only VM of the fake), a brick of any volume on it in a cluster with the Gluster service
+    (:252-259; the engine's bricks are glusterd's). Then (:111-150), the cluster having other
+    hosts and the host no brick, the engine detaches it from the pool on a host that is up,
+    by the address the engine knows it by (:327-338, RemoveGlusterServer with getHostName());
+    a name glusterd does not know as a peer ("not part of cluster") counts as done (:336-338).
+    glusterd finds a peer by one of its names or by the address the name resolves to: the
+    host's FQDN on a pool probed by storage addresses is no peer's, so the peer stays. The
+    host leaves the engine, and the host-remove playbook stops and disables ovirt-ha-agent and
+    ovirt-ha-broker and keeps hosted-engine.conf as hosted-engine.conf.undeployed, where it is
+    (packaging/ansible-runner-service-project/project/ovirt-host-remove.yml:11-42)."""
+    import fakehost_gluster
+
+    engine = state["engine"]
+    name = _by_id(engine, host_id)
+    if name is None:
+        return _not_found(host_id)
+    host = engine["hosts"][name]
+    if host["status"] not in REMOVE_FROM:
+        return _failed(REMOVE_OPERATIONAL, 409)
+    if _runs_engine_vm(engine, host):
+        return _failed(REMOVE_RUNNING_VM, 409)
+    machine = state["hosts"][host.get("machine", state["first"])]
+    gluster = engine["clusters"][host["cluster"]]["gluster_service"]
+    if gluster and fakehost_gluster.bricks_on(state, machine["peer"]):
+        return _failed(REMOVE_GLUSTER_VOLUME, 409)
+    if gluster and len(engine["hosts"]) > 1:
+        address = host["address"]
+        resolved = _resolve(state, address)
+        peer = machine["peer"]
+        if peer.lower() == address.lower() or resolved == machine["storage"]:
+            up = state["hosts"][state["first"]]
+            code, _, _, err = fakehost_gluster.answer(state, up, ["peer", "detach", peer], None)
+            if code != 0 and "is not part of cluster" not in err:
+                return 400, "fakehost", f"no stand-in behaviour for a failed detach: {err}"
+    del engine["hosts"][name]
+    root = Path(state["roots"]) / host["machine"]
+    conf = root / HE_CONF
+    if conf.exists():
+        for unit in ("ovirt-ha-agent", "ovirt-ha-broker"):
+            for key in ("active", "enabled"):
+                if unit in machine[key]:
+                    machine[key].remove(unit)
+        conf.with_name(conf.name + ".undeployed").write_bytes(conf.read_bytes())
+        conf.unlink()
+    return None
 
 
 def _event(engine: dict[str, Any], code: int, severity: str, description: str, host: str) -> None:

@@ -33,6 +33,11 @@ def _pool(state: dict[str, Any]) -> list[str]:
     return [state["hosts"][state["first"]]["peer"], *state["peers"]]
 
 
+def bricks_on(state: dict[str, Any], peer: str) -> list[str]:
+    """The bricks of every volume that the peer serves."""
+    return [b for v in state["volumes"].values() for b in v["bricks"] if b.split(":", 1)[0] == peer]
+
+
 def _glusterfs_10(state: dict[str, Any]) -> bool:
     """The target of ovirt45-el9 runs glusterfs 10; the seed's, glusterfs 3.6."""
     return state.get("target") == "ovirt45-el9"

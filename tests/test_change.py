@@ -274,6 +274,40 @@ def test_a_host_below_the_highest_id_leaves_with_the_nodes_file_of_to() -> None:
     assert step.data["nodes"]["source"] == "files/mnt/lock/nodes"
 
 
+def test_el9_hosts_leave_plan() -> None:
+    the_change = _change(el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))), el9(3))
+    assert the_change.hosts.left == ("hv4", "hv5", "hv6")
+    # The bricks first (the engine refuses to remove a host that holds one), then the
+    # engine's side from the first host, then the peers the engine did not detach.
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("remove-bricks", ("hv1",)),
+        ("engine-remove-hosts", ("hv1",)),
+        ("gluster-detach", ("hv1",)),
+    ]
+    engine = the_change.steps[1]
+    assert engine.data["leave"]["hosts"] == [
+        {"name": f"hv{i}", "fqdn": f"hv{i}.lab.example"} for i in (4, 5, 6)
+    ]
+    tree = confgen.render_change(the_change)
+    # No folder for the hosts that leave: every step runs on hv1.
+    assert not any(path.startswith("hosts/hv4/") for path in tree)
+    script = tree["hosts/hv1/change/02-engine-remove-hosts.sh"].text
+    for i in (4, 5, 6):
+        assert f'step "Take hv{i} (hv{i}.lab.example) out of the engine"' in script
+    assert "<undeploy_hosted_engine>true</undeploy_hosted_engine>" in script
+    assert "<authentication_method>publickey</authentication_method>" in script
+    assert 'api DELETE "/hosts/$id"' in script
+    runbook = tree["CHANGE.md"].text
+    assert "| hv4 | hv4.lab.example | leaves: its bricks taken out, taken out of the engine" in (
+        runbook
+    )
+
+
+def test_el9_a_host_without_bricks_leaves_by_the_engine_and_the_pool() -> None:
+    the_change = _change(el9(4), el9(3))
+    assert [s.slug for s in the_change.steps] == ["engine-remove-hosts", "gluster-detach"]
+
+
 def test_el9_whole_replica_sets_out_on_kept_hosts() -> None:
     volumes = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))
     the_change = _change(el9(6, volumes), el9(6))
@@ -281,11 +315,16 @@ def test_el9_whole_replica_sets_out_on_kept_hosts() -> None:
 
 
 REFUSED = {
-    "a host leaving": (el9(4), el9(3), {(FROM, "hosts[3]")}),
+    # vm lives on the hosts that leave alone: TO deletes it, which a change does not do.
+    "an el9 volume gone with the hosts that leave": (
+        el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (4, 5, 6)))),
+        el9(3),
+        {(FROM, "gluster.volumes[2]")},
+    ),
     "a renamed host": (
         el9(4),
         el9(4).replace('"hv4"', '"hv9"').replace("hv4.", "hv9."),
-        {(TO, "hosts[3].name"), (FROM, "hosts[3]")},
+        {(TO, "hosts[3].name")},
     ),
     "a renamed volume": (
         el9(3),
@@ -464,10 +503,10 @@ def _change_error(before: str, after: str, **kw: object) -> list[tuple[str, conf
 
 def test_every_refusal_says_how_by_hand_or_why() -> None:
     with pytest.raises(confgen.ChangeError) as caught:
-        _change(el9(4), el9(3))
+        _change(el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (4, 5, 6)))), el9(3))
     (problem,) = caught.value.problems
     assert "not yet supported by confgen change" in problem.message
-    assert "remove-brick" in problem.message and "peer detach" in problem.message
+    assert "gluster volume stop vm" in problem.message
 
 
 def test_nothing_to_do() -> None:
@@ -535,10 +574,12 @@ def test_cli_change_errors_name_the_file_and_key_without_traceback(tmp_path: Pat
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert f"{after}:" in done.stderr and "hosts[0].fqdn" in done.stderr, done.stderr
+    # vm is on the hosts that leave alone: deleting it is refused, by FROM's key.
+    before.write_text(el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3)), ("vm", (4, 5, 6)))))
     after.write_text(el9(3))
     done = _cli("change", str(before), str(after), str(tmp_path / "out"))
     assert done.returncode == 1 and "Traceback" not in done.stderr
-    assert f"{before}:" in done.stderr and "hosts[3]" in done.stderr, done.stderr
+    assert f"{before}:" in done.stderr and "gluster.volumes[2]" in done.stderr, done.stderr
     assert not (tmp_path / "out").exists()
     done = _cli("change", str(before), str(tmp_path / "missing.toml"), str(tmp_path / "out"))
     assert done.returncode == 1 and "Traceback" not in done.stderr

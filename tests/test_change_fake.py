@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import confgen
+import fakehost_engine
 from change_pairs import el7, el9
 from fakehost import COMMANDS, FakeCluster
 from test_real_programs_change import REBALANCE_STARTED
@@ -95,6 +97,87 @@ def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     built = FakeCluster.rendered(tmp_path / "to", el9(6, volumes))
     _run_in_order(built, dry_first=False)
     assert changed == _pool(built)
+
+
+def _change_on_fake(tmp_path: Path, before_text: str, after_text: str) -> tuple[Any, FakeCluster]:
+    """FROM built on a fake cluster of FROM's hosts by its own runbook, and the change tree."""
+    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    the_change = confgen.change(before, after)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run_in_order(fake, dry_first=False)
+    fake.out = change_out
+    return the_change, fake
+
+
+def _change_steps(the_change: Any) -> list[tuple[str, str]]:
+    return [
+        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
+        for s in the_change.steps
+        for h in s.hosts
+    ]
+
+
+# data 2x3 on six hosts: the second replica set, on hv4..hv6, goes with its hosts.
+SIX = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))
+
+
+def test_el9_six_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
+    the_change, fake = _change_on_fake(tmp_path, el9(6, SIX), el9(3))
+    assert [s.slug for s in the_change.steps] == [
+        "remove-bricks",
+        "engine-remove-hosts",
+        "gluster-detach",
+    ]
+    leaving = ("hv4", "hv5", "hv6")
+    assert all((fake.root(h) / fakehost_engine.HE_CONF).is_file() for h in leaving)
+    steps = _change_steps(the_change)
+    _run(fake, steps, dry_first=True)
+    changed = _pool(fake)
+    calls = [c["argv"] for c in fake.calls() if c["host"] == "engine"]
+    for h in leaving:
+        # Each leaving host through the engine's three calls, in their order.
+        number = h[2]
+        made = [a[1:] for a in calls if a[1] in ("POST", "DELETE") and f"host-{number}" in a[2]]
+        assert made == [
+            ["POST", f"/ovirt-engine/api/hosts/host-{number}/deactivate"],
+            ["POST", f"/ovirt-engine/api/hosts/host-{number}/install"],
+            ["DELETE", f"/ovirt-engine/api/hosts/host-{number}"],
+        ]
+        # Undeployed: no hosted-engine.conf, ovirt-ha-agent stopped (the undeploy stops it and
+        # leaves it enabled; the removal's playbook acts only where hosted-engine.conf is).
+        machine = fake.state["hosts"][h]
+        assert not (fake.root(h) / fakehost_engine.HE_CONF).exists()
+        assert "ovirt-ha-agent" not in machine["active"]
+    # The storage network is not the management one: the engine's own detach, by the host's
+    # FQDN, finds no peer, and the detach step takes them out.
+    detached = [argv[-1] for host, argv in fake.changes() if argv[-2:-1] == ["detach"]]
+    assert detached == [fake.state["hosts"][h]["peer"] for h in leaving]
+    before_rerun = fake.snapshot(), len(fake.changes())
+    _run(fake, steps, dry_first=False)
+    assert (fake.snapshot(), len(fake.changes())) == before_rerun
+
+    built = FakeCluster.rendered(tmp_path / "to", el9(3))
+    _run_in_order(built, dry_first=False)
+    assert changed == _pool(built)
+
+
+def test_el9_engine_step_stops_while_the_engine_vm_runs_on_a_leaving_host(tmp_path: Path) -> None:
+    the_change, fake = _change_on_fake(tmp_path, el9(4), el9(3))
+    assert [s.slug for s in the_change.steps] == ["engine-remove-hosts", "gluster-detach"]
+    fake.state["engine"]["he_vm"]["host_id"] = 4
+    fake.save()
+    host, script = _change_steps(the_change)[0]
+    for dry in ("1", "0"):
+        before = len(fake.changes())
+        done = fake.run(host, script, DRY_RUN=dry)
+        assert done.returncode == 1
+        assert "the engine's VM runs on hv4: move it away first" in done.stderr, done.stderr
+        assert fake.changes()[before:] == []
+    fake.load()
+    assert "hv4" in fake.state["engine"]["hosts"]
 
 
 def test_el7_volumes_firewall_and_vips_on_the_fake_cluster(tmp_path: Path) -> None:

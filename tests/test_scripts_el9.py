@@ -526,8 +526,16 @@ def _deployed(tmp_path: Path) -> FakeCluster:
         deployed=True,
         fqdn=he.fqdn,
         data_centers={he.data_center: "dc-1"},
-        clusters={he.cluster: he.data_center},
-        hosts={plan.first.host.fqdn: {"id": "host-1", "status": "up", "host_id": 1}},
+        # As the deploy leaves them: the cluster with its Gluster service (the answers' own).
+        clusters={he.cluster: {"data_center": he.data_center, "gluster_service": True}},
+        hosts={
+            plan.first.host.fqdn: {
+                "id": "host-1",
+                "status": "up",
+                "cluster": he.cluster,
+                "host_id": 1,
+            }
+        },
         storage_domains={
             "hosted_storage": {"id": "sd-1", "path": "/engine", "attached": he.data_center}
         },
@@ -975,3 +983,102 @@ def test_an_api_error_prints_the_fault_reason_and_detail(
             assert result.stderr == (
                 f"08-add-hosts.sh: the engine answered 409 to POST /hosts: {expected}\n"
             )
+
+
+UNDEPLOY = (
+    "<action><ssh><authentication_method>publickey</authentication_method></ssh>"
+    "<undeploy_hosted_engine>true</undeploy_hosted_engine><reboot>false</reboot></action>"
+)
+
+
+def _statuses(fake: FakeCluster, name: str, looks: int) -> list[str]:
+    return [
+        _call(fake, "GET", f"/hosts?search=name%3D{name}")[1][0].status.value for _ in range(looks)
+    ]
+
+
+def _fault(answer: tuple[int, Any]) -> tuple[int, str, str | None]:
+    code, fault = answer
+    return code, fault.reason, fault.detail
+
+
+def test_a_host_leaves_the_engine_as_ovirt_engine_takes_it(tmp_path: Path) -> None:
+    """deactivate, install with undeploy_hosted_engine, DELETE: each refused where ovirt-engine
+    4.5.7 refuses it (fakehost_engine.py cites the source), the host's hosted-engine files
+    undone, and the engine's own peer detach of a host the pool knows by its FQDN."""
+    fake = _deployed(tmp_path)
+    body = _host("host2", "host2.example.com")
+    assert _call(fake, "POST", "/hosts?deploy_hosted_engine=true&reboot=false", body)[0] == 201
+    assert _until_up(fake, "host2")[-1] == "up"
+    conf = fake.root("host2") / fakehost_engine.HE_CONF
+    assert conf.is_file()
+    host = "/hosts/host-2"
+    assert _fault(_call(fake, "DELETE", host)) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.REMOVE_OPERATIONAL}]",
+    )
+    assert _fault(_call(fake, "POST", f"{host}/install", UNDEPLOY)) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.INSTALL_NOT_IN_MAINTENANCE}]",
+    )
+    assert _call(fake, "POST", f"{host}/deactivate", "<action/>")[0] == 200
+    assert _statuses(fake, "host2", 3) == [
+        "preparing_for_maintenance",
+        "maintenance",
+        "maintenance",
+    ]
+    assert _fault(_call(fake, "POST", f"{host}/deactivate", "<action/>")) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.IN_MAINTENANCE}]",
+    )
+    # Password authentication is the default: without a password the engine refuses.
+    assert _fault(_call(fake, "POST", f"{host}/install", "<action/>")) == (
+        400,
+        "Operation Failed",
+        f"[{fakehost_engine.INSTALL_EMPTY_PASSWORD}]",
+    )
+    assert conf.is_file()
+    assert _call(fake, "POST", f"{host}/install", UNDEPLOY)[0] == 200
+    assert not conf.exists()
+    assert "ovirt-ha-agent" not in fake.state["hosts"]["host2"]["active"]
+    assert _statuses(fake, "host2", 2) == ["installing", "maintenance"]
+    # host2 holds bricks of the engine and data volumes.
+    assert _fault(_call(fake, "DELETE", host)) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.REMOVE_GLUSTER_VOLUME}]",
+    )
+    peer = fake.state["hosts"]["host2"]["peer"]
+    assert peer in fake.state["peers"]
+    for volume in fake.state["volumes"].values():
+        volume["bricks"] = [b for b in volume["bricks"] if not b.startswith(f"{peer}:")]
+    assert _call(fake, "DELETE", host)[0] == 200
+    assert "host2" not in fake.state["engine"]["hosts"]
+    # One network: the pool knows host2 by the FQDN the engine has, and RemoveVds detaches it.
+    assert peer == "host2.example.com"
+    assert peer not in fake.state["peers"]
+    assert _fault(_call(fake, "DELETE", host)) == (
+        404,
+        "Operation Failed",
+        "Entity not found: host-2",
+    )
+
+
+def test_the_engine_keeps_the_host_that_runs_its_vm(tmp_path: Path) -> None:
+    fake = _deployed(tmp_path)
+    fake.state["engine"]["he_vm"] = {"host_id": 1, "engine_up": True}
+    # host1 runs the engine's VM, and no other host is up to take it.
+    assert _fault(_call(fake, "POST", "/hosts/host-1/deactivate", "<action/>")) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.NO_HOST_FOR_ENGINE}]",
+    )
+    fake.state["engine"]["hosts"]["host1.example.com"]["status"] = "maintenance"
+    assert _fault(_call(fake, "DELETE", "/hosts/host-1")) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.REMOVE_RUNNING_VM}]",
+    )

@@ -1,8 +1,8 @@
 """The change of a running ovirt45-el9 cluster: the Gluster side of hosts joining (their own
 day-1 steps, probed from the first host, volumes grown by whole replica sets and rebalanced),
 new volumes, whole replica sets taken out of a volume, firewall rules added, and the engine's
-side re-run from TO's day-1 steps. A host leaving is refused: its engine side is not yet
-planned."""
+side re-run from TO's day-1 steps; hosts leaving (their bricks taken out, the hosts taken out
+of the engine, then out of the pool)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from confgen.change import (
     refuse_unhandled,
 )
 from confgen.components import gluster_change
-from confgen.errors import error, quoted
+from confgen.errors import error
 from confgen.targets.ovirt45_el9.planning import El9Plan
 
 GLUSTER = "components/gluster/change"
@@ -31,21 +31,11 @@ GLUSTER = "components/gluster/change"
 # undeploy_hosted_engine (:143-168, the hosted engine UNDEPLOYed), DELETE /hosts/ID (:804-808,
 # RemoveVds). RemoveVds refuses a host that is not in maintenance, one that runs a VM, and in a
 # Gluster cluster one that holds a brick ("Server having Gluster volume"); with no brick left
-# it detaches the host from the pool itself (bll/RemoveVdsCommand.java:207-275, :327-336;
-# frontend AppErrors.properties:1440, :1443). So the bricks go first. The fake engine of the
-# tests (tests/fakehost_engine.py) does not answer these calls yet, so confgen change does not
-# plan them; the Gluster side alone would leave the engine with a host it cannot reach.
-LEAVE_BY_HAND = (
-    "a host leaving is not yet supported by confgen change for this target: the engine's "
-    "side (the host to maintenance, its hosted engine undeployed, the host removed) is not "
-    "planned. By hand, in this order: from a host that stays, for each volume with a brick on "
-    "it, `gluster volume remove-brick VOL <its whole replica set> start`, `... status` until "
-    "completed, `... commit` (glusterdocs Managing-Volumes.md, Shrinking Volumes; the engine "
-    "refuses to remove a host that holds a brick, ovirt-engine 4.5.7 RemoveVdsCommand.java); "
-    "then in the engine's web admin, Compute, Hosts, the host: Management, Maintenance; "
-    "Installation, Reinstall with Hosted Engine: UNDEPLOY; Remove, which also detaches it "
-    "from the Gluster pool (else `gluster peer detach HOST` from a host that stays)"
-)
+# it detaches the host from the pool itself, by the address the engine knows it by
+# (bll/RemoveVdsCommand.java:206-275, :327-338). So the bricks go first, then the engine's
+# side, then `gluster peer detach` of a host the engine's detach did not take out (a pool
+# probed by storage addresses does not know the host by its management FQDN).
+ENGINE_LEAVE = "ovirt45-el9/change/remove-hosts.sh.j2"
 
 
 def change(
@@ -53,14 +43,6 @@ def change(
 ) -> tuple[list[ChangeSpec], list[str], list[Refusal]]:
     pool, refusals = gluster_change.pool_change(before, after, hosts)
     refusals += _firewall(before, after)
-    from_index = {h.name: i for i, h in enumerate(before.cluster.hosts)}
-    for name in hosts.left:
-        refusals.append(
-            Refusal(
-                side=FROM,
-                problem=error(f"hosts[{from_index[name]}]", f"{quoted(name)}: {LEAVE_BY_HAND}"),
-            )
-        )
     joined = set(hosts.joined)
     index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
     # A replaced host's new disk may have another name: its brick step takes TO's.
@@ -73,7 +55,7 @@ def change(
         if d.path.startswith("hosts[") and d.path.endswith((".first", ".host_id")):
             return True  # the core refuses these
         if d.side == FROM and d.path.startswith("hosts["):
-            return True  # a host leaving: refused above
+            return True  # a host leaving: planned below
         if d.path in new_disk:
             return True
         return gluster_change.handled(d) or d.path.startswith("firewall.")
@@ -139,6 +121,30 @@ def change(
                 pool, data, "Take whole replica sets out of the volumes that shrink"
             )
         )
+    left = [
+        {"name": h.name, "fqdn": h.host.fqdn} for h in before.hosts if h.name in set(hosts.left)
+    ]
+    if left:
+        # The engine's side of each host that leaves, from the first host (it holds the
+        # engine's CA, as for add-hosts): maintenance, hosted engine undeployed, removed.
+        specs.append(
+            ChangeSpec(
+                slug="engine-remove-hosts",
+                title="Take the hosts that leave out of the engine",
+                hosts=(after.first.name,),
+                template=ENGINE_LEAVE,
+                data={**data, "leave": {"hosts": left}},
+            )
+        )
+        notes.append(
+            "The engine step stops while the engine's VM runs on a host that leaves: move it "
+            "first (`hosted-engine --set-maintenance --mode=local` on that host). The undeploy "
+            "leaves each host's entry in the hosted engine's shared metadata, shown stale by "
+            "`hosted-engine --vm-status`; `hosted-engine --clean-metadata --host-id=N` on a "
+            "host that stays clears it"
+        )
+    if pool.detach:
+        specs.append(gluster_change.detach_step(after, pool, data))
     rebalances: list[str] = []
     if pool.grow:
         step, rebalances = gluster_change.add_bricks_step(after, pool, data)

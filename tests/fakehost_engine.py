@@ -848,6 +848,20 @@ def _attached(engine: dict[str, Any], data_center_id: str) -> list[Any]:
     ]
 
 
+def finds_peer(peer: str, peer_address: str, name: str, resolved: str | None) -> bool:
+    """Whether `gluster peer detach NAME` finds the peer known as `peer`, at `peer_address`,
+    where NAME resolves to `resolved`: glusterd looks a peer up by one of its names without
+    regard to case, then by each address the name resolves to (glusterfs v10.3 xlators/mgmt/
+    glusterd/src/glusterd-peer-utils.c:198-232); one it does not find is "NAME is not part of
+    cluster" (glusterd-handler.c:4002), opErrno 2, GF_DEPROBE_NOT_FRIEND (rpc/rpc-lib/src/
+    protocol-common.h:124-127), which vdsm raises as GlusterHostNotFoundException, 4403 (vdsm
+    v4.50.7 lib/vdsm/gluster/cli.py:99-112, :891-902; exception.py:327-329), the engine's
+    GlusterHostIsNotPartOfCluster, which RemoveVds takes as done (EngineError.java:431;
+    RemoveVdsCommand.java:336-338). Held to the real glusterd by
+    tests/test_real_programs_change.py."""
+    return peer.lower() == name.lower() or resolved == peer_address
+
+
 def _resolve(state: dict[str, Any], address: str) -> str | None:
     """The address the engine VM's resolver gives: an IP address as it is, a name from DNS
     (the fake cluster's state["dns"]: the engine VM has no /etc/hosts lines for the hosts)."""
@@ -1108,8 +1122,13 @@ def _install(state: dict[str, Any], query: dict[str, list[str]], host_id: str, a
     VdsOperationActionParameters.java:75-79). activate absent is false, reboot absent true
     (BackendHostResource.java:158-165). UpdateVdsCommand.validate (UpdateVdsCommand.java:
     122-159): a host not in maintenance (UpdateHostValidator.java:79-86), then an empty
-    password with password authentication (:88-94). InstallVdsInternalCommand then: Installing
-    (InstallVdsInternalCommand.java:144), the host deploy playbook, whose hosted-engine role
+    password with password authentication (:88-94). UpdateVds hands the install to
+    InstallVdsInternal as an internal multiple action (UpdateVdsCommand.java:202-205), which
+    the backend runs on a thread of its own without waiting (Backend.java:562-564,
+    isWaitForResult false; PrevalidatingMultipleActionsRunner.java:98-103, :181-182): the
+    API answers with the host still in maintenance, and the next look finds it Installing.
+    InstallVdsInternalCommand then: Installing (InstallVdsInternalCommand.java:144), the host
+    deploy playbook, whose hosted-engine role
     with undeploy_hosted_engine removes hosted-engine.conf and stops ovirt-ha-agent
     (packaging/ansible-runner-service-project/project/roles/ovirt-host-deploy-hosted-engine/
     tasks/main.yml:2-4, remove.yml:2-10; the agent stays enabled) and opens the firewall as a
@@ -1144,8 +1163,7 @@ def _install(state: dict[str, Any], query: dict[str, list[str]], host_id: str, a
     )
     reboot = action.reboot if action.reboot is not None else _boolean(query, "reboot", True, True)
     final = "up" if activate else "maintenance"
-    host["status"] = "installing"
-    host["next"] = ["reboot", "non_responsive", final] if reboot else [final]
+    host["next"] = ["installing", *(["reboot", "non_responsive"] if reboot else []), final]
     root = Path(state["roots"]) / host["machine"]
     if action.undeploy_hosted_engine and not action.deploy_hosted_engine:
         (root / HE_CONF).unlink(missing_ok=True)
@@ -1188,9 +1206,8 @@ def _remove_host(state: dict[str, Any], query: dict[str, list[str]], host_id: st
         return _failed(REMOVE_GLUSTER_VOLUME, 409)
     if gluster and len(engine["hosts"]) > 1:
         address = host["address"]
-        resolved = _resolve(state, address)
         peer = machine["peer"]
-        if peer.lower() == address.lower() or resolved == machine["storage"]:
+        if finds_peer(peer, machine["storage"], address, _resolve(state, address)):
             up = state["hosts"][state["first"]]
             code, _, _, err = fakehost_gluster.answer(state, up, ["peer", "detach", peer], None)
             if code != 0 and "is not part of cluster" not in err:

@@ -472,9 +472,10 @@ def test_replace_on_el9_puts_the_new_disks_bricks_back_first() -> None:
     # A host booted with its old disk gone stops at the emergency shell: CHANGE.md says so,
     # and what to type there.
     assert "OnFailure=emergency.target" in runbook and "add `nofail`" in runbook
-    assert "OnFailure=emergency.target" not in confgen.render_change(
-        _change(el9(3), el9(4))
-    ).files["CHANGE.md"].text
+    assert (
+        "OnFailure=emergency.target"
+        not in confgen.render_change(_change(el9(3), el9(4))).files["CHANGE.md"].text
+    )
 
 
 def test_replace_two_hosts_one_at_a_time() -> None:

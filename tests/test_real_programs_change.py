@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from ipaddress import IPv4Interface
 from pathlib import Path
 
 import pytest
@@ -431,3 +432,33 @@ def test_hosts_leave_on_real_glusterds(tmp_path: Path) -> None:
         )
     found = {k: (v["type"], v["bricks"]) if isinstance(v, dict) else v for k, v in changed.items()}
     assert found == expected
+
+
+def test_the_fake_engines_peer_detach_finds_peers_as_real_glusterd_does(tmp_path: Path) -> None:
+    """RemoveVds detaches a host by the name the engine has for it, through vdsm's `gluster
+    --mode=script --xml peer detach NAME`, and takes opErrno 2 ("not part of cluster") as done
+    (fakehost_engine.finds_peer). Real glusterd 10.3 finds the peer, or not, as the stand-in
+    says: by the address it was probed by, by a name that resolves there in any case, not by
+    a name of the host's other network; and answers a miss with exit 0, opRet -1, opErrno 2."""
+    import fakehost_engine
+
+    addresses = {"a": IPv4Interface("10.20.0.11/24"), "b": IPv4Interface("10.20.0.12/24")}
+    names = {"hvb.lab.example": "10.10.0.12", "hvb-gluster.lab.example": "10.20.0.12"}
+    with gluster_pool(tmp_path / "pool", addresses, names) as pool:
+        _ok(pool.gluster("a", "peer", "probe", "10.20.0.12"))
+        for name, found in (
+            ("hvb.lab.example", False),
+            ("10.20.0.13", False),
+            ("HVB-Gluster.lab.example", True),
+        ):
+            resolved = names.get(name.lower(), name)
+            assert fakehost_engine.finds_peer("10.20.0.12", "10.20.0.12", name, resolved) is found
+            done = pool.gluster("a", "--mode=script", "--xml", "peer", "detach", name)
+            assert done.returncode == 0, done.stdout + done.stderr
+            if found:
+                assert "<opRet>0</opRet>" in done.stdout, done.stdout
+            else:
+                assert "<opRet>-1</opRet>" in done.stdout, done.stdout
+                assert "<opErrno>2</opErrno>" in done.stdout, done.stdout
+                assert f"<opErrstr>{name} is not part of cluster</opErrstr>" in done.stdout
+        assert "Number of Peers: 0" in _ok(pool.gluster("a", "peer", "status"))

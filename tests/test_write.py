@@ -535,6 +535,9 @@ def test_ctrl_c_while_writing_leaves_the_previous_tree_says_one_line_and_exits_1
 def test_ctrl_c_during_the_swap_waits_for_it_and_says_the_new_tree_is_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # Ctrl-C raises KeyboardInterrupt, as in a terminal, even where the test run itself was
+    # started with SIGINT ignored (a background job of a shell without job control).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     out = tmp_path / "out"
     assert main(["render", str(SEED), str(out)]) == 0
     capsys.readouterr()

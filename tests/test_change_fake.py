@@ -80,11 +80,7 @@ def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     )
     fake.out = change_out
     # The change tree's scripts, relative to each host's scripts/ as the fake runs them.
-    steps = [
-        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
-        for s in the_change.steps
-        for h in s.hosts
-    ]
+    steps = _change_steps(the_change)
     said = _run(fake, steps, dry_first=True)
     # The stand-in's answer to `rebalance data start`, as the real glusterd's in
     # test_real_programs_change.py, but for its task ID.
@@ -188,21 +184,11 @@ def test_el7_volumes_firewall_and_vips_on_the_fake_cluster(tmp_path: Path) -> No
         ("vm", (4, 5, 6), False),
     )
     vips = (("192.168.122.200/24", "eth0"), ("192.168.122.201/24", "eth0"))
-    before_text = el7(6)
-    after_text = el7(6, volumes, vips=vips, extra_ports=(9100,))
-    before, after = confgen.loads(before_text), confgen.loads(after_text)
-    the_change = confgen.change(before, after)
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
-    _run_in_order(fake, dry_first=False)
-    fake.out = change_out
-    steps = [
-        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
-        for s in the_change.steps
-        for h in s.hosts
-    ]
+    the_change, fake = _change_on_fake(
+        tmp_path, el7(6), el7(6, volumes, vips=vips, extra_ports=(9100,))
+    )
+    after = the_change.after.cluster
+    steps = _change_steps(the_change)
     calls = len(fake.changes())
     _run(fake, steps, dry_first=True)
     reloads = [c for c in fake.changes()[calls:] if c[1][:2] == ["ctdb", "reloadips"]]
@@ -262,11 +248,7 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     fake.save()
 
     fake.out = change_out
-    steps = [
-        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
-        for s in the_change.steps
-        for h in s.hosts
-    ]
+    steps = _change_steps(the_change)
     said = _run(fake, steps, dry_first=True)
     for line in old_lines:
         assert f"# confgen change: the disk of this filesystem was replaced: {line}\n" in (
@@ -322,11 +304,7 @@ def test_el7_three_to_four_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
         f"host{i}": three for i in (1, 2, 3)
     }
     fake.out = change_out
-    steps = [
-        (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")
-        for s in the_change.steps
-        for h in s.hosts
-    ]
+    steps = _change_steps(the_change)
     calls = len(fake.changes())
     _run(fake, steps, dry_first=True)
     reloads = [c for c in fake.changes()[calls:] if c[1][:2] == ["ctdb", "reloadnodes"]]
@@ -356,16 +334,11 @@ def _four_to_three(tmp_path: Path) -> tuple[confgen.ChangePlan, FakeCluster]:
     set): the change, and the fake cluster built by FROM's runbook, its out the change tree."""
     seed = (("engine", (1, 2, 3), True), ("data", (1, 2, 3), True), ("meta", (1, 2, 3), False))
     replica_2 = ('name = "vm",', 'name = "vm", replica = 2,')
-    before = confgen.loads(el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(*replica_2))
-    after = confgen.loads(el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(*replica_2))
-    the_change = confgen.change(before, after)
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
-    _run_in_order(fake, dry_first=False)
-    fake.out = change_out
-    return the_change, fake
+    return _change_on_fake(
+        tmp_path,
+        el7(4, (*seed, ("vm", (1, 2, 3, 4), False))).replace(*replica_2),
+        el7(3, (*seed, ("vm", (1, 2), False)), retired=(4,)).replace(*replica_2),
+    )
 
 
 def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
@@ -379,7 +352,7 @@ def test_el7_four_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
         ("ctdb-nodes", ("host1",)),
         ("gluster-detach", ("host1",)),
     ]
-    steps = [(h, f"../{s.script}") for s in the_change.steps for h in s.hosts]
+    steps = _change_steps(the_change)
     # While the engine's VM runs on host4, its step stops before it changes anything.
     engine = fake.state["engine"]
     was = engine["vm"], engine["runs_on"]

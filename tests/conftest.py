@@ -66,15 +66,15 @@ TIERS = {
 }
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        module = item.path.name
-        if module not in TIERS:
-            raise pytest.UsageError(f"{module} has no tier: add it to TIERS in tests/conftest.py")
-        item.add_marker(TIERS[module])
-        # A property test of any tier is also in the property tier.
-        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
-            item.add_marker("property")
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Each test's tier, as a marker, while it is collected."""
+    module = item.path.name
+    if module not in TIERS:
+        raise pytest.UsageError(f"{module} has no tier: add it to TIERS in tests/conftest.py")
+    item.add_marker(TIERS[module])
+    # A property test of any tier is also in the property tier.
+    if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+        item.add_marker("property")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -88,3 +88,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+# The tiers that run programs of this machine itself (glusterd in namespaces, the containers of
+# tests/e2e) run one after another on one pytest-xdist worker; every other test goes to any.
+# (pytest-xdist's own grouping, `--dist loadgroup`, renames each test's node ID, which pytest
+# 9.2 no longer reads back.)
+ON_THIS_MACHINE = ("real_programs", "e2e")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ThisMachineInTurn(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
+            return "this-machine" if TIERS.get(module) in ON_THIS_MACHINE else nodeid
+
+    return ThisMachineInTurn(config, log)

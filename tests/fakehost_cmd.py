@@ -156,7 +156,7 @@ if PROGRAM == "systemctl":
     if verb == "reload":
         me.setdefault("reloaded", []).append(units[0])
         done(change=True)
-    if verb in ("enable", "disable", "start", "stop", "reload-or-restart"):
+    if verb in ("enable", "disable", "start", "stop", "restart", "reload-or-restart"):
         for unit in units:
             # systemctl(1): "Failed to start X.service: Unit not found.", exit 5 (systemd 219)
             if verb != "disable" and verb != "stop" and not unit_known(unit):
@@ -170,6 +170,19 @@ if PROGRAM == "systemctl":
             me["active"].append(unit)
             if unit == "ctdb":
                 ctdb_start(me, ROOT)
+            if unit == "glusterd":
+                import fakehost_gluster
+
+                fakehost_gluster.glusterd_started(state, me, HOST, ROOT)
+        if verb == "restart":
+            # systemctl(1): "Stop and then start one or more units ... If the units are not
+            # running yet, they will be started."
+            if unit not in me["active"]:
+                me["active"].append(unit)
+            if unit == "glusterd":
+                import fakehost_gluster
+
+                fakehost_gluster.glusterd_started(state, me, HOST, ROOT)
         if verb == "stop" and unit in me["active"]:
             me["active"].remove(unit)
             if unit == "ctdb":
@@ -570,7 +583,8 @@ if PROGRAM == "gluster":
     import fakehost_gluster
 
     groups = ROOT / "var/lib/glusterd/groups"
-    code, out, change, err = fakehost_gluster.answer(state, me, words(ARGS), groups)
+    remote = next((a.split("=", 1)[1] for a in ARGS if a.startswith("--remote-host=")), None)
+    code, out, change, err = fakehost_gluster.answer(state, me, words(ARGS), groups, remote)
     done(code, out, change, err)
 import fakehost_el9  # noqa: E402 (here, last: the seed's stand-ins never pay for it)
 

@@ -344,6 +344,13 @@ def _reset_brick(
         peer, path = brick.split(":", 1)
         host = _host_of(state, peer)
         assert host is not None
+        if state["hosts"][host].get("volumes_from_pool"):
+            # The brick's glusterd has the volume from the pool, not yet from its store (a new
+            # machine back in the pool, glusterd not started since: glusterd_started below).
+            return _fail(
+                "volume reset-brick: failed: When destination brick is new, please use gluster "
+                "volume replace-brick <volname> <src-brick> <dst-brick> commit force"
+            )
         state["hosts"][host].setdefault("xattrs", {}).setdefault(path, {})[VOLUME_ID] = name
         offline.remove(brick)
         volume.setdefault("heal", {})[brick] = 1
@@ -355,13 +362,113 @@ def _reset_brick(
     )
 
 
+def pool_uuid(state: dict[str, Any], host: str) -> str:
+    """The UUID the pool knows a host's glusterd by: one per host, fixed for the fake cluster."""
+    number = list(state["hosts"]).index(host) + 1
+    return f"{number:08x}-0000-4000-8000-{number:012x}"
+
+
+# A new machine under an old name: its glusterd has a UUID of its own, written into
+# /var/lib/glusterd/glusterd.info when it first starts (glusterfs v10.3 glusterd.c
+# glusterd_uuid_init), and no peer. The host's "new_glusterd" holds the UUID it runs with and the
+# member that accepted its probe; the rest of the pool still knows the host by its old UUID.
+# Seen with Debian's glusterd 10.3 (tests/test_real_programs_change.py): the pool shows it as
+# "Peer Rejected (Connected)"; its probe of a member fails while its UUID is new ("is either
+# already part of another cluster or having volumes configured"); with the old UUID in
+# glusterd.info and glusterd started again, the probe succeeds, both show "Accepted peer request
+# (Connected)", and a restart of its glusterd makes it a peer in the cluster of every member,
+# with the pool's volumes.
+FRESH_UUID = "f7e5a0c2-9d1b-4c3e-8a6f-5b4d3c2b1a09"
+INFO = Path("var/lib/glusterd/glusterd.info")
+
+
+def glusterd_started(state: dict[str, Any], me: dict[str, Any], host: str, root: Path) -> None:
+    """systemctl start (or restart) glusterd: on a new machine, the UUID of glusterd.info, a new
+    one written on the first start; with the old UUID and a member's acceptance, the host is
+    back in the pool, and has the pool's volumes as the pool sent them, which it loads from its
+    own store at its next start (glusterd-store.c:2573-2603): until then it refuses to reset
+    its bricks of them, taking them for new bricks (glusterd-reset-brick.c:83-90)."""
+    me.pop("volumes_from_pool", None)
+    new = me.get("new_glusterd")
+    if new is None:
+        return
+    info = root / INFO
+    if not info.is_file():
+        info.parent.mkdir(parents=True, exist_ok=True)
+        info.write_text(f"UUID={FRESH_UUID}\noperating-version=100000\n")
+    lines = info.read_text().splitlines()
+    new["uuid"] = next((line[5:] for line in lines if line.startswith("UUID=")), FRESH_UUID)
+    if new.get("accepted") and new["uuid"] == pool_uuid(state, host):
+        del me["new_glusterd"]
+        me["volumes_from_pool"] = True
+
+
+def _remote(state: dict[str, Any], remote: str) -> tuple[str, dict[str, Any]] | None:
+    """The host whose glusterd `gluster --remote-host=REMOTE` reaches: its storage address or
+    the name it was probed by."""
+    for name, h in state["hosts"].items():
+        if remote in (h["storage"], h["peer"]) and "glusterd" in h["active"]:
+            return name, h
+    return None
+
+
+def _new_machine(state: dict[str, Any], me: dict[str, Any], words: list[str]) -> Answer:
+    """What a new machine's glusterd answers: no peer until a member accepted its probe, no
+    volume; a call the scripts do not make there is not modelled, and fails saying so."""
+    new = me["new_glusterd"]
+    if words[:2] == ["peer", "status"]:
+        member = new.get("accepted")
+        if member is None:
+            return _ok("Number of Peers: 0\n")
+        host = _host_of(state, member)
+        assert host is not None
+        return _ok(
+            f"Number of Peers: 1\n\nHostname: {member}\nUuid: {pool_uuid(state, host)}\n"
+            "State: Accepted peer request (Connected)\n"
+        )
+    if words[:2] == ["peer", "probe"]:
+        target = words[2]
+        host = _host_of(state, target)
+        if host is None or "glusterd" not in state["hosts"][host]["active"]:
+            return _fail(
+                "peer probe: failed: Probe returned with Transport endpoint is not connected"
+            )
+        if new.get("uuid") != pool_uuid(state, _host_of(state, me["peer"]) or ""):
+            return _fail(
+                f"peer probe: failed: {target} is either already part of another cluster or "
+                "having volumes configured"
+            )
+        new["accepted"] = target
+        return _ok(_probed(state, ""), change=True)
+    if words[:2] == ["volume", "info"]:
+        return 0, "", False, "No volumes present\n"
+    return _fail(f"fakehost: gluster {' '.join(words)} on a new machine is not modelled")
+
+
 def answer(
-    state: dict[str, Any], me: dict[str, Any], words: list[str], groups: Path | None = None
+    state: dict[str, Any],
+    me: dict[str, Any],
+    words: list[str],
+    groups: Path | None = None,
+    remote: str | None = None,
 ) -> Answer:
-    """`groups` is the calling host's /var/lib/glusterd/groups, for `volume set V group G`."""
+    """`groups` is the calling host's /var/lib/glusterd/groups, for `volume set V group G`;
+    `remote` the glusterd that `--remote-host=REMOTE` asks instead of the local one."""
+    if remote is not None:
+        # glusterd serves the CLI on its TCP port only its read-only queries (glusterfs v10.3
+        # glusterd-handler.c:6551-6575, gd_svc_cli_trusted_actors): `peer status` is the one
+        # the scripts ask.
+        reached = _remote(state, remote)
+        if reached is None:
+            return _fail("Connection failed. Please check if gluster daemon is operational.")
+        if words[:2] != ["peer", "status"]:
+            return _fail(f"fakehost: gluster --remote-host {' '.join(words)} is not modelled")
+        me = reached[1]
     if "glusterd" not in me["active"]:
         # The CLI talks to the local glusterd only.
         return _fail("Connection failed. Please check if gluster daemon is operational.")
+    if "new_glusterd" in me:
+        return _new_machine(state, me, words)
     if words[:2] == ["peer", "status"]:
         mine = me["peer"]
         peers = [p for p in _pool(state) if p != mine] if mine in _pool(state) else []
@@ -370,6 +477,10 @@ def answer(
             host = _host_of(state, peer)
             connected = host is not None and "glusterd" in state["hosts"][host]["active"]
             state_name = "Connected" if connected else "Disconnected"
+            in_cluster = "Peer in Cluster"
+            if host is not None and "new_glusterd" in state["hosts"][host]:
+                new = state["hosts"][host]["new_glusterd"]
+                in_cluster = "Accepted peer request" if new.get("accepted") else "Peer Rejected"
             # A peer that probed others is known to them by the address it came from until
             # one of them probes it back by name; then the address is one of its "Other names"
             # (glusterd-handler.c, __glusterd_handle_cli_probe -> glusterd_peer_hostname_update;
@@ -382,7 +493,12 @@ def answer(
                 "renamed", []
             )
             shown = address if known_by_address else peer
-            out += f"\nHostname: {shown}\nUuid: 0000\nState: Peer in Cluster ({state_name})\n"
+            uuid = (
+                pool_uuid(state, host)
+                if host is not None
+                else "00000000-0000-0000-0000-000000000000"
+            )
+            out += f"\nHostname: {shown}\nUuid: {uuid}\nState: {in_cluster} ({state_name})\n"
             if peer in state.get("renamed", []) and address != peer:
                 out += f"Other names:\n{peer}\n"
         return _ok(out)

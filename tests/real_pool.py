@@ -56,7 +56,52 @@ mkdir -p "$SHARED"
 mount --bind /mnt "$SHARED"
 umount /mnt
 mount -t tmpfs bricks "$BRICKS"
-exec glusterd --no-daemon --log-file="$WORK/log/glusterd.log"
+systemctl start glusterd
+# The namespaces live as long as this process: glusterd may be stopped and started again.
+exec sleep infinity
+"""
+
+# `systemctl` in a host of the pool knows one unit, glusterd, as glusterfs's own unit runs it
+# (glusterfs v10.3 extras/systemd/glusterd.service.in, the unit of the EL9 packages): Type=forking,
+# `glusterd -p /run/glusterd.pid`, KillMode=process (a stop ends glusterd alone, its bricks run
+# on), SuccessExitStatus=15 (SIGTERM is how it stops). start and stop do nothing when the unit
+# is already so; is-active answers by exit code.
+_SYSTEMCTL = r"""#!/bin/bash
+set -eu
+quiet=no
+words=()
+for word in "$@"; do
+    case $word in
+        -q|--quiet) quiet=yes ;;
+        -*) ;;
+        *) words+=("$word") ;;
+    esac
+done
+[ "${#words[@]}" = 2 ] && [ "${words[1]%.service}" = glusterd ] || {
+    echo "systemctl (real pool): only start, stop, restart and is-active of glusterd: $*" >&2
+    exit 1
+}
+running() { [ -s /run/glusterd.pid ] && kill -0 "$(cat /run/glusterd.pid)" 2>/dev/null; }
+stop() {
+    running || return 0
+    pid=$(cat /run/glusterd.pid)
+    kill "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+}
+start() {
+    running && return 0
+    glusterd -p /run/glusterd.pid  # its log: /var/log/glusterfs/glusterd.log, the host's own
+}
+case ${words[0]} in
+    start) start ;;
+    stop) stop ;;
+    restart) stop; start ;;
+    is-active)
+        if running; then state=active; else state=inactive; fi
+        [ "$quiet" = yes ] || echo "$state"
+        [ "$state" = active ] ;;
+    *) echo "systemctl (real pool): ${words[0]} is not known here" >&2; exit 1 ;;
+esac
 """
 
 _SWITCH = "ip link set lo up; ip link add br0 type bridge; ip link set br0 up; exec sleep 3600"
@@ -95,8 +140,8 @@ class GlusterPool:
             input=stdin,
             capture_output=True,
             text=True,
-            timeout=120,
-            env={**os.environ, "PATH": SEARCHED, **(env or {})},
+            timeout=600,  # a step waits for glusterd, in 10 s polls, several times
+            env={**os.environ, "PATH": self._path, **(env or {})},
         )
 
     def run_script(self, host: str, script: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -115,8 +160,16 @@ class GlusterPool:
         question the command asks is answered from `stdin`."""
         return self.run(host, "gluster", *words, stdin=stdin)
 
+    @property
+    def _path(self) -> str:
+        """Each host's PATH: its systemctl first."""
+        return f"{self.work / 'bin'}{os.pathsep}{SEARCHED}"
+
     def _start(self) -> None:
         self.bricks.mkdir(parents=True)
+        (self.work / "bin").mkdir()
+        (self.work / "bin" / "systemctl").write_text(_SYSTEMCTL)
+        (self.work / "bin" / "systemctl").chmod(0o755)
         switch = subprocess.Popen(["unshare", "--net", "sh", "-c", _SWITCH])
         self._processes.append(switch)
         self._switch = switch.pid
@@ -136,7 +189,7 @@ class GlusterPool:
                 ["unshare", "--mount", "--net", "--propagation", "private", "sh", "-c", _HOST],
                 env={
                     **os.environ,
-                    "PATH": SEARCHED,
+                    "PATH": self._path,
                     "WORK": str(folder),
                     "BRICKS": str(self.bricks),
                     "SHARED": str(self.work.parent),
@@ -177,6 +230,25 @@ class GlusterPool:
             time.sleep(0.1)
         raise AssertionError(f"{what} did not come up in 30 s")
 
+    def new_machine(self, host: str) -> None:
+        """The host dies and a new machine of its name and address takes its place: every
+        process of the host killed but the one that holds its namespaces (glusterd, its bricks
+        and self-heal daemon), its glusterd's state gone but the option groups its package
+        ships, and its glusterd started afresh (a UUID of its own, no peer)."""
+        self._kill({os.readlink(f"/proc/{self._pids[host]}/ns/net")}, spare=self._pids[host])
+        lib = self.work / host / "lib"
+        for entry in lib.iterdir():
+            if entry.name != "groups":
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        for entry in (self.work / host / "run").iterdir():
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        started = self.run(host, "systemctl", "start", "glusterd")
+        assert started.returncode == 0, started.stderr
+        self._wait(
+            lambda: self.run(host, "gluster", "--mode=script", "pool", "list").returncode == 0,
+            f"glusterd on the new {host}",
+        )
+
     def close(self) -> None:
         """Kill every process in the pool's network namespaces (glusterd, the bricks and
         self-heal daemons it started, the switch); their namespaces and mounts go with them."""
@@ -184,9 +256,18 @@ class GlusterPool:
         for process in self._processes:
             with suppress(OSError):
                 namespaces.add(os.readlink(f"/proc/{process.pid}/ns/net"))
+        self._kill(namespaces)
+        for process in self._processes:
+            process.wait(timeout=30)
+
+    @staticmethod
+    def _kill(namespaces: set[str], spare: int | None = None) -> None:
+        """SIGKILL every process in those network namespaces but `spare`, and wait until
+        they are gone."""
         own = os.readlink("/proc/self/ns/net")
+        killed = []
         for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
+            if not entry.name.isdigit() or int(entry.name) == spare:
                 continue
             try:
                 namespace = os.readlink(entry / "ns" / "net")
@@ -195,8 +276,19 @@ class GlusterPool:
             if namespace in namespaces and namespace != own:
                 with suppress(ProcessLookupError):
                     os.kill(int(entry.name), signal.SIGKILL)
-        for process in self._processes:
-            process.wait(timeout=30)
+                    killed.append(entry)
+        for _ in range(300):
+            if not any(entry.exists() and _alive(entry) for entry in killed):
+                return
+            time.sleep(0.1)
+
+
+def _alive(entry: Path) -> bool:
+    """A process that is not yet reaped shows as a zombie ("Z" in /proc/PID/stat) once dead."""
+    try:
+        return (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 @contextmanager

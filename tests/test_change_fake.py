@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import confgen
+import fakehost_el9
 import fakehost_engine
+import fakehost_gluster
 from change_pairs import el7, el9
-from fakehost import COMMANDS, FakeCluster
+from fakehost import COMMANDS, FakeCluster, preflight_facts
 from test_real_programs_change import REBALANCE_STARTED
 from test_scripts import _normalised, _run_in_order, would_run
 
@@ -211,7 +213,8 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     """--replace hv2 after its brick disk died and a new one took its place: no volume group,
     no filesystem, the old UUIDs in fstab, the bricks down. The change's steps (each dry run
     first, run, run again) comment out the old fstab lines, make the storage anew, put each
-    brick back and heal it; the pool ends as FROM's runbook built it."""
+    brick back and heal it; the pool ends as FROM's runbook built it. Then hv2 is a new machine
+    of the same name, and the same steps build it and give it its place in the pool back."""
     before = confgen.loads(el9(3))
     the_change = confgen.change(before, before, replace=["hv2"])
     from_out, change_out = tmp_path / "from", tmp_path / "change"
@@ -262,14 +265,37 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     assert all(not v.get("offline") for v in fake.state["volumes"].values())
     assert _pool(fake) == built
 
-    # A new machine of the same name: its glusterd knows no pool. The first step stops,
-    # saying how to give it back its old UUID, and changes nothing.
-    fake.state["peers"] = [p for p in fake.state["peers"] if p != "10.20.0.12"]
+    # A new machine of the same name: a minimal EL9 install with the old addresses, its brick
+    # disk empty, its glusterd (once installed and started) of a UUID of its own and no peer;
+    # the pool knows the host by its old UUID, its bricks down. Every step, dry run first,
+    # builds it, gives its glusterd the old UUID and the pool back, and its bricks back.
+    member = next(h for h in fake.hosts if h.name == "hv2")
+    shutil.rmtree(fake.root("hv2"))
+    fake._make_root(member)
+    fake.state["hosts"]["hv2"] = {
+        **fakehost_el9.fresh_host(the_change.after, member),
+        **preflight_facts(the_change.after, member),
+        "new_glusterd": {},
+    }
+    for volume in fake.state["volumes"].values():
+        volume["offline"] = [b for b in volume["bricks"] if b.startswith("10.20.0.12:")]
+        volume["heal"] = {b: 2 for b in volume["offline"]}
     fake.save()
+    said = _run(fake, steps, dry_first=True)
+    assert "new_glusterd" not in fake.state["hosts"]["hv2"]
+    info = (fake.root("hv2") / fakehost_gluster.INFO).read_text()
+    assert info.startswith(f"UUID={fakehost_gluster.pool_uuid(fake.state, 'hv2')}\n"), info
+    assert "operating-version=100000\n" in info
+    probes = [argv for _, argv in fake.changes() if argv[:3] == ["gluster", "peer", "probe"]]
+    assert probes[-1] == ["gluster", "peer", "probe", "10.20.0.11"], probes
+    assert "reset-brick commit force operation successful" in said
+    assert all(not v.get("offline") for v in fake.state["volumes"].values())
+    assert _pool(fake) == built
+    # Run again, nothing changes.
     calls = len(fake.changes())
-    stopped = fake.run("hv2", steps[0][1])
-    assert stopped.returncode != 0
-    assert "this is a new machine, not a new disk" in stopped.stderr, stopped.stderr
+    for host, script in steps:
+        again = fake.run(host, script)
+        assert again.returncode == 0, again.stdout + again.stderr
     assert fake.changes()[calls:] == []
 
 

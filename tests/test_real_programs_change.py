@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from ipaddress import IPv4Interface
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import pytest
 
 import confgen
 from change_pairs import el7, el9
-from fakehost_gluster import _reset_brick
+from fakehost_gluster import _reset_brick, answer
 from real_pool import GlusterPool, gluster_pool, storage_pool_of
 from test_real_programs import require
 
@@ -226,13 +227,17 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout
 
 
+# The change scripts of --replace on ovirt45-el9 (its day-1 steps of the tree run no gluster).
+NEW_MACHINE_OR_DISK = ["04-rejoin-pool.sh", "05-replace-disk.sh", "07-reset-bricks.sh"]
+
+
 def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
     """--replace hv2 with a new disk: its brick folders empty and without their volume's ID
     (as TO's brick step leaves a new filesystem), its glusterd and peers kept. The change
     scripts run on hv2 unchanged: the old disk's fstab line is commented out, each brick goes
     back with reset-brick start / commit force, the volumes heal to 0 entries; then every
     brick is online, the volumes are as before, and a rerun changes nothing. (A new machine
-    of the same name, whose glusterd knows no pool, is stopped in test_change_fake.py.)"""
+    of the same name: test_new_machine_on_real_glusterds.)"""
     bricks = str(tmp_path / "a" / "bricks")
     text = el9(3, mount_point=bricks)
     before, after = confgen.loads(text), confgen.loads(text)
@@ -240,12 +245,8 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
     confgen.write_tree(confgen.render(before), from_out)
     the_change = confgen.change(before, after, replace=["hv2"])
     confgen.write_tree(confgen.render_change(the_change), change_out)
-    assert [(s.slug, s.hosts) for s in the_change.steps] == [
-        ("replace-disk", ("hv2",)),
-        ("brick-storage", ("hv2",)),
-        ("reset-bricks", ("hv2",)),
-    ]
     scripts = _change_scripts(change_out, the_change)
+    assert [script.name for _, script in scripts] == NEW_MACHINE_OR_DISK
     plan = the_change.after
     addresses, names = storage_pool_of(plan)
     with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
@@ -265,7 +266,8 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
         stale = f"UUID=0e0e0e0e-dead-dead-dead-0e0e0e0e0e0e {mount_point} xfs inode64 0 0\n"
         fstab.write_text("/dev/vda1 / xfs defaults 0 0\n" + stale)
         dry = [_ok(pool.run_script(host, script, DRY_RUN="1")) for host, script in scripts]
-        assert "would run: gluster volume reset-brick engine" in dry[1], dry[1]
+        assert "nothing to do here" in dry[0], dry[0]  # its glusterd knows the pool
+        assert "would run: gluster volume reset-brick engine" in dry[2], dry[2]
         assert fstab.read_text().endswith(stale)
         done = [_ok(pool.run_script(host, script)) for host, script in scripts]
         assert fstab.read_text() == (
@@ -273,12 +275,12 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
             f"# confgen change: the disk of this filesystem was replaced: {stale}"
         )
         for volume in ("engine", "data"):
-            assert "volume reset-brick: success: reset-brick start operation successful" in done[1]
+            assert "volume reset-brick: success: reset-brick start operation successful" in done[2]
             assert (
                 "Launching heal operation to perform full self heal on volume "
-                f"{volume} has been successful" in done[1]
-            ), done[1]
-        assert done[1].count("reset-brick commit force operation successful") == 2, done[1]
+                f"{volume} has been successful" in done[2]
+            ), done[2]
+        assert done[2].count("reset-brick commit force operation successful") == 2, done[2]
         for path in paths:
             _ok(pool.run("hv2", "getfattr", "-n", "trusted.glusterfs.volume-id", path))
         status = pool.gluster("hv1", "volume", "status").stdout
@@ -297,11 +299,95 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
             stand_in, "engine", volume, commit
         )[0::3]
         for words in ([brick, "start"], commit):
-            assert _reset_brick(stand_in, "engine", volume, words)[1] in done[1]
+            assert _reset_brick(stand_in, "engine", volume, words)[1] in done[2]
         for host, script in scripts:
             again = _ok(pool.run_script(host, script))
             assert "volume reset-brick:" not in again, again
             assert "Launching heal" not in again, again
+
+
+def test_new_machine_on_real_glusterds(tmp_path: Path) -> None:
+    """--replace hv2 where hv2 is a new machine of the same name and address: its glusterd of a
+    UUID of its own and no peer, its brick folders empty. The change's Gluster scripts run on
+    it unchanged: the dry run changes nothing; the run gives glusterd the UUID the pool knows
+    hv2 by, probes a member, restarts glusterd, and puts the bricks back; then the pool is as
+    before, every brick online, and a rerun changes nothing. The gluster stand-in's answers to
+    a new machine are held to the real ones on the way."""
+    bricks = str(tmp_path / "a" / "bricks")
+    text = el9(3, mount_point=bricks)
+    before = confgen.loads(text)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    the_change = confgen.change(before, before, replace=["hv2"])
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    scripts = _change_scripts(change_out, the_change)
+    assert [script.name for _, script in scripts] == NEW_MACHINE_OR_DISK
+    plan = the_change.after
+    addresses, names = storage_pool_of(plan)
+    with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
+        _day_one(pool, from_out, the_change.before)
+        built = _state(pool, plan)
+        status = pool.gluster("hv1", "peer", "status").stdout
+        old = re.search(r"Hostname: 10\.20\.0\.12\nUuid: (\S+)", status).group(1)  # type: ignore[union-attr]
+        info = tmp_path / "a" / "hv2" / "lib" / "glusterd.info"
+
+        pool.new_machine("hv2")
+        paths = [b.path for v in plan.volumes for b in v.bricks if b.host == "hv2"]
+        root = tmp_path / "a" / "hv2" / "root"
+        for path in paths:
+            _ok(pool.run("hv2", "rm", "-rf", path))
+            _ok(pool.run("hv2", "mkdir", "-p", path))
+            (root / path.lstrip("/")).mkdir(parents=True)  # as the script sees it
+        fstab = root / "etc" / "fstab"
+        fstab.parent.mkdir(parents=True)
+        fstab.write_text("/dev/vda1 / xfs defaults 0 0\n")
+        fresh = info.read_text()
+        assert f"UUID={old}\n" not in fresh
+        # What the stand-in says of a new machine, as the real glusterds say it.
+        stand_in = {
+            "target": "ovirt45-el9",
+            "hosts": {
+                name: {"peer": str(a.ip), "storage": str(a.ip), "active": ["glusterd"]}
+                for name, a in addresses.items()
+            },
+            "first": "hv1",
+            "peers": ["10.20.0.12", "10.20.0.13"],
+            "volumes": {},
+        }
+        hosts: dict[str, dict[str, object]] = stand_in["hosts"]  # type: ignore[assignment]
+        hv1, hv2 = hosts["hv1"], hosts["hv2"]
+        hv2["new_glusterd"] = {"uuid": fresh.split("\n")[0].removeprefix("UUID=")}
+        for words in (["peer", "status"], ["peer", "probe", "10.20.0.11"]):
+            real = pool.run("hv2", "gluster", "--mode=script", *words)
+            fake = answer(stand_in, hv2, words)
+            assert (real.returncode, real.stdout, real.stderr) == (fake[0], fake[1], fake[3]), words
+        # Once hv1's glusterd has reconnected to the new one (it retries every few seconds):
+        rejected = f"Hostname: 10.20.0.12\nUuid: {old}\nState: Peer Rejected (Connected)\n"
+        for _ in range(60):
+            if rejected in pool.gluster("hv1", "peer", "status").stdout:
+                break
+            time.sleep(1)
+        assert rejected in pool.gluster("hv1", "peer", "status").stdout
+        fake_status = answer(stand_in, hv1, ["peer", "status"])[1]
+        assert "State: Peer Rejected (Connected)" in fake_status.split("Hostname: 10.20.0.12")[1]
+
+        # The first script's dry run; the later ones read the pool the first gives back.
+        dry = _ok(pool.run_script("hv2", scripts[0][1], DRY_RUN="1"))
+        assert "would run: systemctl stop glusterd" in dry, dry
+        assert "would run: gluster peer probe 10.20.0.11" in dry, dry
+        assert info.read_text() == fresh
+        done = [_ok(pool.run_script(host, script)) for host, script in scripts]
+        assert f"10.20.0.11 knows hv2 as {old}" in done[0], done[0]
+        assert info.read_text().startswith(f"UUID={old}\n"), info.read_text()
+        assert done[2].count("reset-brick commit force operation successful") == 2, done[2]
+        status = pool.gluster("hv1", "volume", "status").stdout
+        assert not re.search(r"^Brick .*\bN\s+N/A", status, re.MULTILINE), status
+        assert _state(pool, plan) == built
+        for host, script in scripts:
+            again = _ok(pool.run_script(host, script))
+            assert "nothing to do here" in again or "volume reset-brick:" not in again, again
+            assert "would run" not in again
+        assert info.read_text().startswith(f"UUID={old}\n")
 
 
 def _replica_2(text: str, *names: str) -> str:

@@ -79,13 +79,12 @@ def change(
         # proc-Reinstalling_an_Existing_Host_as_a_Self-Hosted_Engine_Node.adoc).
         names = ", ".join(r.host for r in pool.replace)
         notes.append(
-            f"A replaced host ({names}) that is a new machine, not a new disk, stops at its "
-            "first change step, which says how to give it back its Gluster identity (its old "
-            "UUID and peers); run the step again after that. Its engine side is then yours: "
-            "in the Administration Portal, put it into maintenance and Reinstall it with "
-            "Hosted Engine DEPLOY (oVirt-site, Reinstalling an Existing Host as a Self-Hosted "
-            "Engine Node); confgen change does not plan that part. A new disk needs nothing of "
-            "the engine"
+            f"A replaced host ({names}) that is a new machine gets its packages, firewall and "
+            "Gluster identity (its old UUID, the pool's peers and volumes) from its steps "
+            "here. Its engine side is then yours: in the Administration Portal, put it into "
+            "maintenance and Reinstall it with Hosted Engine DEPLOY (oVirt-site, "
+            "Reinstalling an Existing Host as a Self-Hosted Engine Node); confgen change does "
+            "not plan that part. A new disk needs nothing of the engine"
         )
     if new:
         # TO's step 00 on every host: every name of TO resolves on each; the joined hosts
@@ -166,11 +165,13 @@ def change(
 def replaced(
     before: El9Plan, after: El9Plan, replacement: gluster_change.Replacement, data: dict[str, Any]
 ) -> list[ChangeSpec]:
-    """A replaced host's steps: check that it is a new disk in a host the pool knows, and
-    forget its dead brick filesystems; TO's brick step makes them again; then its bricks put
-    back with reset-brick and healed."""
+    """A replaced host's steps: TO's day-1 steps up to its firewall (a new machine's
+    packages); its glusterd given its old UUID and pool back if it is a new machine; its dead
+    brick filesystems forgotten; TO's brick step makes them again; then its bricks put back
+    with reset-brick and healed."""
     name = replacement.host
     storage = after.brick_storage[name]
+    member = next(h for h in after.hosts if h.name == name)
     own = {
         **data,
         "replaced": replacement.host,
@@ -178,6 +179,8 @@ def replaced(
         # Its scripts run on it, not on the member: the pool as it sees it.
         "before_peers": gluster_change.peers_seen_from(before, name),
         "after_peers": gluster_change.peers_seen_from(after, name),
+        # Its own names, by which the pool's members know it.
+        "own": {"peer": member.peer, "address": str(member.storage_address)},
         # FROM's peers that stay (the pool check's), as it sees them.
         "staying_peers": [
             p
@@ -186,6 +189,18 @@ def replaced(
         ],
     }
     return [
+        # A new machine is built as day 1 builds a host, up to its storage; on a host that
+        # kept its root disk these steps find everything done.
+        *day_one(after, "preflight", (name,)),
+        *day_one(after, "install-packages", (name,)),
+        *day_one(after, "firewall", (name,)),
+        ChangeSpec(
+            slug="rejoin-pool",
+            title=f"Give {name}'s glusterd its place in the pool back, if it is a new machine",
+            hosts=(name,),
+            template=f"{GLUSTER}/rejoin-pool.sh.j2",
+            data=own,
+        ),
         ChangeSpec(
             slug="replace-disk",
             title=f"Check that {name} is in the pool, and forget its dead brick filesystems",

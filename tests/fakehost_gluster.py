@@ -403,6 +403,16 @@ def glusterd_started(state: dict[str, Any], me: dict[str, Any], host: str, root:
         me["volumes_from_pool"] = True
 
 
+# The CLI when no glusterd answers it: the message on standard output (cli_out), exit 1
+# (glusterfs v10.3 cli/src/cli-cmd.c:123-128; seen with glusterd 10.3, --remote-host included).
+NOT_CONNECTED: Answer = (
+    1,
+    "Connection failed. Please check if gluster daemon is operational.\n",
+    False,
+    "",
+)
+
+
 def _remote(state: dict[str, Any], remote: str) -> tuple[str, dict[str, Any]] | None:
     """The host whose glusterd `gluster --remote-host=REMOTE` reaches: its storage address or
     the name it was probed by."""
@@ -460,13 +470,13 @@ def answer(
         # the scripts ask.
         reached = _remote(state, remote)
         if reached is None:
-            return _fail("Connection failed. Please check if gluster daemon is operational.")
+            return NOT_CONNECTED
         if words[:2] != ["peer", "status"]:
             return _fail(f"fakehost: gluster --remote-host {' '.join(words)} is not modelled")
         me = reached[1]
     if "glusterd" not in me["active"]:
         # The CLI talks to the local glusterd only.
-        return _fail("Connection failed. Please check if gluster daemon is operational.")
+        return NOT_CONNECTED
     if "new_glusterd" in me:
         return _new_machine(state, me, words)
     if words[:2] == ["peer", "status"]:

@@ -361,6 +361,15 @@ def test_new_machine_on_real_glusterds(tmp_path: Path) -> None:
             real = pool.run("hv2", "gluster", "--mode=script", *words)
             fake = answer(stand_in, hv2, words)
             assert (real.returncode, real.stdout, real.stderr) == (fake[0], fake[1], fake[3]), words
+        # A member asked over the network, and an address where no glusterd answers.
+        for remote in ("10.20.0.11", "10.20.0.99"):
+            real = pool.run("hv2", "gluster", f"--remote-host={remote}", "peer", "status")
+            fake = answer(stand_in, hv2, ["peer", "status"], remote=remote)
+            assert (real.returncode, real.stderr) == (fake[0], fake[3]), remote
+            if remote == "10.20.0.99":
+                assert real.stdout == fake[1]
+            else:
+                assert f"Hostname: 10.20.0.12\nUuid: {old}\n" in real.stdout
         # Once hv1's glusterd has reconnected to the new one (it retries every few seconds):
         rejected = f"Hostname: 10.20.0.12\nUuid: {old}\nState: Peer Rejected (Connected)\n"
         for _ in range(60):

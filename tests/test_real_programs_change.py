@@ -167,7 +167,7 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
     """shellcheck finds nothing in the change scripts of a pair of each target, of hosts
     leaving and of a replaced disk (every change template rendered: probe, create, add-brick,
     public addresses, remove-brick, the leaving host's services, the nodes file, detach, the
-    replaced disk and its bricks reset)."""
+    engine's side of el9 hosts leaving, the replaced host's rejoin, disk and bricks reset)."""
     shellcheck = require("shellcheck", "shellcheck")
     el7_volumes = (
         ("engine", (1, 2, 3), True),
@@ -202,6 +202,8 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
     )
     replace = {len(pairs): ["hv2"]}
     pairs.append((el9(3), el9(3)))
+    # el9 hosts leaving: their bricks out, the engine's side, the detach.
+    pairs.append((el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))), el9(3)))
     scripts = []
     for i, (before, after) in enumerate(pairs):
         out = tmp_path / str(i)
@@ -216,7 +218,9 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
         "create-volumes.sh",
         "add-bricks.sh",
         "public-addresses.sh",
+        "rejoin-pool.sh",
         "replace-disk.sh",
+        "engine-remove-hosts.sh",
         "reset-bricks.sh",
         "ctdb-nodes.sh",
         "remove-bricks.sh",

@@ -368,9 +368,10 @@ def pool_uuid(state: dict[str, Any], host: str) -> str:
     return f"{number:08x}-0000-4000-8000-{number:012x}"
 
 
-# A new machine under an old name: its glusterd has a UUID of its own, written into
-# /var/lib/glusterd/glusterd.info when it first starts (glusterfs v10.3 glusterd.c
-# glusterd_uuid_init), and no peer. The host's "new_glusterd" holds the UUID it runs with and the
+# A new machine under an old name: its glusterd has a UUID of its own, made and written into
+# /var/lib/glusterd/glusterd.info when it is first asked for (glusterfs v10.3 MY_UUID,
+# glusterd.h:800-810; seen missing right after a first start in the e2e containers), and no
+# peer. The host's "new_glusterd" holds the UUID it runs with and the
 # member that accepted its probe; the rest of the pool still knows the host by its old UUID.
 # Seen with Debian's glusterd 10.3 (tests/test_real_programs_change.py): the pool shows it as
 # "Peer Rejected (Connected)"; its probe of a member fails while its UUID is new ("is either
@@ -393,18 +394,17 @@ def glusterd_started(state: dict[str, Any], me: dict[str, Any], host: str, root:
     if new is None:
         return
     info = root / INFO
-    if not info.is_file():
-        info.parent.mkdir(parents=True, exist_ok=True)
-        info.write_text(f"UUID={FRESH_UUID}\noperating-version=100000\n")
-    lines = info.read_text().splitlines()
-    new["uuid"] = next((line[5:] for line in lines if line.startswith("UUID=")), FRESH_UUID)
+    lines = info.read_text().splitlines() if info.is_file() else []
+    new["uuid"] = next((line[5:] for line in lines if line.startswith("UUID=")), None)
     if new.get("accepted") and new["uuid"] == pool_uuid(state, host):
         del me["new_glusterd"]
         me["volumes_from_pool"] = True
 
 
-# The CLI when no glusterd answers it: the message on standard output (cli_out), exit 1
-# (glusterfs v10.3 cli/src/cli-cmd.c:123-128; seen with glusterd 10.3, --remote-host included).
+# The CLI when no glusterd answers it (the connection refused): the message on standard output
+# (cli_out), exit 1 (glusterfs v10.3 cli/src/cli.c:313-321; seen with glusterd 10.3,
+# --remote-host included). A host that drops the packets instead makes it wait 120 s and exit
+# 110 (cli-cmd.c:123-129): not modelled, no fake host drops packets.
 NOT_CONNECTED: Answer = (
     1,
     "Connection failed. Please check if gluster daemon is operational.\n",
@@ -426,6 +426,17 @@ def _new_machine(state: dict[str, Any], me: dict[str, Any], words: list[str]) ->
     """What a new machine's glusterd answers: no peer until a member accepted its probe, no
     volume; a call the scripts do not make there is not modelled, and fails saying so."""
     new = me["new_glusterd"]
+    if words[:2] == ["system::", "uuid"]:
+        # `system:: uuid get` answers MY_UUID, which a glusterd that has none yet makes and
+        # writes into glusterd.info with its operating-version (glusterd.h:800-810,
+        # glusterd.c:141-183, glusterd-handler.c:1677; "UUID: %s", cli-rpc-ops.c:1209).
+        made = new.get("uuid") is None
+        if made:
+            info = Path(state["roots"]) / _host_of(state, me["peer"]) / INFO  # type: ignore[operator]
+            info.parent.mkdir(parents=True, exist_ok=True)
+            info.write_text(f"UUID={FRESH_UUID}\noperating-version=100000\n")
+            new["uuid"] = FRESH_UUID
+        return _ok(f"UUID: {new['uuid']}\n", change=made)
     if words[:2] == ["peer", "status"]:
         member = new.get("accepted")
         if member is None:

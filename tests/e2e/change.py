@@ -41,9 +41,12 @@ WRITER_ERRORS = "/tmp/e2e-writer.errors"
 @attrs.frozen
 class NewDisks:
     """A link of a chain: the cluster file stays, the brick disks of `hosts` die and new empty
-    ones take their place (each host off meanwhile), then `confgen change --replace` for each."""
+    ones take their place (each host off meanwhile), then `confgen change --replace` for each.
+    With `new_machine`, each host is a new machine of its name and addresses: its root
+    reinstalled as well (a minimal install, as before day 1)."""
 
     hosts: tuple[str, ...]
+    new_machine: bool = False
 
 
 ChainLink = str | NewDisks
@@ -204,15 +207,22 @@ class ChangingCluster(Cluster):
                 return False
         return True
 
-    def replace_disks(self, hosts: tuple[str, ...]) -> None:
+    def replace_disks(self, link: NewDisks) -> None:
         """Each host loses power, its disks are swapped for new empty ones, and it boots: its
-        fstab still names the old filesystems, its bricks cannot start."""
-        for name in hosts:
+        fstab still names the old filesystems, its bricks cannot start. A new machine boots
+        from a root as it was before day 1, its disks empty."""
+        for name in link.hosts:
             container = self.hosts[name]
             container.power_off(hard=True)
             self.machines.new_disks(name)
-            self.target_for(name).disks_replaced(container)
-            container.boot()
+            if link.new_machine:
+                self.machines.new_root(name)
+                self.prepare(container, next(h for h in self.plan.hosts if h.name == name))
+                container.boot()
+                self.target_for(name).installed(container)
+            else:
+                self.target_for(name).disks_replaced(container)
+                container.boot()
 
     def check_new_bricks_hold_kept_files(self, label: str, hosts: tuple[str, ...]) -> None:
         """The files written before the changes are on each new brick of a volume that is one
@@ -234,7 +244,7 @@ class ChangingCluster(Cluster):
 
     def change(self, label: str, link: ChainLink) -> bool:
         if isinstance(link, NewDisks):
-            self.replace_disks(link.hosts)
+            self.replace_disks(link)
             after, replace = self.cluster, list(link.hosts)
         else:
             after, replace = confgen.loads(link), []
@@ -302,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tests.e2e.change",
         description="Build FROM on a real cluster of containers with confgen's scripts, "
-        "replace the disks of each --new-disk host (confgen change --replace), run the change "
+        "replace the disks of each --new-disk host and each --new-machine host whole (confgen "
+        "change --replace), run the change "
         "into each next file, check the cluster after each, and print `N passed, M failed`.",
     )
     parser.add_argument("files", type=Path, nargs="+", help="cluster files, FROM first")
@@ -313,14 +324,25 @@ def main(argv: list[str] | None = None) -> int:
         metavar="HOST",
         help="after FROM is built, HOST's brick disk dies and a new empty one takes its place",
     )
+    parser.add_argument(
+        "--new-machine",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="then HOST is a new machine of its name and addresses (root and disks new)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, disks)")
     args = parser.parse_args(argv)
     chain: list[ChainLink] = [args.files[0].read_text()]
     if args.new_disk:
         chain.append(NewDisks(tuple(args.new_disk)))
+    if args.new_machine:
+        chain.append(NewDisks(tuple(args.new_machine), new_machine=True))
     chain += [f.read_text() for f in args.files[1:]]
     if len(chain) < 2:
-        parser.error("give FROM and at least one file to change it into, or --new-disk")
+        parser.error(
+            "give FROM and at least one file to change it into, or --new-disk/--new-machine"
+        )
     return run_in_work_folder(lambda work, report: run_chain(chain, work, report), args.keep)
 
 

@@ -155,7 +155,7 @@ class Cluster:
 
     def lay_out(self) -> None:
         """A container for each host, on its disk what the host has before it first boots."""
-        nameserver = self.serve_dns()
+        self.nameserver = self.serve_dns()
         base = rootfs()
         for host in self.machine_hosts():
             container = self.machines.add(
@@ -165,15 +165,16 @@ class Cluster:
                 self.devices(host),
             )
             self.prepare(container, host)
-            container.write("/etc/resolv.conf", f"nameserver {nameserver}\n")
 
     @property
     def hosts(self) -> dict[str, Container]:
         return self.machines.containers
 
     def prepare(self, container: Container, host: confgen.planner.HostPlan) -> None:
-        """The host's name, its addresses on each network, and the test's own limits."""
+        """The host's name, its addresses on each network, its DNS server, and the test's own
+        limits."""
         container.write("/etc/hostname", f"{host.name}\n")
+        container.write("/etc/resolv.conf", f"nameserver {self.nameserver}\n")
         container.write("/etc/hosts", "127.0.0.1 localhost\n")
         networks = {n.name: n for n in self.cluster.networks}
         for network, interface in sorted(host.host.interfaces.items()):

@@ -431,6 +431,18 @@ class Machines:
         for inside in container.devices:
             container.devices[inside] = self._disk(device_size)
 
+    def new_root(self, name: str) -> None:
+        """Host `name`'s root filesystem as it was before the host first booted: what it wrote
+        since (its overlay's upper layer) is gone, as when a machine is reinstalled. The host
+        must be off."""
+        container = self.containers[name]
+        if container.init_pid() is not None:
+            raise MachineError(f"{name}: its root is reinstalled while it is off")
+        sh("umount", str(container.merged))
+        for folder in ("upper", "overlay-work"):
+            shutil.rmtree(container.work / folder)
+        container.mount_overlay()
+
     def serve(self, network: str, address: str, argv: Sequence[str]) -> None:
         """Give `address` (ADDRESS/PREFIX) to the bridge of `network` and run `argv` in the
         containers' network namespace, beside them on that network, until close()."""

@@ -30,10 +30,14 @@ EL7_CHAIN: list[ChainLink] = [
 
 # hv2's brick disk dies and a new empty one takes its place (`--replace hv2`: the old
 # filesystems forgotten, the new disk's made, each brick put back with reset-brick and healed);
-# then three hosts to six, the data volume grown from 1 x 3 to 2 x 3 (add-brick, rebalance).
+# then hv3 is a new machine of its name and addresses (`--replace hv3`: built by its day-1
+# steps, its glusterd given the pool's UUID for it and the pool back, its bricks put back and
+# healed); then three hosts to six, the data volume grown from 1 x 3 to 2 x 3 (add-brick,
+# rebalance).
 EL9_CHAIN: list[ChainLink] = [
     el9(3),
     NewDisks(("hv2",)),
+    NewDisks(("hv3",), new_machine=True),
     el9(6, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)))),
 ]
 

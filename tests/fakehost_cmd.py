@@ -156,6 +156,13 @@ if PROGRAM == "systemctl":
     if verb == "reload":
         me.setdefault("reloaded", []).append(units[0])
         done(change=True)
+    if verb == "reset-failed":
+        # systemctl(1): resets a unit's failed state and its start rate limit counter; no unit
+        # fails on the fake cluster, so there is nothing more to keep. The scripts reset only
+        # units they installed; one systemd does not know is not modelled.
+        if not unit_known(units[0]):
+            done(1, err=f"fakehost: systemctl reset-failed {units[0]}: not modelled\n")
+        done(change=True)
     if verb in ("enable", "disable", "start", "stop", "restart", "reload-or-restart"):
         for unit in units:
             # systemctl(1): "Failed to start X.service: Unit not found.", exit 5 (systemd 219)

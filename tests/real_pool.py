@@ -65,7 +65,7 @@ exec sleep infinity
 # (glusterfs v10.3 extras/systemd/glusterd.service.in, the unit of the EL9 packages): Type=forking,
 # `glusterd -p /run/glusterd.pid`, KillMode=process (a stop ends glusterd alone, its bricks run
 # on), SuccessExitStatus=15 (SIGTERM is how it stops). start and stop do nothing when the unit
-# is already so; is-active answers by exit code.
+# is already so; is-active answers by exit code; reset-failed has no start limit to reset.
 _SYSTEMCTL = r"""#!/bin/bash
 set -eu
 quiet=no
@@ -78,7 +78,7 @@ for word in "$@"; do
     esac
 done
 [ "${#words[@]}" = 2 ] && [ "${words[1]%.service}" = glusterd ] || {
-    echo "systemctl (real pool): only start, stop, restart and is-active of glusterd: $*" >&2
+    echo "systemctl (real pool): only start, stop, restart, reset-failed and is-active of glusterd: $*" >&2
     exit 1
 }
 running() { [ -s /run/glusterd.pid ] && kill -0 "$(cat /run/glusterd.pid)" 2>/dev/null; }
@@ -96,6 +96,7 @@ case ${words[0]} in
     start) start ;;
     stop) stop ;;
     restart) stop; start ;;
+    reset-failed) ;;  # no start rate limit here
     is-active)
         if running; then state=active; else state=inactive; fi
         [ "$quiet" = yes ] || echo "$state"

@@ -297,6 +297,18 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
         again = fake.run(host, script)
         assert again.returncode == 0, again.stdout + again.stderr
     assert fake.changes()[calls:] == []
+    # A run of the rejoin step that stopped after its first restart: its marker left, glusterd
+    # still with the pool's volumes as the pool sent them. Run again, it goes on from there.
+    marker = fake.root("hv2") / "var/lib/confgen/rejoin-pool"
+    marker.touch()
+    fake.state["hosts"]["hv2"]["volumes_from_pool"] = True
+    fake.save()
+    rejoin = next((h, s) for h, s in steps if s.endswith("-rejoin-pool.sh"))
+    again = fake.run(*rejoin)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "an earlier run of this step stopped before its end" in again.stdout
+    assert not marker.exists()
+    assert "volumes_from_pool" not in fake.state["hosts"]["hv2"]
 
 
 def _ctdb(fake: FakeCluster) -> dict[str, object]:

@@ -187,10 +187,12 @@ stands, usually the committed one) to TO (the file as wanted), into OUT:
 
 Both files are loaded and validated on their own (each problem with its file, line and key
 path), must be of one target, and every difference must be one confgen change takes: new
-volumes, volumes grown by whole replica sets, hosts joining (on ovirt35-el7 with the CTDB
-nodes file and the hosted-engine deploy), firewall rules added, the CTDB public addresses
-(ovirt35-el7). Anything else is refused with its key path,
-why, and how to do it by hand; nothing is written then. A pair with nothing to do writes a
+volumes, volumes grown or shrunk by whole replica sets, hosts joining (on ovirt35-el7 with the
+CTDB nodes file and the hosted-engine deploy), hosts leaving (their bricks out first), a
+replica count lowered by one (ovirt35-el7),
+firewall rules added, the CTDB public addresses (ovirt35-el7), and with --replace a host's new
+brick disk or a new machine of its name (ovirt45-el9). Anything else is refused with its key
+path, why, and how to do it by hand; nothing is written then. A pair with nothing to do writes a
 CHANGE.md that says so, and exits 0.
 
 Every change script checks first that the live cluster is FROM (or already TO), stopping with
@@ -372,7 +374,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="HOST",
-        help="HOST is a new disk or machine under the same name and addresses (refused for now)",
+        help="HOST has a new brick disk, or is a new machine, under the same name and addresses: "
+        "its steps come first (ovirt45-el9; ovirt35-el7 refuses it, saying how by hand)",
     )
     changer.add_argument(
         "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"

@@ -189,11 +189,11 @@ Both files are loaded and validated on their own (each problem with its file, li
 path), must be of one target, and every difference must be one confgen change takes: new
 volumes, volumes grown or shrunk by whole replica sets, hosts joining (on ovirt35-el7 with the
 CTDB nodes file and the hosted-engine deploy), hosts leaving (their bricks out first), a
-replica count lowered by one (ovirt35-el7),
-firewall rules added, the CTDB public addresses (ovirt35-el7), and with --replace a host's new
-brick disk or a new machine of its name (ovirt45-el9). Anything else is refused with its key
-path, why, and how to do it by hand; nothing is written then. A pair with nothing to do writes a
-CHANGE.md that says so, and exits 0.
+replica count lowered by one (ovirt35-el7), firewall rules added, the CTDB public addresses
+(ovirt35-el7), and with --replace a host's new brick disk or a new machine of its name
+(ovirt45-el9). Anything else is refused with its key path, why, and how to do it by hand;
+nothing is written then. A pair with nothing to do writes a CHANGE.md that says so, and exits
+0.
 
 Every change script checks first that the live cluster is FROM (or already TO), stopping with
 each difference named otherwise; runs again as a no-op; has DRY_RUN=1. OUT is written as

@@ -361,7 +361,11 @@ def test_new_machine_on_real_glusterds(tmp_path: Path) -> None:
         hosts: dict[str, dict[str, object]] = stand_in["hosts"]  # type: ignore[assignment]
         hv1, hv2 = hosts["hv1"], hosts["hv2"]
         hv2["new_glusterd"] = {"uuid": fresh.split("\n")[0].removeprefix("UUID=")}
-        for words in (["peer", "status"], ["peer", "probe", "10.20.0.11"]):
+        for words in (
+            ["peer", "status"],
+            ["peer", "probe", "10.20.0.11"],
+            ["system::", "uuid", "get"],
+        ):
             real = pool.run("hv2", "gluster", "--mode=script", *words)
             fake = answer(stand_in, hv2, words)
             assert (real.returncode, real.stdout, real.stderr) == (fake[0], fake[1], fake[3]), words

@@ -235,6 +235,20 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
 NEW_MACHINE_OR_DISK = ["04-rejoin-pool.sh", "05-replace-disk.sh", "07-reset-bricks.sh"]
 
 
+def _hv2_replaced(tmp_path: Path) -> tuple[confgen.ChangePlan, Path, list[tuple[str, Path]]]:
+    """An el9 pool of three whose bricks are under the pool's own folder, `--replace hv2`:
+    the change, FROM's tree (rendered) and the change scripts in order, with their hosts."""
+    text = el9(3, mount_point=str(tmp_path / "a" / "bricks"))
+    before = confgen.loads(text)
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    the_change = confgen.change(before, before, replace=["hv2"])
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    scripts = _change_scripts(change_out, the_change)
+    assert [script.name for _, script in scripts] == NEW_MACHINE_OR_DISK
+    return the_change, from_out, scripts
+
+
 def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
     """--replace hv2 with a new disk: its brick folders empty and without their volume's ID
     (as TO's brick step leaves a new filesystem), its glusterd and peers kept. The change
@@ -242,15 +256,7 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
     back with reset-brick start / commit force, the volumes heal to 0 entries; then every
     brick is online, the volumes are as before, and a rerun changes nothing. (A new machine
     of the same name: test_new_machine_on_real_glusterds.)"""
-    bricks = str(tmp_path / "a" / "bricks")
-    text = el9(3, mount_point=bricks)
-    before, after = confgen.loads(text), confgen.loads(text)
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    the_change = confgen.change(before, after, replace=["hv2"])
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    scripts = _change_scripts(change_out, the_change)
-    assert [script.name for _, script in scripts] == NEW_MACHINE_OR_DISK
+    the_change, from_out, scripts = _hv2_replaced(tmp_path)
     plan = the_change.after
     addresses, names = storage_pool_of(plan)
     with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
@@ -317,15 +323,7 @@ def test_new_machine_on_real_glusterds(tmp_path: Path) -> None:
     hv2 by, probes a member, restarts glusterd, and puts the bricks back; then the pool is as
     before, every brick online, and a rerun changes nothing. The gluster stand-in's answers to
     a new machine are held to the real ones on the way."""
-    bricks = str(tmp_path / "a" / "bricks")
-    text = el9(3, mount_point=bricks)
-    before = confgen.loads(text)
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    the_change = confgen.change(before, before, replace=["hv2"])
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    scripts = _change_scripts(change_out, the_change)
-    assert [script.name for _, script in scripts] == NEW_MACHINE_OR_DISK
+    the_change, from_out, scripts = _hv2_replaced(tmp_path)
     plan = the_change.after
     addresses, names = storage_pool_of(plan)
     with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:

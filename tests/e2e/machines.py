@@ -247,7 +247,7 @@ done
         if self.launcher is None or self.launcher.poll() is not None:
             return None
         for child in children(self.launcher.pid):
-            if Path(f"/proc/{child}/comm").read_text().strip() == "systemd-nspawn":
+            if _command_of(child) == "systemd-nspawn":
                 return child
         return None
 
@@ -365,6 +365,15 @@ done
                 raise MachineError(f"{self.name}: nspawn ended instead of rebooting")
             time.sleep(0.5)
         raise MachineError(f"{self.name}: did not reboot within {seconds}s")
+
+
+def _command_of(pid: int) -> str | None:
+    """The process's command name; None once it has ended (it may, between listing and
+    reading: a launcher's short-lived children do)."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return None
 
 
 def children(pid: int) -> list[int]:

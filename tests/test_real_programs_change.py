@@ -235,6 +235,24 @@ def test_shellcheck_reads_every_change_script(tmp_path: Path) -> None:
 NEW_MACHINE_OR_DISK = ["04-rejoin-pool.sh", "05-replace-disk.sh", "07-reset-bricks.sh"]
 
 
+def _hv2_bricks_empty(
+    pool: GlusterPool, plan: confgen.Plan, tmp_path: Path, fstab_text: str
+) -> tuple[list[str], Path]:
+    """hv2's brick folders gone and made again empty, as TO's brick step makes them on a new
+    filesystem (and below its CONFGEN_ROOT, as the scripts see them), its fstab `fstab_text`:
+    the brick paths and the fstab."""
+    paths = [b.path for v in plan.volumes for b in v.bricks if b.host == "hv2"]
+    root = tmp_path / "a" / "hv2" / "root"
+    for path in paths:
+        _ok(pool.run("hv2", "rm", "-rf", path))
+        _ok(pool.run("hv2", "mkdir", "-p", path))
+        (root / path.lstrip("/")).mkdir(parents=True)
+    fstab = root / "etc" / "fstab"
+    fstab.parent.mkdir(parents=True)
+    fstab.write_text(fstab_text)
+    return paths, fstab
+
+
 def _hv2_replaced(tmp_path: Path) -> tuple[confgen.ChangePlan, Path, list[tuple[str, Path]]]:
     """An el9 pool of three whose bricks are under the pool's own folder, `--replace hv2`:
     the change, FROM's tree (rendered) and the change scripts in order, with their hosts."""
@@ -262,19 +280,12 @@ def test_replace_disk_on_real_glusterds(tmp_path: Path) -> None:
     with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
         _day_one(pool, from_out, the_change.before)
         built = _state(pool, plan)
-        paths = [b.path for v in plan.volumes for b in v.bricks if b.host == "hv2"]
-        # The new disk: hv2's brick folders gone and made again empty, as the brick step
-        # makes them on a new filesystem; the fstab line of the old one left behind.
-        root = tmp_path / "a" / "hv2" / "root"
-        for path in paths:
-            _ok(pool.run("hv2", "rm", "-rf", path))
-            _ok(pool.run("hv2", "mkdir", "-p", path))
-            (root / path.lstrip("/")).mkdir(parents=True)  # as the script sees it
-        fstab = root / "etc" / "fstab"
-        fstab.parent.mkdir(parents=True)
+        # The new disk: the fstab line of the old one left behind.
         mount_point = plan.brick_storage["hv2"].volumes[0].mount_point
         stale = f"UUID=0e0e0e0e-dead-dead-dead-0e0e0e0e0e0e {mount_point} xfs inode64 0 0\n"
-        fstab.write_text("/dev/vda1 / xfs defaults 0 0\n" + stale)
+        paths, fstab = _hv2_bricks_empty(
+            pool, plan, tmp_path, "/dev/vda1 / xfs defaults 0 0\n" + stale
+        )
         dry = [_ok(pool.run_script(host, script, DRY_RUN="1")) for host, script in scripts]
         assert "nothing to do here" in dry[0], dry[0]  # its glusterd knows the pool
         assert "would run: gluster volume reset-brick engine" in dry[2], dry[2]
@@ -334,15 +345,7 @@ def test_new_machine_on_real_glusterds(tmp_path: Path) -> None:
         info = tmp_path / "a" / "hv2" / "lib" / "glusterd.info"
 
         pool.new_machine("hv2")
-        paths = [b.path for v in plan.volumes for b in v.bricks if b.host == "hv2"]
-        root = tmp_path / "a" / "hv2" / "root"
-        for path in paths:
-            _ok(pool.run("hv2", "rm", "-rf", path))
-            _ok(pool.run("hv2", "mkdir", "-p", path))
-            (root / path.lstrip("/")).mkdir(parents=True)  # as the script sees it
-        fstab = root / "etc" / "fstab"
-        fstab.parent.mkdir(parents=True)
-        fstab.write_text("/dev/vda1 / xfs defaults 0 0\n")
+        _hv2_bricks_empty(pool, plan, tmp_path, "/dev/vda1 / xfs defaults 0 0\n")
         fresh = info.read_text()
         assert f"UUID={old}\n" not in fresh
         # What the stand-in says of a new machine, as the real glusterds say it.

@@ -502,6 +502,14 @@ def answer(
             if host is not None and "new_glusterd" in state["hosts"][host]:
                 new = state["hosts"][host]["new_glusterd"]
                 in_cluster = "Accepted peer request" if new.get("accepted") else "Peer Rejected"
+                if "seen_as" in new and not new.get("accepted"):
+                    # A member's view of a new machine before it has rejected the member:
+                    # "Peer in Cluster (Disconnected)" until the member's reconnection, tried
+                    # every 3 s (glusterfs v10.3 rpc/rpc-lib/src/rpc-clnt.c:393), reaches it;
+                    # "Connected" from then (glusterd-handler.c:6274), "Peer in Cluster" until
+                    # the new glusterd's answer to its friend request (glusterd-sm.c:1250,
+                    # :1260). Seen in the e2e containers.
+                    in_cluster, state_name = new["seen_as"]
             # A peer that probed others is known to them by the address it came from until
             # one of them probes it back by name; then the address is one of its "Other names"
             # (glusterd-handler.c, __glusterd_handle_cli_probe -> glusterd_peer_hostname_update;

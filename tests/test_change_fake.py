@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import confgen
 import fakehost_el9
 import fakehost_engine
@@ -209,12 +211,12 @@ def test_el7_volumes_firewall_and_vips_on_the_fake_cluster(tmp_path: Path) -> No
     assert "--dport 9100" in iptables
 
 
-def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
-    """--replace hv2 after its brick disk died and a new one took its place: no volume group,
-    no filesystem, the old UUIDs in fstab, the bricks down. The change's steps (each dry run
-    first, run, run again) comment out the old fstab lines, make the storage anew, put each
-    brick back and heal it; the pool ends as FROM's runbook built it. Then hv2 is a new machine
-    of the same name, and the same steps build it and give it its place in the pool back."""
+def _el9_hv2_replaced(
+    tmp_path: Path,
+) -> tuple[Any, FakeCluster, dict[str, object], list[tuple[str, str]]]:
+    """el9's three hosts built on the fake cluster by FROM's runbook, and the change tree of
+    --replace hv2 written: the change, the fake cluster, its pool as built, the change's
+    scripts in order."""
     before = confgen.loads(el9(3))
     the_change = confgen.change(before, before, replace=["hv2"])
     from_out, change_out = tmp_path / "from", tmp_path / "change"
@@ -226,7 +228,25 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
         [(h, s.script) for s in the_change.before.steps for h in s.hosts],
         dry_first=False,
     )
-    built = _pool(fake)
+    fake.out = change_out
+    return the_change, fake, _pool(fake), _change_steps(the_change)
+
+
+def _hv2_bricks_down(fake: FakeCluster, missed: int) -> None:
+    """hv2's bricks down in every volume, and `missed` writes of clients on hv1 and hv3 listed
+    for each of them to heal."""
+    for volume in fake.state["volumes"].values():
+        volume["offline"] = [b for b in volume["bricks"] if b.startswith("10.20.0.12:")]
+        volume["heal"] = {b: missed for b in volume["offline"]}
+    fake.save()
+
+
+def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
+    """--replace hv2 after its brick disk died and a new one took its place: no volume group,
+    no filesystem, the old UUIDs in fstab, the bricks down. The change's steps (each dry run
+    first, run, run again) comment out the old fstab lines, make the storage anew, put each
+    brick back and heal it; the pool ends as FROM's runbook built it."""
+    the_change, fake, built, steps = _el9_hv2_replaced(tmp_path)
     fstab = fake.root("hv2") / "etc/fstab"
     old_lines = [line for line in fstab.read_text().splitlines() if "/gluster_bricks/" in line]
     assert len(old_lines) == 2, fstab.read_text()
@@ -244,14 +264,9 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     for path in paths:
         hv2.get("xattrs", {}).pop(path, None)
         shutil.rmtree(fake.root("hv2") / path.lstrip("/"))
-    for volume in fake.state["volumes"].values():
-        volume["offline"] = [b for b in volume["bricks"] if b.startswith("10.20.0.12:")]
-        # Clients wrote on while it was down: hv1 and hv3 list the writes hv2 missed.
-        volume["heal"] = {b: 4 for b in volume["offline"]}
-    fake.save()
+    # Clients wrote on while it was down: hv1 and hv3 list the writes hv2 missed.
+    _hv2_bricks_down(fake, 4)
 
-    fake.out = change_out
-    steps = _change_steps(the_change)
     said = _run(fake, steps, dry_first=True)
     for line in old_lines:
         assert f"# confgen change: the disk of this filesystem was replaced: {line}\n" in (
@@ -265,24 +280,39 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     assert all(not v.get("offline") for v in fake.state["volumes"].values())
     assert _pool(fake) == built
 
-    # A new machine of the same name: a minimal EL9 install with the old addresses, its brick
-    # disk empty, its glusterd (once installed and started) of a UUID of its own and no peer;
-    # the pool knows the host by its old UUID, its bricks down. Every step, dry run first,
-    # builds it, gives its glusterd the old UUID and the pool back, and its bricks back.
+
+@pytest.mark.parametrize(
+    "seen_as",
+    [
+        None,  # "Peer Rejected (Connected)": the new glusterd has rejected the member
+        ("Peer in Cluster", "Connected"),  # the member has reconnected, not yet rejected
+        ("Peer in Cluster", "Disconnected"),  # the member has not reconnected yet
+    ],
+)
+def test_el9_new_machine_on_the_fake_cluster(
+    tmp_path: Path, seen_as: tuple[str, str] | None
+) -> None:
+    """--replace hv2 where hv2 is a new machine of the same name: a minimal EL9 install with
+    the old addresses, its brick disk empty, its glusterd (once installed and started) of a
+    UUID of its own and no peer; the pool knows the host by its old UUID, its bricks down, and
+    shows it in any of the states a member goes through. Every step, dry run first, builds it,
+    gives its glusterd the old UUID and the pool back, and its bricks back."""
+    the_change, fake, built, steps = _el9_hv2_replaced(tmp_path)
     member = next(h for h in fake.hosts if h.name == "hv2")
     shutil.rmtree(fake.root("hv2"))
     fake._make_root(member)
     fake.state["hosts"]["hv2"] = {
         **fakehost_el9.fresh_host(the_change.after, member),
         **preflight_facts(the_change.after, member),
-        "new_glusterd": {},
+        "new_glusterd": {} if seen_as is None else {"seen_as": list(seen_as)},
     }
-    for volume in fake.state["volumes"].values():
-        volume["offline"] = [b for b in volume["bricks"] if b.startswith("10.20.0.12:")]
-        volume["heal"] = {b: 2 for b in volume["offline"]}
-    fake.save()
+    _hv2_bricks_down(fake, 2)
     said = _run(fake, steps, dry_first=True)
     assert "new_glusterd" not in fake.state["hosts"]["hv2"]
+    shown = "Peer Rejected (Connected)" if seen_as is None else "{} ({})".format(*seen_as)
+    assert f"10.20.0.11 knows hv2 as {fakehost_gluster.pool_uuid(fake.state, 'hv2')}: {shown}" in (
+        said
+    )
     info = (fake.root("hv2") / fakehost_gluster.INFO).read_text()
     assert info.startswith(f"UUID={fakehost_gluster.pool_uuid(fake.state, 'hv2')}\n"), info
     assert "operating-version=100000\n" in info

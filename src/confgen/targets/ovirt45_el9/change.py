@@ -81,10 +81,12 @@ def change(
         notes.append(
             f"A replaced host ({names}) that is a new machine gets its packages, firewall and "
             "Gluster identity (its old UUID, the pool's peers and volumes) from its steps "
-            "here. Its engine side is then yours: in the Administration Portal, put it into "
-            "maintenance and Reinstall it with Hosted Engine DEPLOY (oVirt-site, "
-            "Reinstalling an Existing Host as a Self-Hosted Engine Node); confgen change does "
-            "not plan that part. A new disk needs nothing of the engine"
+            "here. Have the old machine off the network first: the pool cannot tell two "
+            "machines at one address apart. Its engine side is then yours: in the "
+            "Administration Portal, put it into maintenance and Reinstall it with Hosted "
+            "Engine DEPLOY (oVirt-site, Reinstalling an Existing Host as a Self-Hosted Engine "
+            "Node); confgen change does not plan that part. A new disk needs nothing of the "
+            "engine"
         )
     if new:
         # TO's step 00 on every host: every name of TO resolves on each; the joined hosts

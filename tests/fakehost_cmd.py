@@ -321,6 +321,8 @@ if PROGRAM == "mount":
     for brick in volume["bricks"]:  # a lookup through a client mount replicates the entries
         peer, path = brick.split(":", 1)
         brick_dir = ROOT / path.lstrip("/")
+        if brick in volume.get("offline", []):
+            continue  # to a brick that is up
         if peer == me["peer"] and brick_dir.is_dir() and not any(brick_dir.iterdir()):
             (brick_dir / "replicated-entry").write_text("")
     done(change=True)
@@ -582,6 +584,13 @@ if PROGRAM == "df":
 # getfattr(1) -n KEY and setfattr(1) -x KEY (attr 2.5) on the extended attributes the gluster
 # stand-in keeps for a brick folder (fakehost_gluster.VOLUME_ID, GFID). A missing attribute:
 # "No such attribute", exit 1 (seen with Debian's attr 2.5.1 on glusterd's brick folders).
+if PROGRAM == "setfattr" and ARGS[-1] in me["mounts"] and ":" in me["mounts"][ARGS[-1]]:
+    import fakehost_gluster
+
+    # An attribute set or removed on a Gluster volume's root through a client mount.
+    volume = state["volumes"][me["mounts"][ARGS[-1]].split(":", 1)[1].lstrip("/")]
+    code, err = fakehost_gluster.client_write(volume, ARGS[-1])
+    done(code, change=code == 0, err=err)
 if PROGRAM in ("getfattr", "setfattr"):
     key = ARGS[ARGS.index("-n" if PROGRAM == "getfattr" else "-x") + 1]
     target = ARGS[-1]

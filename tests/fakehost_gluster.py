@@ -317,6 +317,35 @@ def _heal_info(volume: dict[str, Any]) -> Answer:
     return _ok(out)
 
 
+def _has_quorum(replica_set: list[str], offline: list[str]) -> bool:
+    """Whether a replica set takes writes with the bricks of `offline` down, as the virt
+    group's cluster.quorum-type auto decides: more than half of it up, or exactly half with its
+    first brick (glusterfs v3.6.0 xlators/cluster/afr/src/afr-transaction.c:429-461; the same
+    rule at v10.3, afr_has_quorum)."""
+    up = [b for b in replica_set if b not in offline]
+    if len(replica_set) % 2 == 0 and len(up) == len(replica_set) // 2:
+        return replica_set[0] in up
+    return len(up) >= len(replica_set) // 2 + 1
+
+
+def client_write(volume: dict[str, Any], mount: str) -> tuple[int, str]:
+    """A metadata write on a volume's root through a client mount (setfattr): the bricks that
+    are up mark it pending for each brick of their replica set that is down, which heal info
+    then lists and the self-heal daemon heals once that brick is back (glusterdocs, commit
+    a94c987 "Administrator Guide/Managing Volumes.md":384-418). A replica set without quorum
+    fails the write with EROFS (afr-transaction.c:978-979), which setfattr prints
+    as "setfattr: PATH: MESSAGE", exit 1 (the format seen with Debian's attr 2.5.1)."""
+    offline = volume.get("offline", [])
+    replica = volume["replica"]
+    sets = [volume["bricks"][i : i + replica] for i in range(0, len(volume["bricks"]), replica)]
+    if not all(_has_quorum(s, offline) for s in sets):
+        return 1, f"setfattr: {mount}: Read-only file system\n"
+    heal = volume.setdefault("heal", {})
+    for brick in offline:
+        heal[brick] = max(heal.get(brick, 0), 1)
+    return 0, ""
+
+
 def _reset_brick(
     state: dict[str, Any], name: str, volume: dict[str, Any], rest: list[str]
 ) -> Answer:
@@ -686,6 +715,23 @@ def answer(
         volume["replica"] = replica
         return _ok("volume add-brick: success\n", True)
     if verb == "start":
+        if words[3:] == ["force"] and volume["status"] == "Started":
+            # A brick folder that exists and lacks the volume's ID is given it, and the bricks
+            # that are down are started (glusterfs v3.6.0 glusterd-volume-ops.c:1044-1065,
+            # the same at v10.3 :1293-1320); the writes they missed are healed only where the
+            # bricks up marked them (client_write).
+            offline = volume.get("offline", [])
+            for brick in list(offline):
+                peer, path = brick.split(":", 1)
+                host = _host_of(state, peer)
+                if host is None or "glusterd" not in state["hosts"][host]["active"]:
+                    continue
+                folder = Path(state["roots"]) / host / path.lstrip("/")
+                if folder.is_dir():
+                    xattrs = state["hosts"][host].setdefault("xattrs", {}).setdefault(path, {})
+                    xattrs.setdefault(VOLUME_ID, name)
+                    offline.remove(brick)
+            return _ok(f"volume start: {name}: success\n", True)
         if volume["status"] == "Started":
             return _fail(f"volume start: {name}: failed: Volume {name} already started")
         volume["status"] = "Started"

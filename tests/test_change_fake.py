@@ -341,6 +341,77 @@ def test_el9_new_machine_on_the_fake_cluster(
     assert "volumes_from_pool" not in fake.state["hosts"]["hv2"]
 
 
+MARK_MOUNT = "/var/lib/confgen/mark-mount"
+
+
+def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
+    """el7, --replace host2 after its brick disk died and a new one took its place: the old
+    fstab line commented out, the brick filesystem made anew by TO's brick step, each brick's
+    copies marked through a client mount and the brick put back with `volume start VOL force`
+    (glusterfs 3.6 has no reset-brick), each volume healed; the pool ends as FROM's runbook
+    built it, and the whole change run again changes nothing."""
+    before = confgen.loads(el7(3))
+    the_change = confgen.change(before, before, replace=["host2"])
+    assert [s.slug for s in the_change.steps] == ["replace-disk", "brick-storage", "reset-bricks"]
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    built = _pool(fake)
+    fs = before.gluster.brick_fs
+    fstab = fake.root("host2") / "etc/fstab"
+    old_line = next(
+        line for line in fstab.read_text().splitlines() if f" {fs.mount_point} " in line
+    )
+
+    # The disk is gone, a new empty one in its place; the bricks down.
+    host2 = fake.state["hosts"]["host2"]
+    device = next(h for h in before.hosts if h.name == "host2").brick_device
+    assert device is not None
+    host2["devices"] = {d: v for d, v in host2["devices"].items() if not d.startswith("/dev/")}
+    host2["devices"][device] = ""
+    host2["uuids"] = {}
+    del host2["mounts"][fs.mount_point]
+    host2.get("mounted_devices", {}).pop(fs.mount_point, None)
+    host2.get("children", {}).pop(device, None)
+    paths = [b.path for v in the_change.after.volumes for b in v.bricks if b.host == "host2"]
+    for path in paths:
+        host2.get("xattrs", {}).pop(path, None)
+    shutil.rmtree(fake.root("host2") / fs.mount_point.lstrip("/"))
+    (fake.root("host2") / fs.mount_point.lstrip("/")).mkdir()
+    for volume in fake.state["volumes"].values():
+        volume["offline"] = [b for b in volume["bricks"] if b.startswith("host2.")]
+    fake.save()
+
+    fake.out = change_out
+    steps = _change_steps(the_change)
+    said = _run(fake, steps, dry_first=True)
+    assert f"# confgen change: the disk of this filesystem was replaced: {old_line}\n" in (
+        fstab.read_text()
+    )
+    starts = [argv for _, argv in fake.changes() if argv[:3] == ["gluster", "volume", "start"]]
+    volumes = [v.name for v in the_change.after.volumes if any(b.host == "host2" for b in v.bricks)]
+    assert starts[-len(volumes) :] == [["gluster", "volume", "start", v, "force"] for v in volumes]
+    # Each volume's copies were marked through a client mount before its brick came back
+    # (so heal info lists what the new brick lacks until it is healed), then it was started.
+    calls = [argv for _, argv in fake.changes() if argv[0] in ("mount", "setfattr", "gluster")]
+    for v in volumes:
+        mount = calls.index(["mount", "-t", "glusterfs", f"host2.example.com:/{v}", MARK_MOUNT])
+        assert calls[mount + 1][:2] == ["setfattr", "-n"], calls[mount:]
+        assert calls.index(["gluster", "volume", "start", v, "force"]) > mount
+    assert "Volume engine: heal the new brick" in said
+    for path in paths:
+        assert "trusted.glusterfs.volume-id" in fake.state["hosts"]["host2"]["xattrs"][path]
+    assert all(not v.get("offline") for v in fake.state["volumes"].values())
+    assert _pool(fake) == built
+    calls = len(fake.changes())
+    for host, script in steps:
+        again = fake.run(host, script)
+        assert again.returncode == 0, again.stdout + again.stderr
+    assert fake.changes()[calls:] == []
+
+
 def _ctdb(fake: FakeCluster) -> dict[str, object]:
     """What CTDB runs: each host's ctdbd and the node map it has loaded, the nodes file."""
     hosts = fake.state["hosts"]

@@ -267,8 +267,7 @@ def _replacements(
 ) -> tuple[Replacement, ...]:
     """The bricks each replaced host holds in FROM's volumes that TO keeps (a path changed or
     a volume gone is refused on its own), in host ID order. Each has other copies to heal
-    from: the one target that takes --replace, ovirt45-el9, has only replica 3 volumes (its
-    validator refuses any other count)."""
+    from: both targets' validators refuse a volume of one copy."""
     replace: list[Replacement] = []
     for name in hosts.replaced:
         bricks = []
@@ -523,3 +522,83 @@ def detach_step(after: GlusterPlan, change: PoolChange, data: dict[str, Any]) ->
         checks=detach_checks(after, change.member),
         data=data,
     )
+
+
+# --- a replaced host's steps ------------------------------------------------------------------
+
+# How a replaced host's empty brick folders go back into their volumes. glusterfs 3.9 and later:
+# `reset-brick VOL BRICK start`, then `reset-brick VOL BRICK BRICK commit force` (glusterdocs
+# release-notes 3.9.0.md). Before 3.9 (the seed's 3.6): `volume start VOL force` gives a brick
+# folder of this host that lacks it the volume's ID and starts its process (glusterfs v3.6.0
+# glusterd-volume-ops.c:1044-1065, stage of start: the same at v10.3, :1293-1320), once the
+# other copies are marked as holding what the new brick lacks, as glusterdocs' procedure for a
+# replaced brick of glusterfs 3.6 marks them (a94c987 "Administrator Guide/Managing
+# Volumes.md":384-412: a folder made and removed, an attribute set and removed, on the
+# volume's root through a client mount).
+RESET_BRICK = "reset-brick"
+START_FORCE = "start-force"
+
+
+def replaced_data(
+    before: GlusterPlan,
+    after: GlusterPlan,
+    name: str,
+    data: dict[str, Any],
+    mount_points: Sequence[str],
+    put_back: str,
+) -> dict[str, Any]:
+    """What a replaced host's steps read: the pool as it sees it (its scripts run on it, not
+    on the member), its own names (by which the members know it), its brick filesystems' mount
+    points, and how its bricks go back."""
+    member = next(h for h in after.hosts if h.name == name)
+    before_peers = peers_seen_from(before, name)
+    detached = {d["peer"] for d in data["pool"]["detach"]}
+    return {
+        **data,
+        "replaced": name,
+        "mount_points": list(mount_points),
+        "before_peers": before_peers,
+        "after_peers": peers_seen_from(after, name),
+        "own": {"peer": member.peer, "address": str(member.storage_address)},
+        # FROM's peers that stay (the pool check's), as it sees them.
+        "staying_peers": [p for p in before_peers if p["peer"] not in detached],
+        "put_back": put_back,
+    }
+
+
+def replace_disk_step(name: str, own: dict[str, Any], new_machine: str) -> ChangeSpec:
+    """The replaced host's glusterd checked to be the pool's, and its dead brick filesystems
+    forgotten; `new_machine` says what to do when its glusterd knows no pool."""
+    return ChangeSpec(
+        slug="replace-disk",
+        title=f"Check that {name} is in the pool, and forget its dead brick filesystems",
+        hosts=(name,),
+        template=f"{TEMPLATES}/replace-disk.sh.j2",
+        data={**own, "new_machine": new_machine},
+    )
+
+
+def reset_bricks_step(name: str, replacement: Replacement, own: dict[str, Any]) -> ChangeSpec:
+    return ChangeSpec(
+        slug="reset-bricks",
+        title=f"Put {name}'s new bricks back into their volumes, and heal them",
+        hosts=(name,),
+        template=f"{TEMPLATES}/reset-bricks.sh.j2",
+        checks=replaced_checks(name, replacement),
+        data=own,
+    )
+
+
+def writes_stop_without(replacement: Replacement) -> list[tuple[VolumePlan, Brick]]:
+    """The bricks of a replaced host whose replica set takes no write while they are down, as
+    glusterfs decides with the virt group's cluster.quorum-type auto: more than half of the set
+    up, or exactly half with its first brick (glusterfs v3.6.0 xlators/cluster/afr/src/
+    afr-transaction.c:429-461, afr_has_quorum; quorum-type=auto in extras/group-virt.example).
+    Only the first brick of a replica 2 set is such a brick."""
+    stopped = []
+    for volume, brick, replica_set in replacement.bricks:
+        up = len(replica_set) - 1
+        half = len(replica_set) % 2 == 0 and up == len(replica_set) // 2
+        if not (up >= len(replica_set) // 2 + 1 or (half and replica_set[0] != brick)):
+            stopped.append((volume, brick))
+    return stopped

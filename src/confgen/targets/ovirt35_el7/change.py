@@ -1,4 +1,5 @@
-"""The change of a running ovirt35-el7 cluster: hosts joining (their own day-1 steps, probed
+"""The change of a running ovirt35-el7 cluster: a brick disk replaced (its bricks put back at
+their paths and healed), hosts joining (their own day-1 steps, probed
 from the first host, their CTDB node appended to the nodes file and reloaded on every node,
 their hosted-engine deploy), new volumes, volumes grown or shrunk by whole replica sets, the
 iptables rules as TO has them, the CTDB public addresses added, removed or moved, and hosts
@@ -39,24 +40,26 @@ CTDB_NODE = ("ctdb", "systemd-units")
 ENGINE = ("hosted-engine-deploy", "restore-firewall")
 
 
-# A replaced host's bricks keep their paths (TO has FROM's): Gluster puts an empty brick back
-# at its own path with `reset-brick ... commit force`, which came in glusterfs 3.9
-# (release-notes 3.9.0.md; cli/src/cli-cmd-volume.c lists no reset-brick at v3.6.0, :3110 at
-# v10.3). The seed's glusterfs 3.6 has only `replace-brick ... commit force`, to another path:
-# glusterd refuses a path a brick of the host already has ("Brick: %s not available. Brick may
-# be containing or be contained by an existing brick", v3.6.0
-# xlators/mgmt/glusterd/src/glusterd-utils.c:7893-7899, glusterd_new_brick_validate, called
-# by the replace-brick stage, glusterd-replace-brick.c:487).
-REPLACE_BY_HAND = (
-    "--replace is not done by confgen change for this target: its glusterfs 3.6 has no "
-    "`reset-brick` (it came in 3.9), so a brick cannot be put back at its own path, and "
-    "`replace-brick` to another path would leave the volume other than TO. By hand, after "
-    "TO's brick step has made the new disk's filesystem: for each brick of the host, "
-    "`gluster volume replace-brick VOL HOST:PATH HOST:NEWPATH commit force` (NEWPATH an empty "
-    "folder on the new filesystem; every other brick up: glusterdocs Managing-Volumes.md, "
-    "Replace faulty brick), `gluster volume heal VOL full`, and `gluster volume heal VOL "
-    "info` until every brick shows 0 entries; then write NEWPATH into the cluster file. The "
-    "host's CTDB node keeps its line of the nodes file: start ctdb on it (its day-1 step)"
+# A replaced host is a new disk in the same host: its glusterd, its CTDB node and its hosted
+# engine are on the root disk and keep running. A new machine of the same name would need its
+# glusterd given its old UUID (the ovirt45-el9 steps do it with glusterfs 10), its CTDB node
+# and the hosted engine of oVirt 3.5 deployed again under its old host ID: not planned here.
+NEW_MACHINE_BY_HAND = (
+    "confgen change takes a new disk in the same host on this target, not a new machine. By "
+    "hand, with the old machine off: give glusterd the UUID the pool knows the host by "
+    "(gluster peer status on a member) in /var/lib/glusterd/glusterd.info, probe a member, "
+    "restart glusterd twice (glusterdocs, Resolving Peer Rejected), then run this change "
+    "again; CTDB and the hosted engine as on day 1 for this host"
+)
+
+# Without quorum a replica set takes no write, and the step marks the copies to heal from by
+# writing through a client mount.
+NO_QUORUM_BY_HAND = (
+    "by hand, once TO's brick step has made the new filesystem: `gluster volume start VOL "
+    "force` (it gives the empty folder the volume's ID and starts the brick), then `gluster "
+    "volume heal VOL full` (a full crawl, for a replaced or reformatted brick), and check the "
+    "files on the new brick against the others, as `gluster volume heal VOL info` cannot tell "
+    "what an unmarked empty brick lacks"
 )
 
 
@@ -71,13 +74,20 @@ def change(
     if shortened is not None:
         refusals.append(shortened)
     index = {h.name: i for i, h in enumerate(after.cluster.hosts)}
-    for name in hosts.replaced:
-        refusals.append(
-            Refusal(
-                side=TO,
-                problem=error(f"hosts[{index[name]}]", f"{quoted(name)}: {REPLACE_BY_HAND}"),
+    for replacement in pool.replace:
+        for volume, brick in gluster_change.writes_stop_without(replacement):
+            refusals.append(
+                Refusal(
+                    side=TO,
+                    problem=error(
+                        f"hosts[{index[replacement.host]}]",
+                        f"--replace {replacement.host}: {brick} is the first brick of a "
+                        f"replica 2 set of volume {quoted(volume.name)}: while it is down the "
+                        "set takes no write (cluster.quorum-type auto, the virt group's), so "
+                        "its copy cannot be marked to heal from; " + NO_QUORUM_BY_HAND,
+                    ),
+                )
             )
-        )
     moved = ctdb_change.mount_vip_refusal(str(before.mount_vip), str(after.mount_vip))
     if moved is not None:
         refusals.append(moved)
@@ -97,6 +107,17 @@ def change(
     member = (pool.member,)
     specs: list[ChangeSpec] = []
     notes: list[str] = []
+    # Replaced hosts first, one at a time, each healed before anything else moves data.
+    for replacement in pool.replace:
+        specs += _replaced(before, after, replacement, data)
+    if pool.replace:
+        notes.append(
+            "Each `gluster volume start VOL force` of the reset-bricks step restarts Gluster's "
+            "NFS server on every host (glusterfs v3.6.0 glusterd-volume-ops.c:1993, "
+            "glusterd-utils.c:6438-6454), as add-brick does (glusterd-brick-ops.c:1790-1791): "
+            "the hosted engine's storage, NFS through the VIP, stalls for those seconds and "
+            "its hard mount retries"
+        )
     if new:
         # TO's step 00 and /etc/hosts on every host: every name of TO resolves on each (the
         # probe names the new hosts); the new hosts then build themselves as day 1 does, up
@@ -218,6 +239,24 @@ def change(
             "root password"
         )
     return specs, notes, refusals
+
+
+def _replaced(
+    before: SeedPlan, after: SeedPlan, replacement: gluster_change.Replacement, data: dict[str, Any]
+) -> list[ChangeSpec]:
+    """A new disk in a host: its dead brick filesystem forgotten, TO's brick step makes it
+    again, then each of its bricks is put back with `volume start VOL force` and healed."""
+    name = replacement.host
+    member = next(h for h in after.hosts if h.name == name)
+    mount_points = [after.cluster.gluster.brick_fs.mount_point] if member.brick_dirs else []
+    own = gluster_change.replaced_data(
+        before, after, name, data, mount_points, gluster_change.START_FORCE
+    )
+    return [
+        gluster_change.replace_disk_step(name, own, NEW_MACHINE_BY_HAND),
+        *day_one(after, "brick-storage", (name,)),
+        gluster_change.reset_bricks_step(name, replacement, own),
+    ]
 
 
 def _leaving(before: SeedPlan, hosts: HostDiff) -> dict[str, dict[str, Any]]:

@@ -173,23 +173,14 @@ def replaced(
     with reset-brick and healed."""
     name = replacement.host
     storage = after.brick_storage[name]
-    member = next(h for h in after.hosts if h.name == name)
-    own = {
-        **data,
-        "replaced": replacement.host,
-        "mount_points": [v.mount_point for v in storage.volumes],
-        # Its scripts run on it, not on the member: the pool as it sees it.
-        "before_peers": gluster_change.peers_seen_from(before, name),
-        "after_peers": gluster_change.peers_seen_from(after, name),
-        # Its own names, by which the pool's members know it.
-        "own": {"peer": member.peer, "address": str(member.storage_address)},
-        # FROM's peers that stay (the pool check's), as it sees them.
-        "staying_peers": [
-            p
-            for p in gluster_change.peers_seen_from(before, name)
-            if p["peer"] not in {d["peer"] for d in data["pool"]["detach"]}
-        ],
-    }
+    own = gluster_change.replaced_data(
+        before,
+        after,
+        name,
+        data,
+        [v.mount_point for v in storage.volumes],
+        gluster_change.RESET_BRICK,
+    )
     return [
         # A new machine is built as day 1 builds a host, up to its storage; on a host that
         # kept its root disk these steps find everything done.
@@ -203,22 +194,14 @@ def replaced(
             template=f"{GLUSTER}/rejoin-pool.sh.j2",
             data=own,
         ),
-        ChangeSpec(
-            slug="replace-disk",
-            title=f"Check that {name} is in the pool, and forget its dead brick filesystems",
-            hosts=(name,),
-            template=f"{GLUSTER}/replace-disk.sh.j2",
-            data=own,
+        gluster_change.replace_disk_step(
+            name,
+            own,
+            "run the step before this one first, which gives a new machine its place in the "
+            "pool back",
         ),
         *day_one(after, "brick-storage", (name,)),
-        ChangeSpec(
-            slug="reset-bricks",
-            title=f"Put {name}'s new bricks back into their volumes, and heal them",
-            hosts=(name,),
-            template=f"{GLUSTER}/reset-bricks.sh.j2",
-            checks=gluster_change.replaced_checks(name, replacement),
-            data=own,
-        ),
+        gluster_change.reset_bricks_step(name, replacement, own),
     ]
 
 

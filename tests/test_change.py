@@ -495,13 +495,31 @@ def test_replace_two_hosts_one_at_a_time() -> None:
     ]
 
 
-def test_replace_refused_on_el7_and_for_a_host_not_kept() -> None:
-    found = _change_error(el7(3), el7(3), replace=["host2"])
-    assert [(side, p.path) for side, p in found] == [(TO, "hosts[1]")]
+def test_replace_on_el7_is_a_new_disk_refused_where_a_set_would_lack_quorum() -> None:
+    the_change = _change(el7(3), el7(3), replace=["host2"])
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [
+        ("replace-disk", ("host2",)),
+        ("brick-storage", ("host2",)),
+        ("reset-bricks", ("host2",)),
+    ]
+    # vm is replica 2 on host1 and host2: with host1's brick (the first of the set) down, the
+    # set takes no write, and the copies cannot be marked to heal from.
+    text = el7(3, (*SEED_VOLUMES, ("vm", (1, 2), False))).replace(
+        'name = "vm",', 'name = "vm", replica = 2,'
+    )
+    found = _change_error(text, text, replace=["host1"])
+    assert [(side, p.path) for side, p in found] == [(TO, "hosts[0]")]
     ((_, problem),) = found
-    assert "no `reset-brick`" in problem.message and "replace-brick" in problem.message
+    assert "first brick of a replica 2 set" in problem.message
+    assert "gluster volume heal VOL full" in problem.message
+    # host2's brick is the second: the set keeps its quorum without it.
+    assert _change(text, text, replace=["host2"]).steps
+
+
+def test_replace_refused_for_a_host_not_kept() -> None:
     assert (TO, "hosts") in _refused(el9(3), el9(3), replace=["nohost"])
     assert (TO, "hosts") in _refused(el9(4), el9(3), replace=["hv4"])
+    assert (TO, "hosts") in _refused(el7(4), el7(3, retired=(4,)), replace=["host4"])
 
 
 def _change_error(before: str, after: str, **kw: object) -> list[tuple[str, confgen.Problem]]:

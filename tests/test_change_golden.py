@@ -1,5 +1,5 @@
-"""Golden change trees: golden/change-<case>/ holds FROM (from.toml), TO (to.toml) and the
-change tree they give (expected/): every path, every file's bytes and its executable bit.
+"""Golden change trees: golden/change-<case>/ holds FROM (from.toml), TO (to.toml), the hosts
+named by --replace if any (replace, one a line) and the change tree they give (expected/): every path, every file's bytes and its executable bit.
 `pytest tests/test_change_golden.py --update-golden` rewrites expected/; read the diff."""
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ def test_there_is_a_change_case_of_each_target() -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_change_tree_is_golden(case: str, update_golden: bool) -> None:
     folder = GOLDEN / case
+    replace = (folder / "replace").read_text().split() if (folder / "replace").is_file() else []
     the_change = confgen.change(
-        confgen.load(str(folder / "from.toml")), confgen.load(str(folder / "to.toml"))
+        confgen.load(str(folder / "from.toml")),
+        confgen.load(str(folder / "to.toml")),
+        replace=replace,
     )
     tree = confgen.render_change(the_change)
     expected = folder / "expected"

@@ -34,6 +34,24 @@ def _fakehost_el9() -> ModuleType:
     return module
 
 
+def _nofail(host: Container, mount_points: set[str]) -> None:
+    """What CHANGE.md asks of a host whose brick disk died, done at the emergency shell: a real
+    host's fstab requires each brick filesystem, and local-fs.target's failure starts
+    emergency.target (the harness's mount unit for fstab's devices is not required by
+    local-fs.target, so here the host would boot anyway); `nofail` goes on each brick
+    filesystem's line, and the change's first step comments the old lines out."""
+    fstab = host.merged / "etc/fstab"
+    lines = []
+    for line in fstab.read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 4 and not line.startswith("#") and fields[1] in mount_points:
+            if "nofail" not in fields[3].split(","):
+                fields[3] += ",nofail"
+            line = " ".join(fields)
+        lines.append(line)
+    fstab.write_text("".join(f"{line}\n" for line in lines))
+
+
 class Ovirt35El7:
     """CentOS 7 with oVirt 3.5: the seed's target."""
 
@@ -136,6 +154,12 @@ class Ovirt35El7:
     def devices(self, host: confgen.planner.HostPlan) -> list[str]:
         return [host.host.brick_device] if host.host.brick_device else []
 
+    def disks_replaced(self, host: Container) -> None:
+        """A host, off, whose brick disk died and a new empty one took its place
+        (Machines.new_disks): ssm's stand-in reads the new disk as it is (wipefs); the
+        administrator has put `nofail` on the brick filesystem's fstab line (_nofail)."""
+        _nofail(host, {self.plan.cluster.gluster.brick_fs.mount_point})
+
     def steps(self) -> list[confgen.planner.Step]:
         return list(self.plan.steps)
 
@@ -227,12 +251,8 @@ class Ovirt45El9:
     def disks_replaced(self, host: Container) -> None:
         """A host, off, whose brick disk died and a new empty one took its place
         (Machines.new_disks). The LVM stand-ins know no volume group or logical volume (they
-        were on the old disk) and no signature on the new disk. And the administrator has done
-        what CHANGE.md asks of a host that would stop at boot: a real host's fstab requires
-        each brick filesystem, and local-fs.target's failure starts emergency.target (the
-        harness's mount unit for fstab's devices is not required by local-fs.target, so here
-        the host would boot anyway); at the emergency shell `nofail` goes on each brick
-        filesystem's line, and the change's first step comments the old lines out."""
+        were on the old disk) and no signature on the new disk; the administrator has put
+        `nofail` on the brick filesystems' fstab lines (_nofail)."""
         path = host.merged / "var/lib/el9-standin/state.json"
         state = json.loads(path.read_text())
         me = state["me"]
@@ -241,17 +261,7 @@ class Ovirt45El9:
         me["devices"] = {device: "" for device in me["disks"]}
         path.write_text(json.dumps(state))
         storage = self.plan.brick_storage[host.name]  # type: ignore[attr-defined]
-        mount_points = {v.mount_point for v in storage.volumes}
-        fstab = host.merged / "etc/fstab"
-        lines = []
-        for line in fstab.read_text().splitlines():
-            fields = line.split()
-            if len(fields) >= 4 and not line.startswith("#") and fields[1] in mount_points:
-                if "nofail" not in fields[3].split(","):
-                    fields[3] += ",nofail"
-                line = " ".join(fields)
-            lines.append(line)
-        fstab.write_text("".join(f"{line}\n" for line in lines))
+        _nofail(host, {v.mount_point for v in storage.volumes})
 
     def check_built(self, cluster: Any, label: str) -> None:
         cluster.check_bricks_and_firewall(label)

@@ -16,12 +16,16 @@ from .cluster import Report
 
 VIP = "192.168.122.{}/24".format
 
-# Three hosts to four (host4's own day-1 steps, its CTDB node appended and reloaded, its
-# hosted-engine deploy); a VIP added (`ctdb reloadips`); then that VIP moved to another address
-# while host4 leaves (its HA services and ctdb stopped, its nodes line commented, as its retired
-# ID keeps it, the peer detached).
+# host2's brick disk dies and a new empty one takes its place (`--replace host2`: the old
+# filesystem forgotten, the new one made, the copies of each brick marked through a client
+# mount and the brick put back with `volume start VOL force`, healed); then three hosts to
+# four (host4's own day-1 steps, its CTDB node appended and reloaded, its hosted-engine
+# deploy); a VIP added (`ctdb reloadips`); then that VIP moved to another address while host4
+# leaves (its HA services and ctdb stopped, its nodes line commented, as its retired ID keeps
+# it, the peer detached).
 EL7_CHAIN: list[ChainLink] = [
     el7(3),
+    NewDisks(("host2",)),
     el7(4),
     el7(4, vips=((VIP(200), "eth0"), (VIP(201), "eth0"))),
     el7(3, vips=((VIP(200), "eth0"), (VIP(202), "eth0")), retired=(4,)),

@@ -241,6 +241,43 @@ def _hv2_bricks_down(fake: FakeCluster, missed: int) -> None:
     fake.save()
 
 
+def disk_died(fake: FakeCluster, plan: Any, name: str, missed: int) -> None:
+    """Host `name`'s brick disk died and a new empty one took its place, the host booted with
+    it: the storage stand-ins know no volume group, filesystem or signature of the old disk;
+    its brick filesystems are not mounted, their mount points empty folders of the root disk;
+    its bricks' processes down, and `missed` writes of clients listed for each to heal."""
+    me = fake.state["hosts"][name]
+    member = next(h for h in plan.hosts if h.name == name)
+    if plan.cluster.target == "ovirt45-el9":
+        storage = plan.brick_storage.get(name)
+        mount_points = [v.mount_point for v in storage.volumes] if storage else []
+        if storage is not None:
+            me["volume_groups"] = {}
+            me["devices"] = {storage.device: ""}
+    else:
+        device = member.host.brick_device
+        mount_points = [plan.cluster.gluster.brick_fs.mount_point] if member.brick_dirs else []
+        if device is not None:
+            me["devices"] = {d: v for d, v in me["devices"].items() if not d.startswith("/dev/")}
+            me["devices"][device] = ""
+            me.get("children", {}).pop(device, None)
+    me["uuids"] = {}
+    for mount_point in mount_points:
+        me["mounts"].pop(mount_point, None)
+        me.get("mounted_devices", {}).pop(mount_point, None)
+        folder = fake.root(name) / mount_point.lstrip("/")
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    for volume in plan.volumes:
+        for brick in volume.bricks:
+            if brick.host == name:
+                me.get("xattrs", {}).pop(brick.path, None)
+    for volume in fake.state["volumes"].values():
+        volume["offline"] = [b for b in volume["bricks"] if b.split(":", 1)[0] == member.peer]
+        volume["heal"] = {b: missed for b in volume["offline"] if missed}
+    fake.save()
+
+
 def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     """--replace hv2 after its brick disk died and a new one took its place: no volume group,
     no filesystem, the old UUIDs in fstab, the bricks down. The change's steps (each dry run
@@ -251,21 +288,10 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     old_lines = [line for line in fstab.read_text().splitlines() if "/gluster_bricks/" in line]
     assert len(old_lines) == 2, fstab.read_text()
 
-    # The disk is gone, a new empty one in its place: LVM, filesystems, mounts, brick folders
-    # and their volume IDs gone; the bricks' processes down.
-    hv2 = fake.state["hosts"]["hv2"]
-    device = the_change.after.brick_storage["hv2"].device
-    hv2["volume_groups"] = {}
-    hv2["devices"] = {device: ""}
-    hv2["uuids"] = {}
+    # The disk is gone, a new empty one in its place; clients wrote on while it was down:
+    # hv1 and hv3 list the writes hv2 missed.
+    disk_died(fake, the_change.before, "hv2", 4)
     paths = [b.path for v in the_change.after.volumes for b in v.bricks if b.host == "hv2"]
-    for mount_point in [m for m in hv2["mounts"] if m.startswith("/gluster_bricks/")]:
-        del hv2["mounts"][mount_point]
-    for path in paths:
-        hv2.get("xattrs", {}).pop(path, None)
-        shutil.rmtree(fake.root("hv2") / path.lstrip("/"))
-    # Clients wrote on while it was down: hv1 and hv3 list the writes hv2 missed.
-    _hv2_bricks_down(fake, 4)
 
     said = _run(fake, steps, dry_first=True)
     for line in old_lines:
@@ -366,23 +392,8 @@ def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     )
 
     # The disk is gone, a new empty one in its place; the bricks down.
-    host2 = fake.state["hosts"]["host2"]
-    device = next(h for h in before.hosts if h.name == "host2").brick_device
-    assert device is not None
-    host2["devices"] = {d: v for d, v in host2["devices"].items() if not d.startswith("/dev/")}
-    host2["devices"][device] = ""
-    host2["uuids"] = {}
-    del host2["mounts"][fs.mount_point]
-    host2.get("mounted_devices", {}).pop(fs.mount_point, None)
-    host2.get("children", {}).pop(device, None)
+    disk_died(fake, the_change.before, "host2", 0)
     paths = [b.path for v in the_change.after.volumes for b in v.bricks if b.host == "host2"]
-    for path in paths:
-        host2.get("xattrs", {}).pop(path, None)
-    shutil.rmtree(fake.root("host2") / fs.mount_point.lstrip("/"))
-    (fake.root("host2") / fs.mount_point.lstrip("/")).mkdir()
-    for volume in fake.state["volumes"].values():
-        volume["offline"] = [b for b in volume["bricks"] if b.startswith("host2.")]
-    fake.save()
 
     fake.out = change_out
     steps = _change_steps(the_change)

@@ -1,8 +1,9 @@
-"""`confgen change` over drawn pairs on the fake cluster (change_strategies.py): FROM's day-1
-runbook builds FROM; every step of the change then runs in CHANGE.md's order, each dry run
-first (it changes nothing and prints the commands the real run makes) and each run again at
-once (a no-op); the cluster ends as a day-1 build of TO in what the fake cluster records: the
-peers, every volume's status, replica and bricks in order, and every file TO installs."""
+"""`confgen change` over drawn pairs on the fake cluster (change_strategies.py), with a host
+both keep replaced or not (`--replace`, its brick disk dead): FROM's day-1 runbook builds FROM;
+every step of the change then runs in CHANGE.md's order, each dry run first (it changes
+nothing and prints the commands the real run makes) and each run again at once (a no-op); the
+cluster ends as a day-1 build of TO in what the fake cluster records: the peers, every
+volume's status, replica and bricks in order, and every file TO installs."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import confgen
 from change_strategies import EL7, EL9, accepted_changes
 from fakehost import FakeCluster
 from strategies import to_toml
-from test_change_fake import _run
+from test_change_fake import _run, disk_died
 from test_scripts import _run_in_order
 
 # A pair costs two runbooks and a change on the fake cluster (minutes for el9): one example
@@ -66,7 +67,20 @@ def test_an_accepted_change_runs_on_the_fake_cluster_and_ends_as_tos_day_one(
     before_data, after_data = data.draw(accepted_changes(target, max_hosts=4))
     tmp = tmp_path_factory.mktemp("change")
     before, after = confgen.loads(to_toml(before_data)), confgen.loads(to_toml(after_data))
-    the_change = confgen.change(before, after)
+    # And, or not, --replace of a host both keep: its brick disk died and a new one took its
+    # place (test_change_fake.disk_died) once FROM is built.
+    kept = sorted({h.name for h in before.hosts} & {h.name for h in after.hosts})
+    replace = data.draw(st.lists(st.sampled_from(kept), max_size=1), label="replace")
+    try:
+        the_change = confgen.change(before, after, replace=replace)
+    except confgen.ChangeError as refused:
+        # The one refusal of a replacement the pair itself is not refused for: a brick that
+        # is the first of a replica 2 set (ovirt35-el7), named at the host's key path.
+        index = next(i for i, h in enumerate(after.hosts) if h.name in replace)
+        assert {p.path for p in refused.problems} == {f"hosts[{index}]"}, refused.problems
+        assert all("first brick of a replica 2 set" in p.message for p in refused.problems)
+        assume(False)
+        raise
     from_out, change_out = tmp / "from", tmp / "change"
     confgen.write_tree(confgen.render(before), from_out)
     confgen.write_tree(confgen.render_change(the_change), change_out)
@@ -82,6 +96,8 @@ def test_an_accepted_change_runs_on_the_fake_cluster_and_ends_as_tos_day_one(
     # from that plan (the host before this one by ID, el7's deploy).
     fake.plan = the_change.before
     _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    for name in replace:
+        disk_died(fake, the_change.before, name, 1)
     fake.out, fake.plan = change_out, the_change.after
     steps = [
         (h, s.script.removeprefix("scripts/") if s.day_one else f"../{s.script}")

@@ -731,6 +731,9 @@ def answer(
                     xattrs = state["hosts"][host].setdefault("xattrs", {}).setdefault(path, {})
                     xattrs.setdefault(VOLUME_ID, name)
                     offline.remove(brick)
+            # Every glusterd starts its self-heal daemon of the volume again (glusterd_svcs_
+            # manager: v10.3 glusterd-volume-ops.c:2412 with glusterd-shd-svc.c:334-338).
+            volume.pop("shd_offline", None)
             return _ok(f"volume start: {name}: success\n", True)
         if volume["status"] == "Started":
             return _fail(f"volume start: {name}: failed: Volume {name} already started")
@@ -776,6 +779,20 @@ def answer(
                 True,
                 f"Launching heal operation to perform full self heal on volume {name} has been"
                 f" unsuccessful:\nCommit failed on {peer}. Please check log file for details.\n",
+            )
+        # A self-heal daemon whose volume failed to attach stays offline, and its glusterd
+        # refuses the staging of every heal until something starts the daemon again (glusterfs
+        # v10.3 glusterd-svc-helper.c:694-706, glusterd-volume-ops.c:1594-1598; the CLI's
+        # lines cli-rpc-ops.c:8118-8122, the peer's part glusterd-syncop.c:60-80; seen on the
+        # real cluster of tests/e2e). A test sets `shd_offline` on a peer's name.
+        if words[3:] == ["full"] and volume.get("shd_offline"):
+            return (
+                1,
+                "",
+                False,
+                f"Launching heal operation to perform full self heal on volume {name} has been"
+                f" unsuccessful:\nStaging failed on {volume['shd_offline']}. Error: Self-heal "
+                "daemon is not running. Check self-heal daemon log file.\n",
             )
         if words[3:] == ["full"]:
             return _ok(

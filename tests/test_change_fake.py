@@ -414,6 +414,10 @@ def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     assert "Volume engine: heal the new brick" in said
     for path in paths:
         assert "trusted.glusterfs.volume-id" in fake.state["hosts"]["host2"]["xattrs"][path]
+        # The folder glusterd makes for a brick it takes in, which start force does not make
+        # and a brick of glusterfs 3.13 or later needs to start (the script's comment).
+        folder = fake.root("host2") / path.lstrip("/") / ".glusterfs"
+        assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o600, folder
     assert all(not v.get("offline") for v in fake.state["volumes"].values())
     assert _pool(fake) == built
     calls = len(fake.changes())
@@ -421,6 +425,22 @@ def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
         again = fake.run(host, script)
         assert again.returncode == 0, again.stdout + again.stderr
     assert fake.changes()[calls:] == []
+
+    # A brick with its volume ID that is down (it did not start, or a run stopped after the
+    # start) is started again by a rerun of the step, with no second mark.
+    fake.load()
+    engine = fake.state["volumes"]["engine"]
+    brick = next(b for b in engine["bricks"] if b.startswith("host2"))
+    engine.setdefault("offline", []).append(brick)
+    fake.save()
+    host, script = steps[-1]
+    again = fake.run(host, script)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert [argv for _, argv in fake.changes()[calls:]] == [
+        ["gluster", "volume", "start", "engine", "force"],
+        ["gluster", "volume", "heal", "engine", "full"],
+    ]
+    assert not fake.state["volumes"]["engine"].get("offline")
 
 
 def _ctdb(fake: FakeCluster) -> dict[str, object]:

@@ -247,7 +247,10 @@ def _plain_and_detailed(raw: dict[str, Any]) -> tuple[Any, Any]:
 
     from confgen import loader, targets
 
-    target = targets.get(raw.get("target", targets.DEFAULT))
+    name = raw.get("target", targets.DEFAULT)
+    if not isinstance(name, str) or name not in targets.NAMES:
+        return "refused", "refused"  # refused before either reader (loader.py, _target)
+    target = targets.get(name)
     rest = {key: value for key, value in raw.items() if key not in target.refused}
     try:
         plain = loader._reader(target.cluster)(rest)
@@ -304,8 +307,9 @@ def test_the_plain_reader_refuses_what_cattrs_refuses_and_reads_the_rest_alike(t
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return
-    if raw.get("target", targets.DEFAULT) not in targets.NAMES:
-        return
+    target = raw.get("target", targets.DEFAULT)
+    if not isinstance(target, str) or target not in targets.NAMES:
+        return  # refused before either reader (loader.py, _target)
     plain, detailed = _plain_and_detailed(raw)
     event("refused" if detailed == "refused" else "read")
     assert plain == detailed

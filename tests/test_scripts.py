@@ -421,10 +421,33 @@ def test_a_full_heal_refused_while_the_self_heal_daemons_restart_is_tried_again(
     fake.save()
     result = fake.run("host1", "07-add-bricks.sh")
     assert result.returncode == 0, result.stderr
-    assert "the self-heal daemons are not ready for data yet" in result.stdout
+    assert "Commit failed on host3.osas.lab" in result.stdout
+    assert "trying again in 10s" in result.stdout
     heals = [c["argv"] for c in fake.calls() if c["argv"][:3] == ["gluster", "volume", "heal"]]
     heals = [argv for argv in heals if argv[-1] == "full"]
     assert heals == [["gluster", "volume", "heal", v, "full"] for v in ("engine", "data", "data")]
+    assert not [c for c in fake.calls() if c["argv"][:3] == ["gluster", "volume", "start"]]
+
+
+def test_a_self_heal_daemon_that_stays_down_is_started_again(tmp_path: Path) -> None:
+    """Seen on the real cluster: a self-heal daemon whose volume failed to attach refuses
+    every heal ("Self-heal daemon is not running") until something starts it again; after
+    three refusals the step runs `volume start VOL force`, then the heal is launched."""
+    fake = _fake(tmp_path, SEED.read_text())
+    fake.run_through(fake.plan.first_step("add-bricks").number)
+    fake.state["volumes"]["data"]["shd_offline"] = "host3.osas.lab"
+    fake.save()
+    result = fake.run("host1", "07-add-bricks.sh")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Error: Self-heal daemon is not running.") == 3, result.stdout
+    gluster = [c["argv"][2:] for c in fake.calls() if c["argv"][:2] == ["gluster", "volume"]]
+    data = [argv for argv in gluster if argv[1:2] == ["data"] and argv[0] != "info"]
+    assert [a for a in data if a[0] in ("heal", "start") and a[-1] in ("full", "force")] == [
+        *[["heal", "data", "full"]] * 3,
+        ["start", "data", "force"],
+        ["heal", "data", "full"],
+    ]
+    assert "shd_offline" not in fake.state["volumes"]["data"]
 
 
 def test_a_deploy_that_failed_at_closing_up_is_not_taken_for_done(tmp_path: Path) -> None:

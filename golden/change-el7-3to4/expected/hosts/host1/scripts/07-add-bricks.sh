@@ -202,17 +202,35 @@ has_bricks() {
     done
 }
 
-# heal_full VOLUME: launch a full self-heal of VOLUME. Right after add-brick the self-heal
-# daemons restart with the new layout, and a heal launched meanwhile fails ("Commit failed on
-# <peer>", seen on a real cluster): try again for up to two minutes.
+# heal_full VOLUME: start a full heal, which copies every file to a new brick (a new brick is
+# in no index of files to heal). Right after a brick comes back or is added the self-heal
+# daemons restart, and a peer may fail the commit for a moment ("Commit failed on PEER", seen
+# with glusterfs 10.3): tried again, up to two minutes. A glusterd whose self-heal daemon is
+# not online refuses the heal ("Self-heal daemon is not running", glusterfs v10.3
+# glusterd-volume-ops.c:1594-1598; v3.6.0 :1424-1432), and from 7.0 on a daemon whose volume
+# failed to attach stays so (v10.3 glusterd-svc-helper.c:694-706): after three refusals,
+# `volume start VOL force` has every glusterd start its daemon again (v10.3
+# glusterd-volume-ops.c:2412 with glusterd-shd-svc.c:334-338; v3.6.0 :1993). Its bricks are up,
+# and start force leaves a brick that is up as it is.
 heal_full() {
-    local tries=1
-    until run gluster volume heal "$1" full; do
-        [ "$tries" -lt 12 ] || die "gluster could not launch a full heal of $1: check gluster volume status $1 on every host, then run this step again"
-        note "the self-heal daemons are not ready for $1 yet: trying again in 10s"
-        sleep 10
+    local tries=0 said restarted=no
+    if [ "$DRY_RUN" = 1 ]; then
+        run gluster volume heal "$1" full
+        return 0
+    fi
+    until said=$(gluster volume heal "$1" full 2>&1); do
+        printf '%s\n' "$said"
         tries=$((tries + 1))
+        [ "$tries" -lt 12 ] || die "gluster volume heal $1 full failed $tries times: see its message above, then run this step again"
+        if [ "$restarted" = no ] && [ "$tries" -ge 3 ] && [[ $said == *"Self-heal daemon is not running"* ]]; then
+            note "a self-heal daemon of $1 is still not running: gluster volume start $1 force starts it again"
+            gluster volume start "$1" force
+            restarted=yes
+        fi
+        note "trying again in 10s"
+        sleep 10
     done
+    printf '%s\n' "$said"
 }
 
 # pending_heals VOLUME: true while some brick of VOLUME lists entries still to heal.

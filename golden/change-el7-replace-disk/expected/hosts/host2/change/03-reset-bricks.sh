@@ -318,17 +318,35 @@ has_volume_id() {
     getfattr --absolute-names --only-values -n trusted.glusterfs.volume-id "$1" >/dev/null 2>&1
 }
 
-# heal_full VOLUME: start a full heal, which copies every file to the new brick (a new brick
-# is in no index of files to heal). Right after a brick comes back the self-heal daemons
-# restart, and a peer may fail the commit for a moment: tried again, up to a minute.
+# heal_full VOLUME: start a full heal, which copies every file to a new brick (a new brick is
+# in no index of files to heal). Right after a brick comes back or is added the self-heal
+# daemons restart, and a peer may fail the commit for a moment ("Commit failed on PEER", seen
+# with glusterfs 10.3): tried again, up to two minutes. A glusterd whose self-heal daemon is
+# not online refuses the heal ("Self-heal daemon is not running", glusterfs v10.3
+# glusterd-volume-ops.c:1594-1598; v3.6.0 :1424-1432), and from 7.0 on a daemon whose volume
+# failed to attach stays so (v10.3 glusterd-svc-helper.c:694-706): after three refusals,
+# `volume start VOL force` has every glusterd start its daemon again (v10.3
+# glusterd-volume-ops.c:2412 with glusterd-shd-svc.c:334-338; v3.6.0 :1993). Its bricks are up,
+# and start force leaves a brick that is up as it is.
 heal_full() {
-    local tries=0
-    until run gluster volume heal "$1" full; do
+    local tries=0 said restarted=no
+    if [ "$DRY_RUN" = 1 ]; then
+        run gluster volume heal "$1" full
+        return 0
+    fi
+    until said=$(gluster volume heal "$1" full 2>&1); do
+        printf '%s\n' "$said"
         tries=$((tries + 1))
-        [ "$tries" -lt 6 ] || die "gluster volume heal $1 full failed 6 times: see its message above, then run this step again"
+        [ "$tries" -lt 12 ] || die "gluster volume heal $1 full failed $tries times: see its message above, then run this step again"
+        if [ "$restarted" = no ] && [ "$tries" -ge 3 ] && [[ $said == *"Self-heal daemon is not running"* ]]; then
+            note "a self-heal daemon of $1 is still not running: gluster volume start $1 force starts it again"
+            gluster volume start "$1" force
+            restarted=yes
+        fi
         note "trying again in 10s"
         sleep 10
     done
+    printf '%s\n' "$said"
 }
 
 # mark_copies VOLUME: the bricks up of VOLUME marked as holding what a brick that is down
@@ -359,47 +377,56 @@ mark_copies() {
 # process (glusterfs v3.6.0 glusterd-volume-ops.c:1044-1065; the same at v10.3, :1293-1320).
 # The brick is down already (its folder has no volume ID, its process cannot start: v3.6.0
 # xlators/storage/posix/src/posix.c:5579-5606, init). First, every other brick of its replica set
-# connected: they keep the set's quorum and hold the copies.
+# connected: they keep the set's quorum and hold the copies. The brick's folder .glusterfs is
+# made as glusterd makes it for a brick it takes in (mode 0600; v10.3 glusterd-utils.c:1608-1625,
+# glusterd_validate_and_create_brickpath): start force does not, and from glusterfs 3.13 on the
+# brick's index translator will not start without it ("Failed to find parent dir", v10.3
+# xlators/features/index/src/index.c:2422-2431); 3.6's brick makes it itself and takes one that
+# is there (v3.6.0 posix-handle.c:463-480). A brick with its ID that is not connected (a run
+# that stopped, a brick that did not start) is started again.
 RESET=""  # the volumes this run put a brick back into
 
 step "Volume engine: put host2.example.com:/gluster/engine/brick back"
-if has_volume_id /gluster/engine/brick; then
-    note "/gluster/engine/brick holds its volume's ID: the brick is in engine"
+if has_volume_id /gluster/engine/brick && brick_connected engine host2.example.com:/gluster/engine/brick; then
+    note "/gluster/engine/brick holds its volume's ID and is connected: the brick is in engine"
 else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster/engine/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/engine/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
     brick_connected engine host1.example.com:/gluster/engine/brick || die "host1.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
     brick_connected engine host3.example.com:/gluster/engine/brick || die "host3.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
-    mark_copies engine
+    has_volume_id /gluster/engine/brick || mark_copies engine
+    [ -d "$ROOT"/gluster/engine/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/engine/brick/.glusterfs
     run gluster volume start engine force
     RESET="$RESET "engine
 fi
 
 step "Volume data: put host2.example.com:/gluster/data/brick back"
-if has_volume_id /gluster/data/brick; then
-    note "/gluster/data/brick holds its volume's ID: the brick is in data"
+if has_volume_id /gluster/data/brick && brick_connected data host2.example.com:/gluster/data/brick; then
+    note "/gluster/data/brick holds its volume's ID and is connected: the brick is in data"
 else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster/data/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/data/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
     brick_connected data host1.example.com:/gluster/data/brick || die "host1.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
     brick_connected data host3.example.com:/gluster/data/brick || die "host3.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
-    mark_copies data
+    has_volume_id /gluster/data/brick || mark_copies data
+    [ -d "$ROOT"/gluster/data/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/data/brick/.glusterfs
     run gluster volume start data force
     RESET="$RESET "data
 fi
 
 step "Volume meta: put host2.example.com:/gluster/meta/brick back"
-if has_volume_id /gluster/meta/brick; then
-    note "/gluster/meta/brick holds its volume's ID: the brick is in meta"
+if has_volume_id /gluster/meta/brick && brick_connected meta host2.example.com:/gluster/meta/brick; then
+    note "/gluster/meta/brick holds its volume's ID and is connected: the brick is in meta"
 else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster/meta/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/meta/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
     brick_connected meta host1.example.com:/gluster/meta/brick || die "host1.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not connected (gluster volume heal meta info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
     brick_connected meta host3.example.com:/gluster/meta/brick || die "host3.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not connected (gluster volume heal meta info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
-    mark_copies meta
+    has_volume_id /gluster/meta/brick || mark_copies meta
+    [ -d "$ROOT"/gluster/meta/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/meta/brick/.glusterfs
     run gluster volume start meta force
     RESET="$RESET "meta
 fi

@@ -213,24 +213,11 @@ class FakeCluster:
                     "children": {h.host.brick_device: [fs.device]},
                     "mounted_devices": {fs.mount_point: fs.device},
                 }
+                hosts[h.name].update(self._el7_host_facts(h))
             else:
-                hosts[h.name] = {
-                    "packages": list(minimal),
-                    "enabled": ["firewalld", "NetworkManager"],
-                    "active": ["firewalld", "NetworkManager"],
-                    "mounts": {},
-                    "devices": {h.host.brick_device: ""},
-                }
-            hosts[h.name].update(preflight_facts(plan, h))
-            hosts[h.name].update(
-                selinux="Enforcing",
-                name=h.name,
-                fqdn=h.host.fqdn,
-                peer=h.peer,
-                storage=str(h.storage_address),
-                heartbeat=str(h.addresses[ctdb.HEARTBEAT]),
-            )
+                hosts[h.name] = self.fresh_el7_host(h)
         return {
+            "gluster": "3.6",  # the seed's (oVirt 3.5's repositories)
             "hosts": hosts,
             "first": first.name,
             "peers": [],
@@ -243,7 +230,15 @@ class FakeCluster:
                 }
                 for v in plan.existing_volumes
             },
-            "engine": {"hosts": [1], "vm": "up", "global_maintenance": False, "runs_on": 1},
+            # The HA metadata's host IDs, and the hosts the engine has, by address: part
+            # one deployed the first host.
+            "engine": {
+                "hosts": [1],
+                "in_engine": [plan.first.host.fqdn],
+                "vm": "up",
+                "global_maintenance": False,
+                "runs_on": 1,
+            },
             "roots": str(self.base / "roots"),
             "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
         }
@@ -291,6 +286,29 @@ class FakeCluster:
                 "192.0.2.10": plan.cluster.hosted_engine.fqdn,
                 **{str(h.management_address): h.host.fqdn for h in self.hosts},
             },
+        }
+
+    def fresh_el7_host(self, h: confgen.planner.HostPlan) -> dict[str, Any]:
+        """A minimal CentOS 7 install of host `h`, which has firewalld and NetworkManager,
+        its brick device empty."""
+        return {
+            "packages": ["firewalld", "NetworkManager"],
+            "enabled": ["firewalld", "NetworkManager"],
+            "active": ["firewalld", "NetworkManager"],
+            "mounts": {},
+            "devices": {h.host.brick_device: ""},
+            **self._el7_host_facts(h),
+        }
+
+    def _el7_host_facts(self, h: confgen.planner.HostPlan) -> dict[str, Any]:
+        return {
+            **preflight_facts(self.plan, h),
+            "selinux": "Enforcing",
+            "name": h.name,
+            "fqdn": h.host.fqdn,
+            "peer": h.peer,
+            "storage": str(h.storage_address),
+            "heartbeat": str(h.addresses[ctdb.HEARTBEAT]),
         }
 
     def _make_root(self, host: confgen.planner.HostPlan) -> None:

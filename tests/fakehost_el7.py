@@ -272,10 +272,15 @@ def _deploy(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Pa
       line; core/conf.py:48-56), /etc/sysconfig/iptables replaced by its own rules, a dated
       copy of the old ones kept, and reloaded;
     - vdsmd enabled and started (system/vdsmenv.py:175-222, STAGE_MISC);
-    - at closing up the host added to the engine, then ovirt-ha-agent and ovirt-ha-broker
-      enabled and started (ha/ha_services.py:85-129). state["engine"]["deploy_fails"] (set by
-      a test to a host's FQDN or name) makes the engine refuse the host there
-      (engine/add_host.py:655-673): the stage fails, exit 1, hosted-engine.conf left behind."""
+    - at closing up the host added to the engine by its address (engine/add_host.py:628-650,
+      `address=socket.gethostname()`, here its FQDN), then ovirt-ha-agent and ovirt-ha-broker
+      enabled and started (ha/ha_services.py:85-129). The engine refuses a host whose address
+      it has (`engine["in_engine"]`: a new machine of the same name before the administrator
+      removed the old one), and any host named by state["engine"]["deploy_fails"] (a test
+      sets it to a host's FQDN or name): the setup logs the engine's reason and fails the
+      stage (:651-670), exit 1, hosted-engine.conf left behind. The reason in ovirt-engine's
+      words (AppErrors ACTION_TYPE_FAILED_VDS_WITH_SAME_HOST_EXIST, the text of 4.5.7 as
+      fakehost_engine.py has it; the 3.5 engine's text is not checked)."""
     append = next((a for a in args if a.startswith("--config-append=")), None)
     if append is None:
         return _fail("fakehost: the stand-in deploys additional hosts only, from an answer file", 2)
@@ -300,10 +305,13 @@ def _deploy(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Pa
     me.setdefault("restarted", []).append("iptables")
     units = ["vdsmd"]
     failing = engine.get("deploy_fails")
-    fails = failing is not None and failing in (me.get("fqdn"), me.get("name"))
+    address = me["fqdn"]
+    known = address in engine["in_engine"]
+    fails = known or (failing is not None and failing in (address, me.get("name")))
     if not fails:
         if host_id not in engine["hosts"]:
             engine["hosts"].append(host_id)
+        engine["in_engine"].append(address)
         units += ["ovirt-ha-broker", "ovirt-ha-agent"]
     for unit in units:
         for key in ("enabled", "active"):
@@ -315,6 +323,8 @@ def _deploy(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Pa
             "",
             True,
             "[ ERROR ] Cannot automatically add the host to cluster Default:\n"
+            + ("Cannot add Host. Host with the same address already exists.\n" if known else "")
+            + "\n"
             "[ ERROR ] Failed to execute stage 'Closing up': Cannot add the host to "
             "cluster Default\n",
         )

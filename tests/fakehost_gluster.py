@@ -598,6 +598,12 @@ def answer(
         if not state["volumes"]:
             return 0, "", False, "No volumes present\n"  # on standard error, exit 0
         return _ok("".join(_info(n, v) for n, v in state["volumes"].items()))
+    if words[1] == "get":
+        if state.get("gluster") == "3.6":
+            # 3.6's CLI has no `volume get` (it came with 3.7): "unrecognized word", on
+            # standard output, exit 1 (glusterfs v3.6.0 cli/src/cli-cmd.c:115-118, input.c:34-37).
+            return 1, "unrecognized word: get (position 1)\n", False, ""
+        return _fail("fakehost: volume get is not modelled for glusterfs 10.3", 2)
     verb, name = words[1], words[2]
     volume = state["volumes"].get(name)
     if verb == "info":

@@ -495,13 +495,37 @@ def test_replace_two_hosts_one_at_a_time() -> None:
     ]
 
 
-def test_replace_on_el7_is_a_new_disk_refused_where_a_set_would_lack_quorum() -> None:
+# A replaced host's steps on ovirt35-el7: its day-1 steps up to its firewall (a new
+# machine's), its glusterd back in the pool (a new machine's), its dead brick filesystem
+# forgotten, made again, its bricks put back; then its day-1 NFS options, CTDB node and units,
+# and its hosted-engine deploy (a new machine's: a re-deployment under its host ID).
+EL7_REPLACED = [
+    "preflight",
+    "selinux-and-hosts",
+    "install-packages",
+    "firewall",
+    "rejoin-pool",
+    "replace-disk",
+    "brick-storage",
+    "reset-bricks",
+    "nfsmount-conf",
+    "ctdb",
+    "systemd-units",
+    "hosted-engine-deploy",
+    "restore-firewall",
+]
+
+
+def test_replace_on_el7_refused_where_a_set_would_lack_quorum() -> None:
     the_change = _change(el7(3), el7(3), replace=["host2"])
-    assert [(s.slug, s.hosts) for s in the_change.steps] == [
-        ("replace-disk", ("host2",)),
-        ("brick-storage", ("host2",)),
-        ("reset-bricks", ("host2",)),
-    ]
+    assert [(s.slug, s.hosts) for s in the_change.steps] == [(s, ("host2",)) for s in EL7_REPLACED]
+    # The first host has no deploy of its own (part one deployed the engine there).
+    first = _change(el7(3), el7(3), replace=["host1"])
+    assert [s.slug for s in first.steps] == EL7_REPLACED[:-2]
+    assert "Before the hosted-engine deploy step" not in "".join(first.notes)
+    assert "Before the hosted-engine deploy step of a new machine (host2)" in "".join(
+        the_change.notes
+    )
     # vm is replica 2 on host1 and host2: with host1's brick (the first of the set) down, the
     # set takes no write, and the copies cannot be marked to heal from.
     text = el7(3, (*SEED_VOLUMES, ("vm", (1, 2), False))).replace(

@@ -18,6 +18,7 @@ import fakehost_engine
 import fakehost_gluster
 from change_pairs import el7, el9
 from fakehost import COMMANDS, FakeCluster, preflight_facts
+from test_change import EL7_REPLACED
 from test_real_programs_change import REBALANCE_STARTED
 from test_scripts import _normalised, _run_in_order, would_run
 
@@ -378,7 +379,7 @@ def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     built it, and the whole change run again changes nothing."""
     before = confgen.loads(el7(3))
     the_change = confgen.change(before, before, replace=["host2"])
-    assert [s.slug for s in the_change.steps] == ["replace-disk", "brick-storage", "reset-bricks"]
+    assert [s.slug for s in the_change.steps] == EL7_REPLACED
     from_out, change_out = tmp_path / "from", tmp_path / "change"
     confgen.write_tree(confgen.render(before), from_out)
     confgen.write_tree(confgen.render_change(the_change), change_out)
@@ -433,7 +434,7 @@ def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     brick = next(b for b in engine["bricks"] if b.startswith("host2"))
     engine.setdefault("offline", []).append(brick)
     fake.save()
-    host, script = steps[-1]
+    host, script = next((h, s) for h, s in steps if s.endswith("-reset-bricks.sh"))
     again = fake.run(host, script)
     assert again.returncode == 0, again.stdout + again.stderr
     assert [argv for _, argv in fake.changes()[calls:]] == [
@@ -441,6 +442,71 @@ def test_el7_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
         ["gluster", "volume", "heal", "engine", "full"],
     ]
     assert not fake.state["volumes"]["engine"].get("offline")
+
+
+def test_el7_new_machine_on_the_fake_cluster(tmp_path: Path) -> None:
+    """el7, --replace host2 where host2 is a new machine of the same name: a minimal CentOS 7
+    install with the old addresses, its brick disk empty, its glusterd (once installed and
+    started) of a UUID of its own and no peer; the pool knows the host by its old UUID, its
+    bricks down; the engine still has the old host, and the HA metadata its ID. The steps up
+    to the deploy (each dry run first) build it, give its glusterd the old UUID and the pool
+    back, put its bricks back healed and start its CTDB node; the deploy fails at closing up
+    until the administrator removes the old host in the engine, and then redeploys it under
+    host ID 2. The cluster ends as FROM's runbook built it, and a rerun changes nothing."""
+    before = confgen.loads(el7(3))
+    the_change = confgen.change(before, before, replace=["host2"])
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    built, ctdb_built = _pool(fake), _ctdb(fake)
+    engine_built = dict(fake.state["engine"])
+
+    member = next(h for h in fake.hosts if h.name == "host2")
+    shutil.rmtree(fake.root("host2"))
+    fake._make_root(member)
+    fake.state["hosts"]["host2"] = {**fake.fresh_el7_host(member), "new_glusterd": {}}
+    for volume in fake.state["volumes"].values():
+        volume["offline"] = [b for b in volume["bricks"] if b.startswith("host2.")]
+        volume["heal"] = {b: 2 for b in volume["offline"]}
+    fake.save()
+
+    fake.out = change_out
+    steps = _change_steps(the_change)
+    deploy = next(i for i, (_, s) in enumerate(steps) if "hosted-engine-deploy" in s)
+    said = _run(fake, steps[:deploy], dry_first=True)
+    assert "its glusterd knows no pool: a new machine" in said
+    info = (fake.root("host2") / fakehost_gluster.INFO).read_text()
+    assert info.startswith(f"UUID={fakehost_gluster.pool_uuid(fake.state, 'host2')}\n"), info
+    assert all(not v.get("offline") for v in fake.state["volumes"].values())
+    assert _pool(fake) == built
+    assert _ctdb(fake) == ctdb_built
+
+    # The engine has the old machine's host: the deploy is refused at closing up, and the
+    # step run again says what to do.
+    host, script = steps[deploy]
+    refused = fake.run(host, script)
+    assert refused.returncode == 1
+    assert "Host with the same address already exists" in refused.stderr, refused.stderr
+    again = fake.run(host, script)
+    assert again.returncode == 1
+    assert "remove that host in the engine's web admin" in again.stderr, again.stderr
+    # The administrator removes it there, and the deploy's file here; the step goes on.
+    fake.load()
+    fake.state["engine"]["in_engine"].remove("host2.example.com")
+    fake.save()
+    (fake.root("host2") / "etc/ovirt-hosted-engine/hosted-engine.conf").unlink()
+    _run(fake, steps[deploy:], dry_first=True)
+    assert fake.state["engine"]["hosts"] == engine_built["hosts"]
+    assert sorted(fake.state["engine"]["in_engine"]) == sorted(engine_built["in_engine"])
+    me = fake.state["hosts"]["host2"]
+    assert {"ovirt-ha-agent", "ovirt-ha-broker", "ctdb"} <= set(me["active"])
+    calls = len(fake.changes())
+    for host, script in steps:
+        rerun = fake.run(host, script)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert fake.changes()[calls:] == []
 
 
 def _ctdb(fake: FakeCluster) -> dict[str, object]:

@@ -566,3 +566,41 @@ def test_the_fake_engines_peer_detach_finds_peers_as_real_glusterd_does(tmp_path
                 assert "<opErrno>2</opErrno>" in done.stdout, done.stdout
                 assert f"<opErrstr>{name} is not part of cluster</opErrstr>" in done.stdout
         assert "Number of Peers: 0" in _ok(pool.gluster("a", "peer", "status"))
+
+
+def test_the_el7_step_reads_granular_entry_heal_as_glusterd_prints_it(tmp_path: Path) -> None:
+    """ovirt35-el7's reset-bricks step stops before it marks anything on a volume that heals
+    entries by name (its marks would heal their own names only). Its test, `by_name`, is run
+    on a replica 3 volume of Debian's glusterd 10.3, which turns the option on for a new
+    replica volume (glusterd 9.0 and later, shown "on"): it answers yes; after `heal VOL
+    granular-entry-heal disable` (shown "disable"), no; after `... enable` ("enable"), yes."""
+    text = el7(3, mount_point=str(tmp_path / "a" / "bricks"))
+    cluster = confgen.loads(text)
+    the_change = confgen.change(cluster, cluster, replace=["host2"])
+    tree = confgen.render_change(the_change)
+    script = next(f.text for p, f in tree.items() if p.endswith("-reset-bricks.sh"))
+    found = re.search(r"^by_name\(\) \{\n.*?^\}\n", script, re.MULTILINE | re.DOTALL)
+    assert found is not None, script
+    by_name = found.group(0)
+    plan = the_change.before
+    addresses, names = storage_pool_of(plan)
+    first = plan.first.name
+    with gluster_pool(tmp_path / "a", addresses, names, GROUPS) as pool:
+        for h in plan.hosts[1:]:
+            _ok(pool.gluster(first, "peer", "probe", h.peer))
+        volume = next(v for v in plan.volumes if v.name == "engine")
+        for brick in volume.bricks:
+            _ok(pool.run(brick.host, "mkdir", "-p", brick.path))
+        words = ["volume", "create", "engine", "replica", "3", *map(str, volume.bricks)]
+        _ok(pool.gluster(first, "--mode=script", *words))
+        _ok(pool.gluster(first, "volume", "start", "engine"))
+        test = f"set -o pipefail\n{by_name}by_name engine"
+        assert pool.run("host2", "bash", "-c", test).returncode == 0
+        _ok(pool.gluster(first, "volume", "heal", "engine", "granular-entry-heal", "disable"))
+        shown = _ok(pool.gluster(first, "volume", "get", "engine", "cluster.granular-entry-heal"))
+        assert re.search(r"^cluster\.granular-entry-heal +disable +$", shown, re.MULTILINE), shown
+        assert pool.run("host2", "bash", "-c", test).returncode == 1
+        _ok(pool.gluster(first, "volume", "heal", "engine", "granular-entry-heal", "enable"))
+        shown = _ok(pool.gluster(first, "volume", "get", "engine", "cluster.granular-entry-heal"))
+        assert re.search(r"^cluster\.granular-entry-heal +enable +$", shown, re.MULTILINE), shown
+        assert pool.run("host2", "bash", "-c", test).returncode == 0

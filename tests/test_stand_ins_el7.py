@@ -16,6 +16,7 @@ STAND_INS = Path(__file__).resolve().parent / "e2e" / "standins"
 
 def _me(**extra: Any) -> dict[str, Any]:
     me: dict[str, Any] = {
+        "fqdn": "host2.example.com",
         "packages": [],
         "enabled": [],
         "active": [],
@@ -100,7 +101,13 @@ def _deployed(root: Path, host_id: int) -> None:
 
 
 def _engine(**extra: Any) -> dict[str, Any]:
-    engine = {"hosts": [1, 2], "vm": "down", "global_maintenance": True, "runs_on": 1}
+    engine = {
+        "hosts": [1, 2],
+        "in_engine": ["host1.example.com"],  # host2 in the HA metadata, removed from the engine
+        "vm": "down",
+        "global_maintenance": True,
+        "runs_on": 1,
+    }
     engine.update(extra)
     return {"engine": engine}
 
@@ -172,3 +179,29 @@ def test_a_deploy_with_a_host_id_in_use(
         assert (code, changed) == (1, False)
         assert err == f"[ ERROR ] Failed to execute stage 'Setup validation': {error}\n"
         assert not (root / fakehost_el7.CONF).exists() and me["active"] == []
+
+
+def test_a_redeploy_while_the_engine_has_the_host_fails_at_closing_up(tmp_path: Path) -> None:
+    """engine/add_host.py:628-670: the host is added by its address at closing up; the engine
+    refuses an address it has (the old machine of the same name, not removed), the setup
+    logs why and fails the stage, hosted-engine.conf written, the HA services not started."""
+    answers = tmp_path / "answers.conf"
+    answers.write_text(
+        "[environment:default]\nOVEHOSTED_STORAGE/hostID=int:2\n"
+        "OVEHOSTED_CORE/additionalHostReDeployment=bool:True\n"
+    )
+    root = tmp_path / "root"
+    (root / "etc/sysconfig").mkdir(parents=True)
+    (root / "etc/sysconfig/iptables").write_text("# as packaged\n")
+    state = _engine(in_engine=["host1.example.com", "host2.example.com"])
+    me = _me()
+    args = ["--deploy", f"--config-append={answers}"]
+    code, _, changed, err = fakehost_el7.answer("hosted-engine", state, me, args, root)
+    assert (code, changed) == (1, True)
+    assert "Cannot add Host. Host with the same address already exists.\n" in err
+    assert err.endswith(
+        "Failed to execute stage 'Closing up': Cannot add the host to cluster Default\n"
+    )
+    assert "host_id=2" in (root / fakehost_el7.CONF).read_text()
+    assert "ovirt-ha-agent" not in me["active"]
+    assert state["engine"]["in_engine"] == ["host1.example.com", "host2.example.com"]

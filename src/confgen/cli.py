@@ -190,10 +190,9 @@ path), must be of one target, and every difference must be one confgen change ta
 volumes, volumes grown or shrunk by whole replica sets, hosts joining (on ovirt35-el7 with the
 CTDB nodes file and the hosted-engine deploy), hosts leaving (their bricks out first), a
 replica count lowered by one (ovirt35-el7), firewall rules added, the CTDB public addresses
-(ovirt35-el7), and with --replace a host's new brick disk (both targets) or a new machine of
-its name (ovirt45-el9). Anything else is refused with its key path, why, and how to do it by hand;
-nothing is written then. A pair with nothing to do writes a CHANGE.md that says so, and exits
-0.
+(ovirt35-el7), and with --replace a host's new brick disk or a new machine of its name.
+Anything else is refused with its key path, why, and how to do it by hand; nothing is written
+then. A pair with nothing to do writes a CHANGE.md that says so, and exits 0.
 
 Every change script checks first that the live cluster is FROM (or already TO), stopping with
 each difference named otherwise; runs again as a no-op; has DRY_RUN=1. OUT is written as
@@ -375,8 +374,8 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="HOST",
         help="HOST has a new brick disk, or is a new machine, under the same name and addresses: "
-        "its steps come first (a new machine: ovirt45-el9 only; ovirt35-el7's steps stop, "
-        "saying how by hand)",
+        "its steps come first (a new machine is built by TO's day-1 steps and given its place "
+        "in the pool back; its engine side as CHANGE.md says)",
     )
     changer.add_argument(
         "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shlex
+import tempfile
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
@@ -328,12 +330,25 @@ def compile_templates(templates: Path, target: Path) -> None:
     loader = jinja2.FileSystemLoader(str(templates))
     env = environment(loader)
     target.mkdir(parents=True, exist_ok=True)
-    for old in target.glob("tmpl_*.py"):
-        old.unlink()
-    env.compile_templates(str(target), zip=None, ignore_errors=False)
-    entries = {
-        name: {"sha256": _sha256(loader.get_source(env, name)[0]), "reads": reads(env, name)}
-        for name in env.list_templates()
-    }
-    index = {"generator": _generator(), "templates": entries}
-    (target / INDEX).write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", "utf-8")
+    # A build may run while confgen renders from this folder (an editable install, the tests'
+    # wheel build): each module is compiled aside and moved into place whole, then the index,
+    # then the modules of templates gone are removed. A reader sees an old module with the old
+    # index or a new one (the index names each template's source, and a module whose source
+    # differs is not used), never a half-written one.
+    with tempfile.TemporaryDirectory(prefix=".compile-", dir=target) as scratch:
+        env.compile_templates(scratch, zip=None, ignore_errors=False)
+        made = sorted(Path(scratch).glob("tmpl_*.py"))
+        for module in made:
+            os.replace(module, target / module.name)
+        entries = {
+            name: {"sha256": _sha256(loader.get_source(env, name)[0]), "reads": reads(env, name)}
+            for name in env.list_templates()
+        }
+        index = {"generator": _generator(), "templates": entries}
+        written = Path(scratch) / INDEX
+        written.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", "utf-8")
+        os.replace(written, target / INDEX)
+    kept = {module.name for module in made}
+    for stale in target.glob("tmpl_*.py"):
+        if stale.name not in kept:
+            stale.unlink(missing_ok=True)

@@ -216,17 +216,48 @@ class ChangingCluster(Cluster):
             container.power_off(hard=True)
             self.machines.new_disks(name)
             if link.new_machine:
+                member = next(h for h in self.plan.hosts if h.name == name)
                 self.machines.new_root(name)
-                self.prepare(container, next(h for h in self.plan.hosts if h.name == name))
+                self.prepare(container, member)
                 container.boot()
                 self.target_for(name).installed(container)
+                self.target_for(name).engine_forgets(self.shared, member)
             else:
                 self.target_for(name).disks_replaced(container)
                 container.boot()
 
+    def brick_listing(self, host: str, path: str) -> list[str]:
+        """Every path a brick holds, but Gluster's own (.glusterfs, the anonymous-inode
+        folder): what a heal copies."""
+        found = self.hosts[host].run(
+            f"cd {shlex.quote(path)} && find . -path ./.glusterfs -prune -o "
+            "-name '.glusterfs-anonymous-inode-*' -prune -o -print | LC_ALL=C sort",
+            timeout=300,
+        )
+        return found.stdout.splitlines()
+
     def check_new_bricks_hold_kept_files(self, label: str, hosts: tuple[str, ...]) -> None:
         """The files written before the changes are on each new brick of a volume that is one
-        replica set (every brick holds every file): the heal copied them onto the new disk."""
+        replica set (every brick holds every file): the heal copied them onto the new disk. And
+        each new brick holds every path another brick of its replica set holds."""
+        for volume in self.plan.volumes:
+            for i, brick in enumerate(volume.bricks):
+                if brick.host not in hosts:
+                    continue
+                first = i - i % volume.replica
+                others = volume.bricks[first : first + volume.replica]
+                other = next((b for b in others if b.host not in hosts), None)
+                if other is None:
+                    continue
+                mine = self.brick_listing(brick.host, brick.path)
+                theirs = self.brick_listing(other.host, other.path)
+                self.report.check(
+                    f"{label}: {brick.host}'s new brick of {volume.name} holds every path "
+                    f"{other.host}'s holds",
+                    mine == theirs,
+                    f"missing {sorted(set(theirs) - set(mine))[:20]}, "
+                    f"extra {sorted(set(mine) - set(theirs))[:20]}",
+                )
         for volume in self.plan.volumes:
             if volume.name not in self.kept_files or len(volume.bricks) != volume.replica:
                 continue
@@ -264,6 +295,7 @@ class ChangingCluster(Cluster):
         if volume is not None:
             self.check_writer(label)
         self.check_cluster(label)
+        self.target.as_the_targets_gluster(self)
         self.check_installed_files(label)
         self.check_kept_files(label)
         self.check_new_bricks_hold_kept_files(label, tuple(replace))
@@ -295,6 +327,7 @@ def run_chain(chain: list[ChainLink], work: Path, report: Report) -> Report:
         if not cluster.build():
             return report
         cluster.check_cluster("built")
+        cluster.target.as_the_targets_gluster(cluster)
         cluster.write_kept_files()
         for i, link in enumerate(links, 1):
             if not cluster.change(f"change {i}", link):

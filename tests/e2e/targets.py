@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shlex
 from pathlib import Path
 from types import ModuleType
@@ -148,7 +149,15 @@ class Ovirt35El7:
             "/etc/ovirt-hosted-engine/vm.conf", "vmId=00000000-0000-0000-0000-000000000001\n"
         )
         (shared / "engine.json").write_text(
-            json.dumps({"hosts": [1], "vm": "up", "global_maintenance": False, "runs_on": 1})
+            json.dumps(
+                {
+                    "hosts": [1],
+                    "in_engine": [first.host.fqdn],
+                    "vm": "up",
+                    "global_maintenance": False,
+                    "runs_on": 1,
+                }
+            )
         )
 
     def devices(self, host: confgen.planner.HostPlan) -> list[str]:
@@ -180,6 +189,27 @@ class Ovirt35El7:
 
     def check_cycled(self, cluster: Any) -> None:
         cluster.check_ctdb_after_boot("power cycle")
+
+    def as_the_targets_gluster(self, cluster: Any) -> None:
+        """The volumes heal their entries as the target's Gluster does. 3.6 has no granular
+        entry heal (it came with 3.8), so an entry marked on a folder heals the whole folder,
+        which is how --replace's marks copy everything onto a new brick; glusterd 9.0 and later
+        turn it on for a new replica volume (v10.3 glusterd-utils.c:13078-13089), and then a
+        mark heals only its own name. Turned off here with the CLI glusterd asks for
+        (glusterd-op-sm.c:1226-1241), once the volumes are healed."""
+        first = self.plan.first.name
+        for volume in self.plan.volumes:
+            name = shlex.quote(volume.name)
+            shown = cluster.on(first, f"gluster volume get {name} cluster.granular-entry-heal")
+            if re.search(r"^cluster\.granular-entry-heal\s+on\b", shown, re.MULTILINE):
+                cluster.on(first, f"gluster volume heal {name} granular-entry-heal disable")
+
+    def engine_forgets(self, shared: Path, host: confgen.planner.HostPlan) -> None:
+        """What the administrator does in the engine's web admin for a host replaced by a new
+        machine, before its deploy step (CHANGE.md): the old host removed, by its address."""
+        state = json.loads((shared / "engine.json").read_text())
+        state["in_engine"] = [a for a in state["in_engine"] if a != host.host.fqdn]
+        (shared / "engine.json").write_text(json.dumps(state))
 
     def engine_up_with(self, shared: Path, host_id: int) -> bool:
         """What the administrator checks on the host before, ahead of a deploy step:
@@ -287,6 +317,13 @@ class Ovirt45El9:
 
     def check_cycled(self, cluster: Any) -> None:
         cluster.check_bricks_and_firewall("power cycle")
+
+    def as_the_targets_gluster(self, cluster: Any) -> None:
+        """Debian's glusterfs 10.3 is the target's Gluster (10.x)."""
+
+    def engine_forgets(self, shared: Path, host: confgen.planner.HostPlan) -> None:
+        """The engine's side of a new machine is the administrator's (CHANGE.md), and this
+        harness runs no engine for this target."""
 
     def admin_env(self, host: str, script: str, shared: Path) -> dict[str, str]:
         return {}

@@ -18,7 +18,10 @@ VIP = "192.168.122.{}/24".format
 
 # host2's brick disk dies and a new empty one takes its place (`--replace host2`: the old
 # filesystem forgotten, the new one made, the copies of each brick marked through a client
-# mount and the brick put back with `volume start VOL force`, healed); then three hosts to
+# mount and the brick put back with `volume start VOL force`, healed); then host3 is a new
+# machine of its name and addresses (`--replace host3`: built by its day-1 steps, its glusterd
+# given the pool's UUID for it and the pool back, its bricks put back and healed, its CTDB node
+# started, its hosted engine deployed again once the old host is removed in the engine); then three hosts to
 # four (host4's own day-1 steps, its CTDB node appended and reloaded, its hosted-engine
 # deploy); a VIP added (`ctdb reloadips`); then that VIP moved to another address while host4
 # leaves (its HA services and ctdb stopped, its nodes line commented, as its retired ID keeps
@@ -26,6 +29,7 @@ VIP = "192.168.122.{}/24".format
 EL7_CHAIN: list[ChainLink] = [
     el7(3),
     NewDisks(("host2",)),
+    NewDisks(("host3",), new_machine=True),
     el7(4),
     el7(4, vips=((VIP(200), "eth0"), (VIP(201), "eth0"))),
     el7(3, vips=((VIP(200), "eth0"), (VIP(202), "eth0")), retired=(4,)),

@@ -566,15 +566,31 @@ def replaced_data(
     }
 
 
-def replace_disk_step(name: str, own: dict[str, Any], new_machine: str) -> ChangeSpec:
-    """The replaced host's glusterd checked to be the pool's, and its dead brick filesystems
-    forgotten; `new_machine` says what to do when its glusterd knows no pool."""
+def rejoin_pool_step(name: str, own: dict[str, Any]) -> ChangeSpec:
+    """A new machine's glusterd given the UUID the pool knows the host by and the pool back;
+    a host that kept its root disk (a new brick disk) is left as it is."""
+    return ChangeSpec(
+        slug="rejoin-pool",
+        title=f"Give {name}'s glusterd its place in the pool back, if it is a new machine",
+        hosts=(name,),
+        template=f"{TEMPLATES}/rejoin-pool.sh.j2",
+        data=own,
+    )
+
+
+def replace_disk_step(name: str, own: dict[str, Any]) -> ChangeSpec:
+    """The replaced host's glusterd checked to be the pool's (rejoin_pool_step's work), and its
+    dead brick filesystems forgotten."""
     return ChangeSpec(
         slug="replace-disk",
         title=f"Check that {name} is in the pool, and forget its dead brick filesystems",
         hosts=(name,),
         template=f"{TEMPLATES}/replace-disk.sh.j2",
-        data={**own, "new_machine": new_machine},
+        data={
+            **own,
+            "new_machine": "run the step before this one first, which gives a new machine its "
+            "place in the pool back",
+        },
     )
 
 

@@ -27,7 +27,6 @@ from confgen.paths import DATA, FILES
 from confgen.planner import Check
 from confgen.targets.ovirt35_el7.planning import SeedPlan
 
-GLUSTER = "components/gluster/change"
 # The day-1 steps a joining host runs itself, in TO's order; the others of day 1 are the
 # cluster's, done once: stop-engine and start-engine (the engine's storage moved to the VIP),
 # peer-probe, add-bricks and heal-workaround (the seed's volumes grown to replica 3),
@@ -39,18 +38,6 @@ AFTER_PROBE = ("nfsmount-conf",)
 CTDB_NODE = ("ctdb", "systemd-units")
 ENGINE = ("hosted-engine-deploy", "restore-firewall")
 
-
-# A replaced host is a new disk in the same host: its glusterd, its CTDB node and its hosted
-# engine are on the root disk and keep running. A new machine of the same name would need its
-# glusterd given its old UUID (the ovirt45-el9 steps do it with glusterfs 10), its CTDB node
-# and the hosted engine of oVirt 3.5 deployed again under its old host ID: not planned here.
-NEW_MACHINE_BY_HAND = (
-    "confgen change takes a new disk in the same host on this target, not a new machine. By "
-    "hand, with the old machine off: give glusterd the UUID the pool knows the host by "
-    "(gluster peer status on a member) in /var/lib/glusterd/glusterd.info, probe a member, "
-    "restart glusterd twice (glusterdocs, Resolving Peer Rejected), then run this change "
-    "again; CTDB and the hosted engine as on day 1 for this host"
-)
 
 # Without quorum a replica set takes no write, and the step marks the copies to heal from by
 # writing through a client mount.
@@ -111,6 +98,7 @@ def change(
     for replacement in pool.replace:
         specs += _replaced(before, after, replacement, data)
     if pool.replace:
+        notes.append(_new_machine_note(after, [r.host for r in pool.replace]))
         notes.append(
             "Each `gluster volume start VOL force` of the reset-bricks step restarts Gluster's "
             "NFS server on every host (glusterfs v3.6.0 glusterd-volume-ops.c:1993, "
@@ -244,19 +232,59 @@ def change(
 def _replaced(
     before: SeedPlan, after: SeedPlan, replacement: gluster_change.Replacement, data: dict[str, Any]
 ) -> list[ChangeSpec]:
-    """A new disk in a host: its dead brick filesystem forgotten, TO's brick step makes it
-    again, then each of its bricks is put back with `volume start VOL force` and healed."""
+    """A replaced host's steps. A new machine of the same name is built as day 1 builds a host,
+    up to its firewall, and its glusterd is given its old UUID and the pool back; on a host
+    that kept its root disk (a new brick disk) those steps find everything done. Its dead brick
+    filesystem is forgotten, TO's brick step makes it again, and each brick goes back with
+    `volume start VOL force` and is healed. Then, as on day 1: its NFS mount options, its CTDB
+    node (its line of the nodes file is its own: the node rejoins as it starts) and units, and
+    its hosted engine, deployed again under its host ID."""
     name = replacement.host
     member = next(h for h in after.hosts if h.name == name)
     mount_points = [after.cluster.gluster.brick_fs.mount_point] if member.brick_dirs else []
     own = gluster_change.replaced_data(
         before, after, name, data, mount_points, gluster_change.START_FORCE
     )
+    built = [
+        s
+        for slug in ("preflight", "selinux-and-hosts", *BUILD[:-1])
+        for s in day_one(after, slug, (name,))
+    ]
+    rejoined = [
+        s for slug in (*AFTER_PROBE, *CTDB_NODE, *ENGINE) for s in day_one(after, slug, (name,))
+    ]
     return [
-        gluster_change.replace_disk_step(name, own, NEW_MACHINE_BY_HAND),
+        *built,
+        gluster_change.rejoin_pool_step(name, own),
+        gluster_change.replace_disk_step(name, own),
         *day_one(after, "brick-storage", (name,)),
         gluster_change.reset_bricks_step(name, replacement, own),
+        *rejoined,
     ]
+
+
+def _new_machine_note(after: SeedPlan, names: list[str]) -> str:
+    """What a replaced host that is a new machine needs of the administrator: the old machine
+    off, and the engine's host removed before the deploy adds it again (ovirt-hosted-engine-
+    setup 1.2.6.1 engine/add_host.py:628-670 adds the host at closing up, and the engine
+    refuses a name or address it has)."""
+    deployed = [name for name in names if day_one(after, "hosted-engine-deploy", (name,))]
+    text = (
+        f"A replaced host ({', '.join(names)}) that is a new machine is built by its steps "
+        "here: packages, firewall, its Gluster identity (its old UUID, the pool's peers and "
+        "volumes), its bricks, its CTDB node. Have the old machine off the network first: the "
+        "pool cannot tell two machines at one address apart. A new disk needs nothing more"
+    )
+    if deployed:
+        text += (
+            f". Before the hosted-engine deploy step of a new machine ({', '.join(deployed)}): "
+            "in the engine's web admin, put the host into Maintenance and remove it (Hosts, "
+            "Remove): the deploy adds it again, and the engine refuses a host it has. Its "
+            "host ID is in the hosted engine's metadata still: the answers take the deploy "
+            "for a re-deployment (OVEHOSTED_CORE/additionalHostReDeployment, "
+            "ovirt-hosted-engine-setup 1.2.6.1 storage.py:73-91, :285-298)"
+        )
+    return text
 
 
 def _leaving(before: SeedPlan, hosts: HostDiff) -> dict[str, dict[str, Any]]:

@@ -23,7 +23,6 @@ from confgen.components import gluster_change
 from confgen.errors import error
 from confgen.targets.ovirt45_el9.planning import El9Plan
 
-GLUSTER = "components/gluster/change"
 # The engine's side of a host leaving, as ovirt-engine 4.5.7 takes it through the REST API
 # (oVirt/ovirt-engine tag ovirt-engine-4.5.7, backend/manager/modules/restapi/jaxrs/src/main/
 # java/org/ovirt/engine/api/restapi/resource/BackendHostResource.java): POST
@@ -187,19 +186,8 @@ def replaced(
         *day_one(after, "preflight", (name,)),
         *day_one(after, "install-packages", (name,)),
         *day_one(after, "firewall", (name,)),
-        ChangeSpec(
-            slug="rejoin-pool",
-            title=f"Give {name}'s glusterd its place in the pool back, if it is a new machine",
-            hosts=(name,),
-            template=f"{GLUSTER}/rejoin-pool.sh.j2",
-            data=own,
-        ),
-        gluster_change.replace_disk_step(
-            name,
-            own,
-            "run the step before this one first, which gives a new machine its place in the "
-            "pool back",
-        ),
+        gluster_change.rejoin_pool_step(name, own),
+        gluster_change.replace_disk_step(name, own),
         *day_one(after, "brick-storage", (name,)),
         gluster_change.reset_bricks_step(name, replacement, own),
     ]

@@ -187,7 +187,7 @@ if grep -qx 'host_id=6' "$ROOT"/etc/ovirt-hosted-engine/hosted-engine.conf 2>/de
         note "/etc/ovirt-hosted-engine/hosted-engine.conf has host_id=6 and hosted-engine --vm-status lists Host 6: already deployed"
         exit 0
     fi
-    die "the deploy on hv6 did not finish: /etc/ovirt-hosted-engine/hosted-engine.conf has host_id=6, but hosted-engine --vm-status does not list Host 6 (${status//$'\n'/ }). Read why in /var/log/ovirt-hosted-engine-setup/; once the host is up in the engine and systemctl start ovirt-ha-broker ovirt-ha-agent makes it show there, run this step again"
+    die "the deploy on hv6 did not finish: /etc/ovirt-hosted-engine/hosted-engine.conf has host_id=6, but hosted-engine --vm-status does not list Host 6 (${status//$'\n'/ }). Read why in /var/log/ovirt-hosted-engine-setup/; once the host is up in the engine and systemctl start ovirt-ha-broker ovirt-ha-agent makes it show there, run this step again. Where the engine refused the host because it has one of this address (a new machine under the name of a host not removed there yet): remove that host in the engine's web admin and /etc/ovirt-hosted-engine/hosted-engine.conf here, then run this step again"
 fi
 
 # Hosts join one at a time, in host-ID order: hv5 (ID 5) first. That cannot be

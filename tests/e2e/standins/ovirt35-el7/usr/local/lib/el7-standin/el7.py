@@ -27,6 +27,7 @@ call made to it into the host's after it:
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,9 @@ def host_me():
     kept = json.loads(STATE.read_text()) if STATE.exists() else {}
     active, enabled = units()
     me = {
+        # The address hosted-engine's setup adds the host by (socket.gethostname(), which is
+        # the FQDN on an EL7 host named as the seed names them).
+        "fqdn": socket.getfqdn(),
         "packages": kept.get("packages", []),
         "clock_synced": kept.get("clock_synced", True),
         "repos_reachable": kept.get("repos_reachable", True),

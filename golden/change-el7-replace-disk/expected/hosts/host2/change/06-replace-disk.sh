@@ -1,7 +1,7 @@
 #!/bin/bash
 # Check that host2 is in the pool, and forget its dead brick filesystems.
 #
-# Change step 01 of 03: run on host2 (host2.example.com) as root, from this folder's copy on the host,
+# Change step 06 of 13: run on host2 (host2.example.com) as root, from this folder's copy on the host,
 # once every step before it in CHANGE.md is done. The change takes the cluster of
 # from.toml (FROM) to the cluster of to.toml (TO); CHANGE.md at the top of the
 # change tree lists its steps and what to check between them.
@@ -193,7 +193,7 @@ need_commands gluster awk grep blkid mountpoint
 
 step "Check that host2's glusterd is the pool's"
 status=$(gluster peer status) || die "gluster peer status failed: start glusterd on host2 (systemctl start glusterd), then run this step again"
-! grep -qx 'Number of Peers: 0' <<<"$status" || die "host2's glusterd knows no pool (gluster peer status: Number of Peers: 0), as on a new machine: confgen change takes a new disk in the same host on this target, not a new machine. By hand, with the old machine off: give glusterd the UUID the pool knows the host by (gluster peer status on a member) in /var/lib/glusterd/glusterd.info, probe a member, restart glusterd twice (glusterdocs, Resolving Peer Rejected), then run this change again; CTDB and the hosted engine as on day 1 for this host"
+! grep -qx 'Number of Peers: 0' <<<"$status" || die "host2's glusterd knows no pool (gluster peer status: Number of Peers: 0), as on a new machine: run the step before this one first, which gives a new machine its place in the pool back"
 note "its glusterd knows the pool"
 
 # peer_names: a line for each peer of this host's pool, its names blank-separated: the

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Put host2's new bricks back into their volumes, and heal them.
 #
-# Change step 03 of 03: run on host2 (host2.example.com) as root, from this folder's copy on the host,
+# Change step 08 of 13: run on host2 (host2.example.com) as root, from this folder's copy on the host,
 # once every step before it in CHANGE.md is done. The change takes the cluster of
 # from.toml (FROM) to the cluster of to.toml (TO); CHANGE.md at the top of the
 # change tree lists its steps and what to check between them.
@@ -359,6 +359,21 @@ heal_full() {
 # to heal. A write needs the replica set's quorum (cluster.quorum-type auto): confgen change
 # refuses a replacement whose set has none with the brick down.
 MARK_MOUNT=/var/lib/confgen/mark-mount
+
+# by_name VOLUME: the volume heals the entries of a folder by name (cluster.granular-entry-heal
+# on: glusterfs 3.8 and later, on by default for a replica volume made by 9.0 and later,
+# v10.3 glusterd-utils.c:13078-13089). Then a mark heals only its own name, not the folder, and
+# a full heal walks the brick of the peer of highest UUID (v10.3 glusterd-op-sm.c:6585-6617,
+# afr-self-heald.c:544-553), which may be the new empty one: files would be left off the new
+# brick with nothing to heal shown. `volume get` prints "%-40s %-39s", name and value (v10.3
+# cli/src/cli-rpc-ops.c:10512), the value as set: "on" as volume create sets it, "enable" or
+# "disable" after `heal VOL granular-entry-heal` (seen with glusterd 10.3), any of Gluster's
+# words for true, in any case (v10.3 libglusterfs/src/common-utils.c:1931-1933,
+# gf_string2boolean), by `volume set` at create. 3.6 has neither
+# `volume get` (it came with 3.7: "unrecognized word") nor the option.
+by_name() {
+    { gluster volume get "$1" cluster.granular-entry-heal 2>/dev/null || true; } | grep -Eiq '^cluster\.granular-entry-heal +(on|yes|true|enable|1) *$'
+}
 mark_copies() {
     make_dir "$MARK_MOUNT"
     if mountpoint -q "$MARK_MOUNT"; then
@@ -395,6 +410,7 @@ else
     [ -d "$ROOT"/gluster/engine/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/engine/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
     brick_connected engine host1.example.com:/gluster/engine/brick || die "host1.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
     brick_connected engine host3.example.com:/gluster/engine/brick || die "host3.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
+    ! by_name engine || die "volume engine heals entries by name (gluster volume get engine cluster.granular-entry-heal: on), so marks cannot make its bricks copy every file onto host2.example.com:/gluster/engine/brick. This Gluster is newer than the target's; by hand, with glusterfs 3.9 or later: gluster volume reset-brick engine host2.example.com:/gluster/engine/brick start, then gluster volume reset-brick engine host2.example.com:/gluster/engine/brick host2.example.com:/gluster/engine/brick commit force (it has the others heal the whole brick), then gluster volume heal engine full, and wait until gluster volume heal engine info shows 'Number of entries: 0' on every brick; then run this step again"
     has_volume_id /gluster/engine/brick || mark_copies engine
     [ -d "$ROOT"/gluster/engine/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/engine/brick/.glusterfs
     run gluster volume start engine force
@@ -410,6 +426,7 @@ else
     [ -d "$ROOT"/gluster/data/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/data/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
     brick_connected data host1.example.com:/gluster/data/brick || die "host1.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
     brick_connected data host3.example.com:/gluster/data/brick || die "host3.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
+    ! by_name data || die "volume data heals entries by name (gluster volume get data cluster.granular-entry-heal: on), so marks cannot make its bricks copy every file onto host2.example.com:/gluster/data/brick. This Gluster is newer than the target's; by hand, with glusterfs 3.9 or later: gluster volume reset-brick data host2.example.com:/gluster/data/brick start, then gluster volume reset-brick data host2.example.com:/gluster/data/brick host2.example.com:/gluster/data/brick commit force (it has the others heal the whole brick), then gluster volume heal data full, and wait until gluster volume heal data info shows 'Number of entries: 0' on every brick; then run this step again"
     has_volume_id /gluster/data/brick || mark_copies data
     [ -d "$ROOT"/gluster/data/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/data/brick/.glusterfs
     run gluster volume start data force
@@ -425,6 +442,7 @@ else
     [ -d "$ROOT"/gluster/meta/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/meta/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
     brick_connected meta host1.example.com:/gluster/meta/brick || die "host1.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not connected (gluster volume heal meta info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
     brick_connected meta host3.example.com:/gluster/meta/brick || die "host3.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not connected (gluster volume heal meta info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
+    ! by_name meta || die "volume meta heals entries by name (gluster volume get meta cluster.granular-entry-heal: on), so marks cannot make its bricks copy every file onto host2.example.com:/gluster/meta/brick. This Gluster is newer than the target's; by hand, with glusterfs 3.9 or later: gluster volume reset-brick meta host2.example.com:/gluster/meta/brick start, then gluster volume reset-brick meta host2.example.com:/gluster/meta/brick host2.example.com:/gluster/meta/brick commit force (it has the others heal the whole brick), then gluster volume heal meta full, and wait until gluster volume heal meta info shows 'Number of entries: 0' on every brick; then run this step again"
     has_volume_id /gluster/meta/brick || mark_copies meta
     [ -d "$ROOT"/gluster/meta/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/meta/brick/.glusterfs
     run gluster volume start meta force

@@ -298,8 +298,10 @@ mount_by_uuid() {
         note "$mount_point is mounted"
     else
         run mount "$mount_point"
+        MOUNTED=yes
     fi
 }
+MOUNTED=no  # whether this run mounted (or, on a dry run, would mount) a brick filesystem
 
 # multipathd must not claim the brick disk at a later boot: vdsm's multipath.conf leaves local
 # disks to it. As gluster-ansible does (backend_setup/tasks/blacklist_mpath_devices.yml), the
@@ -387,8 +389,10 @@ if semanage fcontext --list --locallist | awk -v spec="$spec" '$1 == spec {found
 else
     run semanage fcontext --add --type glusterd_brick_t "$spec"
 fi
-# restorecon -n -v lists what it would relabel: nothing when every label is right.
-if [ -d "$MOUNT_POINT" ] && [ -z "$(restorecon -R -n -v "$MOUNT_POINT")" ]; then
+# restorecon -n -v lists what it would relabel: nothing when every label is right. A filesystem
+# this run mounted may be new (its root without a label yet), and what a dry run would mount is
+# not there for -n to see: either is relabelled.
+if [ "$MOUNTED" = no ] && [ -d "$ROOT$MOUNT_POINT" ] && [ -z "$(restorecon -R -n -v "$MOUNT_POINT")" ]; then
     note "$MOUNT_POINT is labelled"
 else
     run restorecon -R "$MOUNT_POINT"

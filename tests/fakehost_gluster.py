@@ -328,6 +328,31 @@ def _has_quorum(replica_set: list[str], offline: list[str]) -> bool:
     return len(up) >= len(replica_set) // 2 + 1
 
 
+def _brick_status(
+    state: dict[str, Any], name: str, volume: dict[str, Any], bricks: list[str]
+) -> Answer:
+    """`volume status V [BRICK] detail`: "Status of volume: V", then for each brick a line of
+    dashes and its fields, "%-20s : %-20s": "Brick" (with "Brick HOST:PATH"), its ports
+    ("Port" in 3.6, "TCP Port" and "RDMA Port" in 10.3), "Online" Y or N, "Pid" (glusterfs
+    v10.3 cli/src/cli-rpc-ops.c:7478, :7520-7522, :7550-7553, cli/src/cli-cmd-volume.c:
+    2396-2408; v3.6.0 cli-cmd-volume.c:1993-2000). Not modelled, as no script reads them: the
+    fields after Pid (the brick's filesystem) and the daemons' entries."""
+    out = f"Status of volume: {name}\n"
+    for brick in bricks:
+        if brick not in volume["bricks"]:
+            return _fail(f"fakehost: no stand-in behaviour for the status of {brick}", 2)
+        online = brick not in volume.get("offline", [])
+        port, pid = ("49152", "1234") if online else ("N/A", "N/A")
+        if state.get("gluster") == "3.6":
+            ports = [("Port", port)]
+        else:
+            ports = [("TCP Port", port), ("RDMA Port", "0" if online else "N/A")]
+        fields = [("Brick", f"Brick {brick}"), *ports]
+        fields += [("Online", "Y" if online else "N"), ("Pid", pid)]
+        out += "-" * 78 + "\n" + "".join(f"{key:<20} : {value:<20}\n" for key, value in fields)
+    return _ok(out)
+
+
 def client_write(volume: dict[str, Any], mount: str) -> tuple[int, str]:
     """A metadata write on a volume's root through a client mount (setfattr): the bricks that
     are up mark it pending for each brick of their replica set that is down, which heal info
@@ -805,6 +830,8 @@ def answer(
                 f"Launching heal operation to perform full self heal on volume {name} has been successful \n",
                 True,
             )
+    if verb == "status" and words[-1] == "detail" and len(words) in (4, 5) and volume:
+        return _brick_status(state, name, volume, words[3:-1] or volume["bricks"])
     if verb == "reset-brick":
         return _reset_brick(state, name, volume, words[3:])
     if verb == "remove-brick":

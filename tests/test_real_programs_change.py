@@ -573,7 +573,9 @@ def test_the_el7_step_reads_granular_entry_heal_as_glusterd_prints_it(tmp_path: 
     entries by name (its marks would heal their own names only). Its test, `by_name`, is run
     on a replica 3 volume of Debian's glusterd 10.3, which turns the option on for a new
     replica volume (glusterd 9.0 and later, shown "on"): it answers yes; after `heal VOL
-    granular-entry-heal disable` (shown "disable"), no; after `... enable` ("enable"), yes."""
+    granular-entry-heal disable` (shown "disable"), no; after `... enable` ("enable"), yes.
+    Its brick_connected and online (healed's) read `volume status VOL [BRICK] detail` there:
+    three bricks online, then two and host2's not once reset-brick start has stopped it."""
     text = el7(3, mount_point=str(tmp_path / "a" / "bricks"))
     cluster = confgen.loads(text)
     the_change = confgen.change(cluster, cluster, replace=["host2"])
@@ -604,3 +606,25 @@ def test_the_el7_step_reads_granular_entry_heal_as_glusterd_prints_it(tmp_path: 
         shown = _ok(pool.gluster(first, "volume", "get", "engine", "cluster.granular-entry-heal"))
         assert re.search(r"^cluster\.granular-entry-heal +enable +$", shown, re.MULTILINE), shown
         assert pool.run("host2", "bash", "-c", test).returncode == 0
+        # The step's brick_connected and online read `volume status` as glusterd prints it.
+        found = re.search(r"^online\(\) \{\n.*?^\}\n", script, re.MULTILINE | re.DOTALL)
+        connected = re.search(
+            r"^brick_connected\(\) \{\n.*?^\}\n", script, re.MULTILINE | re.DOTALL
+        )
+        assert found is not None and connected is not None, script
+        functions = "set -o pipefail\n" + found.group(0) + connected.group(0)
+        host2 = next(b for b in volume.bricks if b.host == "host2")
+        up = pool.run(
+            "host1", "bash", "-c", f"{functions}online engine; brick_connected engine {host2}"
+        )
+        assert (up.returncode, up.stdout) == (0, "3\n"), up.stdout + up.stderr
+        _ok(pool.gluster(first, "volume", "reset-brick", "engine", str(host2), "start"))
+        down = pool.run(
+            "host1", "bash", "-c", f"{functions}online engine; brick_connected engine {host2}"
+        )
+        assert (down.returncode, down.stdout) == (1, "2\n"), down.stdout + down.stderr
+        _ok(
+            pool.gluster(
+                first, "volume", "reset-brick", "engine", str(host2), str(host2), "commit", "force"
+            )
+        )

@@ -293,20 +293,33 @@ connected() {
     gluster peer status | grep -c '^State: Peer in Cluster (Connected)$' || true
 }
 
-# healed VOLUME BRICKS: every one of the volume's BRICKS bricks lists no entry to heal
-# ("Number of entries: 0", cli-rpc-ops.c:7975; a brick that is down prints "-" instead).
-healed() {
-    [ "$({ gluster volume heal "$1" info 2>/dev/null || true; } | grep -c '^Number of entries: 0$' || true)" -ge "$2" ]
+# online VOLUME: how many of the volume's bricks run. `gluster volume status VOLUME detail`
+# prints, for each, a line of dashes, then its fields as "%-20s : %-20s": "Brick" with "Brick
+# HOST:PATH", its ports, "Online" with Y or N (glusterfs v10.3 cli/src/cli-rpc-ops.c:7478,
+# :7520-7522, :7550-7553 and cli/src/cli-cmd-volume.c:2396-2408; v3.6.0
+# cli-cmd-volume.c:1993-2000, "Port" for the ports); a daemon's entry names no brick.
+online() {
+    { gluster volume status "$1" detail 2>/dev/null || true; } | awk '
+        /^Brick +: / {brick = ($0 ~ /^Brick +: Brick /)}
+        brick && /^Online +: Y/ {n++; brick = 0}
+        END {print n + 0}'
 }
 
-# brick_connected VOLUME BRICK: gluster volume heal VOLUME info reaches BRICK. For each brick
-# it prints "Brick HOST:PATH", then the entries still to heal there, one a line, then the
-# brick's status, "Status: Connected" (glusterfs v10.3 heal/src/glfs-heal.c:1006, :1010 with
-# :141, :1043 with :472); a brick it cannot reach has the error as its status (:467).
+# healed VOLUME BRICKS: every one of the volume's BRICKS bricks runs and lists no entry to
+# heal ("Number of entries: 0": glusterfs v10.3 heal/src/glfs-heal.c:465-480 with :503, where
+# a brick that is down prints "-"; v3.6.0 cli/src/cli-rpc-ops.c:7177-7181, where a brick it
+# cannot reach has no count and prints 0: hence online).
+healed() {
+    [ "$({ gluster volume heal "$1" info 2>/dev/null || true; } | grep -c '^Number of entries: 0$' || true)" -ge "$2" ] && [ "$(online "$1")" -ge "$2" ]
+}
+
+# brick_connected VOLUME BRICK: BRICK's process runs, as `gluster volume status VOLUME BRICK
+# detail` shows it ("Online : Y", read as online reads it). Not heal info: 3.6's prints no
+# brick status for a brick it reaches (v3.6.0 cli/src/cli-rpc-ops.c:7167-7181).
 brick_connected() {
-    { gluster volume heal "$1" info 2>/dev/null || true; } | awk -v brick="Brick $2" '
-        /^Brick / {mine = ($0 == brick)}
-        mine && /^Status: / {found = ($0 == "Status: Connected"); mine = 0}
+    { gluster volume status "$1" "$2" detail 2>/dev/null || true; } | awk -v brick="$2" '
+        /^Brick +: / {mine = ($0 ~ /^Brick +: Brick / && $NF == brick)}
+        mine && /^Online +: / {found = ($3 == "Y"); mine = 0}
         END {exit !found}'
 }
 
@@ -408,8 +421,8 @@ else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster/engine/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/engine/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
-    brick_connected engine host1.example.com:/gluster/engine/brick || die "host1.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
-    brick_connected engine host3.example.com:/gluster/engine/brick || die "host3.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
+    brick_connected engine host1.example.com:/gluster/engine/brick || die "host1.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not online (gluster volume status engine host1.example.com:/gluster/engine/brick detail): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
+    brick_connected engine host3.example.com:/gluster/engine/brick || die "host3.example.com:/gluster/engine/brick of the replica set of host2.example.com:/gluster/engine/brick is not online (gluster volume status engine host3.example.com:/gluster/engine/brick detail): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/engine/brick goes back. Bring it back, then run this step again"
     ! by_name engine || die "volume engine heals entries by name (gluster volume get engine cluster.granular-entry-heal: on), so marks cannot make its bricks copy every file onto host2.example.com:/gluster/engine/brick. This Gluster is newer than the target's; by hand, with glusterfs 3.9 or later: gluster volume reset-brick engine host2.example.com:/gluster/engine/brick start, then gluster volume reset-brick engine host2.example.com:/gluster/engine/brick host2.example.com:/gluster/engine/brick commit force (it has the others heal the whole brick), then gluster volume heal engine full, and wait until gluster volume heal engine info shows 'Number of entries: 0' on every brick; then run this step again"
     has_volume_id /gluster/engine/brick || mark_copies engine
     [ -d "$ROOT"/gluster/engine/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/engine/brick/.glusterfs
@@ -424,8 +437,8 @@ else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster/data/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/data/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
-    brick_connected data host1.example.com:/gluster/data/brick || die "host1.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
-    brick_connected data host3.example.com:/gluster/data/brick || die "host3.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
+    brick_connected data host1.example.com:/gluster/data/brick || die "host1.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not online (gluster volume status data host1.example.com:/gluster/data/brick detail): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
+    brick_connected data host3.example.com:/gluster/data/brick || die "host3.example.com:/gluster/data/brick of the replica set of host2.example.com:/gluster/data/brick is not online (gluster volume status data host3.example.com:/gluster/data/brick detail): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/data/brick goes back. Bring it back, then run this step again"
     ! by_name data || die "volume data heals entries by name (gluster volume get data cluster.granular-entry-heal: on), so marks cannot make its bricks copy every file onto host2.example.com:/gluster/data/brick. This Gluster is newer than the target's; by hand, with glusterfs 3.9 or later: gluster volume reset-brick data host2.example.com:/gluster/data/brick start, then gluster volume reset-brick data host2.example.com:/gluster/data/brick host2.example.com:/gluster/data/brick commit force (it has the others heal the whole brick), then gluster volume heal data full, and wait until gluster volume heal data info shows 'Number of entries: 0' on every brick; then run this step again"
     has_volume_id /gluster/data/brick || mark_copies data
     [ -d "$ROOT"/gluster/data/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/data/brick/.glusterfs
@@ -440,8 +453,8 @@ else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster/meta/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster/meta/brick is missing: run TO's brick step on host2 (the step before this one in CHANGE.md) first"
-    brick_connected meta host1.example.com:/gluster/meta/brick || die "host1.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not connected (gluster volume heal meta info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
-    brick_connected meta host3.example.com:/gluster/meta/brick || die "host3.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not connected (gluster volume heal meta info): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
+    brick_connected meta host1.example.com:/gluster/meta/brick || die "host1.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not online (gluster volume status meta host1.example.com:/gluster/meta/brick detail): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
+    brick_connected meta host3.example.com:/gluster/meta/brick || die "host3.example.com:/gluster/meta/brick of the replica set of host2.example.com:/gluster/meta/brick is not online (gluster volume status meta host3.example.com:/gluster/meta/brick detail): it holds a copy to heal from, and the set needs it for its quorum while host2.example.com:/gluster/meta/brick goes back. Bring it back, then run this step again"
     ! by_name meta || die "volume meta heals entries by name (gluster volume get meta cluster.granular-entry-heal: on), so marks cannot make its bricks copy every file onto host2.example.com:/gluster/meta/brick. This Gluster is newer than the target's; by hand, with glusterfs 3.9 or later: gluster volume reset-brick meta host2.example.com:/gluster/meta/brick start, then gluster volume reset-brick meta host2.example.com:/gluster/meta/brick host2.example.com:/gluster/meta/brick commit force (it has the others heal the whole brick), then gluster volume heal meta full, and wait until gluster volume heal meta info shows 'Number of entries: 0' on every brick; then run this step again"
     has_volume_id /gluster/meta/brick || mark_copies meta
     [ -d "$ROOT"/gluster/meta/brick/.glusterfs ] || run mkdir -m 0600 "$ROOT"/gluster/meta/brick/.glusterfs

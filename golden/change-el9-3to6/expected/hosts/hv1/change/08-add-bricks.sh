@@ -258,10 +258,24 @@ connected() {
     gluster peer status | grep -c '^State: Peer in Cluster (Connected)$' || true
 }
 
-# healed VOLUME BRICKS: every one of the volume's BRICKS bricks lists no entry to heal
-# ("Number of entries: 0", cli-rpc-ops.c:7975; a brick that is down prints "-" instead).
+# online VOLUME: how many of the volume's bricks run. `gluster volume status VOLUME detail`
+# prints, for each, a line of dashes, then its fields as "%-20s : %-20s": "Brick" with "Brick
+# HOST:PATH", its ports, "Online" with Y or N (glusterfs v10.3 cli/src/cli-rpc-ops.c:7478,
+# :7520-7522, :7550-7553 and cli/src/cli-cmd-volume.c:2396-2408; v3.6.0
+# cli-cmd-volume.c:1993-2000, "Port" for the ports); a daemon's entry names no brick.
+online() {
+    { gluster volume status "$1" detail 2>/dev/null || true; } | awk '
+        /^Brick +: / {brick = ($0 ~ /^Brick +: Brick /)}
+        brick && /^Online +: Y/ {n++; brick = 0}
+        END {print n + 0}'
+}
+
+# healed VOLUME BRICKS: every one of the volume's BRICKS bricks runs and lists no entry to
+# heal ("Number of entries: 0": glusterfs v10.3 heal/src/glfs-heal.c:465-480 with :503, where
+# a brick that is down prints "-"; v3.6.0 cli/src/cli-rpc-ops.c:7177-7181, where a brick it
+# cannot reach has no count and prints 0: hence online).
 healed() {
-    [ "$({ gluster volume heal "$1" info 2>/dev/null || true; } | grep -c '^Number of entries: 0$' || true)" -ge "$2" ]
+    [ "$({ gluster volume heal "$1" info 2>/dev/null || true; } | grep -c '^Number of entries: 0$' || true)" -ge "$2" ] && [ "$(online "$1")" -ge "$2" ]
 }
 
 GROWN=""  # the volumes this run added bricks to

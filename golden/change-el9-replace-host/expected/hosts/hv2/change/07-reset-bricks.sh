@@ -273,20 +273,33 @@ connected() {
     gluster peer status | grep -c '^State: Peer in Cluster (Connected)$' || true
 }
 
-# healed VOLUME BRICKS: every one of the volume's BRICKS bricks lists no entry to heal
-# ("Number of entries: 0", cli-rpc-ops.c:7975; a brick that is down prints "-" instead).
-healed() {
-    [ "$({ gluster volume heal "$1" info 2>/dev/null || true; } | grep -c '^Number of entries: 0$' || true)" -ge "$2" ]
+# online VOLUME: how many of the volume's bricks run. `gluster volume status VOLUME detail`
+# prints, for each, a line of dashes, then its fields as "%-20s : %-20s": "Brick" with "Brick
+# HOST:PATH", its ports, "Online" with Y or N (glusterfs v10.3 cli/src/cli-rpc-ops.c:7478,
+# :7520-7522, :7550-7553 and cli/src/cli-cmd-volume.c:2396-2408; v3.6.0
+# cli-cmd-volume.c:1993-2000, "Port" for the ports); a daemon's entry names no brick.
+online() {
+    { gluster volume status "$1" detail 2>/dev/null || true; } | awk '
+        /^Brick +: / {brick = ($0 ~ /^Brick +: Brick /)}
+        brick && /^Online +: Y/ {n++; brick = 0}
+        END {print n + 0}'
 }
 
-# brick_connected VOLUME BRICK: gluster volume heal VOLUME info reaches BRICK. For each brick
-# it prints "Brick HOST:PATH", then the entries still to heal there, one a line, then the
-# brick's status, "Status: Connected" (glusterfs v10.3 heal/src/glfs-heal.c:1006, :1010 with
-# :141, :1043 with :472); a brick it cannot reach has the error as its status (:467).
+# healed VOLUME BRICKS: every one of the volume's BRICKS bricks runs and lists no entry to
+# heal ("Number of entries: 0": glusterfs v10.3 heal/src/glfs-heal.c:465-480 with :503, where
+# a brick that is down prints "-"; v3.6.0 cli/src/cli-rpc-ops.c:7177-7181, where a brick it
+# cannot reach has no count and prints 0: hence online).
+healed() {
+    [ "$({ gluster volume heal "$1" info 2>/dev/null || true; } | grep -c '^Number of entries: 0$' || true)" -ge "$2" ] && [ "$(online "$1")" -ge "$2" ]
+}
+
+# brick_connected VOLUME BRICK: BRICK's process runs, as `gluster volume status VOLUME BRICK
+# detail` shows it ("Online : Y", read as online reads it). Not heal info: 3.6's prints no
+# brick status for a brick it reaches (v3.6.0 cli/src/cli-rpc-ops.c:7167-7181).
 brick_connected() {
-    { gluster volume heal "$1" info 2>/dev/null || true; } | awk -v brick="Brick $2" '
-        /^Brick / {mine = ($0 == brick)}
-        mine && /^Status: / {found = ($0 == "Status: Connected"); mine = 0}
+    { gluster volume status "$1" "$2" detail 2>/dev/null || true; } | awk -v brick="$2" '
+        /^Brick +: / {mine = ($0 ~ /^Brick +: Brick / && $NF == brick)}
+        mine && /^Online +: / {found = ($3 == "Y"); mine = 0}
         END {exit !found}'
 }
 
@@ -344,8 +357,8 @@ else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster_bricks/engine/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster_bricks/engine/brick is missing: run TO's brick step on hv2 (the step before this one in CHANGE.md) first"
-    brick_connected engine 10.20.0.11:/gluster_bricks/engine/brick || die "10.20.0.11:/gluster_bricks/engine/brick of the replica set of 10.20.0.12:/gluster_bricks/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/engine/brick goes back. Bring it back, then run this step again"
-    brick_connected engine 10.20.0.13:/gluster_bricks/engine/brick || die "10.20.0.13:/gluster_bricks/engine/brick of the replica set of 10.20.0.12:/gluster_bricks/engine/brick is not connected (gluster volume heal engine info): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/engine/brick goes back. Bring it back, then run this step again"
+    brick_connected engine 10.20.0.11:/gluster_bricks/engine/brick || die "10.20.0.11:/gluster_bricks/engine/brick of the replica set of 10.20.0.12:/gluster_bricks/engine/brick is not online (gluster volume status engine 10.20.0.11:/gluster_bricks/engine/brick detail): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/engine/brick goes back. Bring it back, then run this step again"
+    brick_connected engine 10.20.0.13:/gluster_bricks/engine/brick || die "10.20.0.13:/gluster_bricks/engine/brick of the replica set of 10.20.0.12:/gluster_bricks/engine/brick is not online (gluster volume status engine 10.20.0.13:/gluster_bricks/engine/brick detail): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/engine/brick goes back. Bring it back, then run this step again"
     run gluster volume reset-brick engine 10.20.0.12:/gluster_bricks/engine/brick start
     run gluster volume reset-brick engine 10.20.0.12:/gluster_bricks/engine/brick 10.20.0.12:/gluster_bricks/engine/brick commit force
     RESET="$RESET "engine
@@ -358,8 +371,8 @@ else
     # The folder TO's brick step makes (below CONFGEN_ROOT, as that step makes it) on the
     # new filesystem, there before the brick goes back: not on whatever holds the path.
     [ -d "$ROOT"/gluster_bricks/data/brick ] || [ "$DRY_RUN" = 1 ] || die "/gluster_bricks/data/brick is missing: run TO's brick step on hv2 (the step before this one in CHANGE.md) first"
-    brick_connected data 10.20.0.11:/gluster_bricks/data/brick || die "10.20.0.11:/gluster_bricks/data/brick of the replica set of 10.20.0.12:/gluster_bricks/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/data/brick goes back. Bring it back, then run this step again"
-    brick_connected data 10.20.0.13:/gluster_bricks/data/brick || die "10.20.0.13:/gluster_bricks/data/brick of the replica set of 10.20.0.12:/gluster_bricks/data/brick is not connected (gluster volume heal data info): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/data/brick goes back. Bring it back, then run this step again"
+    brick_connected data 10.20.0.11:/gluster_bricks/data/brick || die "10.20.0.11:/gluster_bricks/data/brick of the replica set of 10.20.0.12:/gluster_bricks/data/brick is not online (gluster volume status data 10.20.0.11:/gluster_bricks/data/brick detail): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/data/brick goes back. Bring it back, then run this step again"
+    brick_connected data 10.20.0.13:/gluster_bricks/data/brick || die "10.20.0.13:/gluster_bricks/data/brick of the replica set of 10.20.0.12:/gluster_bricks/data/brick is not online (gluster volume status data 10.20.0.13:/gluster_bricks/data/brick detail): it holds a copy to heal from, and the set needs it for its quorum while 10.20.0.12:/gluster_bricks/data/brick goes back. Bring it back, then run this step again"
     run gluster volume reset-brick data 10.20.0.12:/gluster_bricks/data/brick start
     run gluster volume reset-brick data 10.20.0.12:/gluster_bricks/data/brick 10.20.0.12:/gluster_bricks/data/brick commit force
     RESET="$RESET "data

@@ -263,7 +263,7 @@ def _deploy(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Pa
 
     - validation: a host ID the HA metadata already lists is refused, "Invalid value for Host
       ID: already used", unless the answers say it is a re-deployment
-      (src/plugins/ovirt-hosted-engine-setup/storage/storage.py:285-298); without
+      (src/plugins/ovirt-hosted-engine-setup/storage/storage.py:290-298); without
       OVEHOSTED_CORE/additionalHostReDeployment the setup asks (:73-91), and with nothing to
       read otopi's dialog fails, "End of file" (otopi src/otopi/dialog.py, _readline). Either
       fails the stage (otopi-1.3.2 src/otopi/context.py:159), exit 1, before any file is

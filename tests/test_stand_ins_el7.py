@@ -156,7 +156,7 @@ def test_a_maintenance_mode_is_checked_before_the_deploy(tmp_path: Path) -> None
 def test_a_deploy_with_a_host_id_in_use(
     tmp_path: Path, redeploy: str | None, error: str | None
 ) -> None:
-    """storage.py:285-298: a used host ID is refused unless the answers say it is a
+    """storage.py:290-298: a used host ID is refused unless the answers say it is a
     re-deployment; without the answer the setup asks, and finds no one to answer."""
     answers = tmp_path / "answers.conf"
     lines = ["[environment:default]", "OVEHOSTED_STORAGE/hostID=int:2"]

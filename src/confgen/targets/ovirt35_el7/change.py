@@ -282,7 +282,7 @@ def _new_machine_note(after: SeedPlan, names: list[str]) -> str:
             "Remove): the deploy adds it again, and the engine refuses a host it has. Its "
             "host ID is in the hosted engine's metadata still: the answers take the deploy "
             "for a re-deployment (OVEHOSTED_CORE/additionalHostReDeployment, "
-            "ovirt-hosted-engine-setup 1.2.6.1 storage.py:73-91, :285-298)"
+            "ovirt-hosted-engine-setup 1.2.6.1 storage.py:73-91, :290-298)"
         )
     return text
 

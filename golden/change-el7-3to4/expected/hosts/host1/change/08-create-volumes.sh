@@ -176,7 +176,7 @@ need_commands gluster awk grep
 
 # peer_names: a line for each peer of this host's pool, its names blank-separated: the
 # Hostname, then its Other names (gluster peer status; glusterfs v10.3
-# cli/src/cli-rpc-ops.c:293-330, v3.6.0 the same lines without Other names).
+# cli/src/cli-rpc-ops.c:293-330; v3.6.0 the same lines, Other names too: :225, :286-297).
 peer_names() {
     gluster peer status | awk '
         /^Hostname: / {if (names != "") print names; names = $2; others = 0; next}

@@ -211,7 +211,7 @@ need_commands gluster awk grep getfattr setfattr mount umount mountpoint
 
 # peer_names: a line for each peer of this host's pool, its names blank-separated: the
 # Hostname, then its Other names (gluster peer status; glusterfs v10.3
-# cli/src/cli-rpc-ops.c:293-330, v3.6.0 the same lines without Other names).
+# cli/src/cli-rpc-ops.c:293-330; v3.6.0 the same lines, Other names too: :225, :286-297).
 peer_names() {
     gluster peer status | awk '
         /^Hostname: / {if (names != "") print names; names = $2; others = 0; next}
@@ -331,8 +331,13 @@ has_volume_id() {
     getfattr --absolute-names --only-values -n trusted.glusterfs.volume-id "$1" >/dev/null 2>&1
 }
 
-# heal_full VOLUME: start a full heal, which copies every file to a new brick (a new brick is
-# in no index of files to heal). Right after a brick comes back or is added the self-heal
+# heal_full VOLUME: start a full heal: a new brick is in no index of files to heal. It walks
+# the brick of the peer of highest UUID only (v10.3 glusterd-op-sm.c:6585-6617, afr-self-
+# heald.c:544-553; v3.6.0 glusterd-op-sm.c:5395-5425), which may be the new one: what makes
+# the others copy every file onto it is the root marked for a whole heal: by reset-brick's
+# commit (trusted.replace-brick through a mount: v10.3 glusterd-reset-brick.c:330,
+# glusterd-replace-brick.c:429-436, glusterd-utils.c:14042-14140), or by the marks of
+# glusterfs 3.6's procedure. Right after a brick comes back or is added the self-heal
 # daemons restart, and a peer may fail the commit for a moment ("Commit failed on PEER", seen
 # with glusterfs 10.3): tried again, up to two minutes. A glusterd whose self-heal daemon is
 # not online refuses the heal ("Self-heal daemon is not running", glusterfs v10.3

@@ -202,8 +202,13 @@ has_bricks() {
     done
 }
 
-# heal_full VOLUME: start a full heal, which copies every file to a new brick (a new brick is
-# in no index of files to heal). Right after a brick comes back or is added the self-heal
+# heal_full VOLUME: start a full heal: a new brick is in no index of files to heal. It walks
+# the brick of the peer of highest UUID only (v10.3 glusterd-op-sm.c:6585-6617, afr-self-
+# heald.c:544-553; v3.6.0 glusterd-op-sm.c:5395-5425), which may be the new one: what makes
+# the others copy every file onto it is the root marked for a whole heal: by reset-brick's
+# commit (trusted.replace-brick through a mount: v10.3 glusterd-reset-brick.c:330,
+# glusterd-replace-brick.c:429-436, glusterd-utils.c:14042-14140), or by the marks of
+# glusterfs 3.6's procedure. Right after a brick comes back or is added the self-heal
 # daemons restart, and a peer may fail the commit for a moment ("Commit failed on PEER", seen
 # with glusterfs 10.3): tried again, up to two minutes. A glusterd whose self-heal daemon is
 # not online refuses the heal ("Self-heal daemon is not running", glusterfs v10.3

@@ -36,6 +36,17 @@ def _unmodelled(name: str, data: bytes) -> bytes:
     return MODEL_LINE.sub(b"", data) if name == STAMP else data
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _compiled_as_the_templates_are() -> None:
+    """The floor renders the modules the build compiled into src/confgen/_compiled (an
+    editable install compiles them once): after a template is edited they are stale, and the
+    floor would render the old text. Compiled again here, as the build does (each module moved
+    into place whole, so a worker rendering meanwhile reads old or new)."""
+    from confgen import templating
+
+    templating.compile_templates(ROOT / "templates", ROOT / "src" / "confgen" / "_compiled")
+
+
 def _floor(cluster: Path, out: Path) -> dict[str, bytes]:
     result = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "floor.py"), str(cluster), str(out)],

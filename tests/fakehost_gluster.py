@@ -336,7 +336,8 @@ def _brick_status(
     ("Port" in 3.6, "TCP Port" and "RDMA Port" in 10.3), "Online" Y or N, "Pid" (glusterfs
     v10.3 cli/src/cli-rpc-ops.c:7478, :7520-7522, :7550-7553, cli/src/cli-cmd-volume.c:
     2396-2408; v3.6.0 cli-cmd-volume.c:1993-2000). Not modelled, as no script reads them: the
-    fields after Pid (the brick's filesystem) and the daemons' entries."""
+    fields after Pid (the brick's filesystem). Held to glusterd 10.3's lines by
+    tests/test_real_programs_change.py."""
     out = f"Status of volume: {name}\n"
     for brick in bricks:
         if brick not in volume["bricks"]:

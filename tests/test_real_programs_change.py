@@ -618,6 +618,17 @@ def test_the_el7_step_reads_granular_entry_heal_as_glusterd_prints_it(tmp_path: 
             "host1", "bash", "-c", f"{functions}online engine; brick_connected engine {host2}"
         )
         assert (up.returncode, up.stdout) == (0, "3\n"), up.stdout + up.stderr
+        # The gluster stand-in prints the lines the step reads as glusterd 10.3 prints them.
+        bricks = [str(b) for b in volume.bricks]
+        stand_in = {"volumes": {"engine": {"bricks": bricks, "replica": 3, "status": "Started"}}}
+        asked = (["volume", "status", "engine"], ["volume", "status", "engine", str(host2)])
+        for status in asked:
+            real = _ok(pool.gluster(first, *status, "detail"))
+            fake = answer(
+                stand_in, {"peer": "host1.example.com", "active": ["glusterd"]}, [*status, "detail"]
+            )[1]
+            read = re.compile(r"^(Status of volume: .*|-+|(Brick|Online) +: .*)$", re.MULTILINE)
+            assert read.findall(fake) == read.findall(real), (fake, real)
         _ok(pool.gluster(first, "volume", "reset-brick", "engine", str(host2), "start"))
         down = pool.run(
             "host1", "bash", "-c", f"{functions}online engine; brick_connected engine {host2}"

@@ -245,11 +245,9 @@ def _replaced(
     own = gluster_change.replaced_data(
         before, after, name, data, mount_points, gluster_change.START_FORCE
     )
-    built = [
-        s
-        for slug in ("preflight", "selinux-and-hosts", *BUILD[:-1])
-        for s in day_one(after, slug, (name,))
-    ]
+    # As day 1 builds a host up to its glusterd: its brick step comes after the rejoin.
+    up_to_firewall = ("preflight", "selinux-and-hosts", "install-packages", "firewall")
+    built = [s for slug in up_to_firewall for s in day_one(after, slug, (name,))]
     rejoined = [
         s for slug in (*AFTER_PROBE, *CTDB_NODE, *ENGINE) for s in day_one(after, slug, (name,))
     ]

@@ -586,11 +586,7 @@ def replace_disk_step(name: str, own: dict[str, Any]) -> ChangeSpec:
         title=f"Check that {name} is in the pool, and forget its dead brick filesystems",
         hosts=(name,),
         template=f"{TEMPLATES}/replace-disk.sh.j2",
-        data={
-            **own,
-            "new_machine": "run the step before this one first, which gives a new machine its "
-            "place in the pool back",
-        },
+        data=own,
     )
 
 

@@ -6,6 +6,7 @@ host, and the whole change run again changes nothing."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -163,6 +164,55 @@ def test_el9_six_to_three_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     built = FakeCluster.rendered(tmp_path / "to", el9(3))
     _run_in_order(built, dry_first=False)
     assert changed == _pool(built)
+
+
+def test_el9_a_host_leaves_while_a_volume_grows_on_the_fake_cluster(tmp_path: Path) -> None:
+    # hv4 holds no brick and leaves; hv5..hv7 join and data grows to 2x3. The engine's and
+    # the detach steps come before add-brick: they wait for no brick on a leaving host, not
+    # for every volume to have TO's bricks already.
+    before_text = el9(4)
+    after_text = re.sub(
+        r"\[\[hosts\]\]\nname = \"hv4\".*?(?=\n\n)\n\n",
+        "",
+        el9(7, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 5, 6, 7)))),
+        flags=re.S,
+    )
+    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    the_change = confgen.change(before, after)
+    slugs = [s.slug for s in the_change.steps]
+    assert slugs.index("engine-remove-hosts") < slugs.index("add-bricks"), slugs
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    hv4 = tuple(h for h in the_change.before.hosts if h.name == "hv4")
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after, also=hv4)
+    fake.plan = the_change.before
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    fake.out, fake.plan = change_out, the_change.after
+    steps = _change_steps(the_change)
+    _run(fake, steps, dry_first=True)
+    changed = _pool(fake)
+    built = FakeCluster.rendered(tmp_path / "to", after_text)
+    _run_in_order(built, dry_first=False)
+    assert changed == _pool(built)
+
+
+def test_el9_leaving_steps_stop_while_a_leaving_host_holds_a_brick(tmp_path: Path) -> None:
+    # The engine's and the detach step run before the remove-brick step: each stops, naming
+    # the bricks still on hv4..hv6, and changes nothing.
+    the_change, fake = _change_on_fake(tmp_path, el9(6, SIX), el9(3))
+    for host, script in _change_steps(the_change)[1:]:
+        for dry in ("1", "0"):
+            before = len(fake.changes())
+            done = fake.run(host, script, DRY_RUN=dry)
+            assert done.returncode == 1, done.stdout
+            # The peers are known by their storage addresses (a storage network of its own).
+            still = " ".join(f"data:10.20.0.1{i}:/gluster_bricks/data/brick" for i in (4, 5, 6))
+            assert (
+                f"a volume still has a brick on a host that leaves (VOLUME:HOST:PATH): {still};"
+                in (done.stderr)
+            ), done.stderr
+            assert fake.changes()[before:] == []
 
 
 def test_el9_engine_step_stops_while_the_engine_vm_runs_on_a_leaving_host(tmp_path: Path) -> None:

@@ -279,30 +279,51 @@ def _replica(words: list[str]) -> tuple[int | None, list[str]] | str:
     return int(count), [w for w in words if ":" in w]
 
 
-def _heal_info(volume: dict[str, Any]) -> Answer:
+def _heal_info(state: dict[str, Any], name: str, volume: dict[str, Any]) -> Answer:
     """`volume heal V info`: each brick's entries still to heal. For each brick, glusterfs
     v10.3 prints "Brick HOST:PATH", then each entry to heal on it, one a line (a path, or
     <gfid:UUID> for one it cannot name), then its status and count (heal/src/glfs-heal.c:1006,
     :1010 with :141, :1043 with :472). A brick that is down (a host rebooting,
     fakehost_engine.py) cannot be asked ("Status: Transport endpoint is not connected",
-    "Number of entries: -", :467); a brick that came back has its missed writes listed on the
-    other bricks of its replica set, which hold the good copies. The self-heal daemon heals
-    them once this look has shown them: the state changes by its work, not the caller's, and
-    is saved."""
+    "Number of entries: -", :467). glusterfs v3.6.0 has glusterd ask each self-heal daemon:
+    "Gathering list of entries to be healed on volume V has been successful " (cli/src/
+    cli-rpc-ops.c:7353-7372, the blank of its empty last %s kept), then for every brick a blank
+    line, "Brick HOST:PATH", "Number of entries: N" and the entries after it, no status
+    (:7146-7201); a brick no daemon gathered for, one that is down, has no count and prints 0
+    (:7179-7181; every brick's name is in the answer, glusterd-volume-ops.c:492); a brick whose
+    host's daemon does not run prints "Status: self-heal-daemon is not running on UUID" and no
+    count (glusterd-op-sm.c:5501, :5530-5545). A brick that came back has its missed writes
+    listed on the other bricks of its replica set, which hold the good copies. The self-heal
+    daemon heals them once this look has shown them: the state changes by its work, not the
+    caller's, and is saved."""
     offline = volume.get("offline", [])
     pending = volume.get("heal", {})
     replica = volume["replica"]
-    out = ""
+    old = state.get("gluster") == "3.6"
+    out = (
+        f"Gathering list of entries to be healed on volume {name} has been successful \n"
+        if old
+        else ""
+    )
     for i, brick in enumerate(volume["bricks"]):
-        out += f"Brick {brick}\n"
-        if brick in offline:
-            out += "Status: Transport endpoint is not connected\nNumber of entries: -\n\n"
-            continue
         start = i - i % replica
         members = volume["bricks"][start : start + replica]
         entries = sum(pending.get(b, 0) for b in members if b != brick)
-        out += "".join(f"<gfid:00000000-0000-4000-8000-{n:012d}>\n" for n in range(entries))
-        out += f"Status: Connected\nNumber of entries: {entries}\n\n"
+        listed = "".join(f"<gfid:00000000-0000-4000-8000-{n:012d}>\n" for n in range(entries))
+        if old:
+            host = _host_of(state, brick.split(":", 1)[0])
+            if volume.get("shd_offline") == brick.split(":", 1)[0] and host is not None:
+                out += f"\nBrick {brick}\nStatus: self-heal-daemon is not running on "
+                out += f"{pool_uuid(state, host)}\n"
+            elif brick in offline:
+                out += f"\nBrick {brick}\nNumber of entries: 0\n"
+            else:
+                out += f"\nBrick {brick}\nNumber of entries: {entries}\n{listed}"
+        elif brick in offline:
+            out += f"Brick {brick}\nStatus: Transport endpoint is not connected\n"
+            out += "Number of entries: -\n\n"
+        else:
+            out += f"Brick {brick}\n{listed}Status: Connected\nNumber of entries: {entries}\n\n"
     healed = {}
     for sink, entries in pending.items():
         start = volume["bricks"].index(sink) - volume["bricks"].index(sink) % replica
@@ -799,7 +820,7 @@ def answer(
         if volume["status"] != "Started":
             return _fail(f"Volume {name} is not started.")
         if words[3:] == ["info"]:
-            return _heal_info(volume)
+            return _heal_info(state, name, volume)
         # Right after add-brick, while the self-heal daemons restart with the new layout, a
         # full heal may fail on a peer (seen on the real cluster of tests/e2e, glusterfs 10.3);
         # a test sets `shd_restarting` on a peer's name to stand for that moment, once.

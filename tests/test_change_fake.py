@@ -6,8 +6,10 @@ host, and the whole change run again changes nothing."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -711,3 +713,43 @@ def test_a_remove_brick_start_that_glusterd_fails_once_is_tried_again(tmp_path: 
     assert "glusterd did not start it; trying again in 30 s" in done.stdout
     vm = next(v for v in the_change.after.volumes if v.name == "vm")
     assert fake.state["volumes"]["vm"]["bricks"] == [str(b) for b in vm.bricks]
+
+
+def _shell_function(script: str, name: str) -> str:
+    found = re.search(rf"^{name}\(\) \{{\n.*?^\}}\n", script, re.MULTILINE | re.DOTALL)
+    assert found, f"no function {name} in the script"
+    return found.group(0)
+
+
+def test_el7_a_brick_that_is_down_is_not_healed_though_3_6_counts_it_0(tmp_path: Path) -> None:
+    # glusterfs 3.6's heal info prints "Number of entries: 0" for a brick no self-heal daemon
+    # gathered for, one that is down (fakehost_gluster._heal_info): the change scripts'
+    # `healed` counts a brick only when `gluster volume status` also has it online.
+    before = confgen.loads(el7(3))
+    the_change = confgen.change(before, before, replace=["host2"])
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run_in_order(fake, dry_first=False)
+    host, script = next((h, s) for h, s in _change_steps(the_change) if "reset-bricks" in s)
+    text = (change_out / "hosts" / host / "scripts" / script).read_text()
+    helpers = "".join(_shell_function(text, f) for f in ("online", "healed"))
+
+    def healed() -> tuple[int, str]:
+        done = subprocess.run(
+            ["bash", "-c", helpers + "gluster volume heal engine info; healed engine 3"],
+            capture_output=True,
+            text=True,
+            env={"PATH": f"{fake.bin}:{os.environ['PATH']}", **fake.host_env(host)},
+        )
+        return done.returncode, done.stdout
+
+    code, info = healed()
+    assert code == 0, info
+    engine = fake.state["volumes"]["engine"]
+    engine["offline"] = [b for b in engine["bricks"] if b.startswith("host2.")]
+    fake.save()
+    code, info = healed()
+    assert info.count("\nNumber of entries: 0\n") == 3, info
+    assert code == 1, info

@@ -21,6 +21,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+# Beside this file: in tests/, and on an end-to-end host (tests/e2e/targets.py copies both).
+import hosted_engine_setup as hes
+
 Answer = tuple[int, str, bool, str]
 
 PROGRAMS = frozenset(
@@ -33,6 +36,8 @@ DEPENDS = {
     "vdsm-gluster": ["vdsm", "glusterfs-server"],
 }
 CONF = "etc/ovirt-hosted-engine/hosted-engine.conf"
+# The ovirt-hosted-engine-setup whose answer keys the deploy checks (hosted_engine_setup.TABLES).
+SETUP_VERSION = "1.2.6.1"
 VM_ID = "00000000-0000-0000-0000-000000000001"
 # /etc/sysconfig/iptables as the deploy leaves it, a file iptables-restore loads.
 DEPLOY_RULES = (
@@ -261,6 +266,10 @@ def _deploy(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Pa
     """hosted-engine --deploy --config-append=ANSWERS on an additional host, as far as the
     scripts see it (ovirt-hosted-engine-setup-1.2.6.1):
 
+    - the answer file read as otopi reads it (hosted_engine_setup.read_answers); a key
+      1.2.6.1 never reads is refused, naming it, as the el9 stand-in refuses 2.7.2's
+      (fakehost_engine.deploy): the table is tests/data/hosted-engine-setup/
+      answers-1.2.6.1.json, extracted from the setup's source at that tag;
     - validation: a host ID the HA metadata already lists is refused, "Invalid value for Host
       ID: already used", unless the answers say it is a re-deployment
       (src/plugins/ovirt-hosted-engine-setup/storage/storage.py:290-298); without
@@ -284,15 +293,33 @@ def _deploy(state: dict[str, Any], me: dict[str, Any], args: list[str], root: Pa
     append = next((a for a in args if a.startswith("--config-append=")), None)
     if append is None:
         return _fail("fakehost: the stand-in deploys additional hosts only, from an answer file", 2)
-    answers = dict(
-        line.split("=", 1)
-        for line in Path(append.split("=", 1)[1]).read_text().splitlines()
-        if "=" in line and not line.startswith("#")
-    )
-    host_id = int(answers["OVEHOSTED_STORAGE/hostID"].split(":", 1)[1])
+    path = Path(append.split("=", 1)[1])
+    try:
+        answers = hes.read_answers(path.read_text())
+    except (hes.AnswerFileError, OSError) as e:
+        return _fail(f"[ ERROR ] {e}")
+    # The real setup keeps a key no plugin reads in its environment and goes on; the stand-in
+    # refuses it, as fakehost_engine.deploy does: an answer that has no effect should fail a
+    # test, not pass it.
+    unread = hes.unread(answers, version=SETUP_VERSION)
+    if unread:
+        tag = hes.table(SETUP_VERSION)["provenance"]["tag"]
+        return (
+            1,
+            "",
+            False,
+            "".join(
+                f"[ ERROR ] {key} in {path}: ovirt-hosted-engine-setup {tag} never reads it, "
+                "so it has no effect\n"
+                for key in unread
+            ),
+        )
+    # storage.py:151-165 takes int() of the host ID; :74-91 asks for the re-deployment when
+    # the answer is None (absent, or `none:`) and otherwise tests the value's truth (:294).
+    host_id = int(answers["OVEHOSTED_STORAGE/hostID"])
     engine = state["engine"]
     redeploy = answers.get("OVEHOSTED_CORE/additionalHostReDeployment")
-    if host_id in engine["hosts"] and redeploy != "bool:True":
+    if host_id in engine["hosts"] and not redeploy:
         why = "End of file" if redeploy is None else "Invalid value for Host ID: already used"
         return _fail(f"[ ERROR ] Failed to execute stage 'Setup validation': {why}")
     conf = root / CONF

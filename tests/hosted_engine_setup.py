@@ -1,9 +1,13 @@
 """What `hosted-engine --deploy` of ovirt-hosted-engine-setup 2.7 does with an answer file,
-for the fake cluster's stand-in (fakehost_engine.deploy) and its administrator (fakehost.py).
+for the fake cluster's stand-in (fakehost_engine.deploy) and its administrator (fakehost.py);
+and which keys 1.2.6.1, ovirt35-el7's, reads (fakehost_el7._deploy).
 
-Everything about the setup's keys comes from tests/data/hosted-engine-setup/answers.json,
-which tests/data/hosted-engine-setup/extract.py makes from the upstream source (its
-"provenance" names the repository, tag and commit); nothing here lists keys by hand. The
+Everything about the setup's keys comes from the tables tests/data/hosted-engine-setup/
+extract.py makes from the upstream source (each one's "provenance" names the repository, tag
+and commit), one a version (TABLES): answers.json for 2.7.2, the default, and
+answers-1.2.6.1.json; nothing here lists keys by hand. table(), keys() and unread() take the
+version; the questions and the dialog (questions(), converse(), open_questions()) are 2.7.2's
+only: the el7 stand-in checks the keys and asks nothing. The
 answer-file syntax and the dialog are otopi's (https://github.com/oVirt/otopi, tag
 otopi-1.10.4, commit d6db3dc551f0016b65c7cd447bdd14a10ee84a87) and ovirt-setup-lib's
 (https://github.com/oVirt/ovirt-setup-lib, tag ovirt-setup-lib-1.3.4), cited where used.
@@ -29,7 +33,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-TABLE = Path(__file__).parent / "data" / "hosted-engine-setup" / "answers.json"
+DATA = Path(__file__).parent / "data" / "hosted-engine-setup"
+# The setup's version -> its table (extract.py's output for tag ovirt-hosted-engine-setup-
+# VERSION): 2.7.2 for ovirt45-el9, 1.2.6.1 for ovirt35-el7.
+TABLES = {"2.7.2": DATA / "answers.json", "1.2.6.1": DATA / "answers-1.2.6.1.json"}
+VERSION = "2.7.2"  # the default: ovirt45-el9's, whose deploy the dialog below follows
+TABLE = TABLES[VERSION]
 
 # otopi-1.10.4 src/otopi/plugin.py:60-200, Stages: the order otopi runs the stages in, and the
 # description its "Failed to execute stage" message names.
@@ -66,13 +75,18 @@ class DeployFailed(Exception):
 
 
 @cache
-def table() -> dict[str, Any]:
-    return json.loads(TABLE.read_text())
+def table(version: str = VERSION) -> dict[str, Any]:
+    """The table of the setup at `version` (a key of TABLES)."""
+    loaded: dict[str, Any] = json.loads(TABLES[version].read_text())
+    tag = loaded["provenance"]["tag"]
+    if tag != f"ovirt-hosted-engine-setup-{version}":
+        raise ValueError(f"{TABLES[version]} was extracted from {tag}, not {version}")
+    return loaded
 
 
-def keys() -> dict[str, dict[str, Any]]:
-    """Every key the setup reads, with its record."""
-    return table()["keys"]  # type: ignore[no-any-return]
+def keys(version: str = VERSION) -> dict[str, dict[str, Any]]:
+    """Every key the setup at `version` reads, with its record."""
+    return table(version)["keys"]  # type: ignore[no-any-return]
 
 
 def parse_typed(value: str) -> Any:
@@ -106,7 +120,15 @@ def read_answers(text: str) -> dict[str, Any]:
     """An answer file as otopi reads it: configparser.RawConfigParser with case kept
     (otopi-1.10.4 src/plugins/otopi/core/config.py:85-86), its [environment:default], :init
     and :override sections (config.py:161-168, 195-198), each value through parseTypedValue
-    (config.py:48-63, whose message this raises for a bad value)."""
+    (config.py:48-63, whose message this raises for a bad value).
+
+    otopi-1.3.2, which ovirt-hosted-engine-setup 1.2.6.1 requires (its spec's Requires: otopi >=
+    1.3.2), reads the same sections with the same parseTypedValue and message (src/plugins/
+    otopi/core/config.py:59-83, 136-143, 170-173; src/otopi/common.py:34-57), but with
+    ConfigParser, Python 2's under EL7 (src/otopi/__init__.py:33-34), which interpolates
+    `%(name)s` in a value and strips a ` ;` comment after one (Python 2.7 Lib/ConfigParser.py,
+    ConfigParser.items and RawConfigParser._read): neither is in the answers the scripts
+    write."""
     parser = configparser.RawConfigParser()
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(text)
@@ -124,10 +146,12 @@ def read_answers(text: str) -> dict[str, Any]:
     return answers
 
 
-def unread(answers: Mapping[str, Any]) -> list[str]:
-    """The answers the setup never reads: not keys of the table. The real setup keeps them in
-    its environment and goes on; the stand-in refuses them (see fakehost_engine.deploy)."""
-    return [k for k in answers if k not in keys()]
+def unread(answers: Mapping[str, Any], version: str = VERSION) -> list[str]:
+    """The answers the setup at `version` never reads: not keys of its table. The real setup
+    keeps them in its environment and goes on; the stand-ins refuse them (see
+    fakehost_engine.deploy, fakehost_el7._deploy)."""
+    read = keys(version)
+    return [k for k in answers if k not in read]
 
 
 # -- the questions ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import os
 import pty
@@ -12,10 +13,12 @@ from typing import Any
 
 import pytest
 
+import confgen
+import fakehost_el7
 import fakehost_engine
 import hosted_engine_setup as hes
 from fakehost import FakeCluster
-from golden_cases import GOLDEN
+from golden_cases import GOLDEN, golden_cases
 
 DATA = Path(__file__).parent / "data" / "hosted-engine-setup"
 MIRROR = Path(
@@ -56,12 +59,93 @@ def _extract_module() -> Any:
 
 
 @pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no git directory of the setup at {MIRROR}")
-def test_the_table_is_what_the_script_extracts_from_the_tag() -> None:
-    """CI has no network: there the committed table is what the tests use."""
-    provenance = hes.table()["provenance"]
+@pytest.mark.parametrize("version", sorted(hes.TABLES))
+def test_the_table_is_what_the_script_extracts_from_the_tag(version: str) -> None:
+    """CI has no network: there the committed table is what the tests use. 2.7.2's for
+    ovirt45-el9; 1.2.6.1's (Python 2 source, converted before it is parsed) for ovirt35-el7."""
+    provenance = hes.table(version)["provenance"]
+    assert provenance["tag"] == f"ovirt-hosted-engine-setup-{version}"
     extract = _extract_module()
     text = extract.dumps(extract.extract(str(MIRROR), provenance["tag"]))
-    assert text == (DATA / "answers.json").read_text()
+    assert text == hes.TABLES[version].read_text()
+
+
+def test_python_2_source_is_parsed_with_its_lines_kept() -> None:
+    """extract.py converts what Python 3 cannot parse (1.2.6.1's print statements, `except E,
+    e:`, `0644`) within its lines, so the table's path:line citations are the upstream's."""
+    source = (
+        "def f(self):\n"
+        "    print 'x'\n"
+        "    try:\n"
+        "        os.chmod(p, 0644)\n"
+        "    except OSError, e:\n"
+        "        raise RuntimeError, e\n"
+        "    return self.environment[ohostedcons.StorageEnv.HOST_ID]\n"
+    )
+    tree = _extract_module().parse("plugin.py", source)
+    returned = next(n for n in ast.walk(tree) if isinstance(n, ast.Return))
+    assert returned.lineno == 7
+    assert ast.unparse(returned) == "return self.environment[ohostedcons.StorageEnv.HOST_ID]"
+    python3 = "print('x', end='')\n"  # Python 3 source is parsed as it is
+    assert ast.dump(_extract_module().parse("x.py", python3)) == ast.dump(ast.parse(python3))
+
+
+def _el7_answers() -> dict[str, str]:
+    """Every hosted-engine answer file the el7 cases render (the seed's target)."""
+    found = {}
+    for case in golden_cases("ovirt35-el7"):
+        cluster = confgen.loads((GOLDEN / case / "cluster.toml").read_text())
+        for path, rendered in confgen.render(cluster).items():
+            if path.endswith("hosted-engine-answers.conf"):
+                found[f"{case}/{path}"] = rendered.text
+    return found
+
+
+def test_every_key_the_el7_answers_write_is_read_by_1_2_6_1() -> None:
+    """The keys ovirt35-el7's answers give, each read by ovirt-hosted-engine-setup 1.2.6.1
+    (answers-1.2.6.1.json): additionalHostReDeployment at storage.py:74 and :91 (the
+    validation's _re_deploying_host, reached at :294), hostID at storage.py:124-165 and
+    core/conf.py:76 (hosted-engine.conf's host_id)."""
+    files = _el7_answers()
+    assert files
+    keys = hes.keys("1.2.6.1")
+    for name, text in files.items():
+        answers = hes.read_answers(text)
+        assert hes.unread(answers, version="1.2.6.1") == [], name
+        assert {"OVEHOSTED_STORAGE/hostID", "OVEHOSTED_CORE/additionalHostReDeployment"} <= set(
+            answers
+        ), name
+    storage = "src/plugins/ovirt-hosted-engine-setup/storage/storage.py"
+    redeploy = keys["OVEHOSTED_CORE/additionalHostReDeployment"]
+    assert f"{storage}:74 load" in redeploy["reads"] and redeploy["type"] == "bool"
+    assert f"{storage}:291 load" in keys["OVEHOSTED_STORAGE/hostID"]["reads"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "OVEHOSTED_STORAGE/storageType",  # defined in 1.2.6.1's constants.py, read nowhere
+        "OVEHOSTED_STORAGE/mntOptions",  # 2.7's, unknown to 1.2.6.1
+    ],
+)
+def test_the_el7_stand_in_refuses_a_key_1_2_6_1_never_reads(tmp_path: Path, key: str) -> None:
+    assert key not in hes.keys("1.2.6.1")
+    answers = tmp_path / "answers.conf"
+    answers.write_text(
+        "[environment:default]\nOVEHOSTED_STORAGE/hostID=int:3\n"
+        f"OVEHOSTED_CORE/additionalHostReDeployment=bool:True\n{key}=str:x\n"
+    )
+    root = tmp_path / "root"
+    state: dict[str, Any] = {"engine": {"hosts": [1, 2], "in_engine": ["host1.example.com"]}}
+    me: dict[str, Any] = {"fqdn": "host3.example.com", "enabled": [], "active": []}
+    args = ["--deploy", f"--config-append={answers}"]
+    code, _, changed, err = fakehost_el7.answer("hosted-engine", state, me, args, root)
+    assert (code, changed) == (1, False)
+    assert err == (
+        f"[ ERROR ] {key} in {answers}: ovirt-hosted-engine-setup "
+        "ovirt-hosted-engine-setup-1.2.6.1 never reads it, so it has no effect\n"
+    )
+    assert not root.exists() and state["engine"]["hosts"] == [1, 2] and me["active"] == []
 
 
 def test_the_table_has_the_keys_the_scripts_answer() -> None:

@@ -24,6 +24,9 @@ STAND_INS = Path(__file__).resolve().parent / "standins"
 # The fake cluster's stand-ins for EL7's and EL9's programs: the end-to-end hosts run the same
 # ones.
 FAKEHOST_EL7 = Path(__file__).resolve().parents[1] / "fakehost_el7.py"
+# Its deploy reads answer files as otopi does and checks them against the setup's table.
+HOSTED_ENGINE_SETUP = Path(__file__).resolve().parents[1] / "hosted_engine_setup.py"
+SETUP_TABLE = "data/hosted-engine-setup/answers-1.2.6.1.json"
 FAKEHOST_EL9 = Path(__file__).resolve().parents[1] / "fakehost_el9.py"
 
 
@@ -73,6 +76,13 @@ class Ovirt35El7:
         max-port, 60999 (pmap_port_alloc), which that firewall blocks. So glusterd.vol's
         max-port becomes 49251 here: the range the target's Gluster uses."""
         host.write("/usr/local/lib/el7-standin/fakehost_el7.py", FAKEHOST_EL7.read_text())
+        host.write(
+            "/usr/local/lib/el7-standin/hosted_engine_setup.py", HOSTED_ENGINE_SETUP.read_text()
+        )
+        host.write(
+            f"/usr/local/lib/el7-standin/{SETUP_TABLE}",
+            (HOSTED_ENGINE_SETUP.parent / SETUP_TABLE).read_text(),
+        )
         host.run("yum install -y firewalld NetworkManager")
         host.run("systemctl enable --now firewalld NetworkManager")
         host.run(

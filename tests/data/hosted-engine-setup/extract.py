@@ -5,7 +5,23 @@
 
 GIT_DIR is a git directory (bare is fine) of https://github.com/oVirt/ovirt-hosted-engine-setup,
 TAG one of its tags. Nothing is imported or run from that source: it is read with git and
-parsed with Python's `ast`.
+parsed with Python's `ast`. The tables committed beside this script:
+
+    answers.json           TAG ovirt-hosted-engine-setup-2.7.2    (ovirt45-el9)
+    answers-1.2.6.1.json   TAG ovirt-hosted-engine-setup-1.2.6.1  (ovirt35-el7)
+
+Python 2 source (1.2.x): a file Python 3's `ast` cannot parse (print statements, `except E,
+e:`, `0644`) is first converted by lib2to3 with only the fixers that change syntax, not
+meaning (print, except, raise, exec, repr, ne, numliterals, tuple_params: see PY2_FIXERS),
+each of which rewrites within its own lines, so every path:line the table cites is the
+line of the upstream file (the conversion is refused if the line count changes). A file
+that parses as it is is used as it is: the 2.x tags, Python 3, are never converted. What a
+Python 2 line means but Python 3 would read otherwise (`print (a, b)`, str and unicode) does
+not matter here: only the keys' uses are read. The layout is the same at both: constants in
+src/ovirt_hosted_engine_setup/constants.py, plugins under src/plugins/ (1.2.x: one
+directory, src/plugins/ovirt-hosted-engine-setup/; 2.x: gr-he-common/, gr-he-ansiblesetup/
+and others). lib2to3 ships with Python up to 3.12 (deprecated since 3.11, gone in 3.13) and is
+only imported when a file needs converting.
 
 What counts:
 
@@ -50,6 +66,7 @@ import json
 import re
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -72,12 +89,32 @@ KEY_KWARG = {"queryEnvKey": "key", "queryPassword": "key", "getHostname": "envke
 NOTE_KWARG = {"getHostname": "prompttext"}
 NAME_KWARG = {"getHostname": "dialog_name"}
 ENV_NAMES = {"environment", "env"}
+# lib2to3's fixers that turn Python 2 syntax Python 3 cannot parse into Python 3 syntax, each
+# within the lines it rewrites (see the docstring).
+PY2_FIXERS = ("print", "except", "raise", "exec", "repr", "ne", "numliterals", "tuple_params")
 
 
 def git(git_dir: str, *args: str) -> str:
     return subprocess.run(
         ["git", "--git-dir", git_dir, *args], capture_output=True, text=True, check=True
     ).stdout
+
+
+def parse(path: str, source: str) -> ast.Module:
+    """The source's tree; Python 2 source first converted to Python 3 (see the docstring)."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # lib2to3, since Python 3.11
+        from lib2to3 import refactor
+    tool = refactor.RefactoringTool([f"lib2to3.fixes.fix_{name}" for name in PY2_FIXERS])
+    text = source if source.endswith("\n") else source + "\n"  # lib2to3 wants the newline
+    converted = str(tool.refactor_string(text, path))
+    if converted.count("\n") != text.count("\n"):
+        raise ValueError(f"{path}: converting Python 2 source moved its lines")
+    return ast.parse(converted, path)
 
 
 # -- constants.py ------------------------------------------------------------------------------
@@ -87,7 +124,7 @@ def parse_constants(source: str) -> tuple[dict[str, Any], dict[str, int]]:
     """("Class.ATTR" -> literal value, "Class.ATTR" -> line) for every literal constant."""
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
-    for cls in ast.parse(source).body:
+    for cls in parse(CONSTANTS, source).body:
         if not isinstance(cls, ast.ClassDef):
             continue
         for stmt in cls.body:
@@ -130,7 +167,7 @@ class FileScan:
 
     def __init__(self, path: str, source: str, constants: dict[str, Any]) -> None:
         self.path = path
-        self.tree = ast.parse(source)
+        self.tree = parse(path, source)
         self.constants = constants
         self.keys = {v for v in constants.values() if isinstance(v, str) and KEY_RE.match(v)}
         self.aliases = self._constants_aliases()

@@ -331,6 +331,33 @@ def disk_died(fake: FakeCluster, plan: Any, name: str, missed: int) -> None:
     fake.save()
 
 
+def test_el9_a_replaced_disk_and_its_volume_grown_in_one_change(tmp_path: Path) -> None:
+    # hv2's disk replaced while data grows to 2x3: the bricks go back and heal on FROM's
+    # three bricks of data (the heal waits on the bricks the volume has, not TO's six); the
+    # add-brick comes after.
+    before, after = confgen.loads(el9(3)), confgen.loads(el9(6, SIX))
+    the_change = confgen.change(before, after, replace=["hv2"])
+    slugs = [s.slug for s in the_change.steps]
+    assert slugs.index("reset-bricks") < slugs.index("add-bricks"), slugs
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after)
+    fake.plan = the_change.before
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    disk_died(fake, the_change.before, "hv2", 1)
+    fake.out, fake.plan = change_out, the_change.after
+    steps = _change_steps(the_change)
+    _run(fake, steps, dry_first=True)
+    changed = _pool(fake)
+    before_rerun = fake.snapshot(), len(fake.changes())
+    _run(fake, steps, dry_first=False)
+    assert (fake.snapshot(), len(fake.changes())) == before_rerun
+    built = FakeCluster.rendered(tmp_path / "to", el9(6, SIX))
+    _run_in_order(built, dry_first=False)
+    assert changed == _pool(built)
+
+
 def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     """--replace hv2 after its brick disk died and a new one took its place: no volume group,
     no filesystem, the old UUIDs in fstab, the bricks down. The change's steps (each dry run

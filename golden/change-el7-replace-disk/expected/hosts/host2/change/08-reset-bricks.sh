@@ -206,7 +206,7 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "${short,,}" != host2 ] && [ "${fqdn,,}" != host2.example.com ]; then
     die "this script is for host2 (host2.example.com), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=host2"
 fi
-need_commands gluster awk grep getfattr setfattr mount umount mountpoint
+need_commands gluster awk grep wc getfattr setfattr mount umount mountpoint
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
 # peer_names: a line for each peer of this host's pool, its names blank-separated: the
@@ -469,6 +469,13 @@ fi
 
 # A full heal, then nothing left to heal on any brick before anything else (glusterdocs
 # Managing-Volumes.md, Triggering Self-Heal on Replicate: `heal VOL full`, `heal VOL info`).
+# Every brick the volume has now: FROM's, as this step runs before any other of the change
+# touches a volume, or TO's when it runs again after the change went on.
+every_brick_healed() {
+    local bricks
+    bricks=$(bricks_of "$1")
+    healed "$1" "$(wc -w <<<"$bricks")"
+}
 
 step "Volume engine: heal the new brick from the others of its replica set"
 if [[ " $RESET " == *" engine "* ]]; then
@@ -476,7 +483,7 @@ if [[ " $RESET " == *" engine "* ]]; then
 else
     note "no brick of engine was put back by this run"
 fi
-wait_until "gluster volume heal engine info shows 'Number of entries: 0' on all 3 bricks" 3600 healed engine 3
+wait_until "gluster volume heal engine info shows 'Number of entries: 0' on every brick" 3600 every_brick_healed engine
 
 step "Volume data: heal the new brick from the others of its replica set"
 if [[ " $RESET " == *" data "* ]]; then
@@ -484,7 +491,7 @@ if [[ " $RESET " == *" data "* ]]; then
 else
     note "no brick of data was put back by this run"
 fi
-wait_until "gluster volume heal data info shows 'Number of entries: 0' on all 3 bricks" 3600 healed data 3
+wait_until "gluster volume heal data info shows 'Number of entries: 0' on every brick" 3600 every_brick_healed data
 
 step "Volume meta: heal the new brick from the others of its replica set"
 if [[ " $RESET " == *" meta "* ]]; then
@@ -492,7 +499,7 @@ if [[ " $RESET " == *" meta "* ]]; then
 else
     note "no brick of meta was put back by this run"
 fi
-wait_until "gluster volume heal meta info shows 'Number of entries: 0' on all 3 bricks" 3600 healed meta 3
+wait_until "gluster volume heal meta info shows 'Number of entries: 0' on every brick" 3600 every_brick_healed meta
 
 step "done"
 printf '%s finished on %s.\n' "$SCRIPT" host2

@@ -187,7 +187,7 @@ if [ -n "${CONFGEN_THIS_HOST:-}" ]; then
 elif [ "${short,,}" != hv2 ] && [ "${fqdn,,}" != hv2.lab.example ]; then
     die "this script is for hv2 (hv2.lab.example), but this host is '$short': copy hosts/$short/ of the output tree here instead. If this host was renamed, run again with CONFGEN_THIS_HOST=hv2"
 fi
-need_commands gluster awk grep getfattr
+need_commands gluster awk grep wc getfattr
 [ "$DRY_RUN" != 1 ] || note "DRY_RUN=1: commands that would change this host are printed, not run"
 
 # peer_names: a line for each peer of this host's pool, its names blank-separated: the
@@ -385,6 +385,13 @@ fi
 
 # A full heal, then nothing left to heal on any brick before anything else (glusterdocs
 # Managing-Volumes.md, Triggering Self-Heal on Replicate: `heal VOL full`, `heal VOL info`).
+# Every brick the volume has now: FROM's, as this step runs before any other of the change
+# touches a volume, or TO's when it runs again after the change went on.
+every_brick_healed() {
+    local bricks
+    bricks=$(bricks_of "$1")
+    healed "$1" "$(wc -w <<<"$bricks")"
+}
 
 step "Volume engine: heal the new brick from the others of its replica set"
 if [[ " $RESET " == *" engine "* ]]; then
@@ -392,7 +399,7 @@ if [[ " $RESET " == *" engine "* ]]; then
 else
     note "no brick of engine was put back by this run"
 fi
-wait_until "gluster volume heal engine info shows 'Number of entries: 0' on all 3 bricks" 3600 healed engine 3
+wait_until "gluster volume heal engine info shows 'Number of entries: 0' on every brick" 3600 every_brick_healed engine
 
 step "Volume data: heal the new brick from the others of its replica set"
 if [[ " $RESET " == *" data "* ]]; then
@@ -400,7 +407,7 @@ if [[ " $RESET " == *" data "* ]]; then
 else
     note "no brick of data was put back by this run"
 fi
-wait_until "gluster volume heal data info shows 'Number of entries: 0' on all 3 bricks" 3600 healed data 3
+wait_until "gluster volume heal data info shows 'Number of entries: 0' on every brick" 3600 every_brick_healed data
 
 step "done"
 printf '%s finished on %s.\n' "$SCRIPT" hv2

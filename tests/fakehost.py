@@ -240,7 +240,6 @@ class FakeCluster:
                 "runs_on": 1,
             },
             "roots": str(self.base / "roots"),
-            "vips": [str(vip.address.ip) for vip in plan.cluster.ctdb.vips],
         }
 
     def _fresh_el9(self) -> dict[str, Any]:
@@ -275,7 +274,6 @@ class FakeCluster:
                 "storage_domains": {},
             },
             "roots": str(self.base / "roots"),
-            "vips": [],
             # The administrator puts the engine's name and every host's in DNS, forward and
             # reverse, before the deploy (RUNBOOK.md).
             "dns": {

@@ -71,15 +71,17 @@ def words(args):
     return [a for a in args if not a.startswith("-")]
 
 
-def under_root(path):
-    """A path of this host as the scripts see it below CONFGEN_ROOT, following symlinks whose
-    targets are absolute paths of the host (the CTDB links point at /mnt/lock/...)."""
-    current = ROOT / path.lstrip("/")
+def under_root(path, root=None):
+    """A path of this host (or of the host whose root is `root`) as the scripts see it below
+    CONFGEN_ROOT, following symlinks whose targets are absolute paths of the host (the CTDB
+    links point at /mnt/lock/...)."""
+    root = ROOT if root is None else root
+    current = root / path.lstrip("/")
     for _ in range(10):
         if not current.is_symlink():
             return current
         target = os.readlink(current)
-        current = ROOT / target.lstrip("/") if target.startswith("/") else current.parent / target
+        current = root / target.lstrip("/") if target.startswith("/") else current.parent / target
     return current
 
 
@@ -340,9 +342,18 @@ if PROGRAM == "umount":
 # script pings.
 if PROGRAM == "timeout":
     address = ARGS[-1]
+    # The VIPs: the public addresses of the nodes whose ctdbd runs, each node's own
+    # /etc/ctdb/public_addresses ("ADDRESS/MASK NIC" a line, ctdb(7) PUBLIC ADDRESSES).
+    running = [name for name, h in state["hosts"].items() if "ctdb" in h["active"]]
+    vips = set()
+    for name in running:
+        listed = under_root("/etc/ctdb/public_addresses", Path(state["roots"]) / name)
+        if listed.is_file():
+            lines = [line.split() for line in listed.read_text().splitlines()]
+            vips |= {f[0].split("/")[0] for f in lines if f and not f[0].startswith("#")}
     holders = (
-        [h for h in state["hosts"].values() if "ctdb" in h["active"]]
-        if address in state["vips"]
+        [state["hosts"][name] for name in running]
+        if address in vips
         else [h for name, h in state["hosts"].items() if name == host_by_peer(address)]
     )
     done(0 if any("glusterd" in h["active"] for h in holders[:1]) else 1)

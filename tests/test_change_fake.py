@@ -71,36 +71,48 @@ def _pool(fake: FakeCluster) -> dict[str, object]:
     }
 
 
-def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
-    # vm on a kept host too: its brick step, run again, adds that brick's storage alone.
-    volumes = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)), ("vm", (3, 4, 5)))
-    before, after = confgen.loads(el9(3)), confgen.loads(el9(6, volumes))
-    the_change = confgen.change(before, after)
+def _change_ends_as_tos_day_one(
+    tmp_path: Path, before_text: str, after_text: str, replace: tuple[str, ...] = ()
+) -> tuple[Any, str]:
+    """FROM built by its own runbook on a fake cluster of TO's hosts and FROM's that leave
+    (the replaced hosts' brick disks then dead, disk_died); every step of the change in
+    CHANGE.md's order, each dry run first and run again at once; the whole change run again
+    changes nothing, and the pool ends as TO's own runbook builds it. The change, and what its
+    steps printed."""
+    before, after = confgen.loads(before_text), confgen.loads(after_text)
+    the_change = confgen.change(before, after, replace=list(replace))
     from_out, change_out = tmp_path / "from", tmp_path / "change"
     confgen.write_tree(confgen.render(before), from_out)
     confgen.write_tree(confgen.render_change(the_change), change_out)
-    # A fake cluster of TO's hosts; FROM's runbook, run on FROM's hosts, builds FROM.
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after)
-    _run(
-        fake,
-        [(h, s.script) for s in the_change.before.steps for h in s.hosts],
-        dry_first=False,
-    )
-    fake.out = change_out
+    left = set(the_change.hosts.left)
+    leaving = tuple(h for h in the_change.before.hosts if h.name in left)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after, also=leaving)
+    fake.plan = the_change.before
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    for name in replace:
+        disk_died(fake, the_change.before, name, 1)
+    fake.out, fake.plan = change_out, the_change.after
     # The change tree's scripts, relative to each host's scripts/ as the fake runs them.
     steps = _change_steps(the_change)
     said = _run(fake, steps, dry_first=True)
-    # The stand-in's answer to `rebalance data start`, as the real glusterd's in
-    # test_real_programs_change.py, but for its task ID.
-    assert REBALANCE_STARTED in said, said
     changed = _pool(fake)
     before_rerun = fake.snapshot(), len(fake.changes())
     _run(fake, steps, dry_first=False)
     assert (fake.snapshot(), len(fake.changes())) == before_rerun
 
-    built = FakeCluster.rendered(tmp_path / "to", el9(6, volumes))
+    built = FakeCluster.rendered(tmp_path / "to", after_text)
     _run_in_order(built, dry_first=False)
     assert changed == _pool(built)
+    return the_change, said
+
+
+def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
+    # vm on a kept host too: its brick step, run again, adds that brick's storage alone.
+    volumes = (("engine", (1, 2, 3)), ("data", (1, 2, 3, 4, 5, 6)), ("vm", (3, 4, 5)))
+    _, said = _change_ends_as_tos_day_one(tmp_path, el9(3), el9(6, volumes))
+    # The stand-in's answer to `rebalance data start`, as the real glusterd's in
+    # test_real_programs_change.py, but for its task ID.
+    assert REBALANCE_STARTED in said, said
 
 
 def _change_on_fake(tmp_path: Path, before_text: str, after_text: str) -> tuple[Any, FakeCluster]:
@@ -172,31 +184,15 @@ def test_el9_a_host_leaves_while_a_volume_grows_on_the_fake_cluster(tmp_path: Pa
     # hv4 holds no brick and leaves; hv5..hv7 join and data grows to 2x3. The engine's and
     # the detach steps come before add-brick: they wait for no brick on a leaving host, not
     # for every volume to have TO's bricks already.
-    before_text = el9(4)
     after_text = re.sub(
         r"\[\[hosts\]\]\nname = \"hv4\".*?(?=\n\n)\n\n",
         "",
         el9(7, (("engine", (1, 2, 3)), ("data", (1, 2, 3, 5, 6, 7)))),
         flags=re.S,
     )
-    before, after = confgen.loads(before_text), confgen.loads(after_text)
-    the_change = confgen.change(before, after)
+    the_change, _ = _change_ends_as_tos_day_one(tmp_path, el9(4), after_text)
     slugs = [s.slug for s in the_change.steps]
     assert slugs.index("engine-remove-hosts") < slugs.index("add-bricks"), slugs
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    hv4 = tuple(h for h in the_change.before.hosts if h.name == "hv4")
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after, also=hv4)
-    fake.plan = the_change.before
-    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
-    fake.out, fake.plan = change_out, the_change.after
-    steps = _change_steps(the_change)
-    _run(fake, steps, dry_first=True)
-    changed = _pool(fake)
-    built = FakeCluster.rendered(tmp_path / "to", after_text)
-    _run_in_order(built, dry_first=False)
-    assert changed == _pool(built)
 
 
 def test_el9_leaving_steps_stop_while_a_leaving_host_holds_a_brick(tmp_path: Path) -> None:
@@ -335,27 +331,9 @@ def test_el9_a_replaced_disk_and_its_volume_grown_in_one_change(tmp_path: Path) 
     # hv2's disk replaced while data grows to 2x3: the bricks go back and heal on FROM's
     # three bricks of data (the heal waits on the bricks the volume has, not TO's six); the
     # add-brick comes after.
-    before, after = confgen.loads(el9(3)), confgen.loads(el9(6, SIX))
-    the_change = confgen.change(before, after, replace=["hv2"])
+    the_change, _ = _change_ends_as_tos_day_one(tmp_path, el9(3), el9(6, SIX), ("hv2",))
     slugs = [s.slug for s in the_change.steps]
     assert slugs.index("reset-bricks") < slugs.index("add-bricks"), slugs
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.after)
-    fake.plan = the_change.before
-    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
-    disk_died(fake, the_change.before, "hv2", 1)
-    fake.out, fake.plan = change_out, the_change.after
-    steps = _change_steps(the_change)
-    _run(fake, steps, dry_first=True)
-    changed = _pool(fake)
-    before_rerun = fake.snapshot(), len(fake.changes())
-    _run(fake, steps, dry_first=False)
-    assert (fake.snapshot(), len(fake.changes())) == before_rerun
-    built = FakeCluster.rendered(tmp_path / "to", el9(6, SIX))
-    _run_in_order(built, dry_first=False)
-    assert changed == _pool(built)
 
 
 def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:

@@ -115,10 +115,13 @@ def test_el9_three_to_six_hosts_on_the_fake_cluster(tmp_path: Path) -> None:
     assert REBALANCE_STARTED in said, said
 
 
-def _change_on_fake(tmp_path: Path, before_text: str, after_text: str) -> tuple[Any, FakeCluster]:
-    """FROM built on a fake cluster of FROM's hosts by its own runbook, and the change tree."""
+def _change_on_fake(
+    tmp_path: Path, before_text: str, after_text: str, replace: tuple[str, ...] = ()
+) -> tuple[Any, FakeCluster]:
+    """FROM built on a fake cluster of FROM's hosts by its own runbook, and the change tree
+    (with --replace of each host of `replace`)."""
     before, after = confgen.loads(before_text), confgen.loads(after_text)
-    the_change = confgen.change(before, after)
+    the_change = confgen.change(before, after, replace=list(replace))
     from_out, change_out = tmp_path / "from", tmp_path / "change"
     confgen.write_tree(confgen.render(before), from_out)
     confgen.write_tree(confgen.render_change(the_change), change_out)
@@ -730,15 +733,9 @@ def test_el7_a_brick_that_is_down_is_not_healed_though_3_6_counts_it_0(tmp_path:
     # glusterfs 3.6's heal info prints "Number of entries: 0" for a brick no self-heal daemon
     # gathered for, one that is down (fakehost_gluster._heal_info): the change scripts'
     # `healed` counts a brick only when `gluster volume status` also has it online.
-    before = confgen.loads(el7(3))
-    the_change = confgen.change(before, before, replace=["host2"])
-    from_out, change_out = tmp_path / "from", tmp_path / "change"
-    confgen.write_tree(confgen.render(before), from_out)
-    confgen.write_tree(confgen.render_change(the_change), change_out)
-    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
-    _run_in_order(fake, dry_first=False)
+    the_change, fake = _change_on_fake(tmp_path, el7(3), el7(3), ("host2",))
     host, script = next((h, s) for h, s in _change_steps(the_change) if "reset-bricks" in s)
-    text = (change_out / "hosts" / host / "scripts" / script).read_text()
+    text = (fake.out / "hosts" / host / "scripts" / script).read_text()
     helpers = "".join(_shell_function(text, f) for f in ("online", "healed"))
 
     def healed() -> tuple[int, str]:

@@ -9,9 +9,12 @@ dnf 4, firewalld 1.x, lvm2 2.03, xfsprogs 5.x/6.x, policycoreutils 3.x). Those D
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import re
 import shutil
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +38,7 @@ PROGRAMS = frozenset(
         "ovirt-hosted-engine-cleanup",
         "nmcli",
         "timedatectl",
+        "ssh-keyscan",
     }
 )
 
@@ -173,7 +177,68 @@ def fresh_host(plan: Any, host: Any) -> dict[str, Any]:
         "management": str(host.management_address),
         "peer": host.peer,
         "storage": str(host.storage_address),
+        "ssh_host_keys": ssh_host_keys(),
     }
+
+
+def _ssh_string(data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + data
+
+
+def ssh_host_keys() -> dict[str, str]:
+    """The SSH host keys a fresh install makes (sshd-keygen, once per machine): type -> the
+    base64 of the key's blob in the SSH wire format (RFC 4253 6.6: string "ssh-rsa", mpint e,
+    mpint n; RFC 8709 4: string "ssh-ed25519", string key). Random: a new machine of a host's
+    name has other keys. Not real key pairs (no program here signs with them), but blobs that
+    OpenSSH's ssh-keygen reads (tests/test_real_programs_el9.py)."""
+    modulus = int.from_bytes(os.urandom(256), "big") | (1 << 2047) | 1
+    rsa = (
+        _ssh_string(b"ssh-rsa")
+        + _ssh_string((65537).to_bytes(3, "big"))
+        + _ssh_string(b"\x00" + modulus.to_bytes(256, "big"))
+    )
+    ed25519 = _ssh_string(b"ssh-ed25519") + _ssh_string(os.urandom(32))
+    return {
+        "ssh-rsa": base64.b64encode(rsa).decode(),
+        "ssh-ed25519": base64.b64encode(ed25519).decode(),
+    }
+
+
+def ssh_keyscan(state: dict[str, Any], args: list[str], root: Path) -> Answer:
+    """ssh-keyscan [-T TIMEOUT] HOST (OpenSSH 8.7p1, EL9's): HOST resolved as this host's
+    resolver does (/etc/hosts, then DNS); each of the machine's host keys as a line of an
+    ssh_known_hosts file, "HOST TYPE BASE64" (ssh-keyscan(1); sshd(8)), the server's banner
+    as a comment on stderr ("# HOST:22 SSH-2.0-..."), one connection per key type; a host that
+    does not answer prints nothing and exits 1 (Debian's ssh-keyscan 9.2p1 does both:
+    tests/test_real_programs_el9.py)."""
+    host = _words(args)[-1]
+    address = _hosts_file_address(root, host) or state.get("dns", {}).get(host) or host
+    machine = next(
+        (
+            m
+            for m in state["hosts"].values()
+            if address in (m["management"], m.get("peer"), m.get("storage"))
+        ),
+        None,
+    )
+    if machine is None or "before_reboot" in machine:
+        return 1, "", False, ""
+    keys = machine.get("ssh_host_keys", {})
+    out = "".join(f"{host} {kind} {blob}\n" for kind, blob in sorted(keys.items()))
+    err = "".join(f"# {host}:22 SSH-2.0-OpenSSH_8.7\n" for _ in keys)
+    return (0 if keys else 1), out, False, err
+
+
+def _hosts_file_address(root: Path, name: str) -> str | None:
+    try:
+        text = (root / "etc/hosts").read_text()
+    except FileNotFoundError:
+        return None
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) > 1 and name in fields[1:]:
+            return fields[0]
+    return None
 
 
 def _fail(message: str, code: int = 1) -> Answer:
@@ -823,4 +888,6 @@ def answer(
         return nmcli(me, args)
     if program == "timedatectl":
         return timedatectl(me, args)
+    if program == "ssh-keyscan":
+        return ssh_keyscan(state, args, root)
     return _fail(f"fakehost: no stand-in behaviour for {program}", 2)

@@ -13,6 +13,8 @@ citations at "The REST API" below).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.server
 import io
 import ipaddress
@@ -235,6 +237,7 @@ def deploy(
                 "cluster": cluster,
                 "host_id": 1,
                 "address": me["fqdn"],
+                **_deployed_on(engine, me),
             }
         },
         storage_domains={
@@ -773,6 +776,42 @@ def _answer(result: Any, writer: str) -> tuple[int, str]:
     return 201, _write(writer, result)
 
 
+# The engine's trust in a host it deployed. Its SSH host key: the engine stores the key it
+# meets when it first connects to a host it has no fingerprint of (bll/utils/EngineSSHClient.
+# java:139-145, storeHostSSHPublicKey :166-178), and later accepts no other (:158-159,
+# checkPublicKey :180-194). Which of the host's keys it meets is the SSH negotiation's; the
+# fake takes ssh-rsa, so a script that does not read the stored key's type fails here. Its
+# VDSM: the host deploy enrolls VDSM's certificate from the engine's CA, and the engine talks
+# to VDSM over TLS with it (packaging/ansible-runner-service-project/project/roles/
+# ovirt-host-deploy-vdsm-certificates); a machine without that certificate (a new machine of
+# the host's name) leaves the engine without a VDSM to reach.
+STORED_KEY_TYPE = "ssh-rsa"
+
+
+def _certify(engine: dict[str, Any], machine: dict[str, Any]) -> int:
+    """The certificate the host deploy gives the machine's VDSM, as the engine knows it."""
+    engine["certificates"] = engine.get("certificates", 0) + 1
+    machine["vdsm_certificate"] = engine["certificates"]
+    return int(engine["certificates"])
+
+
+def _deployed_on(engine: dict[str, Any], machine: dict[str, Any]) -> dict[str, Any]:
+    """What the engine keeps of a machine it has just added: the SSH host key it met there and
+    the certificate it gave the machine's VDSM."""
+    key = machine.get("ssh_host_keys", {}).get(STORED_KEY_TYPE)
+    return {"certificate": _certify(engine, machine)} | (
+        {"ssh_public_key": f"{STORED_KEY_TYPE} {key}"} if key else {}
+    )
+
+
+def fingerprint(public_key: str) -> str:
+    """The key's fingerprint as the engine stores it: SSHDefaultKeyDigest SHA256 (packaging/
+    etc/engine-config/engine-config.properties; OpenSSHUtils.getKeyFingerprint), the digest
+    of the key's blob in base64 without padding after "SHA256:", as OpenSSH prints it."""
+    blob = base64.b64decode(public_key.split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
 def _status(value: str) -> Any:
     from ovirtsdk4 import types
 
@@ -806,6 +845,14 @@ def _list_hosts(state: dict[str, Any], terms: dict[str, str]) -> list[Any]:
                     status=_status(status),
                     status_detail=host.get("status_detail")
                     if status == "non_operational"
+                    else None,
+                    # HostMapper.java:408-414: the ssh element, with the key the engine holds.
+                    ssh=types.Ssh(
+                        port=22,
+                        fingerprint=fingerprint(host["ssh_public_key"]),
+                        public_key=host["ssh_public_key"],
+                    )
+                    if host.get("ssh_public_key")
                     else None,
                 ),
                 "hosts",
@@ -948,6 +995,7 @@ def _add_host(state: dict[str, Any], query: dict[str, list[str]], host: Any) -> 
         "host_id": number,
         "address": host.address,
         "machine": target,
+        **({} if failure is not None else _deployed_on(engine, state["hosts"][target])),
     }
     _event(
         engine,
@@ -1110,6 +1158,12 @@ def _deactivate(state: dict[str, Any], host_id: str) -> Any:
         engine["he_vm"]["host_id"] = others[0]["host_id"]
     if host["status"] == "maintenance":
         return _failed(IN_MAINTENANCE, 409)
+    if host["status"] in ("non_responsive", "down"):
+        # A host the engine does not reach goes to maintenance at once, without
+        # PreparingForMaintenance (MaintenanceNumberOfVdssCommand.java:178-180;
+        # MaintenanceVdsCommand.java:100-105).
+        host["status"], host["next"] = "maintenance", []
+        return None
     host["status"], host["next"] = "preparing_for_maintenance", ["maintenance"]
     return None
 
@@ -1153,7 +1207,8 @@ def _install(state: dict[str, Any], query: dict[str, list[str]], host_id: str, a
     )
     if not publickey and not password:
         return _failed(INSTALL_EMPTY_PASSWORD, 400)
-    machine = state["hosts"][host["machine"]]
+    target = host.get("machine", state["first"])
+    machine = state["hosts"][target]
     if (publickey and not machine.get("engine_ssh_key")) or (
         not publickey and password != ROOT_PASSWORD
     ):
@@ -1163,14 +1218,52 @@ def _install(state: dict[str, Any], query: dict[str, list[str]], host_id: str, a
     )
     reboot = action.reboot if action.reboot is not None else _boolean(query, "reboot", True, True)
     final = "up" if activate else "maintenance"
+    # UpdateVds saves the host's static data as the action maps it first (UpdateVdsCommand.
+    # java:176, updateVdsData): ssh.public_key and ssh.fingerprint among them (HostMapper.java:
+    # 550-555).
+    if ssh is not None and ssh.public_key is not None:
+        host["ssh_public_key"] = ssh.public_key or None
+    # The engine's SSH client then checks the host's key against the one it holds
+    # (EngineSSHClient.java:131-160): another key fails the connection (Apache MINA SSHD closes
+    # the session as its verifier says no), so the first step, copying the engine's key, fails
+    # with "SSH session closed during connection 'root@FQDN'" (uutils/ssh/SSHClient.java:
+    # 224-240, 267-278; InstallVdsInternalCommand.java:597-604), the host InstallFailed with
+    # that message (:224-229; VdsCommand.java:314-324, :344-349).
+    stored = host.get("ssh_public_key")
+    if stored:
+        kind, _, blob = stored.partition(" ")
+        if machine.get("ssh_host_keys", {}).get(kind) != blob.split(" ")[0]:
+            if publickey:
+                return 400, "fakehost", "no stand-in behaviour for a publickey install to a new key"
+            host["next"] = ["installing", "install_failed"]
+            address = host.get("address", machine["fqdn"])
+            _event(
+                engine,
+                505,
+                "error",
+                f"Host {name} installation failed. ssh-copy-id command failed: SSH session "
+                f"closed during connection 'root@{address}'.",
+                name,
+            )
+            return None
+    elif machine.get("ssh_host_keys", {}).get(STORED_KEY_TYPE):
+        host["ssh_public_key"] = f"{STORED_KEY_TYPE} {machine['ssh_host_keys'][STORED_KEY_TYPE]}"
     host["next"] = ["installing", *(["reboot", "non_responsive"] if reboot else []), final]
-    root = Path(state["roots"]) / host["machine"]
+    root = Path(state["roots"]) / target
+    if not publickey:
+        machine["engine_ssh_key"] = True  # InstallVdsInternalCommand.java:146-148
+    host["certificate"] = _certify(engine, machine)
     if action.undeploy_hosted_engine and not action.deploy_hosted_engine:
         (root / HE_CONF).unlink(missing_ok=True)
         if "ovirt-ha-agent" in machine["active"]:
             machine["active"].remove("ovirt-ha-agent")
     elif action.deploy_hosted_engine:
-        return 400, "fakehost", "no stand-in behaviour for a reinstall with deploy_hosted_engine"
+        # The host deploy's hosted-engine role with deploy: hosted-engine.conf from the
+        # engine's, its host_id the host's, ovirt-ha-agent started (packaging/ansible-runner-
+        # service-project/project/roles/ovirt-host-deploy-hosted-engine/tasks/deploy.yml:
+        # 24-42).
+        _host_config(state, root, target, host["host_id"], machine["fqdn"])
+        _start_ha(machine)
     fakehost_el9.engine_host_deploy_firewall(machine)
     return None
 
@@ -1276,11 +1369,20 @@ def _list_events(
 def _look(state: dict[str, Any], name: str, host: dict[str, Any]) -> str:
     """The status the engine reports for a host, once; the host then moves on to its next
     status. Entering `reboot` the machine goes down; leaving it, the machine is back."""
+    machine = state["hosts"][host.get("machine", state["first"])]
+    if (
+        host["status"] == "up"
+        and not host.get("next")
+        and "certificate" in host
+        and machine.get("vdsm_certificate") != host["certificate"]
+    ):
+        # A VDSM the engine did not deploy does not answer it: Connecting for a grace period,
+        # then NonResponsive (vdsbroker/VdsManager.java:907-935, handleNetworkException).
+        host["status"], host["next"] = "connecting", ["non_responsive"]
     status = str(host["status"])
     following = host.get("next") or []
     if following:
         host["status"], host["next"] = following[0], following[1:]
-        machine = state["hosts"][host["machine"]]
         if host["status"] == "reboot":
             _machine_down(state, name, machine)
         elif status == "reboot":

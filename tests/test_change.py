@@ -451,7 +451,9 @@ def test_replace_on_el9_puts_the_new_disks_bricks_back_first() -> None:
     the_change = _change(el9(6), after, replace=["hv2"])
     steps = [(s.slug, s.hosts) for s in the_change.steps]
     assert steps[:7] == [(slug, ("hv2",)) for slug in REPLACED_STEPS], steps
-    assert ("add-bricks", ("hv1",)) in steps[7:], steps
+    # Then the engine's side, from a host that keeps its root disk, before anything else.
+    assert steps[7] == ("engine-reinstall", ("hv1",)), steps
+    assert ("add-bricks", ("hv1",)) in steps[8:], steps
     assert the_change.hosts.replaced == ("hv2",)
     reset = the_change.steps[6]
     (replacement,) = reset.data["pool"]["replace"]
@@ -489,10 +491,17 @@ def test_replace_on_el9_puts_the_new_disks_bricks_back_first() -> None:
 
 
 def test_replace_two_hosts_one_at_a_time() -> None:
-    the_change = _change(el9(3), el9(3), replace=["hv3", "hv2"])
+    """Each replaced host's Gluster side in turn, then the engine's side of both from a host
+    neither is (the first; with the first replaced, the next that is kept)."""
+    the_change = _change(el9(4), el9(4), replace=["hv3", "hv2"])
     assert [(s.slug, s.hosts) for s in the_change.steps] == [
         (slug, (name,)) for name in ("hv2", "hv3") for slug in REPLACED_STEPS
-    ]
+    ] + [("engine-reinstall", ("hv1",))]
+    step = the_change.steps[-1]
+    assert [h["name"] for h in step.data["reinstall"]["hosts"]] == ["hv2", "hv3"]
+    first_replaced = _change(el9(4), el9(4), replace=["hv1"])
+    assert first_replaced.steps[-1].slug == "engine-reinstall"
+    assert first_replaced.steps[-1].hosts == ("hv2",)
 
 
 # A replaced host's steps on ovirt35-el7: its day-1 steps up to its firewall (a new

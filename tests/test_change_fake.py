@@ -353,6 +353,7 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     # hv1 and hv3 list the writes hv2 missed.
     disk_died(fake, the_change.before, "hv2", 4)
     paths = [b.path for v in the_change.after.volumes for b in v.bricks if b.host == "hv2"]
+    certificate = fake.state["engine"]["hosts"]["hv2"]["certificate"]
 
     said = _run(fake, steps, dry_first=True)
     for line in old_lines:
@@ -362,6 +363,11 @@ def test_el9_replaced_disk_on_the_fake_cluster(tmp_path: Path) -> None:
     made = [argv for _, argv in fake.changes() if argv[:3] == ["gluster", "volume", "reset-brick"]]
     assert [argv[3] for argv in made] == ["engine", "engine", "data", "data"], made
     assert "reset-brick commit force operation successful" in said
+    # The same machine: the engine still reaches its VDSM, so nothing of the engine's changes.
+    assert "the engine has hv2 up: the VDSM it deployed there answers, nothing to reinstall" in (
+        said
+    )
+    assert fake.state["engine"]["hosts"]["hv2"]["certificate"] == certificate
     for path in paths:
         assert "trusted.glusterfs.volume-id" in fake.state["hosts"]["hv2"]["xattrs"][path]
     assert all(not v.get("offline") for v in fake.state["volumes"].values())
@@ -388,13 +394,29 @@ def test_el9_new_machine_on_the_fake_cluster(
     member = next(h for h in fake.hosts if h.name == "hv2")
     shutil.rmtree(fake.root("hv2"))
     fake._make_root(member)
+    old_key = fake.state["engine"]["hosts"]["hv2"]["ssh_public_key"]
     fake.state["hosts"]["hv2"] = {
         **fakehost_el9.fresh_host(the_change.after, member),
         **preflight_facts(the_change.after, member),
         "new_glusterd": {} if seen_as is None else {"seen_as": list(seen_as)},
     }
+    new_keys = fake.state["hosts"]["hv2"]["ssh_host_keys"]
     _hv2_bricks_down(fake, 2)
     said = _run(fake, steps, dry_first=True)
+    # The engine's side: the engine no longer reaches a VDSM of its own on hv2; the step put
+    # hv2 into maintenance and reinstalled it with its hosted engine deployed, giving the
+    # engine the new machine's SSH host key of the type it held, shown first by fingerprint.
+    engine_host = fake.state["engine"]["hosts"]["hv2"]
+    kind = old_key.split()[0]
+    new_key = f"{kind} {new_keys[kind]}"
+    assert old_key != new_key
+    assert engine_host["status"] == "up"
+    assert engine_host["ssh_public_key"] == new_key
+    assert f"{fakehost_engine.fingerprint(new_key)} no comment (RSA)" in said
+    assert "the engine reinstalls hv2 with its hosted engine deployed" in said
+    conf = (fake.root("hv2") / fakehost_engine.HE_CONF).read_text()
+    assert f"host_id={engine_host['host_id']}\n" in conf
+    assert "ovirt-ha-agent" in fake.state["hosts"]["hv2"]["active"]
     assert "new_glusterd" not in fake.state["hosts"]["hv2"]
     shown = "Peer Rejected (Connected)" if seen_as is None else "{} ({})".format(*seen_as)
     assert f"10.20.0.11 knows hv2 as {fakehost_gluster.pool_uuid(fake.state, 'hv2')}: {shown}" in (

@@ -1084,3 +1084,69 @@ def test_the_engine_keeps_the_host_that_runs_its_vm(tmp_path: Path) -> None:
         "Operation Failed",
         f"[{fakehost_engine.REMOVE_RUNNING_VM}]",
     )
+
+
+def _redeploy(key: str | None) -> str:
+    """POST /hosts/ID/install as the engine-reinstall step sends it, with `key` as the host's
+    SSH public key (None: the action leaves it out)."""
+    ssh = "" if key is None else f"<ssh><public_key>{key}</public_key></ssh>"
+    password = fakehost_engine.ROOT_PASSWORD.replace("&", "&amp;").replace("<", "&lt;")
+    return (
+        f"<action><root_password>{password.replace('>', '&gt;')}</root_password>{ssh}"
+        "<deploy_hosted_engine>true</deploy_hosted_engine><activate>true</activate>"
+        "<reboot>false</reboot></action>"
+    )
+
+
+def test_a_new_machine_of_a_hosts_name_is_reinstalled_as_ovirt_engine_takes_it(
+    tmp_path: Path,
+) -> None:
+    """A host the engine added, then a new machine at its address: the engine does not reach a
+    VDSM of its own there (connecting, then non_responsive), takes it to maintenance at once,
+    and a reinstall checks the host's SSH key against the one it stored when it added it: the
+    old key fails the install (its event says why), the new machine's key given with the
+    action deploys it, its hosted engine with the host's ID, up."""
+    fake = _deployed(tmp_path)
+    body = _host("host2", "host2.example.com")
+    assert _call(fake, "POST", "/hosts?deploy_hosted_engine=true&reboot=false", body)[0] == 201
+    assert _until_up(fake, "host2")[-1] == "up"
+    engine_host = fake.state["engine"]["hosts"]["host2"]
+    _, hosts = _call(fake, "GET", "/hosts?search=name%3Dhost2")
+    stored = engine_host["ssh_public_key"]
+    assert hosts[0].ssh.public_key == stored
+    assert hosts[0].ssh.fingerprint == fakehost_engine.fingerprint(stored)
+    # A new machine: other SSH keys, no VDSM the engine deployed, no hosted engine.
+    machine = fake.state["hosts"]["host2"]
+    new_keys = fakehost_el9.ssh_host_keys()
+    machine["ssh_host_keys"] = new_keys
+    del machine["vdsm_certificate"]
+    (fake.root("host2") / fakehost_engine.HE_CONF).unlink()
+    machine["active"] = [u for u in machine["active"] if not u.startswith("ovirt-ha-")]
+    fake.save()
+    assert _statuses(fake, "host2", 3) == ["connecting", "non_responsive", "non_responsive"]
+    host = "/hosts/host-2"
+    assert _fault(_call(fake, "POST", f"{host}/install", _redeploy(None))) == (
+        409,
+        "Operation Failed",
+        f"[{fakehost_engine.INSTALL_NOT_IN_MAINTENANCE}]",
+    )
+    assert _call(fake, "POST", f"{host}/deactivate", "<action/>")[0] == 200
+    assert _statuses(fake, "host2", 1) == ["maintenance"]
+    # Without the new key: the engine meets another key than its own and the install fails.
+    assert _call(fake, "POST", f"{host}/install", _redeploy(None))[0] == 200
+    assert _statuses(fake, "host2", 3) == ["maintenance", "installing", "install_failed"]
+    _, events = _call(fake, "GET", "/events?search=event_host%3Dhost2%20and%20severity%3Derror")
+    assert events[0].description == (
+        "Host host2 installation failed. ssh-copy-id command failed: SSH session closed "
+        "during connection 'root@host2.example.com'."
+    )
+    assert not (fake.root("host2") / fakehost_engine.HE_CONF).exists()
+    # With it: deployed, its hosted engine of the host's ID, up.
+    new_key = f"{stored.split()[0]} {new_keys[stored.split()[0]]}"
+    assert _call(fake, "POST", f"{host}/install", _redeploy(new_key))[0] == 200
+    assert _until_up(fake, "host2")[-1] == "up"
+    assert fake.state["engine"]["hosts"]["host2"]["ssh_public_key"] == new_key
+    conf = (fake.root("host2") / fakehost_engine.HE_CONF).read_text()
+    assert f"host_id={fake.state['engine']['hosts']['host2']['host_id']}\n" in conf
+    assert "ovirt-ha-agent" in fake.state["hosts"]["host2"]["active"]
+    assert _statuses(fake, "host2", 2) == ["up", "up"]

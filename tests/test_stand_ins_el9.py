@@ -15,12 +15,15 @@ import copy
 import os
 import shlex
 import shutil
+import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import fakehost_el9
+import fakehost_engine
 import fakehost_gluster
 from fakehost import FakeCluster
 from golden_cases import GOLDEN, golden_cases
@@ -244,3 +247,102 @@ def test_lvm_answers_as_lvm2_2_03_does() -> None:
     assert lvm("lvs", me, ["--noheadings", "-o", "lv_attr", "gluster_vg/t"])[1] == (
         "  Vwi-a-tz--\n"
     )
+
+
+def _step_functions(names: list[str]) -> str:
+    """The bash functions of those names, as the engine-reinstall step of a rendered change
+    writes them."""
+    import confgen
+    from change_pairs import el9
+
+    before = confgen.loads(el9(3))
+    tree = confgen.render_change(confgen.change(before, before, replace=["hv2"]))
+    script = next(f.text for p, f in tree.files.items() if p.endswith("-engine-reinstall.sh"))
+    return "\n".join(
+        script[script.index(f"{name}() {{") :].split("\n}\n", 1)[0] + "\n}" for name in names
+    )
+
+
+def test_ssh_keyscan_and_ssh_keygen_read_as_the_reinstall_step_reads_them(tmp_path: Path) -> None:
+    """The engine-reinstall step reads a new machine's SSH host key with ssh-keyscan and shows
+    its fingerprint with ssh-keygen. Debian's OpenSSH: an sshd on a port of its own with an
+    RSA and an Ed25519 key, read through the step's own host_key; ssh-keyscan of a port where
+    nothing answers prints nothing and exits 1. The fake cluster's ssh-keyscan prints its
+    keys as the real one does (the same lines, comments on stderr), its keys' blobs are ones
+    the real ssh-keygen reads, and the fake engine's fingerprint is ssh-keygen's."""
+    sshd = require("/usr/sbin/sshd", "openssh-server")
+    keyscan = require("ssh-keyscan", "openssh-client")
+    keygen = require("ssh-keygen", "openssh-client")
+    keys = {}
+    for kind, name in (("rsa", "ssh-rsa"), ("ed25519", "ssh-ed25519")):
+        path = tmp_path / f"ssh_host_{kind}_key"
+        made = run(keygen, "-q", "-t", kind, "-N", "", "-f", str(path))
+        assert made.returncode == 0, made.stderr
+        keys[name] = path.with_suffix(".pub").read_text().split()[1]
+    port = 20000 + os.getpid() % 20000
+    config = tmp_path / "sshd_config"
+    config.write_text(
+        f"Port {port}\nListenAddress 127.0.0.1\nPidFile none\n"
+        f"HostKey {tmp_path}/ssh_host_rsa_key\nHostKey {tmp_path}/ssh_host_ed25519_key\n"
+    )
+    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation folder
+    server = subprocess.Popen([sshd, "-D", "-e", "-f", str(config)], stderr=subprocess.PIPE)
+    try:
+        scanned = ""
+        for _ in range(50):
+            answer = run(keyscan, "-T", "5", "-p", str(port), "127.0.0.1")
+            scanned = answer.stdout
+            if scanned:
+                break
+            time.sleep(0.1)
+        # An ssh_known_hosts line names a host on another port than 22 as [HOST]:PORT
+        # (sshd(8), SSH_KNOWN_HOSTS FILE FORMAT); on 22, as the step scans, as HOST.
+        assert sorted(scanned.splitlines()) == sorted(
+            f"[127.0.0.1]:{port} {kind} {blob}" for kind, blob in keys.items()
+        ), scanned
+        assert all(line.startswith("# 127.0.0.1:") for line in answer.stderr.splitlines())
+        # The step's host_key, with this port (ssh-keyscan as a function that adds it).
+        for kind, blob in keys.items():
+            read = run(
+                "bash",
+                "-c",
+                f'ssh-keyscan() {{ {keyscan} -p {port} "$@"; }}\n'
+                + _step_functions(["host_key"])
+                + f"\nhost_key 127.0.0.1 {kind}",
+            )
+            assert read.stdout == f"{kind} {blob}\n", read
+        # ssh-keygen -l -f - of that line, as the step runs it.
+        shown = run(keygen, "-l", "-f", "-", input=f"ssh-ed25519 {keys['ssh-ed25519']}")
+        assert shown.returncode == 0, shown.stderr
+        assert shown.stdout.split()[1] == fakehost_engine.fingerprint(
+            f"ssh-ed25519 {keys['ssh-ed25519']}"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    # Where nothing answers: no line, exit 1.
+    nothing = run(keyscan, "-T", "2", "-p", str(port), "127.0.0.1")
+    assert (nothing.stdout, nothing.returncode) == ("", 1)
+    # The stand-in: the same shape, and blobs the real ssh-keygen reads.
+    machine = {
+        "management": "10.20.0.12",
+        "peer": "10.20.0.12",
+        "storage": "10.20.0.12",
+        "ssh_host_keys": fakehost_el9.ssh_host_keys(),
+    }
+    state = {"hosts": {"hv2": machine}, "dns": {"hv2.lab.example": "10.20.0.12"}}
+    code, out, _, err = fakehost_el9.ssh_keyscan(state, ["-T", "10", "hv2.lab.example"], tmp_path)
+    assert code == 0
+    assert sorted(out.splitlines()) == sorted(
+        f"hv2.lab.example {kind} {blob}" for kind, blob in machine["ssh_host_keys"].items()
+    )
+    assert all(line.startswith("# hv2.lab.example:22 SSH-2.0-") for line in err.splitlines())
+    for kind, blob in machine["ssh_host_keys"].items():
+        shown = run(keygen, "-l", "-f", "-", input=f"{kind} {blob}")
+        assert shown.returncode == 0, shown.stderr
+        bits = "2048" if kind == "ssh-rsa" else "256"
+        label = "RSA" if kind == "ssh-rsa" else "ED25519"
+        expected = f"{bits} {fakehost_engine.fingerprint(f'{kind} {blob}')} no comment ({label})\n"
+        assert shown.stdout == expected
+    machine["before_reboot"] = []
+    assert fakehost_el9.ssh_keyscan(state, ["hv2.lab.example"], tmp_path)[:2] == (1, "")

@@ -375,7 +375,8 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST",
         help="HOST has a new brick disk, or is a new machine, under the same name and addresses: "
         "its steps come first (a new machine is built by TO's day-1 steps and given its place "
-        "in the pool back; its engine side as CHANGE.md says)",
+        "in the pool back; on ovirt45-el9 the engine reinstalls a new machine with its hosted "
+        "engine deployed; on ovirt35-el7 CHANGE.md says what is done in the web admin)",
     )
     changer.add_argument(
         "--strict", action="store_true", help="treat warnings (such as replica 2) as errors"

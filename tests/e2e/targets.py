@@ -307,14 +307,14 @@ class Ovirt45El9:
         cluster.check_bricks_and_firewall(label)
 
     def change_steps(self, the_change: confgen.ChangePlan) -> list[tuple[str, str]]:
-        """The Gluster side of a change: its own steps, and the day-1 steps of TO up to the
-        volumes (`steps`); the engine's (adding hosts through its API) run on the fake
-        cluster."""
+        """The Gluster side of a change: its own steps but the engine's, and the day-1 steps
+        of TO up to the volumes (`steps`); the engine's (adding, reinstalling and removing
+        hosts through its API) run on the fake cluster."""
         ran = {step.slug for step in self.steps()}
         return [
             (h, s.script)
             for s in the_change.steps
-            if not s.day_one or s.slug in ran
+            if (not s.day_one and not s.slug.startswith("engine-")) or s.slug in ran
             for h in s.hosts
         ]
 
@@ -332,8 +332,8 @@ class Ovirt45El9:
         """Debian's glusterfs 10.3 is the target's Gluster (10.x)."""
 
     def engine_forgets(self, shared: Path, host: confgen.planner.HostPlan) -> None:
-        """The engine's side of a new machine is the administrator's (CHANGE.md), and this
-        harness runs no engine for this target."""
+        """The engine's side of a new machine is the engine-reinstall step's, which runs on
+        the fake cluster: this harness runs no engine for this target."""
 
     def admin_env(self, host: str, script: str, shared: Path) -> dict[str, str]:
         return {}

@@ -35,6 +35,8 @@ from confgen.targets.ovirt45_el9.planning import El9Plan
 # side, then `gluster peer detach` of a host the engine's detach did not take out (a pool
 # probed by storage addresses does not know the host by its management FQDN).
 ENGINE_LEAVE = "ovirt45-el9/change/remove-hosts.sh.j2"
+# The engine's side of a replaced host that is a new machine: see the template.
+REINSTALL = "ovirt45-el9/change/reinstall-hosts.sh.j2"
 
 
 def change(
@@ -73,19 +75,17 @@ def change(
     for replacement in pool.replace:
         specs += replaced(before, after, replacement, data)
     if pool.replace:
-        # A new machine's engine side: Maintenance, then Reinstall with Hosted Engine DEPLOY
-        # (oVirt/ovirt-site source/documentation/common/install/
-        # proc-Reinstalling_an_Existing_Host_as_a_Self-Hosted_Engine_Node.adoc).
+        specs.append(_reinstall_step(after, [r.host for r in pool.replace], data))
         names = ", ".join(r.host for r in pool.replace)
         notes.append(
             f"A replaced host ({names}) that is a new machine gets its packages, firewall and "
             "Gluster identity (its old UUID, the pool's peers and volumes) from its steps "
-            "here. Have the old machine off the network first: the pool cannot tell two "
-            "machines at one address apart. Its engine side is then yours: in the "
-            "Administration Portal, put it into maintenance and Reinstall it with Hosted "
-            "Engine DEPLOY (oVirt-site, Reinstalling an Existing Host as a Self-Hosted Engine "
-            "Node); confgen change does not plan that part. A new disk needs nothing of the "
-            "engine"
+            "here, and its engine side from the engine-reinstall step: the engine, which no "
+            "longer reaches it, reinstalls it with its hosted engine deployed. Have the old "
+            "machine off the network first: the pool cannot tell two machines at one address "
+            "apart, and the engine trusts the SSH host key that answers there (the step shows "
+            "its fingerprint before it asks for the root password). A new disk needs nothing "
+            "of the engine: the step finds the host up and goes on"
         )
     if new:
         # TO's step 00 on every host: every name of TO resolves on each; the joined hosts
@@ -191,6 +191,21 @@ def replaced(
         *day_one(after, "brick-storage", (name,)),
         gluster_change.reset_bricks_step(name, replacement, own),
     ]
+
+
+def _reinstall_step(after: El9Plan, replaced: Sequence[str], data: dict[str, Any]) -> ChangeSpec:
+    """The engine's side of the replaced hosts, from a host that keeps its root disk (it holds
+    the engine's CA, as the add-hosts step's host does): each that the engine no longer has up
+    (a new machine) reinstalled with its hosted engine deployed."""
+    kept = [h.name for h in after.hosts if h.name not in set(replaced)]
+    hosts = [{"name": h.name, "fqdn": h.host.fqdn} for h in after.hosts if h.name in set(replaced)]
+    return ChangeSpec(
+        slug="engine-reinstall",
+        title="Reinstall in the engine each replaced host it no longer reaches (a new machine)",
+        hosts=(kept[0] if kept else after.first.name,),
+        template=REINSTALL,
+        data={**data, "reinstall": {"hosts": hosts}},
+    )
 
 
 def _firewall(before: El9Plan, after: El9Plan) -> list[Refusal]:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Give hv2's glusterd its place in the pool back, if it is a new machine.
 #
-# Change step 04 of 07: run on hv2 (hv2.lab.example) as root, from this folder's copy on the host,
+# Change step 04 of 08: run on hv2 (hv2.lab.example) as root, from this folder's copy on the host,
 # once every step before it in CHANGE.md is done. The change takes the cluster of
 # from.toml (FROM) to the cluster of to.toml (TO); CHANGE.md at the top of the
 # change tree lists its steps and what to check between them.

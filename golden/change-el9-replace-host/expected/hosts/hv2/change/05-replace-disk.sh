@@ -1,7 +1,7 @@
 #!/bin/bash
 # Check that hv2 is in the pool, and forget its dead brick filesystems.
 #
-# Change step 05 of 07: run on hv2 (hv2.lab.example) as root, from this folder's copy on the host,
+# Change step 05 of 08: run on hv2 (hv2.lab.example) as root, from this folder's copy on the host,
 # once every step before it in CHANGE.md is done. The change takes the cluster of
 # from.toml (FROM) to the cluster of to.toml (TO); CHANGE.md at the top of the
 # change tree lists its steps and what to check between them.

@@ -499,9 +499,13 @@ def test_replace_two_hosts_one_at_a_time() -> None:
     ] + [("engine-reinstall", ("hv1",))]
     step = the_change.steps[-1]
     assert [h["name"] for h in step.data["reinstall"]["hosts"]] == ["hv2", "hv3"]
+    assert [h["in_engine"] for h in step.data["reinstall"]["hosts"]] == ["hv2", "hv3"]
+    # The first host is in the engine under its FQDN, as its deploy added it.
     first_replaced = _change(el9(4), el9(4), replace=["hv1"])
     assert first_replaced.steps[-1].slug == "engine-reinstall"
     assert first_replaced.steps[-1].hosts == ("hv2",)
+    (first,) = first_replaced.steps[-1].data["reinstall"]["hosts"]
+    assert first["in_engine"] == first_replaced.after.first.host.fqdn != "hv1"
 
 
 # A replaced host's steps on ovirt35-el7: its day-1 steps up to its firewall (a new

@@ -450,6 +450,44 @@ def test_el9_new_machine_on_the_fake_cluster(
     assert "volumes_from_pool" not in fake.state["hosts"]["hv2"]
 
 
+def test_el9_the_first_host_a_new_machine_is_reinstalled_under_its_fqdn(tmp_path: Path) -> None:
+    """--replace hv1 where hv1, the host the hosted engine was deployed from, is a new machine:
+    the engine knows it by its FQDN (the deploy added it so). Its Gluster side comes back as
+    any host's; the engine-reinstall step, run from hv2, reinstalls it with its hosted engine
+    deployed; the whole change run again changes nothing."""
+    before = confgen.loads(el9(3))
+    the_change = confgen.change(before, before, replace=["hv1"])
+    from_out, change_out = tmp_path / "from", tmp_path / "change"
+    confgen.write_tree(confgen.render(before), from_out)
+    confgen.write_tree(confgen.render_change(the_change), change_out)
+    fake = FakeCluster(tmp_path / "fake", from_out, the_change.before)
+    _run(fake, [(h, s.script) for s in the_change.before.steps for h in s.hosts], dry_first=False)
+    built = _pool(fake)
+    fake.out = change_out
+    fqdn = the_change.after.first.host.fqdn
+    member = next(h for h in fake.hosts if h.name == "hv1")
+    shutil.rmtree(fake.root("hv1"))
+    fake._make_root(member)
+    fake.state["hosts"]["hv1"] = {
+        **fakehost_el9.fresh_host(the_change.after, member),
+        **preflight_facts(the_change.after, member),
+        "new_glusterd": {},
+    }
+    for volume in fake.state["volumes"].values():
+        volume["offline"] = [b for b in volume["bricks"] if b.startswith("10.20.0.11:")]
+        volume["heal"] = {b: 2 for b in volume["offline"]}
+    fake.save()
+    steps = _change_steps(the_change)
+    assert steps[-1][0] == "hv2" and steps[-1][1].endswith("-engine-reinstall.sh"), steps
+    said = _run(fake, steps, dry_first=True)
+    assert "the engine reinstalls hv1 with its hosted engine deployed" in said
+    engine_host = fake.state["engine"]["hosts"][fqdn]
+    assert engine_host["status"] == "up"
+    conf = (fake.root("hv1") / fakehost_engine.HE_CONF).read_text()
+    assert "host_id=1\n" in conf
+    assert _pool(fake) == built
+
+
 MARK_MOUNT = "/var/lib/confgen/mark-mount"
 
 

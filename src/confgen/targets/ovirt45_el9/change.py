@@ -198,7 +198,14 @@ def _reinstall_step(after: El9Plan, replaced: Sequence[str], data: dict[str, Any
     the engine's CA, as the add-hosts step's host does): each that the engine no longer has up
     (a new machine) reinstalled with its hosted engine deployed."""
     kept = [h.name for h in after.hosts if h.name not in set(replaced)]
-    hosts = [{"name": h.name, "fqdn": h.host.fqdn} for h in after.hosts if h.name in set(replaced)]
+    # The engine knows each host by the name it was added under: add-hosts gives the host's
+    # name; the first host's deploy adds it under its FQDN (ovirt-hosted-engine-setup 2.7.2
+    # src/plugins/gr-he-common/network/bridge.py:227-234, APP_HOST_NAME from HOST_NAME).
+    hosts = [
+        {"name": h.name, "fqdn": h.host.fqdn, "in_engine": h.host.fqdn if h.is_first else h.name}
+        for h in after.hosts
+        if h.name in set(replaced)
+    ]
     return ChangeSpec(
         slug="engine-reinstall",
         title="Reinstall in the engine each replaced host it no longer reaches (a new machine)",

@@ -293,6 +293,27 @@ def _hv2_bricks_down(fake: FakeCluster, missed: int) -> None:
     fake.save()
 
 
+def new_machine(fake: FakeCluster, plan: Any, name: str, missed: int) -> None:
+    """ovirt45-el9 host `name` replaced by a new machine of its name and addresses: a minimal
+    EL9 install (fakehost_el9.fresh_host: its brick disk empty, SSH host keys of its own, no
+    VDSM of the engine's), its glusterd once installed and started of a UUID of its own and no
+    peer; its bricks down, and `missed` writes of clients listed for each to heal."""
+    peer = fake.state["hosts"][name]["peer"]
+    member = next(h for h in plan.hosts if h.name == name)
+    shutil.rmtree(fake.root(name))
+    fake._make_root(member)
+    fake.state["hosts"][name] = {
+        **fakehost_el9.fresh_host(plan, member),
+        **preflight_facts(plan, member),
+        "new_glusterd": {},
+    }
+    for volume in fake.state["volumes"].values():
+        down = [b for b in volume["bricks"] if b.split(":", 1)[0] == peer]
+        volume["offline"] = [*volume.get("offline", []), *down]
+        volume["heal"] = {**volume.get("heal", {}), **{b: missed for b in down}}
+    fake.save()
+
+
 def disk_died(fake: FakeCluster, plan: Any, name: str, missed: int) -> None:
     """Host `name`'s brick disk died and a new empty one took its place, the host booted with
     it: the storage stand-ins know no volume group, filesystem or signature of the old disk;

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import confgen
@@ -75,6 +75,7 @@ def test_an_accepted_change_runs_on_the_fake_cluster_and_ends_as_tos_day_one(
     # ovirt35-el7 a new machine needs the administrator in the engine's web admin first:
     # tests/test_change_fake.py holds that).
     machine = bool(replace) and target == EL9 and data.draw(st.booleans(), label="new machine")
+    event(f"replaced: {'a new machine' if machine else 'a new disk' if replace else 'none'}")
     try:
         the_change = confgen.change(before, after, replace=replace)
     except confgen.ChangeError as refused:

@@ -39,7 +39,8 @@ ADMIN = "admin@internal"
 # What the administrator types: the engine's admin password at the deploy, and each host's
 # root password when the engine adds it. The fake cluster's hosts all have this one.
 ADMIN_PASSWORD = "engine-admin-secret"
-ROOT_PASSWORD = "root secret <&>"
+# Blanks at both ends: a script that reads it as bash's `read` does by default loses them.
+ROOT_PASSWORD = " root secret <&> "
 CA = "/etc/pki/vdsm/certs/cacert.pem"
 API = "/ovirt-engine/api"
 SSO_TOKEN = "/ovirt-engine/sso/oauth/token"
@@ -211,6 +212,7 @@ def deploy(
     data_center = env["OVEHOSTED_ENGINE/datacenterName"]
     cluster = env["OVEHOSTED_ENGINE/clusterName"]
     keycloak = bool(env.get("OVEHOSTED_CORE/enableKeycloak"))
+    host_name = env.get("OVEHOSTED_NETWORK/host_name") or me["fqdn"]
     # The bootstrap engine adds this host (roles/hosted_engine_setup/tasks/bootstrap_local_vm/
     # 05_add_host.yml:105-140): the engine's host deploy opens its firewall rules and puts
     # vdsm's CA certificate here; vdsm runs.
@@ -227,16 +229,16 @@ def deploy(
                 "gluster_service": bool(env.get("OVEHOSTED_ENGINE/enableHcGlusterService")),
             }
         },
-        # The deploy adds this host under the name it is given, its FQDN unless told
-        # otherwise (he_host_name: ovirt-hosted-engine-setup-2.7.2 src/plugins/gr-he-common/
-        # network/bridge.py:227-234, APP_HOST_NAME from HOST_NAME).
+        # The deploy adds this host under the name it is given (he_host_name: ovirt-hosted-
+        # engine-setup-2.7.2 src/plugins/gr-he-common/network/bridge.py:227-234, APP_HOST_NAME
+        # from HOST_NAME, asked at :203 with socket.getfqdn() as its default).
         hosts={
-            me["fqdn"]: {
+            host_name: {
                 "id": "host-1",
                 "status": "up",
                 "cluster": cluster,
                 "host_id": 1,
-                "address": me["fqdn"],
+                "address": host_name,
                 **_deployed_on(engine, me),
             }
         },
@@ -1071,6 +1073,16 @@ NO_HOST_FOR_ENGINE = (  # AppErrors:1425
     "Cannot switch the Host(s) to Maintenance mode.\nNone of the hosts capable of running the "
     "engine VM has score more than 0 and is in Up state."
 )
+NOT_RESPONDING_WITH_VMS = (  # AppErrors:1434
+    "Cannot switch Host to Maintenance mode.\nHost still has running VMs on it and is in Non "
+    "Responsive state."
+)
+NOT_RESPONDING_AND_SPM = (  # AppErrors:1433
+    "Cannot switch Host to Maintenance mode.\nHost is Storage Pool Manager and is in Non "
+    "Responsive state.\n- If power management is configured, engine will try to fence the "
+    "host automatically.\n- Otherwise, either bring the node back up, or release the SPM "
+    "resource."
+)
 INSTALL_NOT_IN_MAINTENANCE = (  # AppErrors:1424
     "Cannot install Host. Please move Host to Maintenance mode first."
 )
@@ -1158,6 +1170,13 @@ def _deactivate(state: dict[str, Any], host_id: str) -> Any:
         engine["he_vm"]["host_id"] = others[0]["host_id"]
     if host["status"] == "maintenance":
         return _failed(IN_MAINTENANCE, 409)
+    # A host the engine does not reach that it still counts VMs on, or holds as the SPM (a test
+    # sets engine["hosts"][NAME]["vm_count"] or ["spm"]): refused until the administrator
+    # confirms it rebooted (:361-366, :614-618).
+    if host["status"] == "non_responsive" and host.get("vm_count"):
+        return _failed(NOT_RESPONDING_WITH_VMS, 409)
+    if host["status"] == "non_responsive" and host.get("spm"):
+        return _failed(NOT_RESPONDING_AND_SPM, 409)
     if host["status"] in ("non_responsive", "down"):
         # A host the engine does not reach goes to maintenance at once, without
         # PreparingForMaintenance (MaintenanceNumberOfVdssCommand.java:178-180;

@@ -475,7 +475,8 @@ def test_el9_the_first_host_a_new_machine_is_reinstalled_under_its_fqdn(tmp_path
     """--replace hv1 where hv1, the host the hosted engine was deployed from, is a new machine:
     the engine knows it by its FQDN (the deploy added it so). Its Gluster side comes back as
     any host's; the engine-reinstall step, run from hv2, reinstalls it with its hosted engine
-    deployed; the whole change run again changes nothing."""
+    deployed, once the administrator has confirmed the old machine off where the engine still
+    counts a VM on it; each step run again changes nothing."""
     before = confgen.loads(el9(3))
     the_change = confgen.change(before, before, replace=["hv1"])
     from_out, change_out = tmp_path / "from", tmp_path / "change"
@@ -500,7 +501,20 @@ def test_el9_the_first_host_a_new_machine_is_reinstalled_under_its_fqdn(tmp_path
     fake.save()
     steps = _change_steps(the_change)
     assert steps[-1][0] == "hv2" and steps[-1][1].endswith("-engine-reinstall.sh"), steps
-    said = _run(fake, steps, dry_first=True)
+    said = _run(fake, steps[:-1], dry_first=True)
+    # The engine still counts a VM on the old machine: it refuses maintenance, and the step
+    # stops saying what the administrator confirms first.
+    fake.state["engine"]["hosts"][fqdn]["vm_count"] = 1
+    fake.save()
+    refused = fake.run(*steps[-1])
+    assert refused.returncode == 1
+    assert fakehost_engine.NOT_RESPONDING_WITH_VMS.replace("\n", " ") in refused.stderr
+    assert "Confirm 'Host has been Rebooted'" in refused.stderr, refused.stderr
+    assert (fake.root("hv1") / fakehost_engine.HE_CONF).exists() is False
+    # Confirmed (FenceVdsManualyCommand clears the host's VMs): the step goes on.
+    fake.state["engine"]["hosts"][fqdn]["vm_count"] = 0
+    fake.save()
+    said += _run(fake, steps[-1:], dry_first=True)
     assert "the engine reinstalls hv1 with its hosted engine deployed" in said
     engine_host = fake.state["engine"]["hosts"][fqdn]
     assert engine_host["status"] == "up"

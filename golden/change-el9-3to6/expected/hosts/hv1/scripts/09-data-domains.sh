@@ -201,7 +201,7 @@ fault_text() {
 TOKEN=""
 if [ "$DRY_RUN" != 1 ]; then
     [ -t 0 ] || die "this step asks for passwords: run it from a terminal"
-    read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
+    IFS= read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
     echo
     [ -n "$ADMIN_PASSWORD" ] || die "no password given for admin@ovirt@internalsso"
     answer=$(printf '%s' "$ADMIN_PASSWORD" | curl --silent --show-error --cacert "$ROOT$CA" \

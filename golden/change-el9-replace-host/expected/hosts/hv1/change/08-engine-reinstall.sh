@@ -218,7 +218,7 @@ fault_text() {
 TOKEN=""
 if [ "$DRY_RUN" != 1 ]; then
     [ -t 0 ] || die "this step asks for passwords: run it from a terminal"
-    read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
+    IFS= read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
     echo
     [ -n "$ADMIN_PASSWORD" ] || die "no password given for admin@ovirt@internalsso"
     answer=$(printf '%s' "$ADMIN_PASSWORD" | curl --silent --show-error --cacert "$ROOT$CA" \
@@ -359,7 +359,8 @@ install_started() {
 # A host of the engine's answer, as the API writes it: <host href="..." id="ID">.
 HOST_ID='<host href="[^"]*" id="([^"]*)"'
 
-# to_maintenance NAME ID: host NAME (of the engine's ID) into maintenance, and wait for it.
+# to_maintenance NAME ID [HINT]: host NAME (of the engine's ID) into maintenance, and wait for
+# it; where the engine refuses, the step stops with its fault and HINT.
 # POST /hosts/ID/deactivate (ovirt-engine 4.5.7 BackendHostResource.java:444-450) takes an Up
 # host through PreparingForMaintenance while its VMs migrate (MaintenanceNumberOfVdssCommand.
 # java:177-187), and one the engine does not reach (NonResponsive, Connecting, Down) to
@@ -371,7 +372,7 @@ to_maintenance() {
     if ! found "/hosts?search=name%3D$1%20and%20status%3Dmaintenance" host; then
         if ! found "/hosts?search=name%3D$1%20and%20status%3Dpreparingformaintenance" host; then
             api POST "/hosts/$2/deactivate" --data-binary '<action/>' >/dev/null ||
-                die "the engine did not put $1 into maintenance (above)"
+                die "the engine did not put $1 into maintenance (above)${3:+. $3}"
             note "$1 goes into maintenance"
         fi
         wait_until "$1 is in maintenance" 3600 in_maintenance "$1"
@@ -400,7 +401,9 @@ stored_key_type() {
     local answer key='<public_key>([^ <]+) '
     answer=$(api GET "/hosts?search=name%3D$1") ||
         die "the engine did not answer GET /hosts (above); run this step again"
-    [[ ${answer//$'\n'/ } =~ $key ]] && printf '%s' "${BASH_REMATCH[1]}"
+    if [[ ${answer//$'\n'/ } =~ $key ]]; then
+        printf '%s' "${BASH_REMATCH[1]}"
+    fi
 }
 
 # key_file TYPE: where sshd keeps its host key of TYPE (ssh-keygen -A makes
@@ -427,8 +430,14 @@ host_key() {
 # then Installation, Reinstall, Hosted Engine DEPLOY; oVirt/ovirt-site source/documentation/
 # common/install/proc-Reinstalling_an_Existing_Host_as_a_Self-Hosted_Engine_Node.adoc), through
 # the REST API (ovirt-engine 4.5.7 BackendHostResource.java:143-168):
-# - the host into maintenance first (to_maintenance): the engine installs no host that is not
-#   (UpdateHostValidator.java:79-86);
+# - the host into maintenance first (to_maintenance), unless it is install_failed or
+#   non_operational: the engine installs a host only from those or maintenance
+#   (UpdateHostValidator.java:79-86). One the engine does not reach that it still counts VMs
+#   on, or holds as the Storage Pool Manager, is refused maintenance
+#   (MaintenanceNumberOfVdssCommand.java:361-366) until the administrator confirms the old
+#   machine is off ("Confirm 'Host has been Rebooted'", the host's menu: webadmin
+#   HostActionPanelPresenterWidget.java:83; FenceVdsManualyCommand.java:146-164 clears both);
+#   the step says so and stops;
 # - POST /hosts/ID/install with deploy_hosted_engine: the host deploy, whose hosted-engine role
 #   writes hosted-engine.conf with the host's ID and starts the HA agents; root_password, as
 #   add-hosts gives it (password authentication, the engine then puts its own key on the host:
@@ -463,9 +472,12 @@ else
         [ -n "$key" ] || die "ssh-keyscan read no ${type:-ssh-ed25519} key from hv2.lab.example: start sshd there (it must answer on port 22 from here, as from the engine), then run this step again"
         fingerprint=$(ssh-keygen -l -f - <<<"$key") || die "ssh-keygen could not read the key ssh-keyscan read from hv2.lab.example: $key"
         note "the engine will trust the SSH host key hv2.lab.example shows here: $fingerprint. On hv2, ssh-keygen -l -f $(key_file "${key%% *}") shows its own: if that is not this one, stop here (Ctrl-C) and find what answers for hv2.lab.example"
-        read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
+        IFS= read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
         echo
-        to_maintenance hv2 "$id"
+        if ! found "/hosts?search=name%3Dhv2%20and%20status%3Dinstallfailed" host &&
+            ! found "/hosts?search=name%3Dhv2%20and%20status%3Dnonoperational" host; then
+            to_maintenance hv2 "$id" "If the engine says the host still has running VMs or is the Storage Pool Manager: once the old machine of hv2 is off for good, confirm it in the Administration Portal (Compute, Hosts: select hv2 and choose Confirm 'Host has been Rebooted' from its menu), then run this step again"
+        fi
         printf '<action><root_password>%s</root_password><ssh><public_key>%s</public_key></ssh><deploy_hosted_engine>true</deploy_hosted_engine><activate>true</activate><reboot>false</reboot></action>' \
             "$(xml_text "$root_password")" "$(xml_text "$key")" |
             api POST "/hosts/$id/install" --data-binary @- >/dev/null ||

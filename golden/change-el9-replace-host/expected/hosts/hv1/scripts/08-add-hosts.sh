@@ -217,7 +217,7 @@ fault_text() {
 TOKEN=""
 if [ "$DRY_RUN" != 1 ]; then
     [ -t 0 ] || die "this step asks for passwords: run it from a terminal"
-    read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
+    IFS= read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
     echo
     [ -n "$ADMIN_PASSWORD" ] || die "no password given for admin@ovirt@internalsso"
     answer=$(printf '%s' "$ADMIN_PASSWORD" | curl --silent --show-error --cacert "$ROOT$CA" \
@@ -358,7 +358,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv2" host; then
     note "the engine has a host hv2"
 else
-    read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv2 hv2.lab.example "$(xml_text "$root_password")" Default |
@@ -376,7 +376,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv3" host; then
     note "the engine has a host hv3"
 else
-    read -r -s -p "Root password of hv3.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv3.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv3 hv3.lab.example "$(xml_text "$root_password")" Default |

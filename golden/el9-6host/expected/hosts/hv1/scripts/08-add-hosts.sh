@@ -217,7 +217,7 @@ fault_text() {
 TOKEN=""
 if [ "$DRY_RUN" != 1 ]; then
     [ -t 0 ] || die "this step asks for passwords: run it from a terminal"
-    read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
+    IFS= read -r -s -p 'Password of admin@ovirt@internalsso on ovirt-engine.lab.example: ' ADMIN_PASSWORD
     echo
     [ -n "$ADMIN_PASSWORD" ] || die "no password given for admin@ovirt@internalsso"
     answer=$(printf '%s' "$ADMIN_PASSWORD" | curl --silent --show-error --cacert "$ROOT$CA" \
@@ -358,7 +358,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv2" host; then
     note "the engine has a host hv2"
 else
-    read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv2 hv2.lab.example "$(xml_text "$root_password")" hci |
@@ -376,7 +376,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv3" host; then
     note "the engine has a host hv3"
 else
-    read -r -s -p "Root password of hv3.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv3.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv3 hv3.lab.example "$(xml_text "$root_password")" hci |
@@ -394,7 +394,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv4" host; then
     note "the engine has a host hv4"
 else
-    read -r -s -p "Root password of hv4.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv4.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv4 hv4.lab.example "$(xml_text "$root_password")" hci |
@@ -412,7 +412,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv5" host; then
     note "the engine has a host hv5"
 else
-    read -r -s -p "Root password of hv5.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv5.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv5 hv5.lab.example "$(xml_text "$root_password")" hci |
@@ -430,7 +430,7 @@ if [ "$DRY_RUN" = 1 ]; then
 elif found "/hosts?search=name%3Dhv6" host; then
     note "the engine has a host hv6"
 else
-    read -r -s -p "Root password of hv6.lab.example (the engine logs in once, to deploy it): " root_password
+    IFS= read -r -s -p "Root password of hv6.lab.example (the engine logs in once, to deploy it): " root_password
     echo
     printf '<host><name>%s</name><address>%s</address><root_password>%s</root_password><cluster><name>%s</name></cluster></host>' \
         hv6 hv6.lab.example "$(xml_text "$root_password")" hci |

@@ -22,6 +22,7 @@ import fakehost_gluster
 from change_pairs import el7, el9
 from fakehost import COMMANDS, FakeCluster, preflight_facts
 from test_change import EL7_REPLACED
+from test_checks import _passes
 from test_real_programs_change import REBALANCE_STARTED
 from test_scripts import _normalised, _run_in_order, would_run
 
@@ -438,6 +439,9 @@ def test_el9_new_machine_on_the_fake_cluster(
     conf = (fake.root("hv2") / fakehost_engine.HE_CONF).read_text()
     assert f"host_id={engine_host['host_id']}\n" in conf
     assert "ovirt-ha-agent" in fake.state["hosts"]["hv2"]["active"]
+    # CHANGE.md's check after the step, as the administrator types it.
+    reinstall = next(s for s in the_change.steps if s.slug == "engine-reinstall")
+    assert reinstall.checks and all(_passes(fake, "hv1", c) for c in reinstall.checks)
     assert "new_glusterd" not in fake.state["hosts"]["hv2"]
     shown = "Peer Rejected (Connected)" if seen_as is None else "{} ({})".format(*seen_as)
     assert f"10.20.0.11 knows hv2 as {fakehost_gluster.pool_uuid(fake.state, 'hv2')}: {shown}" in (

@@ -21,6 +21,7 @@ from confgen.change import (
 )
 from confgen.components import gluster_change
 from confgen.errors import error
+from confgen.planner import Check
 from confgen.targets.ovirt45_el9.planning import El9Plan
 
 # The engine's side of a host leaving, as ovirt-engine 4.5.7 takes it through the REST API
@@ -211,6 +212,18 @@ def _reinstall_step(after: El9Plan, replaced: Sequence[str], data: dict[str, Any
         title="Reinstall in the engine each replaced host it no longer reaches (a new machine)",
         hosts=(kept[0] if kept else after.first.name,),
         template=REINSTALL,
+        # Each replaced host's HA agent reports to the shared metadata again: --vm-status
+        # prints a block per host it reads there, "--== Host HOSTNAME (id: N) status ==--"
+        # (ovirt-hosted-engine-setup 2.7.2 src/ovirt_hosted_engine_setup/vm_status.py:136-139).
+        checks=tuple(
+            Check(
+                on=kept[0] if kept else after.first.name,
+                command="hosted-engine --vm-status",
+                shows=(f"--== Host {h['fqdn']} (id:",),
+                note="and its `Host ID`, `Score` above 0 once its agent has settled",
+            )
+            for h in hosts
+        ),
         data={**data, "reinstall": {"hosts": hosts}},
     )
 

@@ -525,6 +525,15 @@ def test_el9_the_first_host_a_new_machine_is_reinstalled_under_its_fqdn(tmp_path
     conf = (fake.root("hv1") / fakehost_engine.HE_CONF).read_text()
     assert "host_id=1\n" in conf
     assert _pool(fake) == built
+    # A host an earlier install left install_failed is installed from there, as the engine
+    # allows, without maintenance on the way.
+    engine_host["status"] = "install_failed"
+    fake.save()
+    again = fake.run(*steps[-1])
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "the engine reinstalls hv1 with its hosted engine deployed" in again.stdout
+    assert "goes into maintenance" not in again.stdout
+    assert fake.state["engine"]["hosts"][fqdn]["status"] == "up"
 
 
 MARK_MOUNT = "/var/lib/confgen/mark-mount"

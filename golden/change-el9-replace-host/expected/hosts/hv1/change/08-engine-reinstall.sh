@@ -347,13 +347,14 @@ in_maintenance() {
     return 1
 }
 
-# install_started NAME: the engine no longer has host NAME in maintenance, so the reinstall it
+# install_started NAME [STATUS]: the engine no longer has host NAME in STATUS (the engine's
+# enum name; maintenance unless given), the status it was installed from, so the reinstall it
 # was asked for has begun. The API answers before it begins: UpdateVds runs the install as an
 # internal action on a thread of its own (ovirt-engine 4.5.7 UpdateVdsCommand.java:202-205,
 # Backend.java:562-564, PrevalidatingMultipleActionsRunner.java:181-182), which sets the host
 # Installing as it starts (InstallVdsInternalCommand.java:144).
 install_started() {
-    ! found "/hosts?search=name%3D$1%20and%20status%3Dmaintenance" host
+    ! found "/hosts?search=name%3D$1%20and%20status%3D${2:-maintenance}" host
 }
 
 # A host of the engine's answer, as the API writes it: <host href="..." id="ID">.
@@ -474,8 +475,12 @@ else
         note "the engine will trust the SSH host key hv2.lab.example shows here: $fingerprint. On hv2, ssh-keygen -l -f $(key_file "${key%% *}") shows its own: if that is not this one, stop here (Ctrl-C) and find what answers for hv2.lab.example"
         IFS= read -r -s -p "Root password of hv2.lab.example (the engine logs in once, to deploy it): " root_password
         echo
-        if ! found "/hosts?search=name%3Dhv2%20and%20status%3Dinstallfailed" host &&
-            ! found "/hosts?search=name%3Dhv2%20and%20status%3Dnonoperational" host; then
+        if found "/hosts?search=name%3Dhv2%20and%20status%3Dinstallfailed" host; then
+            from=installfailed
+        elif found "/hosts?search=name%3Dhv2%20and%20status%3Dnonoperational" host; then
+            from=nonoperational
+        else
+            from=maintenance
             to_maintenance hv2 "$id" "If the engine says the host still has running VMs or is the Storage Pool Manager: once the old machine of hv2 is off for good, confirm it in the Administration Portal (Compute, Hosts: select hv2 and choose Confirm 'Host has been Rebooted' from its menu), then run this step again"
         fi
         printf '<action><root_password>%s</root_password><ssh><public_key>%s</public_key></ssh><deploy_hosted_engine>true</deploy_hosted_engine><activate>true</activate><reboot>false</reboot></action>' \
@@ -484,7 +489,7 @@ else
             die "the engine did not reinstall hv2 (above)"
         root_password=""
         note "the engine reinstalls hv2 with its hosted engine deployed"
-        wait_until "the engine starts reinstalling hv2" 600 install_started hv2
+        wait_until "the engine starts reinstalling hv2" 600 install_started hv2 "$from"
     fi
 fi
 wait_until "hv2 is up in the engine" 3600 host_up hv2

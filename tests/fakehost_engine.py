@@ -797,13 +797,16 @@ def _certify(engine: dict[str, Any], machine: dict[str, Any]) -> int:
     return int(engine["certificates"])
 
 
+def _key_met(machine: dict[str, Any]) -> dict[str, str]:
+    """The SSH host key the engine meets on a machine it holds no key of, as it stores it."""
+    key = machine.get("ssh_host_keys", {}).get(STORED_KEY_TYPE)
+    return {"ssh_public_key": f"{STORED_KEY_TYPE} {key}"} if key else {}
+
+
 def _deployed_on(engine: dict[str, Any], machine: dict[str, Any]) -> dict[str, Any]:
     """What the engine keeps of a machine it has just added: the SSH host key it met there and
     the certificate it gave the machine's VDSM."""
-    key = machine.get("ssh_host_keys", {}).get(STORED_KEY_TYPE)
-    return {"certificate": _certify(engine, machine)} | (
-        {"ssh_public_key": f"{STORED_KEY_TYPE} {key}"} if key else {}
-    )
+    return {"certificate": _certify(engine, machine), **_key_met(machine)}
 
 
 def fingerprint(public_key: str) -> str:
@@ -1265,8 +1268,8 @@ def _install(state: dict[str, Any], query: dict[str, list[str]], host_id: str, a
                 name,
             )
             return None
-    elif machine.get("ssh_host_keys", {}).get(STORED_KEY_TYPE):
-        host["ssh_public_key"] = f"{STORED_KEY_TYPE} {machine['ssh_host_keys'][STORED_KEY_TYPE]}"
+    else:
+        host.update(_key_met(machine))
     host["next"] = ["installing", *(["reboot", "non_responsive"] if reboot else []), final]
     root = Path(state["roots"]) / target
     if not publickey:

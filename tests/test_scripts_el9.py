@@ -576,10 +576,14 @@ def _call(
     return code, Reader.read(text) if text else None
 
 
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _host(name: str, address: str, password: str = fakehost_engine.ROOT_PASSWORD) -> str:
     return (
         f"<host><name>{name}</name><address>{address}</address><root_password>"
-        f"{password.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</root_password>"
+        f"{_xml_text(password)}</root_password>"
         "<cluster><name>Default</name></cluster></host>"
     )
 
@@ -1090,9 +1094,9 @@ def _redeploy(key: str | None) -> str:
     """POST /hosts/ID/install as the engine-reinstall step sends it, with `key` as the host's
     SSH public key (None: the action leaves it out)."""
     ssh = "" if key is None else f"<ssh><public_key>{key}</public_key></ssh>"
-    password = fakehost_engine.ROOT_PASSWORD.replace("&", "&amp;").replace("<", "&lt;")
+    password = _xml_text(fakehost_engine.ROOT_PASSWORD)
     return (
-        f"<action><root_password>{password.replace('>', '&gt;')}</root_password>{ssh}"
+        f"<action><root_password>{password}</root_password>{ssh}"
         "<deploy_hosted_engine>true</deploy_hosted_engine><activate>true</activate>"
         "<reboot>false</reboot></action>"
     )
